@@ -1,0 +1,42 @@
+"""Names of the attributes rltui keeps on Optuna studies and trials.
+
+Everything rltui adds on top of Optuna (spec versions, PAUSED, control requests, heartbeats,
+progress) is stored as system attributes under the ``rltui:`` prefix, so the storage stays a
+plain Optuna storage that optuna-dashboard and the optuna CLI can open.
+"""
+
+from __future__ import annotations
+
+PREFIX = "rltui:"
+
+# Study attributes.
+SPEC_VERSION = PREFIX + "spec_version"
+DRAIN = PREFIX + "drain"
+GRID_ENQUEUED = PREFIX + "grid_enqueued"
+ENQUEUED_VERSIONS = PREFIX + "enqueued_versions"
+
+
+def spec_key(version: int) -> str:
+    return f"{PREFIX}spec:{version}"
+
+
+def worker_key(worker_id: str) -> str:
+    return f"{PREFIX}worker:{worker_id}"
+
+
+WORKER_PREFIX = PREFIX + "worker:"
+
+# Trial attributes.
+TRIAL_SPEC_VERSION = PREFIX + "spec_version"
+TRIAL_WORKER = PREFIX + "worker"
+CONTROL = PREFIX + "control"
+PAUSED = PREFIX + "paused"
+RESUME = PREFIX + "resume"
+CHECKPOINT = PREFIX + "checkpoint"
+PROGRESS = PREFIX + "progress"
+ERROR = PREFIX + "error"
+REASON = PREFIX + "reason"
+RETRY_OF = PREFIX + "retry_of"
+RETRIES = PREFIX + "retries"
+SEED_VALUES = PREFIX + "seed_values"
+BUDGET = PREFIX + "budget"

@@ -1,0 +1,151 @@
+"""Reading a study for display: incremental, cheap to repeat, safe off the UI thread.
+
+Optuna's Journal storage replays only the new lines of its log, and its RDB storage caches
+finished trials, so ``get_all_trials`` is cheap after the first read. On top of that the reader
+keeps one :class:`TrialRow` per trial and rebuilds only rows whose trial object changed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import optuna
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
+
+from rltui.search import attrs
+from rltui.search.lifecycle import TrialStatus, pending_control, status_of
+from rltui.search.workers import WorkerRecord, read_records
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """One trial as the UI shows it."""
+
+    number: int
+    trial_id: int
+    status: TrialStatus
+    value: float | None
+    params: dict[str, Any]
+    curve: tuple[tuple[int, float], ...]
+    timesteps: int
+    total: int | None
+    started: datetime | None
+    completed: datetime | None
+    worker: str | None
+    error: str | None
+    traceback: str | None
+    pending: str | None
+    spec_version: int | None
+
+    @property
+    def last_eval(self) -> float | None:
+        return self.curve[-1][1] if self.curve else None
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None:
+            return None
+        end = self.completed or datetime.now()
+        return max(0.0, (end - self.started).total_seconds())
+
+
+def row_of(trial: FrozenTrial) -> TrialRow:
+    system = trial.system_attrs
+    progress = system.get(attrs.PROGRESS) or {}
+    paused = system.get(attrs.PAUSED) or system.get(attrs.RESUME) or {}
+    curve = tuple(sorted(trial.intermediate_values.items()))
+    error = system.get(attrs.ERROR) or {}
+    status = status_of(trial)
+    return TrialRow(
+        number=trial.number,
+        trial_id=trial._trial_id,
+        status=status,
+        value=trial.value if trial.values else None,
+        params=dict(trial.params),
+        curve=curve,
+        timesteps=int(progress.get("timesteps") or paused.get("timesteps") or (curve[-1][0] if curve else 0)),
+        total=progress.get("total"),
+        started=trial.datetime_start,
+        completed=trial.datetime_complete,
+        worker=system.get(attrs.TRIAL_WORKER),
+        error=error.get("message") or system.get(attrs.REASON),
+        traceback=error.get("traceback"),
+        pending=pending_control(trial),
+        spec_version=system.get(attrs.TRIAL_SPEC_VERSION),
+    )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the study looks like now, and which trial numbers changed since the last read."""
+
+    study_name: str
+    direction: StudyDirection
+    rows: dict[int, TrialRow]
+    changed: frozenset[int]
+    workers: list[WorkerRecord]
+    spec_version: int
+    draining: bool
+    read_at: float = field(default_factory=time.time)
+
+    @property
+    def counts(self) -> Counter[TrialStatus]:
+        return Counter(row.status for row in self.rows.values())
+
+    @property
+    def best(self) -> TrialRow | None:
+        done = [r for r in self.rows.values() if r.status == TrialStatus.COMPLETE and r.value is not None
+                and not math.isnan(r.value)]
+        if not done:
+            return None
+        pick = max if self.direction == StudyDirection.MAXIMIZE else min
+        return pick(done, key=lambda r: r.value)  # type: ignore[arg-type,return-value]
+
+
+class StudyReader:
+    """Reads one study repeatedly; each :meth:`poll` costs about what changed."""
+
+    def __init__(self, ostudy: optuna.Study):
+        self.study = ostudy
+        self._seen: dict[int, FrozenTrial] = {}
+        self._rows: dict[int, TrialRow] = {}
+
+    def poll(self) -> Snapshot:
+        storage, study_id = self.study._storage, self.study._study_id
+        trials = storage.get_all_trials(study_id, deepcopy=False)
+        changed = set()
+        for trial in trials:
+            # Storages hand out a new FrozenTrial object when a trial changes, so identity is a
+            # cheap change test; the comparison guards storages that copy on every read.
+            previous = self._seen.get(trial.number)
+            if previous is trial or (previous is not None and _same(previous, trial)):
+                continue
+            self._seen[trial.number] = trial
+            self._rows[trial.number] = row_of(trial)
+            changed.add(trial.number)
+        system = storage.get_study_system_attrs(study_id)
+        return Snapshot(
+            study_name=self.study.study_name,
+            direction=self.study.direction,
+            rows=dict(self._rows),
+            changed=frozenset(changed),
+            workers=read_records(system),
+            spec_version=int(system.get(attrs.SPEC_VERSION, 0)),
+            draining=bool(system.get(attrs.DRAIN)),
+        )
+
+
+def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
+    return (
+        a.state == b.state
+        and a.values == b.values
+        and len(a.intermediate_values) == len(b.intermediate_values)
+        and a.system_attrs == b.system_attrs
+        and a.params == b.params
+    )

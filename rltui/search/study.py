@@ -1,0 +1,122 @@
+"""Creating and joining studies, and the versions of their study file kept in the storage."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.study import StudyDirection
+
+from rltui.search import attrs
+from rltui.search.storage import StorageError, open_storage, resolve_storage_url
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+from rltui.spec import Problem, SpecError, Study, incompatible_changes, parse_study
+
+
+def storage_url_for(study: Study, override: str | None = None) -> str:
+    return resolve_storage_url(override or study.spec.storage, study.path)
+
+
+def create_or_join(study: Study, storage: BaseStorage) -> optuna.Study:
+    """The Optuna study for a study file: created on first use; a changed file becomes a new
+    spec version when Optuna can accept it. Raises :class:`SpecError` otherwise."""
+    direction = study.spec.direction
+    ostudy = optuna.create_study(
+        storage=storage, study_name=study.spec.name, direction=direction, load_if_exists=True
+    )
+    if ostudy.direction != StudyDirection[direction.upper()]:
+        raise SpecError(
+            [Problem(("direction",), f"the study in the storage already optimises towards "
+                     f"'{ostudy.direction.name.lower()}'", "use another 'name' for a new study")],
+            str(study.path) if study.path else None,
+        )
+    publish_spec(ostudy, study)
+    return ostudy
+
+
+def spec_version(ostudy: optuna.Study) -> int:
+    return int(ostudy._storage.get_study_system_attrs(ostudy._study_id).get(attrs.SPEC_VERSION, 0))
+
+
+def stored_spec(storage: BaseStorage, study_id: int, version: int | None = None) -> Study:
+    """The study file stored as ``version`` (latest when None)."""
+    system = storage.get_study_system_attrs(study_id)
+    version = version or int(system.get(attrs.SPEC_VERSION, 0))
+    record = system.get(attrs.spec_key(version))
+    if not record:
+        raise StorageError("this study has no rltui study file stored: start it from a study file")
+    path = record.get("path")
+    study = parse_study(record["text"], path, check_env=False)
+    return Study(study.spec, study.space, study.text, Path(path) if path else None, study.warnings)
+
+
+def publish_spec(ostudy: optuna.Study, study: Study) -> int:
+    """Store ``study`` as the next spec version unless it equals the latest; returns the
+    version in force. Raises :class:`SpecError` for edits Optuna would refuse."""
+    storage, study_id = ostudy._storage, ostudy._study_id
+    current = spec_version(ostudy)
+    if current:
+        latest = stored_spec(storage, study_id, current)
+        if latest.text == study.text:
+            return current
+        problems = incompatible_changes(latest.space, study.space)
+        if problems:
+            raise SpecError(problems, str(study.path) if study.path else None)
+    version = current + 1
+    record = {"text": study.text, "path": str(study.path) if study.path else None, "created": time.time()}
+    storage.set_study_system_attr(study_id, attrs.spec_key(version), record)
+    storage.set_study_system_attr(study_id, attrs.SPEC_VERSION, version)
+    _enqueue_new(ostudy, study)
+    return version
+
+
+def _enqueue_new(ostudy: optuna.Study, study: Study) -> None:
+    # Grid points and the file's enqueue list are added once each, however often the file
+    # is re-published, so that every combination runs exactly once.
+    done = set(ostudy._storage.get_study_system_attrs(ostudy._study_id).get(attrs.ENQUEUED_VERSIONS, []))
+    wanted = [*study.space.grid_points(), *study.spec.enqueue]
+    added = []
+    for params in wanted:
+        key = json.dumps(params, sort_keys=True, default=str)
+        if key in done:
+            continue
+        enqueue(ostudy, study, params)
+        done.add(key)
+        added.append(key)
+    if added:
+        ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.ENQUEUED_VERSIONS, sorted(done))
+
+
+def enqueue(ostudy: optuna.Study, study: Study, params: dict[str, Any], **user_attrs: Any) -> None:
+    """Queue a hand-picked parameter set; it runs before any sampled one."""
+    from rltui.spec.grammar import coerce_scalar
+
+    clean = {k: coerce_scalar(v) if isinstance(v, str) else v for k, v in params.items()}
+    ostudy.enqueue_trial(clean, user_attrs=user_attrs or None, skip_if_exists=False)
+
+
+def open_study(study: Study, storage_url: str | None = None) -> tuple[optuna.Study, str]:
+    url = storage_url_for(study, storage_url)
+    return create_or_join(study, open_storage(url)), url
+
+
+def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, Study]:
+    """Join an existing study by name, reading its study file from the storage."""
+    storage = open_storage(storage_url)
+    try:
+        ostudy = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        from rltui.search.storage import study_names
+        from rltui.spec.problems import did_you_mean
+
+        names = study_names(storage)
+        guess = did_you_mean(name, names)
+        hint = f"did you mean '{guess}'?" if guess else (
+            f"studies there: {', '.join(names)}" if names else "the storage has no studies yet")
+        raise StorageError(f"no study named '{name}' in this storage ({hint})") from None
+    return ostudy, stored_spec(storage, ostudy._study_id)

@@ -1,0 +1,97 @@
+"""Worker records: who is training what, and whether it is still alive.
+
+Each worker writes its record (``rltui:worker:<id>`` on the study) every heartbeat interval.
+A record whose heartbeat is older than the grace time, or whose process is gone on this host,
+belongs to a lost worker; :func:`find_lost_workers` names them so their trials can be failed or
+retried.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import psutil
+from optuna.storages import BaseStorage
+
+from rltui.search import attrs
+
+HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    """What the UI shows of a worker; ``state`` is idle, training, draining, exited or lost."""
+
+    id: str
+    host: str
+    pid: int
+    device: str
+    started: float
+    heartbeat: float
+    state: str = "idle"
+    trial: int | None = None
+    trial_id: int | None = None
+    log: str | None = None
+    index: int = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in ("exited", "lost")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> WorkerRecord:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def new_record(worker_id: str, device: str, log: str | None, index: int = 0) -> WorkerRecord:
+    now = time.time()
+    return WorkerRecord(worker_id, HOST, os.getpid(), device, now, now, log=log, index=index)
+
+
+def write_record(storage: BaseStorage, study_id: int, record: WorkerRecord) -> WorkerRecord:
+    record = replace(record, heartbeat=time.time()) if record.alive else record
+    storage.set_study_system_attr(study_id, attrs.worker_key(record.id), record.to_json())
+    return record
+
+
+def read_records(system_attrs: dict[str, Any]) -> list[WorkerRecord]:
+    """Worker records from a study's system attributes, oldest first."""
+    records = [
+        WorkerRecord.from_json(value)
+        for key, value in system_attrs.items()
+        if key.startswith(attrs.WORKER_PREFIX) and isinstance(value, dict)
+    ]
+    return sorted(records, key=lambda r: r.started)
+
+
+def drain_key(worker_id: str) -> str:
+    return f"{attrs.PREFIX}drain_worker:{worker_id}"
+
+
+def is_lost(record: WorkerRecord, grace: float, now: float | None = None) -> bool:
+    if not record.alive:
+        return False
+    if record.host == HOST and not _pid_alive(record.pid):
+        return True
+    return (now or time.time()) - record.heartbeat > grace
+
+
+def find_lost_workers(system_attrs: dict[str, Any], grace: float) -> list[WorkerRecord]:
+    now = time.time()
+    return [r for r in read_records(system_attrs) if is_lost(r, grace, now)]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False

@@ -1,0 +1,181 @@
+"""The study file's schema: what each key means, its type, and its default."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+FUNCTION_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Typed(_Strict):
+    """A ``{type: name, option: value, ...}`` block; everything but ``type`` is an option."""
+
+    type: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_options(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"type": data}
+        if isinstance(data, dict) and "options" not in data:
+            return {"type": data.get("type"), "options": {k: v for k, v in data.items() if k != "type"}}
+        return data
+
+
+class SamplerSpec(_Typed):
+    """Which Optuna sampler proposes parameters (``tpe``, ``random``, ``cmaes``, ...)."""
+
+    type: str = "tpe"
+
+
+class PrunerSpec(_Typed):
+    """Which Optuna pruner stops weak trials early. Its steps are environment timesteps."""
+
+    type: str = "median"
+
+
+class EvalSpec(_Strict):
+    """How often and how thoroughly a trial's agent is evaluated."""
+
+    every: PositiveInt | None = None  # timesteps; default: a tenth of the budget
+    episodes: PositiveInt = 5
+    deterministic: bool = True
+
+
+class ObjectiveSpec(_Strict):
+    """Which number of a trial's evaluations Optuna optimises."""
+
+    type: Literal["last", "best", "mean_last"] = "last"
+    k: PositiveInt = 3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"type": data} if isinstance(data, str) else data
+
+
+class NormalizeSpec(_Strict):
+    """VecNormalize settings; ``normalize: true`` normalises observations and rewards."""
+
+    obs: bool = True
+    reward: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            return {"obs": data, "reward": data}
+        return data
+
+
+class TrainSpec(_Strict):
+    """What one trial trains: an SB3 algorithm on a Gymnasium env, or the user's function."""
+
+    algorithm: str | None = None
+    function: str | None = None
+    env: str | None = None
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    n_envs: PositiveInt = 1
+    normalize: NormalizeSpec = Field(default_factory=lambda: NormalizeSpec(obs=False, reward=False))
+    policy: str = "MlpPolicy"
+    timesteps: PositiveInt
+    eval: EvalSpec = Field(default_factory=EvalSpec)
+    objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
+    seed: int | None = None
+    seeds: list[int] | None = None
+
+    @field_validator("algorithm")
+    @classmethod
+    def _lower(cls, value: str | None) -> str | None:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("function")
+    @classmethod
+    def _function_ref(cls, value: str | None) -> str | None:
+        if value is not None and not FUNCTION_RE.match(value):
+            raise ValueError(f"'{value}' is not of the form 'package.module:function'")
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and (not value or len(set(value)) != len(value)):
+            raise ValueError("seeds must be a non-empty list of distinct integers")
+        return value
+
+    @model_validator(mode="after")
+    def _what_to_train(self) -> TrainSpec:
+        if self.function is None and self.algorithm is None:
+            raise ValueError("give either 'algorithm' (with 'env') or 'function'")
+        if self.function is None and self.env is None:
+            raise ValueError("'env' is missing: name a Gymnasium env id such as CartPole-v1")
+        if self.function is not None and self.algorithm is not None:
+            raise ValueError("give 'algorithm' or 'function', not both")
+        return self
+
+    @property
+    def eval_every(self) -> int:
+        return self.eval.every or max(1, self.timesteps // 10)
+
+    @property
+    def seed_list(self) -> list[int | None]:
+        return list(self.seeds) if self.seeds else [self.seed]
+
+
+class ControlSpec(_Strict):
+    """How workers look after trials: liveness, retries after a crash, checkpoints."""
+
+    heartbeat_interval: float = Field(default=2.0, gt=0)
+    heartbeat_grace: float = Field(default=20.0, gt=0)
+    retries: int = Field(default=0, ge=0)
+    checkpoint_dir: str | None = None
+    keep_checkpoints: bool = False
+
+    @model_validator(mode="after")
+    def _grace(self) -> ControlSpec:
+        if self.heartbeat_grace <= self.heartbeat_interval:
+            raise ValueError("heartbeat_grace must be longer than heartbeat_interval")
+        return self
+
+
+class StudySpec(_Strict):
+    """One study file, validated. ``source`` is the YAML text it was read from."""
+
+    name: str
+    description: str = ""
+    storage: str | None = None
+    direction: Literal["maximize", "minimize"] = "maximize"
+    n_trials: PositiveInt = 20
+    workers: PositiveInt = 1
+    device: str = "auto"
+    sampler: SamplerSpec = Field(default_factory=SamplerSpec)
+    pruner: PrunerSpec = Field(default_factory=PrunerSpec)
+    train: TrainSpec
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    search_space: dict[str, Any] = Field(default_factory=dict)
+    enqueue: list[dict[str, Any]] = Field(default_factory=list)
+    control: ControlSpec = Field(default_factory=ControlSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError("use letters, digits, '.', '_' and '-' only, starting with a letter or digit")
+        return value
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not DEVICE_RE.match(value):
+            raise ValueError(f"'{value}' is not a device: use auto, cpu, cuda, cuda:N or mps")
+        return value

@@ -1,0 +1,234 @@
+"""Search spaces: four ways of writing a parameter, one meaning.
+
+A value in ``search_space`` may be an explicit mapping (``{type: float, low, high, log}``), a
+Hydra Optuna-sweeper expression (``tag(log, interval(1e-5, 1e-2))``), a Ray Tune grid
+(``grid_search([...])`` or ``{grid_search: [...]}``), or a plain value that stays fixed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    check_distribution_compatibility,
+)
+
+from rltui.spec.grammar import GrammarError, GridSearch, coerce_scalar, is_sweep_expression, parse_sweep
+from rltui.spec.problems import Problem, did_you_mean
+
+MAPPING_KEYS = {
+    "float": {"type", "low", "high", "log", "step"},
+    "int": {"type", "low", "high", "log", "step"},
+    "categorical": {"type", "choices"},
+}
+SCALAR_TYPES = (type(None), bool, int, float, str)
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    """One parameter: searched (``distribution``), crossed on a grid (``grid``), or fixed."""
+
+    name: str
+    distribution: BaseDistribution | None = None
+    grid: tuple[Any, ...] | None = None
+    fixed: Any = None
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.distribution is None and self.grid is None
+
+    @property
+    def is_log(self) -> bool:
+        return bool(getattr(self.distribution, "log", False))
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The parameters of a study, in file order."""
+
+    params: dict[str, SearchParam] = field(default_factory=dict)
+
+    @property
+    def distributions(self) -> dict[str, BaseDistribution]:
+        """What Optuna samples. Grid parameters appear as categoricals of their values."""
+        out: dict[str, BaseDistribution] = {}
+        for name, p in self.params.items():
+            if p.distribution is not None:
+                out[name] = p.distribution
+            elif p.grid is not None:
+                out[name] = CategoricalDistribution(p.grid)
+        return out
+
+    @property
+    def fixed(self) -> dict[str, Any]:
+        return {name: p.fixed for name, p in self.params.items() if p.is_fixed}
+
+    @property
+    def grid(self) -> dict[str, tuple[Any, ...]]:
+        return {name: p.grid for name, p in self.params.items() if p.grid is not None}
+
+    def grid_points(self) -> list[dict[str, Any]]:
+        """Every combination of the grid parameters, in a stable order (empty without a grid)."""
+        grid = self.grid
+        if not grid:
+            return []
+        names = list(grid)
+        return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+
+
+def build_space(raw: Mapping[str, Any]) -> tuple[SearchSpace, list[Problem]]:
+    """Convert a ``search_space`` mapping; returns the space and the problems found."""
+    params: dict[str, SearchParam] = {}
+    problems: list[Problem] = []
+    for name, value in raw.items():
+        path = ("search_space", name)
+        try:
+            params[name] = _param(name, value)
+        except GrammarError as exc:
+            problems.append(Problem(path, exc.message, exc.hint))
+        except _Bad as exc:
+            problems.append(Problem((*path, *exc.subpath), exc.message, exc.hint))
+    return SearchSpace(params), problems
+
+
+def incompatible_changes(old: SearchSpace, new: SearchSpace) -> list[Problem]:
+    """Edits Optuna refuses inside one study: a parameter's kind, log flag, or choices."""
+    problems = []
+    old_d, new_d = old.distributions, new.distributions
+    for name in old_d.keys() & new_d.keys():
+        try:
+            check_distribution_compatibility(old_d[name], new_d[name])
+        except ValueError as exc:
+            problems.append(
+                Problem(
+                    ("search_space", name),
+                    f"Optuna cannot change this parameter inside a running study: {exc}",
+                    f"keep the old definition, give the new one another name "
+                    f"(e.g. '{name}_v2'), or start a new study with another 'name'",
+                )
+            )
+    return problems
+
+
+class _Bad(Exception):
+    def __init__(self, message: str, hint: str | None = None, subpath: tuple[Any, ...] = ()):
+        super().__init__(message)
+        self.message, self.hint, self.subpath = message, hint, subpath
+
+
+# Anything shaped like a call goes through the parser, so a misspelt ``choise(a, b)`` is
+# reported with a did-you-mean instead of silently becoming a fixed string.
+_CALL_SHAPE = re.compile(r"^\s*[A-Za-z_]\w*\s*\(.*\)\s*$", re.S)
+
+
+def _param(name: str, value: Any) -> SearchParam:
+    if isinstance(value, str):
+        if is_sweep_expression(value) or _CALL_SHAPE.match(value):
+            parsed = parse_sweep(value)
+            if isinstance(parsed, GridSearch):
+                return SearchParam(name, grid=parsed.values)
+            return SearchParam(name, distribution=parsed)
+        return SearchParam(name, fixed=coerce_scalar(value))
+    if isinstance(value, Mapping):
+        if set(value) == {"grid_search"}:
+            return SearchParam(name, grid=_grid(value["grid_search"]))
+        return SearchParam(name, distribution=_mapping(value))
+    if isinstance(value, list):
+        raise _Bad(
+            "a plain list is ambiguous here",
+            "to search among values write choice(a, b) or {type: categorical, choices: [...]}; "
+            "to fix the value, move it to 'hyperparameters'",
+        )
+    return SearchParam(name, fixed=value)
+
+
+def _grid(values: Any) -> tuple[Any, ...]:
+    if not isinstance(values, list) or not values:
+        raise _Bad("grid_search needs a non-empty list of values", subpath=("grid_search",))
+    return tuple(_scalar(v, ("grid_search",)) for v in values)
+
+
+def _scalar(value: Any, subpath: tuple[Any, ...]) -> Any:
+    if isinstance(value, str):
+        value = coerce_scalar(value)
+    if not isinstance(value, SCALAR_TYPES):
+        raise _Bad(
+            f"{value!r} cannot be an Optuna choice",
+            "choices must be numbers, booleans, null or strings; name a preset instead "
+            "(e.g. net_arch: choice(small, medium))",
+            subpath,
+        )
+    return value
+
+
+def _number(value: Any, key: str) -> float | int:
+    if isinstance(value, str):
+        value = coerce_scalar(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Bad(f"'{key}' must be a number, not {value!r}", subpath=(key,))
+    return value
+
+
+def _mapping(value: Mapping[str, Any]) -> BaseDistribution:
+    kind = value.get("type")
+    if kind not in MAPPING_KEYS:
+        guess = did_you_mean(str(kind), MAPPING_KEYS) if kind else None
+        raise _Bad(
+            f"unknown parameter type {kind!r}" if kind else "the mapping has no 'type'",
+            f"did you mean '{guess}'?" if guess else "use type: float, int or categorical",
+            ("type",),
+        )
+    for key in value:
+        if key not in MAPPING_KEYS[kind]:
+            guess = did_you_mean(key, MAPPING_KEYS[kind])
+            raise _Bad(
+                f"'{key}' is not a setting of a {kind} parameter",
+                f"did you mean '{guess}'?" if guess else f"allowed: {', '.join(sorted(MAPPING_KEYS[kind]))}",
+                (key,),
+            )
+    if kind == "categorical":
+        choices = value.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise _Bad("'choices' must be a non-empty list", subpath=("choices",))
+        scalars = tuple(_scalar(c, ("choices", i)) for i, c in enumerate(choices))
+        if len(set(map(repr, scalars))) != len(scalars):
+            raise _Bad("'choices' lists a value twice", subpath=("choices",))
+        return CategoricalDistribution(scalars)
+    for key in ("low", "high"):
+        if key not in value:
+            raise _Bad(f"a {kind} parameter needs '{key}'")
+    low, high = _number(value["low"], "low"), _number(value["high"], "high")
+    log = value.get("log", False)
+    if not isinstance(log, bool):
+        raise _Bad("'log' must be true or false", subpath=("log",))
+    step = value.get("step")
+    if step is not None:
+        step = _number(step, "step")
+        if step <= 0:
+            raise _Bad("'step' must be above 0", subpath=("step",))
+        if log:
+            raise _Bad("'step' and 'log: true' cannot be combined", "drop one of them")
+    if low > high:
+        raise _Bad(
+            f"low ({low}) is above high ({high})", "swap them", ("low",)
+        )
+    if log and low <= 0:
+        raise _Bad(
+            f"a log-scale parameter needs low > 0, got {low}",
+            "use a small positive lower bound such as 1e-6, or drop 'log'",
+            ("low",),
+        )
+    if kind == "int":
+        for key, number in (("low", low), ("high", high), ("step", step)):
+            if number is not None and float(number) != int(number):
+                raise _Bad(f"'{key}' of an int parameter must be a whole number", subpath=(key,))
+        return IntDistribution(int(low), int(high), log=log, step=int(step or 1))
+    return FloatDistribution(float(low), float(high), log=log, step=None if step is None else float(step))

@@ -1,0 +1,153 @@
+"""The study the UI is attached to, and every storage write the UI makes.
+
+Plain Python without Textual: the screens call these methods from thread workers, so no
+storage I/O happens on the event loop. Each method returns the line the UI acknowledges with.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from rltui.search.control import Controller, ControlError
+from rltui.search.lifecycle import ControlAction
+from rltui.search.reader import Snapshot, StudyReader
+from rltui.search.storage import StorageError, StudyHome, mask_url, open_storage, study_names
+from rltui.search.study import join_by_name, open_study, publish_spec
+from rltui.search.workers import HOST, WorkerRecord, drain_key
+from rltui.spec import SpecError, Study, check_text, incompatible_changes
+from rltui.worker.pool import LocalPool, signal_worker
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class SessionError(Exception):
+    """Opening a study failed; the message is for the user."""
+
+
+@dataclass
+class Session:
+    """One open study: the Optuna study, its latest study file, and where it lives."""
+
+    ostudy: optuna.Study
+    study: Study
+    url: str
+    study_file: Path | None = None
+    controller: Controller = field(init=False)
+    reader: StudyReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.controller = Controller(self.ostudy)
+        self.reader = StudyReader(self.ostudy)
+
+    @classmethod
+    def open(cls, study_file: Path | None, storage_url: str | None = None,
+             study_name: str | None = None) -> Session:
+        """Create or join the study of ``study_file``, or join ``study_name`` in ``storage_url``."""
+        try:
+            if study_file is not None:
+                text = study_file.read_text(encoding="utf-8")
+                study, problems = check_text(text, str(study_file), check_env=False)
+                if study is None:
+                    first = next((p for p in problems if p.severity == "error"), problems[0])
+                    raise SessionError(f"the study file has problems: {first.format(study_file.name)}")
+                study = Study(study.spec, study.space, text, study_file.resolve(), study.warnings)
+                ostudy, url = open_study(study, storage_url)
+                return cls(ostudy, study, url, study_file.resolve())
+            if storage_url and study_name:
+                ostudy, study = join_by_name(storage_url, study_name)
+                return cls(ostudy, study, storage_url, study.path)
+        except (StorageError, OSError) as exc:
+            raise SessionError(str(exc)) from None
+        except SpecError as exc:
+            raise SessionError(str(exc)) from None
+        raise SessionError("no study: open a study file from the explorer")
+
+    # Reading ---------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.ostudy.study_name
+
+    @property
+    def masked_url(self) -> str:
+        return mask_url(self.url)
+
+    def poll(self) -> Snapshot:
+        return self.reader.poll()
+
+    @property
+    def log_dir(self) -> Path:
+        if self.study_file is not None:
+            return StudyHome.beside(self.study_file).logs
+        return Path.cwd() / f"{self.name}.rltui" / "logs"
+
+    # Trial control ---------------------------------------------------------
+
+    def request(self, number: int, action: ControlAction) -> str:
+        try:
+            return self.controller.request(number, action)
+        except ControlError as exc:
+            return f"not done: {exc}"
+
+    def enqueue(self, params: dict[str, Any], clone_of: int | None = None) -> str:
+        from rltui.search.study import enqueue
+
+        extra = {"rltui_clone_of": clone_of} if clone_of is not None else {}
+        enqueue(self.ostudy, self.study, params, **extra)
+        source = f" (clone of trial {clone_of})" if clone_of is not None else ""
+        return f"enqueued a trial{source}: it runs next"
+
+    def set_drain(self, on: bool) -> str:
+        self.controller.set_drain(on)
+        return "draining: workers finish their trials and start no new ones" if on else (
+            "drain off: workers take new trials again")
+
+    # Workers -----------------------------------------------------------------
+
+    def pool(self) -> LocalPool:
+        if self.study_file is not None:
+            return LocalPool(self.log_dir, study_file=self.study_file, storage_url=self.url)
+        return LocalPool(self.log_dir, storage_url=self.url, study_name=self.name)
+
+    def start_workers(self, count: int = 1, first_index: int = 0) -> str:
+        launched = self.pool().start(count, first_index=first_index)
+        pids = ", ".join(str(w.pid) for w in launched)
+        return f"started {len(launched)} worker{'s' if len(launched) != 1 else ''} (pid {pids})"
+
+    def drain_worker(self, record: WorkerRecord) -> str:
+        storage = self.ostudy._storage
+        storage.set_study_system_attr(self.ostudy._study_id, drain_key(record.id), True)
+        doing = f" after trial {record.trial}" if record.trial is not None else ""
+        return f"worker {record.id} stops{doing}"
+
+    def stop_local_workers(self, records: list[WorkerRecord]) -> str:
+        """SIGTERM to live workers on this host: each pauses its trial and exits."""
+        stopped = [r for r in records if r.alive and r.host == HOST and r.pid != os.getpid()
+                   and signal_worker(r.pid, signal.SIGTERM)]
+        return f"asked {len(stopped)} local worker{'s' if len(stopped) != 1 else ''} to stop"
+
+    # The study file ------------------------------------------------------------
+
+    def check_publish(self, study: Study) -> list[str]:
+        """Why Optuna would refuse ``study`` for this running study (empty when it would not)."""
+        return [p.format() for p in incompatible_changes(self.study.space, study.space)]
+
+    def publish(self, study: Study) -> int:
+        """Store ``study`` as the next spec version; raises SpecError when Optuna refuses."""
+        version = publish_spec(self.ostudy, study)
+        self.study = study
+        return version
+
+
+def list_studies(url: str) -> list[str]:
+    """Names of the studies in a storage (for the explorer); empty when it cannot be opened."""
+    try:
+        return study_names(open_storage(url))
+    except StorageError:
+        return []

@@ -1,0 +1,1 @@
+"""One widget per module: table, editor, charts, panels and bars of the main screen."""

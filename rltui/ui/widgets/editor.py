@@ -1,0 +1,117 @@
+"""The study-file editor: a YAML TextArea that marks the lines with problems.
+
+Highlighting uses tree-sitter when ``textual[syntax]`` is installed and a small regex pass
+otherwise. Lines with problems get a ``●`` in the gutter and an underline in the theme's
+error colour; the colours follow the app theme (so the ANSI theme stays within 16 colours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.color import Color
+from textual.strip import Strip
+from textual.theme import Theme
+from textual.widgets import TextArea
+from textual.widgets.text_area import TextAreaTheme
+
+from rltui.ui.yaml_highlight import highlight_map
+
+PROBLEM = "rltui.problem"
+THEME_NAME = "rltui"
+
+
+def editor_theme(theme: Theme) -> TextAreaTheme:
+    """Syntax colours from the app theme's semantic colours."""
+
+    def colour(role: str) -> Color:
+        return Color.parse(getattr(theme, role, None) or theme.primary)
+
+    def style(role: str, **kwargs: object) -> Style:
+        return Style(color=colour(role).rich_color, **kwargs)  # type: ignore[arg-type]
+
+    syntax = {
+        "yaml.field": style("primary", bold=True),
+        "string": style("success"),
+        "number": style("accent"),
+        "float": style("accent"),
+        "boolean": style("secondary", italic=True),
+        "function.call": style("warning"),
+        "comment": Style(dim=True, italic=True),
+        "punctuation.bracket": Style(),
+        PROBLEM: Style(underline=True, color=colour("error").rich_color) if theme.ansi else Style(
+            underline=True, bgcolor=colour("error").blend(Color.parse(theme.background or "#000000"), 0.75).rich_color
+        ),
+    }
+    return TextAreaTheme(name=THEME_NAME, syntax_styles=syntax)
+
+
+class StudyEditor(TextArea):
+    """A study file's text. ``problem_lines`` are 1-based line numbers to mark."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "app.save", "Save & apply", id="editor.save", priority=True),
+    ]
+
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+        super().__init__(text, id=id, show_line_numbers=True, tab_behavior="indent", soft_wrap=False)
+        self.indent_width = 2
+        self._problem_lines: frozenset[int] = frozenset()
+        self._problem_style = Style(bold=True, color="red")
+        try:
+            self.language = "yaml"
+        except Exception:  # no tree-sitter YAML grammar: the regex highlighter takes over
+            self.language = None
+
+    def on_mount(self) -> None:
+        self._use_app_theme()
+        self.watch(self.app, "theme", self._use_app_theme, init=False)
+
+    def _use_app_theme(self) -> None:
+        current = self.app.current_theme
+        self.register_theme(editor_theme(current))
+        self._problem_style = Style(bold=True, color=Color.parse(current.error or "red").rich_color)
+        self.theme = THEME_NAME
+        self._line_cache.clear()
+        self.refresh()
+
+    def mark_problems(self, lines: Iterable[int]) -> None:
+        """Mark these 1-based lines; an empty iterable clears the marks."""
+        marked = frozenset(line - 1 for line in lines if line and line > 0)
+        if marked == self._problem_lines:
+            return
+        self._problem_lines = marked
+        self._build_highlight_map()
+        self.refresh()
+
+    def jump_to(self, line: int, column: int | None = None) -> None:
+        """Put the cursor on a 1-based line and column, scrolled into view, and focus."""
+        row = max(0, min(line - 1, self.document.line_count - 1))
+        col = max(0, (column or 1) - 1)
+        self.cursor_location = (row, min(col, len(self.document.get_line(row))))
+        self.scroll_cursor_visible(center=True)
+        self.focus()
+
+    def _build_highlight_map(self) -> None:
+        super()._build_highlight_map()
+        if not self._highlight_query:
+            self._highlights.update(highlight_map(self.document.lines))
+        for row in getattr(self, "_problem_lines", ()):
+            self._highlights[row].append((0, None, PROBLEM))
+
+    def _render_line(self, y: int) -> Strip:
+        strip = super()._render_line(y)
+        if not self._problem_lines or not self.show_line_numbers:
+            return strip
+        try:
+            row, section = self.wrapped_document._offset_to_line_info[y + self.scroll_offset.y]
+        except IndexError:
+            return strip
+        if section or row not in self._problem_lines:
+            return strip
+        gutter = self.gutter_width
+        marker = Strip([Segment("●", self._problem_style)], 1)
+        return Strip.join([strip.crop(0, gutter - 2), marker, strip.crop(gutter - 1, strip.cell_length)])

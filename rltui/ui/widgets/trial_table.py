@@ -1,0 +1,220 @@
+"""The trial table: one row per trial, updated in place from storage snapshots.
+
+Following dolphie's live tables: only changed rows are touched, cells are updated without
+re-measuring columns (fixed widths), new rows are added by key, and the cursor stays on the
+same trial whatever moves around it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.theme import Theme
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from rltui.search.lifecycle import TrialStatus
+from rltui.search.reader import Snapshot, TrialRow
+from rltui.ui import cells
+from rltui.ui.cells import Clock
+
+# key, label, width
+BASE_COLUMNS: list[tuple[str, str, int]] = [
+    ("number", "#", 5),
+    ("state", "state", 15),
+    ("value", "value", 9),
+    ("best", "★", 1),
+    ("progress", "progress", 15),
+    ("last_eval", "last eval", 9),
+    ("duration", "time", 7),
+    ("worker", "worker", 8),
+]
+
+
+class TrialTable(DataTable[object]):
+    """Trials of one study; sortable by any column, filterable by state and by text."""
+
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort", id="table.sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse"),
+    ]
+
+    class SortChanged(Message):
+        """The sort column or direction changed (for the screen's acknowledgement)."""
+
+        def __init__(self, column: str, reverse: bool) -> None:
+            super().__init__()
+            self.column = column
+            self.reverse = reverse
+
+    def __init__(self, *, clock: Clock = datetime.now, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.clock = clock
+        self.rows_by_number: dict[int, TrialRow] = {}
+        self.params: list[str] = []
+        self.best_number: int | None = None
+        self.sort_column: str = "number"
+        self.sort_reverse: bool = False
+        self.state_filter: TrialStatus | None = None
+        self.text_filter: str = ""
+        self._theme: Theme | None = None
+
+    def on_mount(self) -> None:
+        self._add_columns()
+
+    # Columns -----------------------------------------------------------------
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [key for key, _, _ in BASE_COLUMNS] + [f"param:{p}" for p in self.params]
+
+    def _add_columns(self) -> None:
+        for key, label, width in BASE_COLUMNS:
+            self.add_column(label, width=width, key=key)
+        for name in self.params:
+            self.add_column(name, width=max(len(name), 9), key=f"param:{name}")
+
+    # Applying snapshots --------------------------------------------------------
+
+    @property
+    def selected_number(self) -> int | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return int(key.value) if key.value is not None else None
+
+    @property
+    def selected_row(self) -> TrialRow | None:
+        number = self.selected_number
+        return None if number is None else self.rows_by_number.get(number)
+
+    def apply(self, snapshot: Snapshot, theme: Theme) -> None:
+        """Bring the table up to date with ``snapshot``, touching only what changed."""
+        self._theme = theme
+        self.rows_by_number = snapshot.rows
+        params = sorted({name for row in snapshot.rows.values() for name in row.params})
+        best = snapshot.best
+        best_number = best.number if best else None
+        if params != self.params or not self.columns:
+            self.params = params
+            self._rebuild()
+            self.best_number = best_number
+            return
+        keep = self.selected_number
+        changed = set(snapshot.changed)
+        if best_number != self.best_number:
+            changed |= {n for n in (best_number, self.best_number) if n is not None}
+            self.best_number = best_number
+        # Durations of running trials tick without any change in the storage.
+        changed |= {n for n, r in snapshot.rows.items() if r.status == TrialStatus.RUNNING}
+        added = False
+        for number in sorted(changed):
+            row = snapshot.rows.get(number)
+            if row is None:
+                continue
+            present = str(number) in self.rows
+            if not self._matches(row):
+                if present:
+                    self.remove_row(str(number))
+                continue
+            if present:
+                for key, value in zip(self.column_keys, self._cells(row), strict=True):
+                    if self.get_cell(str(number), key) != value:
+                        self.update_cell(str(number), key, value, update_width=False)
+            else:
+                self.add_row(*self._cells(row), key=str(number))
+                added = True
+        if (added or (snapshot.changed and self.sort_column != "number")) and self.row_count:
+            self._sort(keep)
+        elif keep is not None:
+            self._restore(keep)
+
+    def _rebuild(self) -> None:
+        keep = self.selected_number
+        self.clear(columns=True)
+        self._add_columns()
+        rows = [r for r in self.rows_by_number.values() if self._matches(r)]
+        for row in sorted(rows, key=self._key, reverse=self.sort_reverse):
+            self.add_row(*self._cells(row), key=str(row.number))
+        if keep is not None:
+            self._restore(keep)
+
+    def _cells(self, row: TrialRow) -> list[object]:
+        theme = self._theme or self.app.current_theme
+        best = Text("★", style=cells.theme_style(theme, "warning")) if row.number == self.best_number else ""
+        failed = row.error if row.status == TrialStatus.FAIL and row.error else None
+        return [
+            row.number,
+            cells.state_text(row.status, theme, row.pending),
+            cells.number(row.value) if not failed else Text(failed[:9], style="italic"),
+            best,
+            cells.progress(row),
+            cells.number(row.last_eval),
+            cells.duration(cells.trial_duration(row, self.clock)),
+            (row.worker or "–")[:8],
+            *[cells.param(row.params[p]) if p in row.params else "–" for p in self.params],
+        ]
+
+    # Sorting and filtering -----------------------------------------------------
+
+    def _key(self, row: TrialRow) -> tuple[int, int, object]:
+        return cells.sort_key(row, self.sort_column, self.clock)
+
+    def _sort(self, keep: int | None) -> None:
+        def by_number(number: object) -> tuple[int, int, object]:
+            row = self.rows_by_number.get(int(number))  # type: ignore[call-overload]
+            return self._key(row) if row else (2, 0, 0)
+
+        self.sort("number", key=by_number, reverse=self.sort_reverse)
+        if keep is not None:
+            self._restore(keep)
+
+    def _restore(self, number: int) -> None:
+        try:
+            index = self.get_row_index(str(number))
+        except RowDoesNotExist:
+            return
+        if index != self.cursor_row:
+            self.move_cursor(row=index, animate=False, scroll=False)
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        """Sort by ``column`` (a column key); the same column again flips the direction."""
+        if reverse is None:
+            reverse = not self.sort_reverse if column == self.sort_column else False
+        self.sort_column, self.sort_reverse = column, reverse
+        if self.row_count:
+            self._sort(self.selected_number)
+        self.post_message(self.SortChanged(column, reverse))
+
+    def action_cycle_sort(self) -> None:
+        keys = self.column_keys
+        following = keys[(keys.index(self.sort_column) + 1) % len(keys)] if self.sort_column in keys else "number"
+        self.sort_by(following, reverse=False)
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_column, reverse=not self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    def set_filter(self, state: TrialStatus | None = None, text: str | None = None) -> None:
+        if text is not None:
+            self.text_filter = text.strip().lower()
+        self.state_filter = state
+        self._rebuild()
+
+    def _matches(self, row: TrialRow) -> bool:
+        if self.state_filter is not None and row.status != self.state_filter:
+            return False
+        if not self.text_filter:
+            return True
+        haystack = " ".join([str(row.number), row.status.value, row.worker or "", row.error or "",
+                             *(f"{k}={cells.param(v)}" for k, v in row.params.items())]).lower()
+        return all(word in haystack for word in self.text_filter.split())

@@ -1,0 +1,247 @@
+"""The worker loop: claim a trial, train it, report, tell; until the budget is spent.
+
+A worker is one process with one torch thread. It claims trials through Optuna's own
+``ask()`` (enqueued and resumed trials first), so any number of workers on any number of hosts
+can share one storage. SIGTERM or SIGINT pause the running trial with a checkpoint and end the
+worker; a second signal ends it at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator
+
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from rltui.search import attrs
+from rltui.search.lifecycle import ControlAction
+from rltui.search.storage import StudyHome, journal_path
+from rltui.search.study import stored_spec
+from rltui.search.workers import drain_key, new_record
+from rltui.spec import Study
+from rltui.train import checkpoint as ckpt
+from rltui.train.progress import ProgressLog
+from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
+from rltui.worker.recovery import reap_lost_workers
+from rltui.worker.session import Heartbeat, TrialSession
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class Worker:
+    """One worker process's loop over trials of one study."""
+
+    def __init__(self, ostudy: optuna.Study, storage_url: str, worker_id: str, *, index: int = 0,
+                 device: str | None = None, max_trials: int | None = None, log: str | None = None):
+        self.study = ostudy
+        self.storage = ostudy._storage
+        self.study_id = ostudy._study_id
+        self.storage_url = storage_url
+        self.id = worker_id
+        self.index = index
+        self.device_override = device
+        self.max_trials = max_trials
+        self.log = log
+        self.stopping = False
+        self.trials_done = 0
+        self.session: TrialSession | None = None
+        spec = self.current_spec()
+        self.home = self._home(spec)
+        self.heartbeat = Heartbeat(self.storage, self.study_id,
+                                   new_record(worker_id, self.device_label(spec), log, index),
+                                   spec.spec.control.heartbeat_interval, on_beat=self._on_beat)
+
+    # -- setup ---------------------------------------------------------------------------
+    def current_spec(self, version: int | None = None) -> Study:
+        return stored_spec(self.storage, self.study_id, version)
+
+    def _home(self, study: Study) -> StudyHome:
+        folder = study.spec.control.checkpoint_dir
+        journal = journal_path(self.storage_url)
+        if folder:
+            return StudyHome(Path(folder).expanduser() / study.spec.name).make()
+        if study.path is not None:
+            return StudyHome.beside(study.path).make()
+        if journal is not None:
+            return StudyHome(journal.parent).make()
+        return StudyHome(Path.cwd() / f"{study.spec.name}.rltui").make()
+
+    def device(self, study: Study) -> str:
+        return self.device_override or study.spec.device
+
+    def device_label(self, study: Study) -> str:
+        import torch
+
+        device = self.device(study)
+        if device in ("auto", "cuda") or device.startswith("cuda:"):
+            if torch.cuda.is_available():
+                index = int(device.split(":")[1]) if ":" in device else 0
+                return f"cuda:{index} {torch.cuda.get_device_name(index)}"
+            return "cpu" if device == "auto" else f"{device} (unavailable)"
+        return device
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self) -> int:
+        import torch
+
+        torch.set_num_threads(1)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        self.heartbeat.update()
+        self.heartbeat.start()
+        print(f"worker {self.id} (pid {os.getpid()}) joined study '{self.study.study_name}'", flush=True)
+        try:
+            while not self.stopping and not self._draining():
+                if self.max_trials is not None and self.trials_done >= self.max_trials:
+                    break
+                trial = self.claim()
+                if trial is None:
+                    break
+                self.run_trial(trial)
+                self.trials_done += 1
+        finally:
+            self.heartbeat.stop()
+            self.heartbeat.update(state="exited", trial=None, trial_id=None)
+        print(f"worker {self.id} finished after {self.trials_done} trial(s)", flush=True)
+        return 0
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        if self.stopping:  # a second signal: stop now, the heartbeat handles the trial
+            os._exit(128 + signum)
+        self.stopping = True
+        if self.session is not None:
+            self.session.ask(ControlAction.PAUSE.value)
+
+    def _draining(self) -> bool:
+        system = self.storage.get_study_system_attrs(self.study_id)
+        return bool(system.get(attrs.DRAIN) or system.get(drain_key(self.id)))
+
+    def _on_beat(self) -> None:
+        spec = self.current_spec()
+        for line in reap_lost_workers(self.study, spec.spec.control.heartbeat_grace, spec.spec.control.retries):
+            print(line, flush=True)
+        if self._draining() and self.heartbeat.record.state == "idle":
+            self.heartbeat.record = replace(self.heartbeat.record, state="draining")
+
+    @contextmanager
+    def _claim_lock(self) -> Iterator[None]:
+        # Counting trials and asking for a new one must not interleave between local workers,
+        # or the study would overshoot its budget. Databases shared by hosts rely on Optuna.
+        with open(self.home.root / "claim.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def claim(self) -> optuna.Trial | None:
+        """The next trial to run: a waiting (enqueued or resumed) one, else a new one while the
+        budget lasts; None when there is nothing left to do."""
+        with self._claim_lock():
+            trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
+            waiting = any(t.state == TrialState.WAITING for t in trials)
+            budget = self.storage.get_study_system_attrs(self.study_id).get(attrs.BUDGET) or self.current_spec().n_trials
+            if not waiting and len(trials) >= budget:
+                return None
+            return self.study.ask()
+
+    # -- one trial -------------------------------------------------------------------------
+    def run_trial(self, trial: optuna.Trial) -> None:
+        frozen = self.storage.get_trial(trial._trial_id)
+        resume = frozen.system_attrs.get(attrs.RESUME)
+        version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
+        study = self.current_spec(version)
+        total = study.spec.train.timesteps
+        session = TrialSession(trial, total)
+        set_attr = self.storage.set_trial_system_attr
+        set_attr(trial._trial_id, attrs.TRIAL_SPEC_VERSION, version or int(self.storage.get_study_system_attrs(self.study_id).get(attrs.SPEC_VERSION, 1)))
+        set_attr(trial._trial_id, attrs.TRIAL_WORKER, self.id)
+        set_attr(trial._trial_id, attrs.CONTROL, None)
+        if resume:
+            set_attr(trial._trial_id, attrs.RESUME, None)
+        self.session = session
+        self.heartbeat.session = session
+        self.heartbeat.update(state="training", trial=trial.number, trial_id=trial._trial_id)
+        folder = self.home.checkpoints / f"trial-{trial.number}"
+        started = time.time()
+        print(f"trial {trial.number}: {'resuming' if resume else 'starting'}", flush=True)
+        try:
+            params = frozen.params if resume else suggest_all(trial, study.space.distributions)
+            values = {**study.spec.hyperparameters, **study.space.fixed, **params}
+            log = ProgressLog(self.home.trials / f"trial-{trial.number}" / "progress.jsonl")
+            try:
+                outcome = train_sb3(
+                    study, values, session, device=self.device(study), seed=study.spec.train.seed,
+                    checkpoint_dir=folder, resume=Path(resume["checkpoint"]) if resume else None,
+                    log=log, checkpoint_on_eval=study.spec.control.retries > 0,
+                )
+            finally:
+                log.close()
+            self._finish(trial, study, outcome, folder)
+            print(f"trial {trial.number}: {outcome.stopped or 'complete'} after "
+                  f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s", flush=True)
+        except Exception as exc:
+            self._fail(trial, exc, folder, study)
+        finally:
+            self.session = None
+            self.heartbeat.session = None
+            self.heartbeat.update(state="idle", trial=None, trial_id=None)
+
+    def _finish(self, trial: optuna.Trial, study: Study, outcome: Outcome, folder: Path) -> None:
+        set_attr = self.storage.set_trial_system_attr
+        set_attr(trial._trial_id, attrs.PROGRESS, {"timesteps": outcome.timesteps, "total": study.spec.train.timesteps,
+                                                   "updated": time.time(), "train_seconds": outcome.train_seconds,
+                                                   "eval_seconds": outcome.eval_seconds})
+        set_attr(trial._trial_id, attrs.CONTROL, None)
+        if outcome.stopped == "pause":
+            set_attr(trial._trial_id, attrs.PAUSED, {
+                "at": time.time(), "timesteps": outcome.timesteps, "checkpoint": str(outcome.checkpoint),
+                "reason": "interrupted" if self.stopping else "user",
+            })
+            return
+        if outcome.stopped in ("pruned", "prune"):
+            self.study.tell(trial, state=TrialState.PRUNED)
+        elif outcome.stopped == "kill":
+            set_attr(trial._trial_id, attrs.REASON, "stopped by user")
+            self.study.tell(trial, state=TrialState.FAIL)
+        else:
+            spec = study.spec
+            value = objective(outcome.evaluations, spec.train.objective.type, spec.train.objective.k,
+                              spec.direction == "maximize")
+            self.study.tell(trial, value)
+        if not study.spec.control.keep_checkpoints:
+            ckpt.remove(folder)
+
+    def _fail(self, trial: optuna.Trial, exc: Exception, folder: Path, study: Study) -> None:
+        tail = "".join(traceback.format_exception(exc)[-6:])
+        message = str(exc) if isinstance(exc, TrialFailed) else f"{type(exc).__name__}: {exc}"
+        print(f"trial {trial.number}: FAIL: {message}\n{tail}", flush=True)
+        try:
+            self.storage.set_trial_system_attr(trial._trial_id, attrs.ERROR, {"message": message, "traceback": tail})
+            self.study.tell(trial, state=TrialState.FAIL)
+        except Exception as inner:  # the storage itself is failing; the heartbeat will notice
+            print(f"trial {trial.number}: could not record the failure: {inner}", flush=True)
+        if not study.spec.control.keep_checkpoints:
+            ckpt.remove(folder)
+
+
+def suggest_all(trial: optuna.Trial, distributions: dict[str, BaseDistribution]) -> dict[str, Any]:
+    """Ask the sampler for every searched parameter (fixed values of enqueued trials win)."""
+    params: dict[str, Any] = {}
+    for name, dist in distributions.items():
+        if isinstance(dist, FloatDistribution):
+            params[name] = trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+        elif isinstance(dist, IntDistribution):
+            params[name] = trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+        elif isinstance(dist, CategoricalDistribution):
+            params[name] = trial.suggest_categorical(name, dist.choices)
+    return params

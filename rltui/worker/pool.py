@@ -1,0 +1,129 @@
+"""Starting and stopping local worker processes, detached from the terminal.
+
+Each worker is ``python -m rltui worker ...`` in a new session (``start_new_session``), so
+closing the UI, killing it, or a SIGHUP from a dropped SSH link stops no training. Workers run
+at a lower scheduling priority than the UI, so training never steals the keyboard.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+NICE = 10
+
+
+@dataclass(frozen=True)
+class LaunchedWorker:
+    worker_id: str
+    pid: int
+    log: Path
+
+
+class LocalPool:
+    """Starts workers for one study on this machine.
+
+    ``target`` is either a study file (``study_file``) or a storage URL plus study name.
+    """
+
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        study_file: Path | None = None,
+        storage_url: str | None = None,
+        study_name: str | None = None,
+        device: str | None = None,
+        nice: int = NICE,
+    ):
+        if study_file is None and (storage_url is None or study_name is None):
+            raise ValueError("give a study file, or a storage URL and a study name")
+        self.log_dir = Path(log_dir)
+        self.study_file = study_file
+        self.storage_url = storage_url
+        self.study_name = study_name
+        self.device = device
+        self.nice = nice
+        self.started: list[LaunchedWorker] = []
+
+    def command(self, worker_id: str, index: int, max_trials: int | None = None) -> list[str]:
+        cmd = [sys.executable, "-m", "rltui", "worker"]
+        if self.study_file is not None:
+            cmd.append(str(self.study_file))
+        if self.storage_url is not None:
+            cmd += ["--storage", self.storage_url]
+        if self.study_name is not None and self.study_file is None:
+            cmd += ["--study", self.study_name]
+        cmd += ["--worker-id", worker_id, "--index", str(index)]
+        if self.device:
+            cmd += ["--device", self.device]
+        if max_trials is not None:
+            cmd += ["--max-trials", str(max_trials)]
+        return cmd
+
+    def start(self, count: int = 1, *, first_index: int = 0, max_trials: int | None = None,
+              extra_env: dict[str, str] | None = None) -> list[LaunchedWorker]:
+        """Start ``count`` detached workers; returns them at once (they register themselves in
+        the storage within a second or two)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        launched = []
+        for offset in range(count):
+            worker_id = uuid.uuid4().hex[:8]
+            log = self.log_dir / f"worker-{worker_id}.log"
+            env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(
+                    self.command(worker_id, first_index + offset, max_trials),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env=env,
+                    preexec_fn=self._lower_priority if self.nice else None,
+                )
+            launched.append(LaunchedWorker(worker_id, proc.pid, log))
+        self.started.extend(launched)
+        return launched
+
+    def _lower_priority(self) -> None:  # runs in the child before exec
+        os.nice(self.nice)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the workers this pool started; True when all have exited."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for worker in self.started:
+            while pid_running(worker.pid):
+                if deadline is not None and time.monotonic() > deadline:
+                    return False
+                time.sleep(0.1)
+        return True
+
+
+def pid_running(pid: int) -> bool:
+    try:
+        # Reap our own children so they do not linger as zombies.
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def signal_worker(pid: int, sig: int = signal.SIGTERM) -> bool:
+    """Send ``sig`` to a local worker. SIGTERM asks it to pause its trial and exit; SIGKILL
+    ends it at once (its trial is then handled by the heartbeat)."""
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False

@@ -1,0 +1,105 @@
+"""The running trial as its worker sees it, and the thread that keeps it in touch.
+
+The training loop holds the GIL almost all the time, so liveness and control live in a
+background thread: it writes the worker's heartbeat, publishes progress, and polls the trial's
+control record about twice a second. The trainer only reads plain attributes set here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import optuna
+
+from rltui.search import attrs
+from rltui.search.workers import WorkerRecord, write_record
+
+POLL_SECONDS = 0.5
+
+
+class TrialSession:
+    """The :class:`rltui.train.trainer.Reporter` of one trial."""
+
+    def __init__(self, trial: optuna.Trial, total: int):
+        self.trial = trial
+        self.total = total
+        self.timesteps = 0
+        self._request: str | None = None
+        self._published = -1
+
+    # -- Reporter -----------------------------------------------------------------------
+    def report(self, step: int, value: float) -> bool:
+        self.trial.report(value, step)
+        return self.trial.should_prune()
+
+    def requested(self) -> str | None:
+        return self._request
+
+    def progress(self, timesteps: int) -> None:
+        self.timesteps = timesteps
+
+    # -- for the worker ---------------------------------------------------------------
+    def ask(self, action: str) -> None:
+        """A request from inside this process (SIGTERM, drain)."""
+        if self._request is None:
+            self._request = action
+
+    def poll_control(self, storage: optuna.storages.BaseStorage) -> None:
+        record = storage.get_trial_system_attrs(self.trial._trial_id).get(attrs.CONTROL)
+        if record and self._request is None:
+            self._request = str(record.get("action"))
+
+    def publish_progress(self, storage: optuna.storages.BaseStorage) -> None:
+        if self.timesteps == self._published:
+            return
+        self._published = self.timesteps
+        storage.set_trial_system_attr(
+            self.trial._trial_id,
+            attrs.PROGRESS,
+            {"timesteps": self.timesteps, "total": self.total, "updated": time.time()},
+        )
+
+
+class Heartbeat(threading.Thread):
+    """Writes the worker record every ``interval`` seconds and polls the current trial."""
+
+    def __init__(self, storage: optuna.storages.BaseStorage, study_id: int, record: WorkerRecord,
+                 interval: float, on_beat: Callable[[], None] | None = None):
+        super().__init__(name="rltui-heartbeat", daemon=True)
+        self.storage = storage
+        self.study_id = study_id
+        self.record = record
+        self.interval = interval
+        self.on_beat = on_beat
+        self.session: TrialSession | None = None
+        self._stop_event = threading.Event()
+        self.errors = 0
+
+    def update(self, **changes: object) -> None:
+        self.record = replace(self.record, **changes)  # type: ignore[arg-type]
+        self.record = write_record(self.storage, self.study_id, self.record)
+
+    def run(self) -> None:
+        last_beat = 0.0
+        while not self._stop_event.wait(POLL_SECONDS):
+            try:
+                session = self.session
+                if session is not None:
+                    session.poll_control(self.storage)
+                if time.monotonic() - last_beat >= self.interval:
+                    last_beat = time.monotonic()
+                    if session is not None:
+                        session.publish_progress(self.storage)
+                    self.record = write_record(self.storage, self.study_id, self.record)
+                    if self.on_beat is not None:
+                        self.on_beat()
+            except Exception as exc:  # a storage hiccup must not kill the worker's liveness
+                self.errors += 1
+                print(f"heartbeat: {type(exc).__name__}: {exc}", flush=True)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
