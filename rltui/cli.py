@@ -81,7 +81,7 @@ def _open(args: argparse.Namespace):  # -> tuple[optuna.Study, Study, str]
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from rltui.search.optimizers import check_optimizers
-    from rltui.spec import SpecError, check_text
+    from rltui.spec import check_text
 
     path: Path = args.study_file
     if not path.exists():
@@ -99,7 +99,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     assert study is not None
     print(f"{path}: ok — study '{study.spec.name}', {study.n_trials} trials, "
           f"{len(study.space.distributions)} searched parameter(s)")
-    del SpecError
     return 0
 
 

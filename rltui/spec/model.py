@@ -28,7 +28,10 @@ class _Typed(_Strict):
         if isinstance(data, str):
             return {"type": data}
         if isinstance(data, dict) and "options" not in data:
-            return {"type": data.get("type"), "options": {k: v for k, v in data.items() if k != "type"}}
+            split: dict[str, Any] = {"options": {k: v for k, v in data.items() if k != "type"}}
+            if "type" in data:
+                split["type"] = data["type"]
+            return split
         return data
 
 

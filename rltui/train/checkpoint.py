@@ -35,6 +35,7 @@ class TrainerState:
     next_eval: int = 0
     envs_saved: bool = True
     rng: Any = None
+    action_space_rng: Any = None
 
 
 def capture_rng() -> Any:
@@ -59,6 +60,7 @@ def save(folder: Path, model: BaseAlgorithm, envs: TrialEnvs, state: TrainerStat
     if isinstance(model, OffPolicyAlgorithm):
         model.save_replay_buffer(tmp / "replay.pkl")
     state.rng = capture_rng()
+    state.action_space_rng = _space_rng(model)
     state.envs_saved = _save_envs(tmp / "envs.pkl", envs)
     with open(tmp / "state.pkl", "wb") as out:
         pickle.dump(state, out)
@@ -68,6 +70,11 @@ def save(folder: Path, model: BaseAlgorithm, envs: TrialEnvs, state: TrainerStat
         if old != final:
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def _space_rng(model: BaseAlgorithm) -> Any:
+    rng = getattr(model.action_space, "_np_random", None)
+    return None if rng is None else rng.bit_generator.state
 
 
 def _save_envs(path: Path, envs: TrialEnvs) -> bool:
@@ -107,15 +114,17 @@ def load(path: Path, cls: type[BaseAlgorithm], fresh_envs: TrialEnvs, device: st
             evaluation = eval_norm
         fresh_envs.close()
         envs = TrialEnvs(train, evaluation)
-    model = cls.load(path / "model.zip", env=envs.train, device=device)
-    if not state.envs_saved:
-        model._last_obs = None  # type: ignore[assignment]  # makes SB3 reset the new envs
+    # With the envs restored, SB3 must keep the observation it stopped at (force_reset=False);
+    # with fresh envs it resets them and the episode in progress starts over.
+    model = cls.load(path / "model.zip", env=envs.train, device=device, force_reset=not state.envs_saved)
     if isinstance(model, OffPolicyAlgorithm) and (path / "replay.pkl").exists():
         model.load_replay_buffer(path / "replay.pkl")
     # Loading builds a fresh policy (drawing random numbers) before copying the weights in,
     # so the RNG states are restored last.
     if state.rng is not None:
         restore_rng(state.rng)
+    if state.action_space_rng is not None:  # DQN explores with action_space.sample()
+        model.action_space.np_random.bit_generator.state = state.action_space_rng
     return model, envs, state
 
 

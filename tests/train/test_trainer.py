@@ -1,0 +1,95 @@
+"""The trainer in-process: reproducibility, pause/resume at a chunk boundary, objectives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rltui.spec import load_study
+from rltui.train.trainer import objective, train_sb3
+
+
+class ScriptedReporter:
+    """Asks for ``action`` once training has passed ``at`` timesteps."""
+
+    def __init__(self, action: str | None = None, at: int = 0):
+        self.action, self.at = action, at
+        self.timesteps = 0
+        self.reports: list[tuple[int, float]] = []
+        self.done = False
+
+    def report(self, step: int, value: float) -> bool:
+        self.reports.append((step, value))
+        return False
+
+    def requested(self) -> str | None:
+        if self.action and not self.done and self.timesteps >= self.at:
+            return self.action
+        return None
+
+    def progress(self, timesteps: int) -> None:
+        self.timesteps = timesteps
+
+    def checkpointed(self, path: Path, timesteps: int) -> None:
+        pass
+
+
+PARAMS = {"n_steps": 64, "batch_size": 32, "n_epochs": 1, "net_arch": [8], "learning_rate": 1e-3}
+DQN_STUDY = """
+name: dqn
+train:
+  algorithm: dqn
+  env: CartPole-v1
+  timesteps: 3000
+  eval: {every: 1000, episodes: 2}
+  seed: 3
+"""
+DQN_PARAMS = {"learning_starts": 200, "train_freq": 4, "buffer_size": 5000, "batch_size": 16,
+              "net_arch": [8], "exploration_fraction": 0.5, "target_update_interval": 50}
+
+
+def _run(study, params, reporter, tmp_path: Path, resume: Path | None = None):
+    return train_sb3(study, params, reporter, device="cpu", seed=study.spec.train.seed,
+                     checkpoint_dir=tmp_path / "ckpt", resume=resume)
+
+
+def test_same_seed_same_curve(study_file, tmp_path):
+    study = load_study(study_file(timesteps=384, every=128))
+    first = _run(study, PARAMS, ScriptedReporter(), tmp_path)
+    second = _run(study, PARAMS, ScriptedReporter(), tmp_path)
+    assert [s for s, _ in first.evaluations] == [128, 256, 384]
+    assert first.evaluations == second.evaluations
+
+
+@pytest.mark.parametrize("kind", ["ppo", "dqn"])
+def test_pause_and_resume_equals_straight_run(kind, study_file, tmp_path):
+    if kind == "ppo":
+        study, params, at = load_study(study_file(timesteps=512, every=128)), PARAMS, 192
+    else:
+        study, params, at = load_study(study_file(name="dqn", text=DQN_STUDY)), DQN_PARAMS, 1000
+    straight = _run(study, params, ScriptedReporter(), tmp_path / "a")
+
+    pausing = ScriptedReporter("pause", at=at)
+    first = _run(study, params, pausing, tmp_path / "b")
+    assert first.stopped == "pause" and first.checkpoint is not None
+    assert first.timesteps < study.spec.train.timesteps
+    if kind == "dqn":
+        assert (first.checkpoint / "replay.pkl").exists()
+    pausing.done = True
+    resumed = _run(study, params, pausing, tmp_path / "b", resume=first.checkpoint)
+
+    assert resumed.stopped is None
+    assert resumed.timesteps == straight.timesteps == study.spec.train.timesteps
+    steps = [s for s, _ in resumed.evaluations]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    assert resumed.evaluations == straight.evaluations
+
+
+def test_objectives():
+    evals = [(1, 10.0), (2, 30.0), (3, 20.0)]
+    assert objective(evals, "last", 3, True) == 20.0
+    assert objective(evals, "best", 3, True) == 30.0
+    assert objective(evals, "best", 3, False) == 10.0
+    assert objective(evals, "mean_last", 2, True) == 25.0
+    assert objective([], "last", 1, True) is None

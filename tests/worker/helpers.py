@@ -1,0 +1,60 @@
+"""Helpers for tests that drive real worker processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import optuna
+
+from rltui.search.reader import Snapshot, StudyReader
+from rltui.search.storage import StudyHome
+from rltui.search.study import open_study
+from rltui.spec import load_study
+from rltui.worker.pool import LocalPool
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], timeout: float = 60, what: str = "condition") -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Lab:
+    """A study from a file, with its reader and a pool of real worker processes."""
+
+    def __init__(self, path: Path):
+        self.study = load_study(path)
+        self.ostudy, self.url = open_study(self.study)
+        self.reader = StudyReader(self.ostudy)
+        self.pool = LocalPool(StudyHome.beside(path).logs, study_file=path, storage_url=self.url, nice=0)
+
+    def snap(self) -> Snapshot:
+        return self.reader.poll()
+
+    def trial(self, number: int):
+        return self.snap().rows.get(number)
+
+    def logs(self) -> str:
+        return "\n".join(w.log.read_text() for w in self.pool.started if w.log.exists())
+
+    def stop(self) -> None:
+        import signal
+
+        from rltui.worker.pool import signal_worker
+
+        for worker in self.pool.started:
+            signal_worker(worker.pid, signal.SIGKILL)
+        self.pool.wait(10)
+
+
+def frozen(lab: Lab, number: int) -> optuna.trial.FrozenTrial:
+    return lab.ostudy.trials[number]

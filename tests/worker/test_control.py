@@ -1,0 +1,89 @@
+"""Trial control with real worker processes: pause/resume, prune, kill, lost workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import psutil
+import pytest
+
+from rltui.search import attrs
+from rltui.search.control import Controller
+from rltui.search.lifecycle import TrialStatus
+from tests.worker.helpers import Lab, frozen, wait_for
+
+pytestmark = pytest.mark.slow
+
+LONG = dict(timesteps=200_000, every=1024)
+
+
+def _running(lab: Lab, number: int = 0, past: int = 0):
+    return wait_for(lambda: (r := lab.trial(number)) and r.status == TrialStatus.RUNNING
+                    and r.timesteps > past and r, 90, f"trial {number} running past {past}")
+
+
+def _worker_pid(lab: Lab, number: int) -> int:
+    row = lab.trial(number)
+    return next(w.pid for w in lab.snap().workers if w.id == row.worker)
+
+
+def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
+    lab = Lab(study_file(name="pause", n_trials=2, timesteps=4096, every=512))
+    lab.pool.start(1, max_trials=2)
+    try:
+        _running(lab, 0, past=600)
+        Controller(lab.ostudy).request(0, "pause")
+        paused = wait_for(lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, 30, "PAUSED")
+        stopped_at = frozen(lab, 0).system_attrs[attrs.PAUSED]["timesteps"]
+        assert 0 < stopped_at < 4096 and paused.curve
+        # The first worker takes the next trial; a second, new worker resumes trial 0.
+        _running(lab, 1)
+        lab.pool.start(1, first_index=1, max_trials=1)
+        Controller(lab.ostudy).request(0, "resume")
+        done = wait_for(lambda: (r := lab.trial(0)) and r.status == TrialStatus.COMPLETE and r, 120, "resumed COMPLETE")
+        assert lab.pool.wait(120), lab.logs()
+    finally:
+        lab.stop()
+    steps = [s for s, _ in done.curve]
+    assert steps == sorted(steps) and len(steps) == len(set(steps))
+    assert any(s > stopped_at for s in steps) and any(s <= stopped_at for s in steps)
+    assert done.timesteps == 4096
+    workers = {lab.trial(0).worker, lab.trial(1).worker}
+    assert len(workers) == 2, "trial 0 finished on the worker that did not start it"
+
+
+@pytest.mark.parametrize("action,state", [("prune", TrialStatus.PRUNED), ("kill", TrialStatus.FAIL)])
+def test_prune_and_kill_stop_training_within_seconds(action, state, study_file):
+    lab = Lab(study_file(name=action, n_trials=1, **LONG))
+    lab.pool.start(1)
+    try:
+        _running(lab, 0, past=1500)
+        pid = lab.pool.started[0].pid
+        Controller(lab.ostudy).request(0, action)
+        row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, 10, state.value)
+        wait_for(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+                 10, "the worker process to exit")
+    finally:
+        lab.stop()
+    if action == "prune":
+        assert row.value == row.last_eval
+    else:
+        assert row.error == "stopped by user"
+
+
+def test_worker_killed_mid_trial_is_noticed_and_the_study_finishes(study_file):
+    lab = Lab(study_file(name="lost", n_trials=2, timesteps=2048, every=512))
+    lab.pool.start(2)
+    try:
+        _running(lab, 0, past=100)
+        os.kill(_worker_pid(lab, 0), signal.SIGKILL)
+        row = wait_for(lambda: (r := lab.trial(0)) and r.status == TrialStatus.FAIL and r, 30, "lost trial FAIL")
+        assert "lost" in (row.error or "")
+        lab.pool.start(1, first_index=2)
+        assert lab.pool.wait(120), lab.logs()
+    finally:
+        lab.stop()
+    rows = lab.snap().rows
+    assert sum(r.status == TrialStatus.COMPLETE for r in rows.values()) >= 1
+    assert all(r.status.is_finished for r in rows.values())
