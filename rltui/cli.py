@@ -126,7 +126,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
                                sampler=make_sampler(study, args.index), pruner=make_pruner(study))
     worker_id = args.worker_id or uuid.uuid4().hex[:8]
     return Worker(ostudy, url, worker_id, index=args.index, device=args.device,
-                  max_trials=args.max_trials).run()
+                  max_trials=args.max_trials, study_file=args.study_file).run()
 
 
 def cmd_ctl(args: argparse.Namespace) -> int:

@@ -108,9 +108,9 @@ def open_storage(url: str) -> BaseStorage:
         )
     try:
         return RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, skip_table_creation=False)
-    except ModuleNotFoundError as exc:
+    except ImportError:
         extra = " (pip install 'rltui[postgres]')" if scheme.startswith("postgres") else ""
-        raise StorageError(f"the database driver '{exc.name}' is not installed{extra}") from None
+        raise StorageError(f"the database driver for '{scheme}' is not installed{extra}") from None
     except Exception as exc:  # SQLAlchemy raises many types; all mean "cannot open"
         raise StorageError(f"cannot open the storage {mask_url(url)}: {_first_line(exc)}") from None
 

@@ -41,7 +41,8 @@ class Worker:
     """One worker process's loop over trials of one study."""
 
     def __init__(self, ostudy: optuna.Study, storage_url: str, worker_id: str, *, index: int = 0,
-                 device: str | None = None, max_trials: int | None = None, log: str | None = None):
+                 device: str | None = None, max_trials: int | None = None, log: str | None = None,
+                 study_file: Path | None = None):
         self.study = ostudy
         self.storage = ostudy._storage
         self.study_id = ostudy._study_id
@@ -51,6 +52,7 @@ class Worker:
         self.device_override = device
         self.max_trials = max_trials
         self.log = log
+        self.study_file = study_file
         self.stopping = False
         self.trials_done = 0
         self.session: TrialSession | None = None
@@ -65,12 +67,14 @@ class Worker:
         return stored_spec(self.storage, self.study_id, version)
 
     def _home(self, study: Study) -> StudyHome:
+        # The stored study file's path is another host's path for a remote worker: only a
+        # file given on this command line, the configured folder, or the journal's folder count.
         folder = study.spec.control.checkpoint_dir
         journal = journal_path(self.storage_url)
         if folder:
             return StudyHome(Path(folder).expanduser() / study.spec.name).make()
-        if study.path is not None:
-            return StudyHome.beside(study.path).make()
+        if self.study_file is not None:
+            return StudyHome.beside(self.study_file).make()
         if journal is not None:
             return StudyHome(journal.parent).make()
         return StudyHome(Path.cwd() / f"{study.spec.name}.rltui").make()
@@ -158,6 +162,9 @@ class Worker:
     def run_trial(self, trial: optuna.Trial) -> None:
         frozen = self.storage.get_trial(trial._trial_id)
         resume = frozen.system_attrs.get(attrs.RESUME)
+        if resume and not Path(resume.get("checkpoint") or "").exists():
+            self._cannot_resume(trial, resume)
+            return
         version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
         study = self.current_spec(version)
         total = study.spec.train.timesteps
@@ -195,6 +202,17 @@ class Worker:
             self.session = None
             self.heartbeat.session = None
             self.heartbeat.update(state="idle", trial=None, trial_id=None)
+
+    def _cannot_resume(self, trial: optuna.Trial, resume: dict[str, Any]) -> None:
+        """The checkpoint is not reachable from this host: the trial goes back to PAUSED."""
+        from rltui.search.workers import HOST
+
+        note = (f"checkpoint {resume.get('checkpoint')} is not reachable from host {HOST}: "
+                "set control.checkpoint_dir to a folder all hosts share")
+        print(f"trial {trial.number}: cannot resume: {note}", flush=True)
+        self.storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, None)
+        self.storage.set_trial_system_attr(trial._trial_id, attrs.PAUSED, {**resume, "note": note})
+        self.stopping = True  # a worker that cannot see checkpoints would only claim it again
 
     def _finish(self, trial: optuna.Trial, study: Study, outcome: Outcome, folder: Path) -> None:
         set_attr = self.storage.set_trial_system_attr
