@@ -21,8 +21,12 @@ from rltui.spec import Study
 from rltui.worker.pool import LocalPool, pid_running, signal_worker
 
 STATUS_STYLE = {
-    TrialStatus.WAITING: "cyan", TrialStatus.RUNNING: "yellow", TrialStatus.PAUSED: "magenta",
-    TrialStatus.COMPLETE: "green", TrialStatus.PRUNED: "blue", TrialStatus.FAIL: "red",
+    TrialStatus.WAITING: "cyan",
+    TrialStatus.RUNNING: "yellow",
+    TrialStatus.PAUSED: "magenta",
+    TrialStatus.COMPLETE: "green",
+    TrialStatus.PRUNED: "blue",
+    TrialStatus.FAIL: "red",
 }
 
 
@@ -34,18 +38,24 @@ def render(snap: Snapshot, study: Study, url: str, limit: int = 20) -> Group:
     best = snap.best
     counts = snap.counts
     head = Text.assemble(
-        (f"{study.spec.name}", "bold"), f"  {mask_url(url)}  ",
+        (f"{study.spec.name}", "bold"),
+        f"  {mask_url(url)}  ",
         *[(f"{s.value.lower()} {counts[s]}  ", STATUS_STYLE[s]) for s in TrialStatus if counts[s]],
         ("best " + (f"{best.value:.4g} (#{best.number})" if best else "—"), "bold green"),
     )
     table = Table(expand=False, box=None, header_style="bold")
     for column in ("#", "state", "timesteps", "last eval", "value", "params"):
-        table.add_column(column, justify="right" if column in ("#", "timesteps", "last eval", "value") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("#", "timesteps", "last eval", "value") else "left",
+        )
     rows = sorted(snap.rows.values(), key=_order)[:limit]
     for row in sorted(rows, key=lambda r: r.number):
         table.add_row(
-            str(row.number), Text(row.status.value, STATUS_STYLE[row.status]),
-            f"{row.timesteps:,}/{row.total or study.spec.train.timesteps:,}", fmt(row.last_eval),
+            str(row.number),
+            Text(row.status.value, STATUS_STYLE[row.status]),
+            f"{row.timesteps:,}/{row.total or study.spec.train.timesteps:,}",
+            fmt(row.last_eval),
             fmt(row.value) + (" ★" if best and row.number == best.number else ""),
             " ".join(f"{k}={_short(v)}" for k, v in row.params.items()),
         )
@@ -61,8 +71,14 @@ def _short(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def run_headless(study: Study, ostudy: optuna.Study, url: str, workers: int, trials: int | None,
-                 console: Console | None = None) -> int:
+def run_headless(
+    study: Study,
+    ostudy: optuna.Study,
+    url: str,
+    workers: int,
+    trials: int | None,
+    console: Console | None = None,
+) -> int:
     console = console or Console()
     if trials is not None:
         ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.BUDGET, trials)
@@ -79,16 +95,22 @@ def run_headless(study: Study, ostudy: optuna.Study, url: str, workers: int, tri
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with Live(render(reader.poll(), study, url), console=console, refresh_per_second=4,
-                  transient=False) as live:
+        with Live(
+            render(reader.poll(), study, url),
+            console=console,
+            refresh_per_second=4,
+            transient=False,
+        ) as live:
             while any(pid_running(w.pid) for w in pool.started):
                 time.sleep(0.5)
                 live.update(render(reader.poll(), study, url))
             live.update(render(reader.poll(), study, url))
     except KeyboardInterrupt:
         interrupted = True
-        console.print("[yellow]stopping: running trials are paused with a checkpoint "
-                      "(Ctrl-C again to stop at once)…[/]")
+        console.print(
+            "[yellow]stopping: running trials are paused with a checkpoint "
+            "(Ctrl-C again to stop at once)…[/]"
+        )
         for worker in pool.started:
             signal_worker(worker.pid)
         try:
@@ -104,9 +126,13 @@ def run_headless(study: Study, ostudy: optuna.Study, url: str, workers: int, tri
 
 def _summary(console: Console, snap: Snapshot, study: Study, url: str, interrupted: bool) -> int:
     counts = snap.counts
-    console.print(", ".join(f"{counts[s]} {s.value.lower()}" for s in TrialStatus if counts[s]) or "no trials")
+    console.print(
+        ", ".join(f"{counts[s]} {s.value.lower()}" for s in TrialStatus if counts[s]) or "no trials"
+    )
     if interrupted and counts[TrialStatus.PAUSED]:
-        console.print(f"{counts[TrialStatus.PAUSED]} trial(s) paused; `rltui run {study.path}` resumes them")
+        console.print(
+            f"{counts[TrialStatus.PAUSED]} trial(s) paused; `rltui run {study.path}` resumes them"
+        )
     failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL and r.error]
     for row in failed[-3:]:
         console.print(f"[red]trial {row.number} failed:[/] {row.error}")
@@ -118,10 +144,13 @@ def _summary(console: Console, snap: Snapshot, study: Study, url: str, interrupt
     for name, value in best.params.items():
         console.print(f"  {name}: {value!r}")
     journal = url.removeprefix("journal:")
-    storage_args = (f"--storage {journal} --storage-class JournalFileBackend" if url.startswith("journal:")
-                    else f"--storage '{mask_url(url)}'")
+    storage_args = (
+        f"--storage {journal} --storage-class JournalFileBackend"
+        if url.startswith("journal:")
+        else f"--storage '{mask_url(url)}'"
+    )
     console.print(f"[dim]optuna trials {storage_args} --study-name {study.spec.name}[/]")
     return 0
 
 
-__all__ = ["run_headless", "Path"]
+__all__ = ["Path", "run_headless"]

@@ -40,11 +40,27 @@ control:
 def study_file(tmp_path: Path) -> Callable[..., Path]:
     """Write a tiny PPO study; keyword arguments fill the template's fields."""
 
-    def write(name: str = "tiny", n_trials: int = 2, timesteps: int = 256, every: int = 128,
-              pruner: str = "none", extra: str = "", text: str | None = None) -> Path:
+    def write(
+        name: str = "tiny",
+        n_trials: int = 2,
+        timesteps: int = 256,
+        every: int = 128,
+        pruner: str = "none",
+        extra: str = "",
+        text: str | None = None,
+    ) -> Path:
         path = tmp_path / f"{name}.yaml"
-        body = text if text is not None else TINY_PPO.format(
-            name=name, n_trials=n_trials, timesteps=timesteps, every=every, pruner=pruner, extra=extra
+        body = (
+            text
+            if text is not None
+            else TINY_PPO.format(
+                name=name,
+                n_trials=n_trials,
+                timesteps=timesteps,
+                every=every,
+                pruner=pruner,
+                extra=extra,
+            )
         )
         path.write_text(textwrap.dedent(body), encoding="utf-8")
         return path

@@ -14,7 +14,14 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from rltui.search import attrs
-from rltui.search.lifecycle import ALLOWED, ControlAction, TrialStatus, control_record, last_value, status_of
+from rltui.search.lifecycle import (
+    ALLOWED,
+    ControlAction,
+    TrialStatus,
+    control_record,
+    last_value,
+    status_of,
+)
 
 STOPPED_BY_USER = "stopped by user"
 
@@ -43,7 +50,9 @@ class Controller:
         if action not in ALLOWED[status]:
             raise ControlError(f"trial {number} is {status.value}: it cannot be {_past(action)}")
         if status == TrialStatus.RUNNING:
-            self.storage.set_trial_system_attr(trial._trial_id, attrs.CONTROL, control_record(action))
+            self.storage.set_trial_system_attr(
+                trial._trial_id, attrs.CONTROL, control_record(action)
+            )
             return f"trial {number}: {action.value} requested"
         if action == ControlAction.RESUME:
             return self._resume(trial)
@@ -58,7 +67,9 @@ class Controller:
         self.storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
         return f"trial {trial.number} queued to resume at {paused.get('timesteps', 0):,} timesteps"
 
-    def finish(self, trial: FrozenTrial, action: ControlAction, reason: str = STOPPED_BY_USER) -> None:
+    def finish(
+        self, trial: FrozenTrial, action: ControlAction, reason: str = STOPPED_BY_USER
+    ) -> None:
         """End a trial no process is running: PRUNED with its last value, or FAIL."""
         if action == ControlAction.PRUNE:
             value = last_value(trial)
@@ -103,4 +114,6 @@ class Controller:
 
 
 def _past(action: ControlAction) -> str:
-    return {"pause": "paused", "resume": "resumed", "prune": "pruned", "kill": "killed"}[action.value]
+    return {"pause": "paused", "resume": "resumed", "prune": "pruned", "kill": "killed"}[
+        action.value
+    ]

@@ -64,7 +64,10 @@ def check_optimizers(study: Study) -> list[Problem]:
     """Build the sampler and pruner once, so bad option values are reported before any worker
     starts."""
     problems = []
-    for key, build in (("sampler", lambda: make_sampler(study)), ("pruner", lambda: make_pruner(study))):
+    for key, build in (
+        ("sampler", lambda: make_sampler(study)),
+        ("pruner", lambda: make_pruner(study)),
+    ):
         try:
             build()
         except (TypeError, ValueError) as exc:

@@ -69,7 +69,9 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         value=trial.value if trial.values else None,
         params=dict(trial.params),
         curve=curve,
-        timesteps=int(progress.get("timesteps") or paused.get("timesteps") or (curve[-1][0] if curve else 0)),
+        timesteps=int(
+            progress.get("timesteps") or paused.get("timesteps") or (curve[-1][0] if curve else 0)
+        ),
         total=progress.get("total"),
         started=trial.datetime_start,
         completed=trial.datetime_complete,
@@ -100,8 +102,11 @@ class Snapshot:
 
     @property
     def best(self) -> TrialRow | None:
-        done = [r for r in self.rows.values() if r.status == TrialStatus.COMPLETE and r.value is not None
-                and not math.isnan(r.value)]
+        done = [
+            r
+            for r in self.rows.values()
+            if r.status == TrialStatus.COMPLETE and r.value is not None and not math.isnan(r.value)
+        ]
         if not done:
             return None
         pick = max if self.direction == StudyDirection.MAXIMIZE else min

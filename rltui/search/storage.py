@@ -99,7 +99,9 @@ def open_storage(url: str) -> BaseStorage:
             path.parent.mkdir(parents=True, exist_ok=True)
             return JournalStorage(JournalFileBackend(str(path)))
         except OSError as exc:
-            raise StorageError(f"cannot use the journal file {path}: {exc.strerror or exc}") from None
+            raise StorageError(
+                f"cannot use the journal file {path}: {exc.strerror or exc}"
+            ) from None
     scheme = url.split("://", 1)[0].split("+", 1)[0]
     if scheme not in RDB_SCHEMES:
         raise StorageError(

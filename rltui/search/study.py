@@ -13,9 +13,9 @@ from optuna.study import StudyDirection
 
 from rltui.search import attrs
 from rltui.search.storage import StorageError, open_storage, resolve_storage_url
+from rltui.spec import Problem, SpecError, Study, incompatible_changes, parse_study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-from rltui.spec import Problem, SpecError, Study, incompatible_changes, parse_study
 
 
 def storage_url_for(study: Study, override: str | None = None) -> str:
@@ -31,8 +31,14 @@ def create_or_join(study: Study, storage: BaseStorage) -> optuna.Study:
     )
     if ostudy.direction != StudyDirection[direction.upper()]:
         raise SpecError(
-            [Problem(("direction",), f"the study in the storage already optimises towards "
-                     f"'{ostudy.direction.name.lower()}'", "use another 'name' for a new study")],
+            [
+                Problem(
+                    ("direction",),
+                    f"the study in the storage already optimises towards "
+                    f"'{ostudy.direction.name.lower()}'",
+                    "use another 'name' for a new study",
+                )
+            ],
             str(study.path) if study.path else None,
         )
     publish_spec(ostudy, study)
@@ -68,7 +74,11 @@ def publish_spec(ostudy: optuna.Study, study: Study) -> int:
         if problems:
             raise SpecError(problems, str(study.path) if study.path else None)
     version = current + 1
-    record = {"text": study.text, "path": str(study.path) if study.path else None, "created": time.time()}
+    record = {
+        "text": study.text,
+        "path": str(study.path) if study.path else None,
+        "created": time.time(),
+    }
     storage.set_study_system_attr(study_id, attrs.spec_key(version), record)
     storage.set_study_system_attr(study_id, attrs.SPEC_VERSION, version)
     _enqueue_new(ostudy, study)
@@ -78,7 +88,9 @@ def publish_spec(ostudy: optuna.Study, study: Study) -> int:
 def _enqueue_new(ostudy: optuna.Study, study: Study) -> None:
     # Grid points and the file's enqueue list are added once each, however often the file
     # is re-published, so that every combination runs exactly once.
-    done = set(ostudy._storage.get_study_system_attrs(ostudy._study_id).get(attrs.ENQUEUED_VERSIONS, []))
+    done = set(
+        ostudy._storage.get_study_system_attrs(ostudy._study_id).get(attrs.ENQUEUED_VERSIONS, [])
+    )
     wanted = [*study.space.grid_points(), *study.spec.enqueue]
     added = []
     for params in wanted:
@@ -89,7 +101,9 @@ def _enqueue_new(ostudy: optuna.Study, study: Study) -> None:
         done.add(key)
         added.append(key)
     if added:
-        ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.ENQUEUED_VERSIONS, sorted(done))
+        ostudy._storage.set_study_system_attr(
+            ostudy._study_id, attrs.ENQUEUED_VERSIONS, sorted(done)
+        )
 
 
 def enqueue(ostudy: optuna.Study, study: Study, params: dict[str, Any], **user_attrs: Any) -> None:
@@ -116,7 +130,12 @@ def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, Study]:
 
         names = study_names(storage)
         guess = did_you_mean(name, names)
-        hint = f"did you mean '{guess}'?" if guess else (
-            f"studies there: {', '.join(names)}" if names else "the storage has no studies yet")
+        hint = (
+            f"did you mean '{guess}'?"
+            if guess
+            else (
+                f"studies there: {', '.join(names)}" if names else "the storage has no studies yet"
+            )
+        )
         raise StorageError(f"no study named '{name}' in this storage ({hint})") from None
     return ostudy, stored_spec(storage, ostudy._study_id)

@@ -11,33 +11,109 @@ from __future__ import annotations
 # need Python objects (policy, env, replay_buffer_class, ...) are left out on purpose.
 ALGORITHM_ARGS: dict[str, frozenset[str]] = {
     "ppo": frozenset(
-        "learning_rate n_steps batch_size n_epochs gamma gae_lambda clip_range clip_range_vf "
-        "normalize_advantage ent_coef vf_coef max_grad_norm use_sde sde_sample_freq "
-        "target_kl".split()
+        [
+            "learning_rate",
+            "n_steps",
+            "batch_size",
+            "n_epochs",
+            "gamma",
+            "gae_lambda",
+            "clip_range",
+            "clip_range_vf",
+            "normalize_advantage",
+            "ent_coef",
+            "vf_coef",
+            "max_grad_norm",
+            "use_sde",
+            "sde_sample_freq",
+            "target_kl",
+        ]
     ),
     "a2c": frozenset(
-        "learning_rate n_steps gamma gae_lambda ent_coef vf_coef max_grad_norm rms_prop_eps "
-        "use_rms_prop use_sde sde_sample_freq normalize_advantage".split()
+        [
+            "learning_rate",
+            "n_steps",
+            "gamma",
+            "gae_lambda",
+            "ent_coef",
+            "vf_coef",
+            "max_grad_norm",
+            "rms_prop_eps",
+            "use_rms_prop",
+            "use_sde",
+            "sde_sample_freq",
+            "normalize_advantage",
+        ]
     ),
     "dqn": frozenset(
-        "learning_rate buffer_size learning_starts batch_size tau gamma train_freq "
-        "gradient_steps optimize_memory_usage n_steps target_update_interval "
-        "exploration_fraction exploration_initial_eps exploration_final_eps "
-        "max_grad_norm".split()
+        [
+            "learning_rate",
+            "buffer_size",
+            "learning_starts",
+            "batch_size",
+            "tau",
+            "gamma",
+            "train_freq",
+            "gradient_steps",
+            "optimize_memory_usage",
+            "n_steps",
+            "target_update_interval",
+            "exploration_fraction",
+            "exploration_initial_eps",
+            "exploration_final_eps",
+            "max_grad_norm",
+        ]
     ),
     "sac": frozenset(
-        "learning_rate buffer_size learning_starts batch_size tau gamma train_freq "
-        "gradient_steps optimize_memory_usage n_steps ent_coef target_update_interval "
-        "target_entropy use_sde sde_sample_freq use_sde_at_warmup".split()
+        [
+            "learning_rate",
+            "buffer_size",
+            "learning_starts",
+            "batch_size",
+            "tau",
+            "gamma",
+            "train_freq",
+            "gradient_steps",
+            "optimize_memory_usage",
+            "n_steps",
+            "ent_coef",
+            "target_update_interval",
+            "target_entropy",
+            "use_sde",
+            "sde_sample_freq",
+            "use_sde_at_warmup",
+        ]
     ),
     "td3": frozenset(
-        "learning_rate buffer_size learning_starts batch_size tau gamma train_freq "
-        "gradient_steps optimize_memory_usage n_steps policy_delay target_policy_noise "
-        "target_noise_clip".split()
+        [
+            "learning_rate",
+            "buffer_size",
+            "learning_starts",
+            "batch_size",
+            "tau",
+            "gamma",
+            "train_freq",
+            "gradient_steps",
+            "optimize_memory_usage",
+            "n_steps",
+            "policy_delay",
+            "target_policy_noise",
+            "target_noise_clip",
+        ]
     ),
     "ddpg": frozenset(
-        "learning_rate buffer_size learning_starts batch_size tau gamma train_freq "
-        "gradient_steps optimize_memory_usage n_steps".split()
+        [
+            "learning_rate",
+            "buffer_size",
+            "learning_starts",
+            "batch_size",
+            "tau",
+            "gamma",
+            "train_freq",
+            "gradient_steps",
+            "optimize_memory_usage",
+            "n_steps",
+        ]
     ),
 }
 
@@ -45,18 +121,48 @@ ALGORITHM_ARGS: dict[str, frozenset[str]] = {
 # ``policy_kwargs`` by the training layer.
 POLICY_ARGS: dict[str, frozenset[str]] = {
     "ppo": frozenset(
-        "net_arch activation_fn ortho_init log_std_init full_std use_expln squash_output "
-        "share_features_extractor normalize_images optimizer_class optimizer_kwargs".split()
+        [
+            "net_arch",
+            "activation_fn",
+            "ortho_init",
+            "log_std_init",
+            "full_std",
+            "use_expln",
+            "squash_output",
+            "share_features_extractor",
+            "normalize_images",
+            "optimizer_class",
+            "optimizer_kwargs",
+        ]
     ),
     "sac": frozenset(
-        "net_arch activation_fn log_std_init use_expln clip_mean n_critics "
-        "share_features_extractor normalize_images optimizer_class optimizer_kwargs".split()
+        [
+            "net_arch",
+            "activation_fn",
+            "log_std_init",
+            "use_expln",
+            "clip_mean",
+            "n_critics",
+            "share_features_extractor",
+            "normalize_images",
+            "optimizer_class",
+            "optimizer_kwargs",
+        ]
     ),
     "td3": frozenset(
-        "net_arch activation_fn n_critics share_features_extractor normalize_images "
-        "optimizer_class optimizer_kwargs".split()
+        [
+            "net_arch",
+            "activation_fn",
+            "n_critics",
+            "share_features_extractor",
+            "normalize_images",
+            "optimizer_class",
+            "optimizer_kwargs",
+        ]
     ),
-    "dqn": frozenset("net_arch activation_fn normalize_images optimizer_class optimizer_kwargs".split()),
+    "dqn": frozenset(
+        ["net_arch", "activation_fn", "normalize_images", "optimizer_class", "optimizer_kwargs"]
+    ),
 }
 POLICY_ARGS["a2c"] = POLICY_ARGS["ppo"]
 POLICY_ARGS["ddpg"] = POLICY_ARGS["td3"]

@@ -13,7 +13,7 @@ from rltui.spec import algorithms as algos
 from rltui.spec.model import StudySpec
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
 from rltui.spec.problems import KeyPath, Problem, SpecError, did_you_mean
-from rltui.spec.source import YamlSource, YamlSyntaxError, parse_yaml
+from rltui.spec.source import YamlSyntaxError, parse_yaml
 from rltui.spec.space import SearchSpace, build_space
 
 
@@ -61,7 +61,9 @@ def check_text(
         space, more = build_space(spec.search_space)
         problems.extend(more)
         problems.extend(_check_meaning(spec, space, check_env=check_env))
-    problems = sorted((source.place(p) for p in problems), key=lambda p: (p.line or 0, p.column or 0))
+    problems = sorted(
+        (source.place(p) for p in problems), key=lambda p: (p.line or 0, p.column or 0)
+    )
     if spec is None or any(p.severity == "error" for p in problems):
         return None, problems
     path = Path(filename) if filename else None
@@ -92,7 +94,9 @@ def load_study(path: str | Path, *, check_env: bool = True) -> Study:
 def _pydantic_problems(exc: ValidationError) -> list[Problem]:
     problems = []
     for err in exc.errors():
-        path: KeyPath = tuple(p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-"))
+        path: KeyPath = tuple(
+            p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")
+        )
         path = tuple(p for p in path if p not in ("options",))
         msg = err["msg"].removeprefix("Value error, ")
         hint = None
@@ -100,7 +104,9 @@ def _pydantic_problems(exc: ValidationError) -> list[Problem]:
             known = _fields_at(StudySpec, path[:-1])
             guess = did_you_mean(str(path[-1]), known)
             msg = f"unknown key '{path[-1]}'"
-            hint = f"did you mean '{guess}'?" if guess else f"known keys: {', '.join(sorted(known))}"
+            hint = (
+                f"did you mean '{guess}'?" if guess else f"known keys: {', '.join(sorted(known))}"
+            )
         elif err["type"] == "missing":
             msg = f"'{path[-1]}' is required" if path else msg
         problems.append(Problem(path, msg, hint))
@@ -129,7 +135,9 @@ def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> l
                 Problem(
                     ("train", "algorithm"),
                     f"unknown algorithm '{train.algorithm}'",
-                    f"did you mean '{guess}'?" if guess else f"use one of {', '.join(algos.algorithm_names())}",
+                    f"did you mean '{guess}'?"
+                    if guess
+                    else f"use one of {', '.join(algos.algorithm_names())}",
                 )
             )
         else:
@@ -139,25 +147,41 @@ def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> l
     overlap = spec.hyperparameters.keys() & spec.search_space.keys()
     for name in sorted(overlap):
         problems.append(
-            Problem(("search_space", name), f"'{name}' is both fixed in 'hyperparameters' and searched here",
-                    "remove it from one of the two")
+            Problem(
+                ("search_space", name),
+                f"'{name}' is both fixed in 'hyperparameters' and searched here",
+                "remove it from one of the two",
+            )
         )
     problems += _check_enqueue(spec, space)
     return problems
 
 
-def _check_typed(key: str, kind: str, options: Mapping[str, Any], table: Mapping[str, frozenset[str]]) -> list[Problem]:
+def _check_typed(
+    key: str, kind: str, options: Mapping[str, Any], table: Mapping[str, frozenset[str]]
+) -> list[Problem]:
     if kind not in table:
         guess = did_you_mean(kind, table)
-        return [Problem((key, "type"), f"unknown {key} '{kind}'",
-                        f"did you mean '{guess}'?" if guess else f"use one of {', '.join(table)}")]
+        return [
+            Problem(
+                (key, "type"),
+                f"unknown {key} '{kind}'",
+                f"did you mean '{guess}'?" if guess else f"use one of {', '.join(table)}",
+            )
+        ]
     problems = []
     for option in options:
         if option not in table[kind]:
             guess = did_you_mean(option, table[kind])
-            problems.append(Problem((key, option), f"'{option}' is not an option of the {kind} {key}",
-                                    f"did you mean '{guess}'?" if guess else
-                                    f"its options: {', '.join(sorted(table[kind])) or 'none'}"))
+            problems.append(
+                Problem(
+                    (key, option),
+                    f"'{option}' is not an option of the {kind} {key}",
+                    f"did you mean '{guess}'?"
+                    if guess
+                    else f"its options: {', '.join(sorted(table[kind])) or 'none'}",
+                )
+            )
     return problems
 
 
@@ -174,14 +198,28 @@ def _check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]
     assert algorithm is not None
     accepted = algos.accepted_hyperparameters(algorithm)
     problems = []
-    for section, names in (("hyperparameters", spec.hyperparameters), ("search_space", spec.search_space)):
+    for section, names in (
+        ("hyperparameters", spec.hyperparameters),
+        ("search_space", spec.search_space),
+    ):
         for name in names:
             if name not in accepted:
                 guess = did_you_mean(name, accepted)
-                others = [a for a in algos.ALGORITHM_ARGS if name in algos.accepted_hyperparameters(a)]
-                hint = f"did you mean '{guess}'?" if guess else (
-                    f"it belongs to {', '.join(others)}" if others else "see the README's list")
-                problems.append(Problem((section, name), f"{algorithm.upper()} has no hyperparameter '{name}'", hint))
+                others = [
+                    a for a in algos.ALGORITHM_ARGS if name in algos.accepted_hyperparameters(a)
+                ]
+                hint = (
+                    f"did you mean '{guess}'?"
+                    if guess
+                    else (
+                        f"it belongs to {', '.join(others)}" if others else "see the README's list"
+                    )
+                )
+                problems.append(
+                    Problem(
+                        (section, name), f"{algorithm.upper()} has no hyperparameter '{name}'", hint
+                    )
+                )
     values: dict[str, list[tuple[KeyPath, Any]]] = {}
     for name, value in spec.hyperparameters.items():
         values.setdefault(name, []).append((("hyperparameters", name), value))
@@ -189,7 +227,7 @@ def _check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]
         path: KeyPath = ("search_space", name)
         if param.is_fixed:
             values.setdefault(name, []).append((path, param.fixed))
-        for choice in param.grid or getattr(param.distribution, "choices", ()):
+        for choice in param.grid or getattr(param.distribution, "choices", None) or ():
             values.setdefault(name, []).append((path, choice))
     for name, entries in values.items():
         for path, value in entries:
@@ -202,14 +240,21 @@ def _check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]
 def _check_named_value(name: str, value: Any, path: KeyPath) -> Problem | None:
     if name in NAMED_VALUES and value not in NAMED_VALUES[name]:
         guess = did_you_mean(str(value), NAMED_VALUES[name])
-        return Problem(path, f"'{value}' is not a known {name}",
-                       f"did you mean '{guess}'?" if guess else f"use one of {', '.join(NAMED_VALUES[name])}")
+        return Problem(
+            path,
+            f"'{value}' is not a known {name}",
+            f"did you mean '{guess}'?" if guess else f"use one of {', '.join(NAMED_VALUES[name])}",
+        )
     if name == "net_arch":
         if isinstance(value, str) and value not in algos.NET_ARCH_PRESETS:
             guess = did_you_mean(value, algos.NET_ARCH_PRESETS)
-            return Problem(path, f"'{value}' is not a net_arch preset",
-                           f"did you mean '{guess}'?" if guess else
-                           f"use a list of layer sizes or one of {', '.join(algos.NET_ARCH_PRESETS)}")
+            return Problem(
+                path,
+                f"'{value}' is not a net_arch preset",
+                f"did you mean '{guess}'?"
+                if guess
+                else f"use a list of layer sizes or one of {', '.join(algos.NET_ARCH_PRESETS)}",
+            )
         if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
             return Problem(path, "a layer size must be above 0")
     return None
@@ -224,15 +269,26 @@ def _check_env(env_id: str) -> list[Problem]:
         try:
             __import__(module)
         except ImportError as exc:
-            return [Problem(("train", "env"), f"cannot import '{module}' for env '{env_id}': {exc}",
-                            "install the package that registers it")]
+            return [
+                Problem(
+                    ("train", "env"),
+                    f"cannot import '{module}' for env '{env_id}': {exc}",
+                    "install the package that registers it",
+                )
+            ]
         env_id = env_id.split(":", 1)[1]
     if env_id in gymnasium.registry:
         return []
     guess = did_you_mean(env_id, gymnasium.registry.keys())
-    return [Problem(("train", "env"), f"'{env_id}' is not a registered Gymnasium environment",
-                    f"did you mean '{guess}'?" if guess else
-                    "use 'package.module:EnvId-v0' to import the package that registers it")]
+    return [
+        Problem(
+            ("train", "env"),
+            f"'{env_id}' is not a registered Gymnasium environment",
+            f"did you mean '{guess}'?"
+            if guess
+            else "use 'package.module:EnvId-v0' to import the package that registers it",
+        )
+    ]
 
 
 def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
@@ -240,14 +296,23 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
     searched = space.distributions
     for index, entry in enumerate(spec.enqueue):
         if not isinstance(entry, Mapping):
-            problems.append(Problem(("enqueue", index), "each entry must be a mapping of parameter: value"))
+            problems.append(
+                Problem(("enqueue", index), "each entry must be a mapping of parameter: value")
+            )
             continue
         for name, value in entry.items():
             path: KeyPath = ("enqueue", index, name)
             if name not in searched:
                 guess = did_you_mean(name, searched)
-                problems.append(Problem(path, f"'{name}' is not a searched parameter",
-                                        f"did you mean '{guess}'?" if guess else "enqueue only names from search_space"))
+                problems.append(
+                    Problem(
+                        path,
+                        f"'{name}' is not a searched parameter",
+                        f"did you mean '{guess}'?"
+                        if guess
+                        else "enqueue only names from search_space",
+                    )
+                )
                 continue
             from rltui.spec.grammar import coerce_scalar
 
@@ -258,7 +323,12 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
             except (ValueError, TypeError, IndexError):
                 inside = False
             if not inside:
-                problems.append(Problem(path, f"{value!r} lies outside the search space of '{name}'",
-                                        "Optuna will still run it, but samplers may ignore the result",
-                                        severity="warning"))
+                problems.append(
+                    Problem(
+                        path,
+                        f"{value!r} lies outside the search space of '{name}'",
+                        "Optuna will still run it, but samplers may ignore the result",
+                        severity="warning",
+                    )
+                )
     return problems

@@ -173,7 +173,9 @@ class StudySpec(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         if not NAME_RE.match(value):
-            raise ValueError("use letters, digits, '.', '_' and '-' only, starting with a letter or digit")
+            raise ValueError(
+                "use letters, digits, '.', '_' and '-' only, starting with a letter or digit"
+            )
         return value
 
     @field_validator("device")

@@ -43,7 +43,8 @@ def parse_yaml(text: str) -> YamlSource:
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
         msg = exc.problem or exc.context or "malformed YAML"
-        raise YamlSyntaxError(Problem((), f"YAML syntax error: {msg}", line=line, column=col))
+        problem = Problem((), f"YAML syntax error: {msg}", line=line, column=col)
+        raise YamlSyntaxError(problem) from None
     except YAMLError as exc:
         raise YamlSyntaxError(Problem((), f"YAML syntax error: {exc}")) from None
     positions: dict[KeyPath, tuple[int, int]] = {(): (1, 1)}

@@ -21,7 +21,13 @@ from optuna.distributions import (
     check_distribution_compatibility,
 )
 
-from rltui.spec.grammar import GrammarError, GridSearch, coerce_scalar, is_sweep_expression, parse_sweep
+from rltui.spec.grammar import (
+    GrammarError,
+    GridSearch,
+    coerce_scalar,
+    is_sweep_expression,
+    parse_sweep,
+)
 from rltui.spec.problems import Problem, did_you_mean
 
 MAPPING_KEYS = {
@@ -81,7 +87,8 @@ class SearchSpace:
         if not grid:
             return []
         names = list(grid)
-        return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
+        combos = itertools.product(*(grid[n] for n in names))
+        return [dict(zip(names, combo, strict=True)) for combo in combos]
 
 
 def build_space(raw: Mapping[str, Any]) -> tuple[SearchSpace, list[Problem]]:
@@ -191,7 +198,9 @@ def _mapping(value: Mapping[str, Any]) -> BaseDistribution:
             guess = did_you_mean(key, MAPPING_KEYS[kind])
             raise _Bad(
                 f"'{key}' is not a setting of a {kind} parameter",
-                f"did you mean '{guess}'?" if guess else f"allowed: {', '.join(sorted(MAPPING_KEYS[kind]))}",
+                f"did you mean '{guess}'?"
+                if guess
+                else f"allowed: {', '.join(sorted(MAPPING_KEYS[kind]))}",
                 (key,),
             )
     if kind == "categorical":
@@ -217,9 +226,7 @@ def _mapping(value: Mapping[str, Any]) -> BaseDistribution:
         if log:
             raise _Bad("'step' and 'log: true' cannot be combined", "drop one of them")
     if low > high:
-        raise _Bad(
-            f"low ({low}) is above high ({high})", "swap them", ("low",)
-        )
+        raise _Bad(f"low ({low}) is above high ({high})", "swap them", ("low",))
     if log and low <= 0:
         raise _Bad(
             f"a log-scale parameter needs low > 0, got {low}",
@@ -231,4 +238,6 @@ def _mapping(value: Mapping[str, Any]) -> BaseDistribution:
             if number is not None and float(number) != int(number):
                 raise _Bad(f"'{key}' of an int parameter must be a whole number", subpath=(key,))
         return IntDistribution(int(low), int(high), log=log, step=int(step or 1))
-    return FloatDistribution(float(low), float(high), log=log, step=None if step is None else float(step))
+    return FloatDistribution(
+        float(low), float(high), log=log, step=None if step is None else float(step)
+    )

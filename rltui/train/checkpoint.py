@@ -82,7 +82,9 @@ def _save_envs(path: Path, envs: TrialEnvs) -> bool:
     # simulators) are rebuilt on resume and start a fresh episode instead.
     try:
         with open(path, "wb") as out:
-            cloudpickle.dump((_unwrap(envs.train), _unwrap(envs.eval), _norm(envs.train), _norm(envs.eval)), out)
+            cloudpickle.dump(
+                (_unwrap(envs.train), _unwrap(envs.eval), _norm(envs.train), _norm(envs.eval)), out
+            )
         return True
     except Exception:
         path.unlink(missing_ok=True)
@@ -97,7 +99,9 @@ def _norm(venv: VecEnv) -> VecNormalize | None:
     return venv if isinstance(venv, VecNormalize) else None
 
 
-def load(path: Path, cls: type[BaseAlgorithm], fresh_envs: TrialEnvs, device: str) -> tuple[BaseAlgorithm, TrialEnvs, TrainerState]:
+def load(
+    path: Path, cls: type[BaseAlgorithm], fresh_envs: TrialEnvs, device: str
+) -> tuple[BaseAlgorithm, TrialEnvs, TrainerState]:
     """Restore a checkpoint written by :func:`save`. ``fresh_envs`` are used when the saved
     envs could not be pickled (and closed otherwise)."""
     with open(path / "state.pkl", "rb") as src:
@@ -116,7 +120,9 @@ def load(path: Path, cls: type[BaseAlgorithm], fresh_envs: TrialEnvs, device: st
         envs = TrialEnvs(train, evaluation)
     # With the envs restored, SB3 must keep the observation it stopped at (force_reset=False);
     # with fresh envs it resets them and the episode in progress starts over.
-    model = cls.load(path / "model.zip", env=envs.train, device=device, force_reset=not state.envs_saved)
+    model = cls.load(
+        path / "model.zip", env=envs.train, device=device, force_reset=not state.envs_saved
+    )
     if isinstance(model, OffPolicyAlgorithm) and (path / "replay.pkl").exists():
         model.load_replay_buffer(path / "replay.pkl")
     # Loading builds a fresh policy (drawing random numbers) before copying the weights in,
@@ -128,6 +134,15 @@ def load(path: Path, cls: type[BaseAlgorithm], fresh_envs: TrialEnvs, device: st
     return model, envs, state
 
 
-def remove(path: Path | str | None) -> None:
-    if path:
-        shutil.rmtree(Path(path).parent if Path(path).name.startswith("step-") else path, ignore_errors=True)
+def latest(folder: Path) -> Path:
+    """The newest checkpoint written by :func:`save` under ``folder``."""
+    found = sorted(folder.glob("step-*"))
+    if not found:
+        raise FileNotFoundError(f"no checkpoint in {folder}")
+    return found[-1]
+
+
+def remove(folder: Path | str | None) -> None:
+    """Delete a trial's checkpoint folder."""
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)

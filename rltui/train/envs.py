@@ -30,5 +30,7 @@ def make_envs(study: Study, seed: int | None) -> TrialEnvs:
     evaluation = make_vec_env(spec.env, n_envs=1, seed=eval_seed, env_kwargs=spec.env_kwargs)
     if spec.normalize.obs or spec.normalize.reward:
         train = VecNormalize(train, norm_obs=spec.normalize.obs, norm_reward=spec.normalize.reward)
-        evaluation = VecNormalize(evaluation, norm_obs=spec.normalize.obs, norm_reward=False, training=False)
+        evaluation = VecNormalize(
+            evaluation, norm_obs=spec.normalize.obs, norm_reward=False, training=False
+        )
     return TrialEnvs(train, evaluation)

@@ -27,7 +27,9 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 
 
-def model_kwargs(algorithm: str, params: dict[str, Any], action_space: spaces.Space) -> dict[str, Any]:
+def model_kwargs(
+    algorithm: str, params: dict[str, Any], action_space: spaces.Space
+) -> dict[str, Any]:
     """SB3 keyword arguments for ``algorithm`` from flat parameters (fixed and sampled)."""
     policy_names = algos.POLICY_ARGS[algorithm]
     kwargs: dict[str, Any] = {}
@@ -78,7 +80,19 @@ def _policy_value(name: str, value: Any) -> Any:
 def _algorithm_value(name: str, value: Any) -> Any:
     if name == "train_freq" and isinstance(value, list):
         return (int(value[0]), str(value[1]))
-    if name in ("n_steps", "batch_size", "buffer_size", "learning_starts", "gradient_steps",
-                "target_update_interval", "n_epochs") and isinstance(value, float) and value.is_integer():
+    if (
+        name
+        in (
+            "n_steps",
+            "batch_size",
+            "buffer_size",
+            "learning_starts",
+            "gradient_steps",
+            "target_update_interval",
+            "n_epochs",
+        )
+        and isinstance(value, float)
+        and value.is_integer()
+    ):
         return int(value)
     return value

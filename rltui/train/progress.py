@@ -25,8 +25,10 @@ class ProgressLog(KVWriter):
     def sb3_logger(self) -> Logger:
         return Logger(folder=str(self.path.parent), output_formats=[self])
 
-    def write(self, key_values: dict[str, Any], key_excluded: dict[str, Any], step: int = 0) -> None:
-        row = {"timesteps": step, "wall_time": time.time()}
+    def write(
+        self, key_values: dict[str, Any], key_excluded: dict[str, Any], step: int = 0
+    ) -> None:
+        row: dict[str, Any] = {"timesteps": step, "wall_time": time.time()}
         for key, value in key_values.items():
             if isinstance(value, (int, float, str, bool)) or value is None:
                 row[key] = value
@@ -35,8 +37,15 @@ class ProgressLog(KVWriter):
         self._file.write(json.dumps(row) + "\n")
         self._file.flush()
 
-    def evaluation(self, timesteps: int, mean_reward: float) -> None:
-        self.write({"eval/mean_reward": mean_reward}, {}, timesteps)
+    def evaluation(
+        self, timesteps: int, mean_reward: float, per_seed: list[float] | None = None
+    ) -> None:
+        row: dict[str, Any] = {"eval/mean_reward": mean_reward}
+        if per_seed:
+            mean = sum(per_seed) / len(per_seed)
+            row["eval/seed_std"] = (sum((v - mean) ** 2 for v in per_seed) / len(per_seed)) ** 0.5
+            row.update({f"eval/seed_{i}": v for i, v in enumerate(per_seed)})
+        self.write(row, {}, timesteps)
 
     def close(self) -> None:
         self._file.close()
@@ -44,7 +53,7 @@ class ProgressLog(KVWriter):
 
 def read_progress(path: Path) -> list[dict[str, Any]]:
     """All rows of a progress log; a torn last line (a crash mid-write) is skipped."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     if not path.exists():
         return rows
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -31,7 +31,12 @@ from rltui.train.hyperparams import model_kwargs
 from rltui.train.progress import ProgressLog
 
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
-    "ppo": PPO, "a2c": A2C, "dqn": DQN, "sac": SAC, "td3": TD3, "ddpg": DDPG,
+    "ppo": PPO,
+    "a2c": A2C,
+    "dqn": DQN,
+    "sac": SAC,
+    "td3": TD3,
+    "ddpg": DDPG,
 }
 
 
@@ -73,22 +78,30 @@ def budget_aware(cls: type[BaseAlgorithm]) -> type[BaseAlgorithm]:
     """``cls`` whose schedules (learning rate, DQN exploration) run over the whole trial budget
     even though learning happens in chunks."""
 
-    def _update_current_progress_remaining(self: Any, num_timesteps: int, total_timesteps: int) -> None:
+    def _update_current_progress_remaining(
+        self: Any, num_timesteps: int, total_timesteps: int
+    ) -> None:
         budget = getattr(self, "rltui_budget", None) or total_timesteps
         cls._update_current_progress_remaining(self, num_timesteps, budget)
 
-    return type(cls.__name__, (cls,), {"_update_current_progress_remaining": _update_current_progress_remaining})
+    return type(
+        cls.__name__,
+        (cls,),
+        {"_update_current_progress_remaining": _update_current_progress_remaining},
+    )
 
 
 class _StopOnRequest(BaseCallback):
     """Ends ``learn()`` within one step when the user prunes or kills the trial."""
 
-    def __init__(self, reporter: Reporter):
+    def __init__(self, reporter: Reporter, report_progress: bool = True):
         super().__init__()
         self.reporter = reporter
+        self.report_progress = report_progress
 
     def _on_step(self) -> bool:
-        self.reporter.progress(self.num_timesteps)
+        if self.report_progress:
+            self.reporter.progress(self.num_timesteps)
         return self.reporter.requested() not in ("prune", "kill")
 
 
@@ -96,10 +109,22 @@ def chunk_size(model: BaseAlgorithm) -> int:
     """Timesteps between two points where learning can stop without losing state."""
     n_envs = model.n_envs
     if isinstance(model, OffPolicyAlgorithm):
-        freq = model.train_freq.frequency if model.train_freq.unit.value == "step" else 1
+        # SB3 turns train_freq into a TrainFreq(frequency, unit) when the model is built.
+        train_freq: Any = model.train_freq
+        freq = train_freq.frequency if train_freq.unit.value == "step" else 1
         unit = max(1, freq) * n_envs
         return unit * max(1, math.ceil(1000 / unit))
     return int(getattr(model, "n_steps", 1)) * n_envs
+
+
+@dataclass
+class _Run:
+    """One seed's model, envs and trainer state."""
+
+    seed: int | None
+    model: BaseAlgorithm
+    envs: TrialEnvs
+    state: checkpoint.TrainerState
 
 
 def train_sb3(
@@ -114,92 +139,141 @@ def train_sb3(
     log: ProgressLog | None = None,
     checkpoint_on_eval: bool = False,
 ) -> Outcome:
-    """Train one configuration until its budget, a pruning decision, or a user request."""
+    """Train one configuration until its budget, a pruning decision, or a user request.
+
+    With ``train.seeds`` the configuration trains once per seed, in lockstep, and each
+    evaluation reported to Optuna is the mean over the seeds.
+    """
+    seeds = study.spec.train.seed_list if study.spec.train.seeds else [seed]
+    runs: list[_Run] = []
+    try:
+        for index, run_seed in enumerate(seeds):
+            saved = checkpoint.latest(resume / f"seed-{index}") if resume is not None else None
+            runs.append(_start(study, params, run_seed, device, saved))
+        if log is not None:
+            runs[0].model.set_logger(log.sb3_logger())
+        return _loop(study, runs, reporter, checkpoint_dir, log, checkpoint_on_eval)
+    finally:
+        for run in runs:
+            run.envs.close()
+
+
+def _start(
+    study: Study, params: dict[str, Any], seed: int | None, device: str, saved: Path | None
+) -> _Run:
     spec = study.spec.train
     assert spec.algorithm is not None
     cls = budget_aware(ALGORITHMS[spec.algorithm])
     envs = make_envs(study, seed)
+    if saved is not None:
+        model, envs, state = checkpoint.load(saved, cls, envs, device)
+        return _Run(seed, model, envs, state)
+    kwargs = model_kwargs(spec.algorithm, params, envs.train.action_space)
     try:
-        if resume is not None:
-            model, envs, state = checkpoint.load(resume, cls, envs, device)
-        else:
-            kwargs = model_kwargs(spec.algorithm, params, envs.train.action_space)
-            try:
-                model = cls(spec.policy, envs.train, seed=seed, device=device, verbose=0, **kwargs)
-            except (TypeError, ValueError, AssertionError) as exc:
-                raise TrialFailed(f"SB3 rejected the hyperparameters: {exc}") from exc
-            model.rltui_budget = spec.timesteps  # type: ignore[attr-defined]
-            state = checkpoint.TrainerState(next_eval=spec.eval_every)
-        if log is not None:
-            model.set_logger(log.sb3_logger())
-        return _loop(study, model, envs, state, reporter, checkpoint_dir, log, checkpoint_on_eval)
-    finally:
+        model = cls(spec.policy, envs.train, seed=seed, device=device, verbose=0, **kwargs)
+    except (TypeError, ValueError, AssertionError) as exc:
         envs.close()
+        raise TrialFailed(f"SB3 rejected the hyperparameters: {exc}") from exc
+    model.rltui_budget = spec.timesteps  # type: ignore[attr-defined]
+    return _Run(seed, model, envs, checkpoint.TrainerState(next_eval=spec.eval_every))
+
+
+def _save_all(runs: list[_Run], folder: Path) -> Path:
+    for index, run in enumerate(runs):
+        checkpoint.save(folder / f"seed-{index}", run.model, run.envs, run.state)
+    return folder
 
 
 def _loop(
     study: Study,
-    model: BaseAlgorithm,
-    envs: TrialEnvs,
-    state: checkpoint.TrainerState,
+    runs: list[_Run],
     reporter: Reporter,
     checkpoint_dir: Path,
     log: ProgressLog | None,
     checkpoint_on_eval: bool,
 ) -> Outcome:
     spec = study.spec.train
-    stop_cb = _StopOnRequest(reporter)
-    step = chunk_size(model)
-    out = Outcome(state.evaluations, model.num_timesteps)
-    while model.num_timesteps < spec.timesteps:
+    stop_cb = _StopOnRequest(reporter, report_progress=len(runs) == 1)
+    lead = runs[0]
+    step = chunk_size(lead.model)
+    out = Outcome(_mean_curve(runs), lead.model.num_timesteps)
+    while lead.model.num_timesteps < spec.timesteps:
         request = reporter.requested()
         if request == "pause":
-            out.checkpoint = checkpoint.save(checkpoint_dir, model, envs, state)
+            out.checkpoint = _save_all(runs, checkpoint_dir)
             out.stopped = "pause"
             break
         if request in ("prune", "kill"):
             out.stopped = request
             break
         started = time.perf_counter()
-        model.learn(min(step, spec.timesteps - model.num_timesteps), callback=stop_cb,
-                    reset_num_timesteps=False, progress_bar=False)
+        for run in runs:
+            run.model.learn(
+                min(step, spec.timesteps - run.model.num_timesteps),
+                callback=stop_cb,
+                reset_num_timesteps=False,
+                progress_bar=False,
+            )
         out.train_seconds += time.perf_counter() - started
-        reporter.progress(model.num_timesteps)
+        now = lead.model.num_timesteps
+        reporter.progress(now)
         if reporter.requested() in ("prune", "kill"):
             out.stopped = reporter.requested()
             break
-        if model.num_timesteps >= state.next_eval or model.num_timesteps >= spec.timesteps:
+        if now >= lead.state.next_eval or now >= spec.timesteps:
             started = time.perf_counter()
-            value = evaluate(study, model, envs)
+            values = [evaluate(study, run.model, run.envs) for run in runs]
             out.eval_seconds += time.perf_counter() - started
-            state.evaluations.append((model.num_timesteps, value))
-            while state.next_eval <= model.num_timesteps:
-                state.next_eval += spec.eval_every
+            for run, value in zip(runs, values, strict=True):
+                run.state.evaluations.append((run.model.num_timesteps, value))
+                while run.state.next_eval <= run.model.num_timesteps:
+                    run.state.next_eval += spec.eval_every
+            value = sum(values) / len(values)
             if log is not None:
-                log.evaluation(model.num_timesteps, value)
-            if reporter.report(model.num_timesteps, value):
+                log.evaluation(now, value, values if len(values) > 1 else None)
+            if reporter.report(now, value):
                 out.stopped = "pruned"
                 break
-            if checkpoint_on_eval and model.num_timesteps < spec.timesteps:
-                path = checkpoint.save(checkpoint_dir, model, envs, state)
-                reporter.checkpointed(path, model.num_timesteps)
-    out.timesteps = model.num_timesteps
-    out.evaluations = state.evaluations
+            if checkpoint_on_eval and now < spec.timesteps:
+                reporter.checkpointed(_save_all(runs, checkpoint_dir), now)
+    out.timesteps = lead.model.num_timesteps
+    out.evaluations = _mean_curve(runs)
+    if len(runs) > 1:
+        out.extra["seed_values"] = {
+            str(run.seed): [v for _, v in run.state.evaluations] for run in runs
+        }
     return out
+
+
+def _mean_curve(runs: list[_Run]) -> list[tuple[int, float]]:
+    curves = [run.state.evaluations for run in runs]
+    return [
+        (curves[0][i][0], sum(c[i][1] for c in curves) / len(curves))
+        for i in range(min(map(len, curves)))
+    ]
 
 
 def evaluate(study: Study, model: BaseAlgorithm, envs: TrialEnvs) -> float:
     spec = study.spec.train.eval
     sync_envs_normalization(envs.train, envs.eval)
-    mean, _std = evaluate_policy(model, envs.eval, n_eval_episodes=spec.episodes,
-                                 deterministic=spec.deterministic, warn=False)
-    mean = float(mean)
+    mean, _std = evaluate_policy(
+        model,
+        envs.eval,
+        n_eval_episodes=spec.episodes,
+        deterministic=spec.deterministic,
+        warn=False,
+    )
+    mean = float(mean)  # type: ignore[arg-type]  # a float unless return_episode_rewards=True
     if not math.isfinite(mean):
-        raise TrialFailed(f"the evaluation's mean reward is {mean} at {model.num_timesteps} timesteps")
+        raise TrialFailed(
+            f"the evaluation's mean reward is {mean} at {model.num_timesteps} timesteps"
+        )
     return mean
 
 
-def objective(evaluations: list[tuple[int, float]], kind: str, k: int, maximize: bool) -> float | None:
+def objective(
+    evaluations: list[tuple[int, float]], kind: str, k: int, maximize: bool
+) -> float | None:
     """The trial's value from its evaluations: last, best, or mean of the last k."""
     values = [v for _, v in evaluations]
     if not values:

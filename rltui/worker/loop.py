@@ -13,13 +13,19 @@ import os
 import signal
 import time
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import optuna
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 from optuna.trial import TrialState
 
 from rltui.search import attrs
@@ -40,9 +46,18 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 class Worker:
     """One worker process's loop over trials of one study."""
 
-    def __init__(self, ostudy: optuna.Study, storage_url: str, worker_id: str, *, index: int = 0,
-                 device: str | None = None, max_trials: int | None = None, log: str | None = None,
-                 study_file: Path | None = None):
+    def __init__(
+        self,
+        ostudy: optuna.Study,
+        storage_url: str,
+        worker_id: str,
+        *,
+        index: int = 0,
+        device: str | None = None,
+        max_trials: int | None = None,
+        log: str | None = None,
+        study_file: Path | None = None,
+    ):
         self.study = ostudy
         self.storage = ostudy._storage
         self.study_id = ostudy._study_id
@@ -58,9 +73,13 @@ class Worker:
         self.session: TrialSession | None = None
         spec = self.current_spec()
         self.home = self._home(spec)
-        self.heartbeat = Heartbeat(self.storage, self.study_id,
-                                   new_record(worker_id, self.device_label(spec), log, index),
-                                   spec.spec.control.heartbeat_interval, on_beat=self._on_beat)
+        self.heartbeat = Heartbeat(
+            self.storage,
+            self.study_id,
+            new_record(worker_id, self.device_label(spec), log, index),
+            spec.spec.control.heartbeat_interval,
+            on_beat=self._on_beat,
+        )
 
     # -- setup ---------------------------------------------------------------------------
     def current_spec(self, version: int | None = None) -> Study:
@@ -102,7 +121,10 @@ class Worker:
         signal.signal(signal.SIGINT, self._on_signal)
         self.heartbeat.update()
         self.heartbeat.start()
-        print(f"worker {self.id} (pid {os.getpid()}) joined study '{self.study.study_name}'", flush=True)
+        print(
+            f"worker {self.id} (pid {os.getpid()}) joined study '{self.study.study_name}'",
+            flush=True,
+        )
         try:
             while not self.stopping and not self._draining():
                 if self.max_trials is not None and self.trials_done >= self.max_trials:
@@ -131,7 +153,9 @@ class Worker:
 
     def _on_beat(self) -> None:
         spec = self.current_spec()
-        for line in reap_lost_workers(self.study, spec.spec.control.heartbeat_grace, spec.spec.control.retries):
+        for line in reap_lost_workers(
+            self.study, spec.spec.control.heartbeat_grace, spec.spec.control.retries
+        ):
             print(line, flush=True)
         if self._draining() and self.heartbeat.record.state == "idle":
             self.heartbeat.record = replace(self.heartbeat.record, state="draining")
@@ -153,7 +177,10 @@ class Worker:
         with self._claim_lock():
             trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
             waiting = any(t.state == TrialState.WAITING for t in trials)
-            budget = self.storage.get_study_system_attrs(self.study_id).get(attrs.BUDGET) or self.current_spec().n_trials
+            budget = (
+                self.storage.get_study_system_attrs(self.study_id).get(attrs.BUDGET)
+                or self.current_spec().n_trials
+            )
             if not waiting and len(trials) >= budget:
                 return None
             return self.study.ask()
@@ -170,7 +197,12 @@ class Worker:
         total = study.spec.train.timesteps
         session = TrialSession(trial, total)
         set_attr = self.storage.set_trial_system_attr
-        set_attr(trial._trial_id, attrs.TRIAL_SPEC_VERSION, version or int(self.storage.get_study_system_attrs(self.study_id).get(attrs.SPEC_VERSION, 1)))
+        set_attr(
+            trial._trial_id,
+            attrs.TRIAL_SPEC_VERSION,
+            version
+            or int(self.storage.get_study_system_attrs(self.study_id).get(attrs.SPEC_VERSION, 1)),
+        )
         set_attr(trial._trial_id, attrs.TRIAL_WORKER, self.id)
         set_attr(trial._trial_id, attrs.CONTROL, None)
         if resume:
@@ -186,16 +218,29 @@ class Worker:
             values = {**study.spec.hyperparameters, **study.space.fixed, **params}
             log = ProgressLog(self.home.trials / f"trial-{trial.number}" / "progress.jsonl")
             try:
-                outcome = train_sb3(
-                    study, values, session, device=self.device(study), seed=study.spec.train.seed,
-                    checkpoint_dir=folder, resume=Path(resume["checkpoint"]) if resume else None,
-                    log=log, checkpoint_on_eval=study.spec.control.retries > 0,
+                if study.spec.train.function:
+                    from rltui.train.function import train_function as train
+                else:
+                    train = train_sb3
+                outcome = train(
+                    study,
+                    values,
+                    session,
+                    device=self.device(study),
+                    seed=study.spec.train.seed,
+                    checkpoint_dir=folder,
+                    resume=Path(resume["checkpoint"]) if resume else None,
+                    log=log,
+                    checkpoint_on_eval=study.spec.control.retries > 0,
                 )
             finally:
                 log.close()
             self._finish(trial, study, outcome, folder)
-            print(f"trial {trial.number}: {outcome.stopped or 'complete'} after "
-                  f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s", flush=True)
+            print(
+                f"trial {trial.number}: {outcome.stopped or 'complete'} after "
+                f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s",
+                flush=True,
+            )
         except Exception as exc:
             self._fail(trial, exc, folder, study)
         finally:
@@ -207,8 +252,10 @@ class Worker:
         """The checkpoint is not reachable from this host: the trial goes back to PAUSED."""
         from rltui.search.workers import HOST
 
-        note = (f"checkpoint {resume.get('checkpoint')} is not reachable from host {HOST}: "
-                "set control.checkpoint_dir to a folder all hosts share")
+        note = (
+            f"checkpoint {resume.get('checkpoint')} is not reachable from host {HOST}: "
+            "set control.checkpoint_dir to a folder all hosts share"
+        )
         print(f"trial {trial.number}: cannot resume: {note}", flush=True)
         self.storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, None)
         self.storage.set_trial_system_attr(trial._trial_id, attrs.PAUSED, {**resume, "note": note})
@@ -216,15 +263,31 @@ class Worker:
 
     def _finish(self, trial: optuna.Trial, study: Study, outcome: Outcome, folder: Path) -> None:
         set_attr = self.storage.set_trial_system_attr
-        set_attr(trial._trial_id, attrs.PROGRESS, {"timesteps": outcome.timesteps, "total": study.spec.train.timesteps,
-                                                   "updated": time.time(), "train_seconds": outcome.train_seconds,
-                                                   "eval_seconds": outcome.eval_seconds})
+        set_attr(
+            trial._trial_id,
+            attrs.PROGRESS,
+            {
+                "timesteps": outcome.timesteps,
+                "total": study.spec.train.timesteps,
+                "updated": time.time(),
+                "train_seconds": outcome.train_seconds,
+                "eval_seconds": outcome.eval_seconds,
+            },
+        )
         set_attr(trial._trial_id, attrs.CONTROL, None)
+        if outcome.extra.get("seed_values"):
+            set_attr(trial._trial_id, attrs.SEED_VALUES, outcome.extra["seed_values"])
         if outcome.stopped == "pause":
-            set_attr(trial._trial_id, attrs.PAUSED, {
-                "at": time.time(), "timesteps": outcome.timesteps, "checkpoint": str(outcome.checkpoint),
-                "reason": "interrupted" if self.stopping else "user",
-            })
+            set_attr(
+                trial._trial_id,
+                attrs.PAUSED,
+                {
+                    "at": time.time(),
+                    "timesteps": outcome.timesteps,
+                    "checkpoint": str(outcome.checkpoint),
+                    "reason": "interrupted" if self.stopping else "user",
+                },
+            )
             return
         if outcome.stopped in ("pruned", "prune"):
             self.study.tell(trial, state=TrialState.PRUNED)
@@ -233,8 +296,12 @@ class Worker:
             self.study.tell(trial, state=TrialState.FAIL)
         else:
             spec = study.spec
-            value = objective(outcome.evaluations, spec.train.objective.type, spec.train.objective.k,
-                              spec.direction == "maximize")
+            value = objective(
+                outcome.evaluations,
+                spec.train.objective.type,
+                spec.train.objective.k,
+                spec.direction == "maximize",
+            )
             self.study.tell(trial, value)
         if not study.spec.control.keep_checkpoints:
             ckpt.remove(folder)
@@ -244,7 +311,9 @@ class Worker:
         message = str(exc) if isinstance(exc, TrialFailed) else f"{type(exc).__name__}: {exc}"
         print(f"trial {trial.number}: FAIL: {message}\n{tail}", flush=True)
         try:
-            self.storage.set_trial_system_attr(trial._trial_id, attrs.ERROR, {"message": message, "traceback": tail})
+            self.storage.set_trial_system_attr(
+                trial._trial_id, attrs.ERROR, {"message": message, "traceback": tail}
+            )
             self.study.tell(trial, state=TrialState.FAIL)
         except Exception as inner:  # the storage itself is failing; the heartbeat will notice
             print(f"trial {trial.number}: could not record the failure: {inner}", flush=True)
@@ -257,9 +326,13 @@ def suggest_all(trial: optuna.Trial, distributions: dict[str, BaseDistribution])
     params: dict[str, Any] = {}
     for name, dist in distributions.items():
         if isinstance(dist, FloatDistribution):
-            params[name] = trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+            params[name] = trial.suggest_float(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
         elif isinstance(dist, IntDistribution):
-            params[name] = trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+            params[name] = trial.suggest_int(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
         elif isinstance(dist, CategoricalDistribution):
             params[name] = trial.suggest_categorical(name, dist.choices)
     return params

@@ -7,6 +7,7 @@ at a lower scheduling priority than the UI, so training never steals the keyboar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,8 +70,14 @@ class LocalPool:
             cmd += ["--max-trials", str(max_trials)]
         return cmd
 
-    def start(self, count: int = 1, *, first_index: int = 0, max_trials: int | None = None,
-              extra_env: dict[str, str] | None = None) -> list[LaunchedWorker]:
+    def start(
+        self,
+        count: int = 1,
+        *,
+        first_index: int = 0,
+        max_trials: int | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> list[LaunchedWorker]:
         """Start ``count`` detached workers; returns them at once (they register themselves in
         the storage within a second or two)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -108,11 +115,8 @@ class LocalPool:
 
 
 def pid_running(pid: int) -> bool:
-    try:
-        # Reap our own children so they do not linger as zombies.
+    with contextlib.suppress(ChildProcessError):  # reap our own children: no zombies
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:

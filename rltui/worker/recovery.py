@@ -7,14 +7,14 @@ checkpoint while the study file allows retries, and otherwise ends FAIL with the
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import optuna
 from optuna.trial import TrialState
 
 from rltui.search import attrs
-from rltui.search.lifecycle import status_of, TrialStatus
+from rltui.search.lifecycle import TrialStatus, status_of
 from rltui.search.workers import find_lost_workers, write_record
-from dataclasses import replace
 
 
 def reap_lost_workers(ostudy: optuna.Study, grace: float, retries: int) -> list[str]:
@@ -27,7 +27,10 @@ def reap_lost_workers(ostudy: optuna.Study, grace: float, retries: int) -> list[
             continue
         try:
             trial = storage.get_trial(record.trial_id)
-            if status_of(trial) != TrialStatus.RUNNING or trial.system_attrs.get(attrs.TRIAL_WORKER) != record.id:
+            if (
+                status_of(trial) != TrialStatus.RUNNING
+                or trial.system_attrs.get(attrs.TRIAL_WORKER) != record.id
+            ):
                 continue
             done.append(_recover(storage, trial, record.id, grace, retries))
         except (optuna.exceptions.UpdateFinishedTrialError, KeyError, RuntimeError):
@@ -35,8 +38,13 @@ def reap_lost_workers(ostudy: optuna.Study, grace: float, retries: int) -> list[
     return done
 
 
-def _recover(storage: optuna.storages.BaseStorage, trial: optuna.trial.FrozenTrial, worker: str,
-             grace: float, retries: int) -> str:
+def _recover(
+    storage: optuna.storages.BaseStorage,
+    trial: optuna.trial.FrozenTrial,
+    worker: str,
+    grace: float,
+    retries: int,
+) -> str:
     used = int(trial.system_attrs.get(attrs.RETRIES) or 0)
     saved = trial.system_attrs.get(attrs.CHECKPOINT)
     if used < retries and saved:
@@ -44,9 +52,12 @@ def _recover(storage: optuna.storages.BaseStorage, trial: optuna.trial.FrozenTri
         storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, {**saved, "retry": used + 1})
         storage.set_trial_system_attr(trial._trial_id, attrs.CONTROL, None)
         storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
-        return f"trial {trial.number}: worker {worker} lost; retrying from {saved.get('timesteps', 0):,} timesteps"
+        done = saved.get("timesteps", 0)
+        return f"trial {trial.number}: worker {worker} lost; retrying from {done:,} timesteps"
     reason = f"worker {worker} lost (no heartbeat for {grace:.0f} s)"
     storage.set_trial_system_attr(trial._trial_id, attrs.REASON, reason)
-    storage.set_trial_system_attr(trial._trial_id, attrs.ERROR, {"message": reason, "at": time.time()})
+    storage.set_trial_system_attr(
+        trial._trial_id, attrs.ERROR, {"message": reason, "at": time.time()}
+    )
     storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
     return f"trial {trial.number}: {reason}; marked FAIL"

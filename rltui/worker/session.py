@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import optuna
 
@@ -41,6 +42,13 @@ class TrialSession:
     def progress(self, timesteps: int) -> None:
         self.timesteps = timesteps
 
+    def checkpointed(self, path: Path, timesteps: int) -> None:
+        self.trial.storage.set_trial_system_attr(
+            self.trial._trial_id,
+            attrs.CHECKPOINT,
+            {"checkpoint": str(path), "timesteps": timesteps},
+        )
+
     # -- for the worker ---------------------------------------------------------------
     def ask(self, action: str) -> None:
         """A request from inside this process (SIGTERM, drain)."""
@@ -66,8 +74,14 @@ class TrialSession:
 class Heartbeat(threading.Thread):
     """Writes the worker record every ``interval`` seconds and polls the current trial."""
 
-    def __init__(self, storage: optuna.storages.BaseStorage, study_id: int, record: WorkerRecord,
-                 interval: float, on_beat: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        storage: optuna.storages.BaseStorage,
+        study_id: int,
+        record: WorkerRecord,
+        interval: float,
+        on_beat: Callable[[], None] | None = None,
+    ):
         super().__init__(name="rltui-heartbeat", daemon=True)
         self.storage = storage
         self.study_id = study_id

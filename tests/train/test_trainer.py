@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rltui.spec import load_study
+from rltui.train import checkpoint
 from rltui.train.trainer import objective, train_sb3
 
 
@@ -45,13 +46,27 @@ train:
   eval: {every: 1000, episodes: 2}
   seed: 3
 """
-DQN_PARAMS = {"learning_starts": 200, "train_freq": 4, "buffer_size": 5000, "batch_size": 16,
-              "net_arch": [8], "exploration_fraction": 0.5, "target_update_interval": 50}
+DQN_PARAMS = {
+    "learning_starts": 200,
+    "train_freq": 4,
+    "buffer_size": 5000,
+    "batch_size": 16,
+    "net_arch": [8],
+    "exploration_fraction": 0.5,
+    "target_update_interval": 50,
+}
 
 
 def _run(study, params, reporter, tmp_path: Path, resume: Path | None = None):
-    return train_sb3(study, params, reporter, device="cpu", seed=study.spec.train.seed,
-                     checkpoint_dir=tmp_path / "ckpt", resume=resume)
+    return train_sb3(
+        study,
+        params,
+        reporter,
+        device="cpu",
+        seed=study.spec.train.seed,
+        checkpoint_dir=tmp_path / "ckpt",
+        resume=resume,
+    )
 
 
 def test_same_seed_same_curve(study_file, tmp_path):
@@ -75,7 +90,7 @@ def test_pause_and_resume_equals_straight_run(kind, study_file, tmp_path):
     assert first.stopped == "pause" and first.checkpoint is not None
     assert first.timesteps < study.spec.train.timesteps
     if kind == "dqn":
-        assert (first.checkpoint / "replay.pkl").exists()
+        assert (checkpoint.latest(first.checkpoint / "seed-0") / "replay.pkl").exists()
     pausing.done = True
     resumed = _run(study, params, pausing, tmp_path / "b", resume=first.checkpoint)
 
@@ -93,3 +108,24 @@ def test_objectives():
     assert objective(evals, "best", 3, False) == 10.0
     assert objective(evals, "mean_last", 2, True) == 25.0
     assert objective([], "last", 1, True) is None
+
+
+def test_several_seeds_report_their_mean_and_pause_together(study_file, tmp_path):
+    path = study_file(timesteps=384, every=128)
+    path.write_text(path.read_text().replace("  seed: 0\n", "  seeds: [0, 1]\n"))
+    study = load_study(path)
+    straight = _run(study, PARAMS, ScriptedReporter(), tmp_path / "a")
+    assert set(straight.extra["seed_values"]) == {"0", "1"}
+    per_seed = list(straight.extra["seed_values"].values())
+    assert [v for _, v in straight.evaluations] == [
+        (a + b) / 2 for a, b in zip(*per_seed, strict=True)
+    ]
+    assert len({tuple(v) for v in per_seed}) == 2, "both seeds gave the same curve"
+
+    pausing = ScriptedReporter("pause", at=192)
+    first = _run(study, PARAMS, pausing, tmp_path / "b")
+    assert first.stopped == "pause"
+    assert {p.name for p in first.checkpoint.iterdir()} == {"seed-0", "seed-1"}
+    pausing.done = True
+    resumed = _run(study, PARAMS, pausing, tmp_path / "b", resume=first.checkpoint)
+    assert resumed.evaluations == straight.evaluations

@@ -35,7 +35,9 @@ class Lab:
         self.study = load_study(path)
         self.ostudy, self.url = open_study(self.study)
         self.reader = StudyReader(self.ostudy)
-        self.pool = LocalPool(StudyHome.beside(path).logs, study_file=path, storage_url=self.url, nice=0)
+        self.pool = LocalPool(
+            StudyHome.beside(path).logs, study_file=path, storage_url=self.url, nice=0
+        )
 
     def snap(self) -> Snapshot:
         return self.reader.poll()

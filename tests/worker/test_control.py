@@ -19,8 +19,16 @@ LONG = dict(timesteps=200_000, every=1024)
 
 
 def _running(lab: Lab, number: int = 0, past: int = 0):
-    return wait_for(lambda: (r := lab.trial(number)) and r.status == TrialStatus.RUNNING
-                    and r.timesteps > past and r, 90, f"trial {number} running past {past}")
+    return wait_for(
+        lambda: (
+            (r := lab.trial(number))
+            and r.status == TrialStatus.RUNNING
+            and r.timesteps > past
+            and r
+        ),
+        90,
+        f"trial {number} running past {past}",
+    )
 
 
 def _worker_pid(lab: Lab, number: int) -> int:
@@ -34,14 +42,20 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
     try:
         _running(lab, 0, past=600)
         Controller(lab.ostudy).request(0, "pause")
-        paused = wait_for(lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, 30, "PAUSED")
+        paused = wait_for(
+            lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, 30, "PAUSED"
+        )
         stopped_at = frozen(lab, 0).system_attrs[attrs.PAUSED]["timesteps"]
         assert 0 < stopped_at < 4096 and paused.curve
         # The first worker takes the next trial; a second, new worker resumes trial 0.
         _running(lab, 1)
         lab.pool.start(1, first_index=1, max_trials=1)
         Controller(lab.ostudy).request(0, "resume")
-        done = wait_for(lambda: (r := lab.trial(0)) and r.status == TrialStatus.COMPLETE and r, 120, "resumed COMPLETE")
+        done = wait_for(
+            lambda: (r := lab.trial(0)) and r.status == TrialStatus.COMPLETE and r,
+            120,
+            "resumed COMPLETE",
+        )
         assert lab.pool.wait(120), lab.logs()
     finally:
         lab.stop()
@@ -53,7 +67,9 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
     assert len(workers) == 2, "trial 0 finished on the worker that did not start it"
 
 
-@pytest.mark.parametrize("action,state", [("prune", TrialStatus.PRUNED), ("kill", TrialStatus.FAIL)])
+@pytest.mark.parametrize(
+    "action,state", [("prune", TrialStatus.PRUNED), ("kill", TrialStatus.FAIL)]
+)
 def test_prune_and_kill_stop_training_within_seconds(action, state, study_file):
     lab = Lab(study_file(name=action, n_trials=1, **LONG))
     lab.pool.start(1)
@@ -62,8 +78,13 @@ def test_prune_and_kill_stop_training_within_seconds(action, state, study_file):
         pid = lab.pool.started[0].pid
         Controller(lab.ostudy).request(0, action)
         row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, 10, state.value)
-        wait_for(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
-                 10, "the worker process to exit")
+        wait_for(
+            lambda: (
+                not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+            ),
+            10,
+            "the worker process to exit",
+        )
     finally:
         lab.stop()
     if action == "prune":
@@ -78,7 +99,11 @@ def test_worker_killed_mid_trial_is_noticed_and_the_study_finishes(study_file):
     try:
         _running(lab, 0, past=100)
         os.kill(_worker_pid(lab, 0), signal.SIGKILL)
-        row = wait_for(lambda: (r := lab.trial(0)) and r.status == TrialStatus.FAIL and r, 30, "lost trial FAIL")
+        row = wait_for(
+            lambda: (r := lab.trial(0)) and r.status == TrialStatus.FAIL and r,
+            30,
+            "lost trial FAIL",
+        )
         assert "lost" in (row.error or "")
         lab.pool.start(1, first_index=2)
         assert lab.pool.wait(120), lab.logs()

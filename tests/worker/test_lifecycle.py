@@ -13,7 +13,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from rltui.search.lifecycle import TrialStatus
-from tests.worker.helpers import Lab, wait_for
+from tests.worker.helpers import Lab
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,33 +22,66 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_smoke_study_runs_headless_with_two_workers(tmp_path):
     study = tmp_path / "smoke.yaml"
     shutil.copy(ROOT / "sample_studies" / "smoke.yaml", study)
-    done = subprocess.run([sys.executable, "-m", "rltui", "run", str(study), "--workers", "2"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "rltui", "run", str(study), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "best trial #" in done.stdout
     journal = tmp_path / "smoke.rltui" / "study.journal"
-    trials = optuna.load_study(study_name="smoke", storage=JournalStorage(JournalFileBackend(str(journal)))).trials
+    trials = optuna.load_study(
+        study_name="smoke", storage=JournalStorage(JournalFileBackend(str(journal)))
+    ).trials
     states = {t.state for t in trials}
     assert len(trials) == 8
     assert optuna.trial.TrialState.COMPLETE in states and optuna.trial.TrialState.PRUNED in states
     # The storage stays a plain Optuna storage: the optuna CLI reads it.
-    listed = subprocess.run(["optuna", "trials", "--storage", str(journal), "--storage-class",
-                             "JournalFileBackend", "--study-name", "smoke", "-f", "json"],
-                            capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [
+            "optuna",
+            "trials",
+            "--storage",
+            str(journal),
+            "--storage-class",
+            "JournalFileBackend",
+            "--study-name",
+            "smoke",
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count('"number"') == 8
 
 
 def test_failing_trial_is_recorded_and_worker_goes_on(study_file):
-    path = study_file(name="fails", n_trials=2, extra="""
+    path = study_file(
+        name="fails",
+        n_trials=2,
+        extra="""
 enqueue:
   - {learning_rate: 0.001, gamma: 0.99}
-""".replace("gamma: 0.99}", "gamma: 0.99}\n  - {learning_rate: 0.001, gamma: 0.95}"))
+""".replace("gamma: 0.99}", "gamma: 0.99}\n  - {learning_rate: 0.001, gamma: 0.95}"),
+    )
     # batch_size 1 makes SB3 refuse the first configuration at construction time.
-    text = path.read_text().replace("  batch_size: 32\n", "").replace(
-        "search_space:\n", "search_space:\n  batch_size: choice(1, 32)\n").replace(
-        "{learning_rate: 0.001, gamma: 0.99}", "{learning_rate: 0.001, gamma: 0.99, batch_size: 1}").replace(
-        "{learning_rate: 0.001, gamma: 0.95}", "{learning_rate: 0.001, gamma: 0.95, batch_size: 32}")
+    text = (
+        path.read_text()
+        .replace("  batch_size: 32\n", "")
+        .replace("search_space:\n", "search_space:\n  batch_size: choice(1, 32)\n")
+        .replace(
+            "{learning_rate: 0.001, gamma: 0.99}",
+            "{learning_rate: 0.001, gamma: 0.99, batch_size: 1}",
+        )
+        .replace(
+            "{learning_rate: 0.001, gamma: 0.95}",
+            "{learning_rate: 0.001, gamma: 0.95, batch_size: 32}",
+        )
+    )
     path.write_text(text)
     lab = Lab(path)
     lab.pool.start(1)

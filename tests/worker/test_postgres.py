@@ -21,15 +21,19 @@ from rltui.worker.pool import LocalPool
 from tests.worker.helpers import wait_for
 
 URL = os.environ.get("RLTUI_TEST_POSTGRES_URL")
-pytestmark = [pytest.mark.slow, pytest.mark.postgres,
-              pytest.mark.skipif(not URL, reason="RLTUI_TEST_POSTGRES_URL is not set (.ci/postgres.sh)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.skipif(not URL, reason="RLTUI_TEST_POSTGRES_URL is not set (.ci/postgres.sh)"),
+]
 
 
 def test_three_workers_share_a_postgres_study(study_file, tmp_path):
     name = f"pg-{uuid.uuid4().hex[:6]}"
     shared = tmp_path / "shared-checkpoints"
-    path = study_file(name=name, n_trials=4, timesteps=3072, every=512,
-                      extra=f"  checkpoint_dir: {shared}\n")
+    path = study_file(
+        name=name, n_trials=4, timesteps=3072, every=512, extra=f"  checkpoint_dir: {shared}\n"
+    )
     study = load_study(path)
     ostudy, url = open_study(study, URL)
     reader = StudyReader(ostudy)
@@ -39,19 +43,34 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
     pool.start(3)
     logs = lambda: "\n".join(w.log.read_text() for w in pool.started if w.log.exists())  # noqa: E731
     try:
-        wait_for(lambda: (r := rows().get(0)) and r.status == TrialStatus.RUNNING and r.timesteps > 600,
-                 90, "trial 0 running")
+        wait_for(
+            lambda: (r := rows().get(0)) and r.status == TrialStatus.RUNNING and r.timesteps > 600,
+            90,
+            "trial 0 running",
+        )
         first = rows()[0].worker
         # Pause trial 0, and let its worker go once it is done, so another one must resume it.
         Controller(ostudy).request(0, "pause")
         wait_for(lambda: rows()[0].status == TrialStatus.PAUSED, 30, "trial 0 PAUSED")
         ostudy._storage.set_study_system_attr(ostudy._study_id, drain_key(first), True)
         # Kill another worker in the middle of its trial: the heartbeat must notice.
-        victim = wait_for(lambda: next((r for r in rows().values() if r.status == TrialStatus.RUNNING
-                                        and r.worker != first and r.timesteps > 0), None), 60, "a second trial")
+        victim = wait_for(
+            lambda: next(
+                (
+                    r
+                    for r in rows().values()
+                    if r.status == TrialStatus.RUNNING and r.worker != first and r.timesteps > 0
+                ),
+                None,
+            ),
+            60,
+            "a second trial",
+        )
         pid = next(w.pid for w in reader.poll().workers if w.id == victim.worker)
         os.kill(pid, signal.SIGKILL)
-        lost = wait_for(lambda: rows()[victim.number].status == TrialStatus.FAIL, 30, "lost trial FAIL")
+        lost = wait_for(
+            lambda: rows()[victim.number].status == TrialStatus.FAIL, 30, "lost trial FAIL"
+        )
         assert lost
         assert "lost" in (rows()[victim.number].error or "")
         Controller(ostudy).request(0, "resume")
