@@ -124,6 +124,9 @@ class TrainSpec(_Strict):
             raise ValueError("'env' is missing: name a Gymnasium env id such as CartPole-v1")
         if self.function is not None and self.algorithm is not None:
             raise ValueError("give 'algorithm' or 'function', not both")
+        if self.function is not None and self.seeds:
+            raise ValueError("'seeds' is for SB3 algorithms; a training function gets 'seed' "
+                             "and may loop over seeds itself")
         return self
 
     @property

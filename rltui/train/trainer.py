@@ -231,7 +231,9 @@ def _loop(
             value = sum(values) / len(values)
             if log is not None:
                 log.evaluation(now, value, values if len(values) > 1 else None)
-            if reporter.report(now, value):
+            # The final evaluation is reported but never pruned: a trial that spent its whole
+            # budget is complete, whatever the median says.
+            if reporter.report(now, value) and now < spec.timesteps:
                 out.stopped = "pruned"
                 break
             if checkpoint_on_eval and now < spec.timesteps:

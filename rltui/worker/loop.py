@@ -302,6 +302,8 @@ class Worker:
                 spec.train.objective.k,
                 spec.direction == "maximize",
             )
+            if outcome.extra.get("value") is not None:  # a train.function returned its own value
+                value = outcome.extra["value"]
             self.study.tell(trial, value)
         if not study.spec.control.keep_checkpoints:
             ckpt.remove(folder)

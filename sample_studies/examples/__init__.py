@@ -1,0 +1,1 @@
+"""Example training functions for studies with ``train: {function: ...}``."""
