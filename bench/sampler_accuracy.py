@@ -33,14 +33,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import optuna
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from rltui.search.samplers import PolicyGradientSampler  # noqa: E402
+from rltui.search.samplers import PolicyGradientSampler
 
 CAT_PENALTY = 100.0
 N_CHOICES = 5

@@ -31,6 +31,15 @@ STATE_COLOUR: dict[TrialStatus, str] = {
     TrialStatus.FAIL: "error",
 }
 STATE_ORDER = list(TrialStatus)
+PENDING = {"pause": "pausing", "prune": "pruning", "kill": "killing", "resume": "resuming"}
+SHORT = {
+    TrialStatus.WAITING: "W",
+    TrialStatus.RUNNING: "R",
+    TrialStatus.PAUSED: "P",
+    TrialStatus.COMPLETE: "C",
+    TrialStatus.PRUNED: "X",
+    TrialStatus.FAIL: "F",
+}
 
 
 def theme_style(theme: Theme, role: str, **kwargs: Any) -> Style:
@@ -40,10 +49,11 @@ def theme_style(theme: Theme, role: str, **kwargs: Any) -> Style:
 
 
 def state_text(status: TrialStatus, theme: Theme, pending: str | None = None) -> Text:
-    text = Text(status.value, style=theme_style(theme, STATE_COLOUR[status], bold=status == TrialStatus.RUNNING))
+    """The state in its colour; a requested action not yet carried out reads ``pausing``..."""
+    style = theme_style(theme, STATE_COLOUR[status], bold=status == TrialStatus.RUNNING)
     if pending:
-        text.append(f" →{pending}", style="italic")
-    return text
+        return Text(PENDING.get(pending, pending), style=style + Style(italic=True))
+    return Text(status.value, style=style)
 
 
 def number(value: float | None) -> str:
@@ -63,7 +73,9 @@ def number(value: float | None) -> str:
 
 
 def param(value: Any) -> str:
-    return number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value)
+    return str(value)
 
 
 def duration(seconds: float | None) -> str:
@@ -74,7 +86,9 @@ def duration(seconds: float | None) -> str:
         return f"{seconds}s"
     if seconds < 3600:
         return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds < 100 * 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d"
 
 
 def trial_duration(row: TrialRow, clock: Clock) -> float | None:

@@ -14,13 +14,20 @@ from typing import Any
 
 import optuna
 
-from rltui.search.control import Controller, ControlError
+from rltui.search.control import ControlError, Controller
 from rltui.search.lifecycle import ControlAction
 from rltui.search.reader import Snapshot, StudyReader
-from rltui.search.storage import StorageError, StudyHome, mask_url, open_storage, study_names
+from rltui.search.storage import (
+    StorageError,
+    StudyHome,
+    journal_path,
+    mask_url,
+    open_storage,
+    study_names,
+)
 from rltui.search.study import join_by_name, open_study, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key
-from rltui.spec import SpecError, Study, check_text, incompatible_changes
+from rltui.spec import Problem, SpecError, Study, check_text, incompatible_changes
 from rltui.worker.pool import LocalPool, signal_worker
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -46,8 +53,9 @@ class Session:
         self.reader = StudyReader(self.ostudy)
 
     @classmethod
-    def open(cls, study_file: Path | None, storage_url: str | None = None,
-             study_name: str | None = None) -> Session:
+    def open(
+        cls, study_file: Path | None, storage_url: str | None = None, study_name: str | None = None
+    ) -> Session:
         """Create or join the study of ``study_file``, or join ``study_name`` in ``storage_url``."""
         try:
             if study_file is not None:
@@ -55,7 +63,9 @@ class Session:
                 study, problems = check_text(text, str(study_file), check_env=False)
                 if study is None:
                     first = next((p for p in problems if p.severity == "error"), problems[0])
-                    raise SessionError(f"the study file has problems: {first.format(study_file.name)}")
+                    raise SessionError(
+                        f"the study file has problems: {first.format(study_file.name)}"
+                    )
                 study = Study(study.spec, study.space, text, study_file.resolve(), study.warnings)
                 ostudy, url = open_study(study, storage_url)
                 return cls(ostudy, study, url, study_file.resolve())
@@ -77,6 +87,14 @@ class Session:
     @property
     def masked_url(self) -> str:
         return mask_url(self.url)
+
+    @property
+    def short_url(self) -> str:
+        """The storage for the status bar: a journal's last two path parts, a masked URL."""
+        path = journal_path(self.url)
+        if path is not None:
+            return "journal:" + "/".join(path.parts[-2:])
+        return self.masked_url
 
     def poll(self) -> Snapshot:
         return self.reader.poll()
@@ -105,8 +123,11 @@ class Session:
 
     def set_drain(self, on: bool) -> str:
         self.controller.set_drain(on)
-        return "draining: workers finish their trials and start no new ones" if on else (
-            "drain off: workers take new trials again")
+        return (
+            "draining: workers finish their trials and start no new ones"
+            if on
+            else ("drain off: workers take new trials again")
+        )
 
     # Workers -----------------------------------------------------------------
 
@@ -128,15 +149,21 @@ class Session:
 
     def stop_local_workers(self, records: list[WorkerRecord]) -> str:
         """SIGTERM to live workers on this host: each pauses its trial and exits."""
-        stopped = [r for r in records if r.alive and r.host == HOST and r.pid != os.getpid()
-                   and signal_worker(r.pid, signal.SIGTERM)]
+        stopped = [
+            r
+            for r in records
+            if r.alive
+            and r.host == HOST
+            and r.pid != os.getpid()
+            and signal_worker(r.pid, signal.SIGTERM)
+        ]
         return f"asked {len(stopped)} local worker{'s' if len(stopped) != 1 else ''} to stop"
 
     # The study file ------------------------------------------------------------
 
-    def check_publish(self, study: Study) -> list[str]:
+    def check_publish(self, study: Study) -> list[Problem]:
         """Why Optuna would refuse ``study`` for this running study (empty when it would not)."""
-        return [p.format() for p in incompatible_changes(self.study.space, study.space)]
+        return incompatible_changes(self.study.space, study.space)
 
     def publish(self, study: Study) -> int:
         """Store ``study`` as the next spec version; raises SpecError when Optuna refuses."""

@@ -23,15 +23,35 @@ ANSI_THEME = "rltui-ansi"
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "themes"
 USER_DIR = Path("~/.config/rltui/themes").expanduser()
 
-_COLOUR_KEYS = ("primary", "secondary", "warning", "error", "success", "accent", "foreground",
-                "background", "surface", "panel", "boost")
+_COLOUR_KEYS = (
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 _KNOWN = {f.name for f in fields(Theme)}
 
 # Used when rltui-dark.yaml is missing or broken, so the UI still starts in its own colours.
 FALLBACK = Theme(
-    name=DEFAULT_THEME, primary="#3B8EEA", secondary="#8C7AE6", accent="#E5A550",
-    warning="#E5C07B", error="#F14C4C", success="#89D185", foreground="#D4D4D4",
-    background="#1E1E1E", surface="#252526", panel="#2D2D30", dark=True,
+    name=DEFAULT_THEME,
+    primary="#3B8EEA",
+    secondary="#8C7AE6",
+    accent="#E5A550",
+    warning="#E5C07B",
+    error="#F14C4C",
+    success="#89D185",
+    foreground="#D4D4D4",
+    background="#1E1E1E",
+    surface="#252526",
+    panel="#2D2D30",
+    dark=True,
 )
 
 
@@ -70,7 +90,9 @@ def parse_theme(data: Any, source: str) -> Theme:
         raise ThemeFileError(f"{source}: a theme file must be a mapping of key: value")
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
-        raise ThemeFileError(f"{source}: unknown key '{unknown[0]}' (known: {', '.join(sorted(_KNOWN))})")
+        raise ThemeFileError(
+            f"{source}: unknown key '{unknown[0]}' (known: {', '.join(sorted(_KNOWN))})"
+        )
     if not isinstance(data.get("name"), str) or not data["name"]:
         raise ThemeFileError(f"{source}: 'name' is required")
     if not isinstance(data.get("primary"), str):
@@ -88,7 +110,7 @@ def parse_theme(data: Any, source: str) -> Theme:
     values = {k: (str(v) if k in _COLOUR_KEYS and v is not None else v) for k, v in data.items()}
     values["variables"] = {str(k): str(v) for k, v in variables.items()}
     try:
-        return Theme(**values)
+        return Theme(**values)  # type: ignore[arg-type]  # checked key by key above
     except (TypeError, ValueError) as exc:
         raise ThemeFileError(f"{source}: {exc}") from None
 

@@ -76,7 +76,9 @@ def highlight_map(lines: Iterable[str]) -> dict[int, list[Highlight]]:
         if line.isascii():
             result[index] = found
         else:
-            result[index] = [(_bytes(line, s), None if e is None else _bytes(line, e), n) for s, e, n in found]
+            result[index] = [
+                (_bytes(line, s), None if e is None else _bytes(line, e), n) for s, e, n in found
+            ]
     return result
 
 

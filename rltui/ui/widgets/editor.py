@@ -8,10 +8,12 @@ error colour; the colours follow the app theme (so the ANSI theme stays within 1
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
+from textual._tree_sitter import TREE_SITTER
+from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.strip import Strip
 from textual.theme import Theme
@@ -42,8 +44,13 @@ def editor_theme(theme: Theme) -> TextAreaTheme:
         "function.call": style("warning"),
         "comment": Style(dim=True, italic=True),
         "punctuation.bracket": Style(),
-        PROBLEM: Style(underline=True, color=colour("error").rich_color) if theme.ansi else Style(
-            underline=True, bgcolor=colour("error").blend(Color.parse(theme.background or "#000000"), 0.75).rich_color
+        PROBLEM: Style(underline=True, color=colour("error").rich_color)
+        if theme.ansi
+        else Style(
+            underline=True,
+            bgcolor=colour("error")
+            .blend(Color.parse(theme.background or "#000000"), 0.75)
+            .rich_color,
         ),
     }
     return TextAreaTheme(name=THEME_NAME, syntax_styles=syntax)
@@ -52,19 +59,23 @@ def editor_theme(theme: Theme) -> TextAreaTheme:
 class StudyEditor(TextArea):
     """A study file's text. ``problem_lines`` are 1-based line numbers to mark."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "app.save", "Save & apply", id="editor.save", priority=True),
     ]
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
-        super().__init__(text, id=id, show_line_numbers=True, tab_behavior="indent", soft_wrap=False)
-        self.indent_width = 2
         self._problem_lines: frozenset[int] = frozenset()
         self._problem_style = Style(bold=True, color="red")
-        try:
-            self.language = "yaml"
-        except Exception:  # no tree-sitter YAML grammar: the regex highlighter takes over
-            self.language = None
+        language = "yaml" if TREE_SITTER else None  # else the regex highlighter takes over
+        super().__init__(
+            text,
+            id=id,
+            language=language,
+            show_line_numbers=True,
+            tab_behavior="indent",
+            soft_wrap=False,
+        )
+        self.indent_width = 2
 
     def on_mount(self) -> None:
         self._use_app_theme()
@@ -114,4 +125,6 @@ class StudyEditor(TextArea):
             return strip
         gutter = self.gutter_width
         marker = Strip([Segment("●", self._problem_style)], 1)
-        return Strip.join([strip.crop(0, gutter - 2), marker, strip.crop(gutter - 1, strip.cell_length)])
+        return Strip.join(
+            [strip.crop(0, gutter - 2), marker, strip.crop(gutter - 1, strip.cell_length)]
+        )

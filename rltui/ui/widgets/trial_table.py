@@ -8,9 +8,10 @@ same trial whatever moves around it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.theme import Theme
 from textual.widgets import DataTable
@@ -23,11 +24,11 @@ from rltui.ui.cells import Clock
 
 # key, label, width
 BASE_COLUMNS: list[tuple[str, str, int]] = [
-    ("number", "#", 5),
-    ("state", "state", 15),
+    ("number", "#", 4),
+    ("state", "state", 8),
     ("value", "value", 9),
     ("best", "★", 1),
-    ("progress", "progress", 15),
+    ("progress", "progress", 14),
     ("last_eval", "last eval", 9),
     ("duration", "time", 7),
     ("worker", "worker", 8),
@@ -37,7 +38,7 @@ BASE_COLUMNS: list[tuple[str, str, int]] = [
 class TrialTable(DataTable[object]):
     """Trials of one study; sortable by any column, filterable by state and by text."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_sort", "Sort", id="table.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse"),
     ]
@@ -103,8 +104,8 @@ class TrialTable(DataTable[object]):
         best_number = best.number if best else None
         if params != self.params or not self.columns:
             self.params = params
-            self._rebuild()
             self.best_number = best_number
+            self._rebuild()
             return
         keep = self.selected_number
         changed = set(snapshot.changed)
@@ -139,15 +140,19 @@ class TrialTable(DataTable[object]):
         keep = self.selected_number
         self.clear(columns=True)
         self._add_columns()
-        rows = [r for r in self.rows_by_number.values() if self._matches(r)]
-        for row in sorted(rows, key=self._key, reverse=self.sort_reverse):
-            self.add_row(*self._cells(row), key=str(row.number))
-        if keep is not None:
-            self._restore(keep)
+        for row in self.rows_by_number.values():
+            if self._matches(row):
+                self.add_row(*self._cells(row), key=str(row.number))
+        if self.row_count:
+            self._sort(keep)
 
     def _cells(self, row: TrialRow) -> list[object]:
         theme = self._theme or self.app.current_theme
-        best = Text("★", style=cells.theme_style(theme, "warning")) if row.number == self.best_number else ""
+        best = (
+            Text("★", style=cells.theme_style(theme, "warning"))
+            if row.number == self.best_number
+            else ""
+        )
         failed = row.error if row.status == TrialStatus.FAIL and row.error else None
         return [
             row.number,
@@ -167,11 +172,14 @@ class TrialTable(DataTable[object]):
         return cells.sort_key(row, self.sort_column, self.clock)
 
     def _sort(self, keep: int | None) -> None:
-        def by_number(number: object) -> tuple[int, int, object]:
-            row = self.rows_by_number.get(int(number))  # type: ignore[call-overload]
-            return self._key(row) if row else (2, 0, 0)
-
-        self.sort("number", key=by_number, reverse=self.sort_reverse)
+        # Missing values go last in either direction, so rank the rows here and let the
+        # table sort by rank.
+        rows = [self.rows_by_number[int(str(k.value))] for k in self.rows]
+        present = [r for r in rows if self._key(r)[0] == 0]
+        ordered = sorted(present, key=self._key, reverse=self.sort_reverse)
+        ordered += sorted((r for r in rows if self._key(r)[0] != 0), key=lambda r: r.number)
+        rank = {row.number: index for index, row in enumerate(ordered)}
+        self.sort("number", key=lambda number: rank.get(number, len(rank)))
         if keep is not None:
             self._restore(keep)
 
@@ -194,7 +202,11 @@ class TrialTable(DataTable[object]):
 
     def action_cycle_sort(self) -> None:
         keys = self.column_keys
-        following = keys[(keys.index(self.sort_column) + 1) % len(keys)] if self.sort_column in keys else "number"
+        following = (
+            keys[(keys.index(self.sort_column) + 1) % len(keys)]
+            if self.sort_column in keys
+            else "number"
+        )
         self.sort_by(following, reverse=False)
 
     def action_reverse_sort(self) -> None:
@@ -215,6 +227,13 @@ class TrialTable(DataTable[object]):
             return False
         if not self.text_filter:
             return True
-        haystack = " ".join([str(row.number), row.status.value, row.worker or "", row.error or "",
-                             *(f"{k}={cells.param(v)}" for k, v in row.params.items())]).lower()
+        haystack = " ".join(
+            [
+                str(row.number),
+                row.status.value,
+                row.worker or "",
+                row.error or "",
+                *(f"{k}={cells.param(v)}" for k, v in row.params.items()),
+            ]
+        ).lower()
         return all(word in haystack for word in self.text_filter.split())

@@ -1,0 +1,132 @@
+"""The rltui application: opens a study (off the event loop), loads themes, shows the main
+screen. Everything else lives in the screens and widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from rltui.ui.commands import RltuiCommands
+from rltui.ui.screens.main import POLL_INTERVAL, MainScreen
+from rltui.ui.session import Session, SessionError, list_studies
+from rltui.ui.themes import DEFAULT_THEME, load_themes
+from rltui.ui.widgets.explorer import Explorer
+from rltui.ui.widgets.status_bar import StatusBar
+
+
+class RltuiApp(App[int]):
+    """A client of one study's storage; closing it stops no training."""
+
+    TITLE = "rltui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {RltuiCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        study_file: Path | None = None,
+        storage_url: str | None = None,
+        study_name: str | None = None,
+        *,
+        theme: str | None = None,
+        clock: Callable[[], datetime] = datetime.now,
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
+        super().__init__()
+        self.study_file = Path(study_file) if study_file is not None else None
+        self.storage_url = storage_url
+        self.study_name = study_name
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.main_screen: MainScreen | None = None
+        loaded = load_themes()
+        for item in loaded.themes.values():
+            self.register_theme(item)
+        self.theme_names = loaded.names
+        self._theme_problems = loaded.problems
+        wanted = theme or DEFAULT_THEME
+        self.theme = wanted if wanted in loaded.themes else DEFAULT_THEME
+
+    async def on_mount(self) -> None:
+        self.main_screen = MainScreen(clock=self.clock, poll_interval=self.poll_interval)
+        await self.push_screen(self.main_screen)
+        if self._theme_problems:
+            self.notify(
+                "\n".join(self._theme_problems),
+                title="Theme files skipped (using the default)",
+                severity="warning",
+                timeout=8,
+            )
+        if self.study_file is not None and self.study_file.exists():
+            self.main_screen.show_file(self.study_file, self.study_file.read_text(encoding="utf-8"))
+        if self.study_file is not None or (self.storage_url and self.study_name):
+            self.open_study(self.study_file, self.storage_url, self.study_name)
+        else:
+            self.main_screen.query_one(StatusBar).show_message(
+                " no study open: pick a study file in the explorer (ctrl+b)"
+            )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def open_study(
+        self, study_file: Path | None, storage_url: str | None, study_name: str | None
+    ) -> None:
+        """Create or join the study on a thread, then attach the main screen to it."""
+        try:
+            session = Session.open(study_file, storage_url, study_name)
+        except SessionError as exc:
+            self.notify(str(exc), title="Study not opened", severity="error", timeout=10)
+            return
+        names = list_studies(session.url)
+        self.call_from_thread(self._session_opened, session, names)
+
+    def _session_opened(self, session: Session, names: list[str]) -> None:
+        assert self.main_screen is not None
+        self.study_file = session.study_file
+        self.storage_url = session.url
+        self.main_screen.attach(session)
+        self.main_screen.query_one(Explorer).show_studies(names, session.name)
+        self.notify(f"opened study '{session.name}'", timeout=3)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Background work that failed is reported once, here, instead of crashing the UI."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title=f"{event.worker.name} failed",
+                severity="error",
+                timeout=8,
+            )
+
+    def on_explorer_study_file_chosen(self, event: Explorer.StudyFileChosen) -> None:
+        assert self.main_screen is not None
+        try:
+            text = event.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot read {event.path}: {exc}", severity="error")
+            return
+        self.main_screen.show_file(event.path, text)
+        self.notify(f"opening {event.path.name}…", timeout=2)
+        self.open_study(event.path, None, None)
+
+    def on_explorer_stored_study_chosen(self, event: Explorer.StoredStudyChosen) -> None:
+        if self.storage_url:
+            self.notify(f"joining study '{event.name}'…", timeout=2)
+            self.open_study(None, self.storage_url, event.name)
+
+
+def run_ui(
+    study_file: Path | None = None,
+    storage_url: str | None = None,
+    study_name: str | None = None,
+    theme: str | None = None,
+) -> int:
+    """Run the UI until the user quits; returns the exit status for the CLI."""
+    app = RltuiApp(study_file, storage_url, study_name, theme=theme)
+    result = app.run()
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -1,0 +1,80 @@
+"""What each chart shows, computed from a snapshot (pure and cheap: runs on the event loop)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import optuna
+from optuna.study import StudyDirection
+
+from rltui.search.lifecycle import TrialStatus
+from rltui.search.reader import Snapshot, TrialRow
+from rltui.spec import SearchSpace
+from rltui.ui.widgets.charts import CurveSet, ParamData
+
+TOP_K = 5
+MAX_CURVES = 20
+CURVE_MODES = ("selected + running", f"top {TOP_K}", "running", f"last {MAX_CURVES}")
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and not math.isnan(value)
+
+
+def curves(snapshot: Snapshot, mode: int, selected: int | None) -> CurveSet:
+    """Mode 0: the selected trial and all running ones; 1: the best k; 2: running; 3: latest."""
+    rows = snapshot.rows
+    running = [r for r in rows.values() if r.status == TrialStatus.RUNNING]
+    if mode == 1:
+        done = [r for r in rows.values() if _finite(r.value) and r.status == TrialStatus.COMPLETE]
+        done.sort(key=lambda r: r.value, reverse=snapshot.direction == StudyDirection.MAXIMIZE)  # type: ignore[arg-type,return-value]
+        picked = done[:TOP_K]
+    elif mode == 2:
+        picked = running
+    elif mode == 3:
+        picked = [rows[n] for n in sorted(rows)[-MAX_CURVES:]]
+    else:
+        picked = [rows[selected]] if selected in rows else []
+        picked += [r for r in running if r.number != selected]
+    picked = picked[:MAX_CURVES]
+    title = CURVE_MODES[mode]
+    if mode == 0 and selected is not None:
+        title = f"trial {selected}" + (" + running" if len(picked) > 1 else "")
+    return CurveSet(f"reward: {title}", tuple(picked))
+
+
+def history(snapshot: Snapshot) -> tuple[list[TrialRow], bool]:
+    return list(snapshot.rows.values()), snapshot.direction == StudyDirection.MAXIMIZE
+
+
+def param(snapshot: Snapshot, space: SearchSpace | None, index: int) -> ParamData | None:
+    names = (
+        list(space.distributions)
+        if space is not None
+        else sorted({n for r in snapshot.rows.values() for n in r.params})
+    )
+    if not names:
+        return None
+    name = names[index % len(names)]
+    log = bool(space and name in space.params and space.params[name].is_log)
+    points = tuple(
+        (r.params[name], r.value)
+        for r in snapshot.rows.values()
+        if r.status == TrialStatus.COMPLETE and name in r.params and _finite(r.value)
+    )
+    return ParamData(name, log, points)  # type: ignore[arg-type]
+
+
+def importance_key(snapshot: Snapshot) -> tuple[int, int]:
+    """Importances are recomputed only when the number of complete trials changes."""
+    counts = snapshot.counts
+    return counts.get(TrialStatus.COMPLETE, 0), len(snapshot.rows)
+
+
+def importances(ostudy: optuna.Study) -> dict[str, Any]:
+    """Parameter importances, or empty when Optuna cannot compute them yet."""
+    try:
+        return dict(optuna.importance.get_param_importances(ostudy))
+    except (ValueError, RuntimeError, ZeroDivisionError):
+        return {}

@@ -1,0 +1,293 @@
+"""The main screen's keyboard control: trials, workers, drain, theme, quit.
+
+Every action is a Binding with an ``id`` (so users can remap it), appears in the command
+palette, is acknowledged with a notification, and is greyed out by ``check_action`` when it
+does not apply. Storage writes run on thread workers; the poller is woken afterwards so the
+table shows the result at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.binding import Binding
+
+from rltui.search.lifecycle import ALLOWED, ControlAction
+from rltui.search.reader import Snapshot, TrialRow
+from rltui.search.workers import WorkerRecord
+from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen
+from rltui.ui.screens.enqueue import EnqueueScreen
+from rltui.ui.session import Session
+
+if TYPE_CHECKING:
+    from rltui.ui.widgets.trial_table import TrialTable
+    from rltui.ui.widgets.workers_view import WorkersView
+
+TRIAL_ACTIONS: dict[str, ControlAction] = {
+    "pause": ControlAction.PAUSE,
+    "resume": ControlAction.RESUME,
+    "prune": ControlAction.PRUNE,
+    "kill": ControlAction.KILL,
+}
+
+CHECKED = (*TRIAL_ACTIONS, "enqueue", "start_worker", "drain", "drain_worker")
+
+CONTROL_BINDINGS = [
+    Binding(
+        "p",
+        "pause",
+        "Pause",
+        tooltip="Pause the selected trial (checkpoint, free the slot)",
+        id="trial.pause",
+    ),
+    Binding("r", "resume", "Resume", tooltip="Resume the selected paused trial", id="trial.resume"),
+    Binding(
+        "x", "prune", "Prune", tooltip="Prune the selected trial (ends PRUNED)", id="trial.prune"
+    ),
+    Binding(
+        "k",
+        "kill",
+        "Kill",
+        tooltip="Kill the selected trial (ends FAIL, after confirming)",
+        id="trial.kill",
+    ),
+    Binding(
+        "e",
+        "enqueue",
+        "Enqueue",
+        tooltip="Enqueue a trial prefilled with the selected one's parameters (clone with edits)",
+        id="trial.enqueue",
+    ),
+    Binding("w", "start_worker", "+Worker", tooltip="Start a local worker", id="worker.start"),
+    Binding(
+        "W",
+        "drain_worker",
+        "-Worker",
+        tooltip="Remove one worker after its current trial",
+        id="worker.drain",
+    ),
+    Binding(
+        "d",
+        "drain",
+        "Drain",
+        tooltip="Drain: workers finish their trials and take no new ones (toggle)",
+        id="study.drain",
+    ),
+    Binding("t", "next_theme", "Theme", tooltip="Switch to the next theme", id="app.theme"),
+    Binding(
+        "q",
+        "quit_rltui",
+        "Quit",
+        tooltip="Quit (running workers keep going unless you say)",
+        id="app.quit",
+    ),
+]
+
+
+class ControlMixin:
+    """Mixed into the main screen, which provides the attributes below."""
+
+    session: Session | None
+    snapshot: Snapshot | None
+    notify: Callable[..., None]
+    app: Any
+
+    if TYPE_CHECKING:  # provided by the main screen
+
+        def wake_poller(self) -> None: ...
+
+        @property
+        def table(self) -> TrialTable: ...
+
+        @property
+        def workers_view(self) -> WorkersView: ...
+
+    # Applicability -------------------------------------------------------------
+
+    def selected_trial(self) -> TrialRow | None:
+        return self.table.selected_row
+
+    def live_workers(self) -> list[WorkerRecord]:
+        return [w for w in (self.snapshot.workers if self.snapshot else []) if w.alive]
+
+    def why_not(self, action: str) -> str | None:
+        """None when ``action`` applies now, else the reason it does not."""
+        if action in TRIAL_ACTIONS:
+            if self.session is None:
+                return "no study is open"
+            row = self.selected_trial()
+            if row is None:
+                return "no trial is selected"
+            if TRIAL_ACTIONS[action] not in ALLOWED[row.status]:
+                return f"trial {row.number} is {row.status.value}"
+            return None
+        if action in ("enqueue", "start_worker", "drain") and self.session is None:
+            return "no study is open"
+        if action == "drain_worker" and not self.live_workers():
+            return "no worker is running"
+        return None
+
+    def refresh_keys(self) -> None:
+        """Refresh the footer only when what applies changed: it recomposes on each refresh."""
+        applies = tuple(self.why_not(a) is None for a in CHECKED)
+        if applies != getattr(self, "_applies", None):
+            self._applies = applies
+            self.refresh_bindings()  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in CHECKED:
+            return True
+        return True if self.why_not(action) is None else None
+
+    def invoke(self, action: str) -> None:
+        """Run ``action`` from the palette: like its key, but says why when it does not apply."""
+        reason = self.why_not(action)
+        if reason:
+            self.notify(f"{action.replace('_', ' ')}: {reason}", severity="warning")
+            return
+        getattr(self, f"action_{action}")()
+
+    # Trials ----------------------------------------------------------------------
+
+    def _control(self, action: str) -> None:
+        row = self.selected_trial()
+        if row is None or self.session is None:
+            return
+        self._request(self.session, row.number, TRIAL_ACTIONS[action])
+
+    @work(thread=True, exit_on_error=False, group="control")
+    def _request(self, session: Session, number: int, action: ControlAction) -> None:
+        message = session.request(number, action)
+        self.notify(
+            message, severity="warning" if message.startswith("not done") else "information"
+        )
+        self.wake_poller()
+
+    def action_pause(self) -> None:
+        self._control("pause")
+
+    def action_resume(self) -> None:
+        self._control("resume")
+
+    def action_prune(self) -> None:
+        self._control("prune")
+
+    def action_kill(self) -> None:
+        row = self.selected_trial()
+        if row is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._control("kill")
+            else:
+                self.notify(f"trial {row.number} left running", title="Kill cancelled")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Kill trial {row.number}? It ends FAIL with the reason 'stopped by user'.",
+                yes="Kill",
+            ),
+            answered,
+        )
+
+    def action_enqueue(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        row = self.selected_trial()
+        clone_of = row.number if row is not None else None
+
+        def answered(params: dict[str, Any] | None) -> None:
+            if params is None:
+                self.notify("nothing enqueued", title="Enqueue cancelled")
+            else:
+                self._enqueue(session, params, clone_of)
+
+        self.app.push_screen(
+            EnqueueScreen(session.study.space, dict(row.params) if row else {}, clone_of), answered
+        )
+
+    @work(thread=True, exit_on_error=False, group="control")
+    def _enqueue(self, session: Session, params: dict[str, Any], clone_of: int | None) -> None:
+        self.notify(session.enqueue(params, clone_of))
+        self.wake_poller()
+
+    # Workers and the study ----------------------------------------------------------
+
+    def action_start_worker(self) -> None:
+        if self.session is not None:
+            self._start_worker(self.session, len(self.live_workers()))
+
+    @work(thread=True, exit_on_error=False, group="control")
+    def _start_worker(self, session: Session, index: int) -> None:
+        try:
+            self.notify(
+                session.start_workers(1, first_index=index) + f"; logs in {session.log_dir}"
+            )
+        except OSError as exc:
+            self.notify(f"could not start a worker: {exc}", severity="error")
+
+    def action_drain_worker(self) -> None:
+        if self.session is None:
+            return
+        record = self.workers_view.selected
+        if record is None or not record.alive:
+            live = self.live_workers()
+            row = self.selected_trial()
+            mine = [w for w in live if row is not None and w.id == row.worker]
+            candidates = mine or live[-1:]
+            record = candidates[0] if candidates else None
+        if record is None:
+            self.notify("no worker is running", severity="warning")
+            return
+        self._drain_worker(self.session, record)
+
+    @work(thread=True, exit_on_error=False, group="control")
+    def _drain_worker(self, session: Session, record: WorkerRecord) -> None:
+        self.notify(session.drain_worker(record))
+        self.wake_poller()
+
+    def action_drain(self) -> None:
+        if self.session is not None:
+            on = not (self.snapshot.draining if self.snapshot else False)
+            self._set_drain(self.session, on)
+
+    @work(thread=True, exit_on_error=False, group="control")
+    def _set_drain(self, session: Session, on: bool) -> None:
+        self.notify(session.set_drain(on))
+        self.wake_poller()
+
+    # The app -------------------------------------------------------------------------
+
+    def action_next_theme(self) -> None:
+        names = self.app.theme_names
+        current = self.app.theme
+        following = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+        self.app.theme = following
+        self.notify(f"theme: {following}")
+
+    def action_quit_rltui(self) -> None:
+        live = self.live_workers()
+        if not live or self.session is None:
+            self.app.exit(0)
+            return
+        session = self.session
+
+        def answered(choice: str | None) -> None:
+            if choice == "keep":
+                self.notify(f"{len(live)} worker(s) keep going")
+                self.app.exit(0)
+            elif choice == "stop":
+                self._stop_and_quit(session, live)
+            else:
+                self.notify("still here")
+
+        self.app.push_screen(QuitScreen(len(live)), answered)
+
+    @work(thread=True, exit_on_error=False, group="control")
+    def _stop_and_quit(self, session: Session, live: list[WorkerRecord]) -> None:
+        self.notify(session.stop_local_workers(live))
+        self.app.call_from_thread(self.app.exit, 0)

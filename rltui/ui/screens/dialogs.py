@@ -1,0 +1,86 @@
+"""Small modal questions: confirm a destructive action, and what to do with workers on quit."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label
+
+DIALOG_CSS = """
+.dialog { width: 64; max-width: 95%; height: auto; padding: 1 2; border: round $primary;
+          background: $surface; }
+.dialog Label { width: 1fr; margin-bottom: 1; }
+.dialog Horizontal { height: auto; align-horizontal: right; }
+.dialog Button { margin-left: 1; min-width: 10; }
+"""
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes or no; ``y``/``n``/escape work as well as the buttons."""
+
+    DEFAULT_CSS = "ConfirmScreen { align: center middle; }" + DIALOG_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
+        super().__init__()
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question)
+            with Horizontal():
+                yield Button(self.no, id="no")
+                yield Button(self.yes, id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class QuitScreen(ModalScreen[str | None]):
+    """Returns ``keep`` (workers go on: the default), ``stop`` (SIGTERM to local workers), or
+    None to stay."""
+
+    DEFAULT_CSS = "QuitScreen { align: center middle; }" + DIALOG_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,y,k", "answer('keep')", "Keep workers", id="quit.keep"),
+        Binding("s", "answer('stop')", "Stop workers", id="quit.stop"),
+        Binding("escape,n", "answer(None)", "Stay", id="quit.stay"),
+    ]
+
+    def __init__(self, running: int) -> None:
+        super().__init__()
+        self.running = running
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                f"Quit rltui. {self.running} {'workers are' if self.running != 1 else 'worker is'} "
+                f"running: keep {'them' if self.running != 1 else 'it'} going? Workers are "
+                "detached; reopen rltui later to see the study as it is."
+            )
+            with Horizontal():
+                yield Button("Stay", id="stay")
+                yield Button("Stop them", id="stop", variant="warning")
+                yield Button("Keep going", id="keep", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "stay" else event.button.id)
+
+    def action_answer(self, value: str | None) -> None:
+        self.dismiss(value)

@@ -1,0 +1,207 @@
+"""Fixtures for the UI tests: a real journal storage with scripted trials in every state.
+
+Trials are created from templates with fixed times, and the app gets a fixed clock, so
+screens are deterministic and snapshot tests can compare them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from rltui.search import attrs
+from rltui.search.study import open_study
+from rltui.search.workers import WorkerRecord, write_record
+from rltui.spec import load_study
+
+REPO = Path(__file__).resolve().parents[2]
+SMOKE = REPO / "sample_studies" / "smoke.yaml"
+T0 = datetime(2025, 1, 1, 12, 0, 0)
+NOW = T0 + timedelta(hours=1)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+@dataclass
+class Scripted:
+    """A study file in a temporary folder and its Optuna study, with trials in every state."""
+
+    path: Path
+    ostudy: optuna.Study
+    url: str
+
+    @property
+    def storage(self) -> Any:
+        return self.ostudy._storage
+
+    def trial(self, number: int) -> FrozenTrial:
+        return self.ostudy.trials[number]
+
+    def system(self, number: int) -> dict[str, Any]:
+        tid = self.storage.get_trial_id_from_study_id_trial_number(self.ostudy._study_id, number)
+        return self.storage.get_trial(tid).system_attrs
+
+
+def add_trial(
+    ostudy: optuna.Study,
+    state: TrialState,
+    minute: int,
+    params: dict[str, Any],
+    curve: dict[int, float],
+    value: float | None = None,
+    system: dict[str, Any] | None = None,
+    minutes: int = 5,
+) -> int:
+    """Create one trial from a template with fixed times; returns its number."""
+    space = load_study(SMOKE, check_env=False).space.distributions
+    start = T0 + timedelta(minutes=minute)
+    finished = state.is_finished()
+    template = FrozenTrial(
+        number=-1,
+        state=state,
+        value=value if state == TrialState.COMPLETE else None,
+        datetime_start=start,
+        datetime_complete=start + timedelta(minutes=minutes) if finished else None,
+        params=params,
+        distributions={k: space[k] for k in params},
+        user_attrs={},
+        system_attrs=system or {},
+        intermediate_values=curve,
+        trial_id=-1,
+    )
+    if state == TrialState.PRUNED and value is not None:
+        template.values = [value]
+    trial_id = ostudy._storage.create_new_trial(ostudy._study_id, template_trial=template)
+    return ostudy._storage.get_trial(trial_id).number
+
+
+def script_trials(ostudy: optuna.Study) -> None:
+    """#0 WAITING (the file's enqueue), #1 COMPLETE, #2 PRUNED, #3 FAIL, #4 RUNNING, #5 PAUSED,
+    #6 COMPLETE (best), and two worker records."""
+    p = {"learning_rate": 3e-3, "gamma": 0.98, "ent_coef": 0.0}
+    add_trial(
+        ostudy,
+        TrialState.COMPLETE,
+        1,
+        p,
+        {256: 20.0, 512: 80.0, 768: 120.0, 1024: 150.0},
+        150.0,
+        {attrs.TRIAL_WORKER: "w1"},
+    )
+    add_trial(
+        ostudy,
+        TrialState.PRUNED,
+        2,
+        {**p, "learning_rate": 1e-4},
+        {256: 10.0, 512: 15.0},
+        15.0,
+        {attrs.TRIAL_WORKER: "w2"},
+    )
+    add_trial(
+        ostudy,
+        TrialState.FAIL,
+        3,
+        {**p, "gamma": 0.91},
+        {256: 9.0},
+        None,
+        {
+            attrs.TRIAL_WORKER: "w2",
+            attrs.ERROR: {
+                "message": "ValueError: NaN reward",
+                "traceback": 'Traceback (most recent call last):\n  File "x.py", line 1\n'
+                "ValueError: NaN reward",
+            },
+        },
+    )
+    add_trial(
+        ostudy,
+        TrialState.RUNNING,
+        4,
+        {**p, "learning_rate": 5e-3},
+        {256: 30.0, 512: 60.0},
+        None,
+        {attrs.TRIAL_WORKER: "w1", attrs.PROGRESS: {"timesteps": 512, "total": 1024, "updated": 0}},
+    )
+    add_trial(
+        ostudy,
+        TrialState.RUNNING,
+        5,
+        {**p, "ent_coef": 0.01},
+        {256: 25.0},
+        None,
+        {attrs.PAUSED: {"timesteps": 256, "checkpoint": "/tmp/ckpt-5"}},
+    )
+    add_trial(
+        ostudy,
+        TrialState.COMPLETE,
+        6,
+        {**p, "gamma": 0.99},
+        {256: 50.0, 512: 190.0},
+        190.0,
+        {attrs.TRIAL_WORKER: "w2"},
+    )
+    base = datetime.timestamp(T0)
+    for worker_id, state, trial in (("w1", "training", 4), ("w2", "idle", None)):
+        record = WorkerRecord(
+            worker_id,
+            "gpu-box",
+            4000 + int(worker_id[1]),
+            "cpu",
+            base,
+            base,
+            state=state,
+            trial=trial,
+            log=None,
+        )
+        write_record(ostudy._storage, ostudy._study_id, record)
+
+
+@pytest.fixture
+def study_file(tmp_path: Path) -> Path:
+    target = tmp_path / "smoke.yaml"
+    shutil.copy(SMOKE, target)
+    return target
+
+
+@pytest.fixture
+def scripted(study_file: Path) -> Scripted:
+    ostudy, url = open_study(load_study(study_file, check_env=False))
+    script_trials(ostudy)
+    return Scripted(study_file, ostudy, url)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 30.0) -> None:
+    """Let the app run until ``condition()`` holds (the UI is asynchronous and threaded)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the UI")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def wait() -> Callable[..., Any]:
+    return wait_for
+
+
+@pytest.fixture
+def make_app(scripted: Scripted) -> Callable[..., Any]:
+    """An app on the scripted study with a fixed clock and a fast poller."""
+    from rltui.ui.app import RltuiApp
+
+    def make(theme: str | None = None) -> RltuiApp:
+        return RltuiApp(scripted.path, theme=theme, clock=fixed_clock, poll_interval=0.1)
+
+    return make

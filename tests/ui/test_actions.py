@@ -1,0 +1,324 @@
+"""Pilot tests: every key action against a real journal storage with scripted trials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optuna.trial import TrialState
+
+from rltui.search import attrs
+from rltui.search.workers import HOST, WorkerRecord, drain_key, write_record
+from rltui.ui.app import RltuiApp
+from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen
+from rltui.ui.screens.enqueue import EnqueueScreen
+from rltui.ui.screens.help import HelpScreen
+from rltui.ui.screens.trial_detail import TrialDetailScreen
+
+SIZE = (120, 40)
+
+
+async def opened(app: RltuiApp, pilot: Any, wait: Any) -> None:
+    await wait(pilot, lambda: app.main_screen is not None and app.main_screen.snapshot is not None)
+    await pilot.pause()
+
+
+def select(app: RltuiApp, number: int) -> None:
+    table = app.main_screen.table
+    table.move_cursor(row=table.get_row_index(str(number)), animate=False)
+
+
+def notes(app: RltuiApp) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+async def settle(app: RltuiApp, pilot: Any) -> None:
+    """Wait for the storage writes (the ``control`` thread workers) to finish."""
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if not any(
+            w.group == "control" and w.state.name not in ("SUCCESS", "ERROR", "CANCELLED")
+            for w in app.workers
+        ):
+            break
+    await pilot.pause(0.05)
+
+
+async def test_table_shows_every_state_and_the_status_bar(make_app, wait):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        table = app.main_screen.table
+        assert table.row_count == 7
+        assert [table.get_cell(str(n), "state").plain for n in range(7)] == [
+            "WAITING",
+            "COMPLETE",
+            "PRUNED",
+            "FAIL",
+            "RUNNING",
+            "PAUSED",
+            "COMPLETE",
+        ]
+        assert table.get_cell("6", "best").plain == "★"
+        status = str(app.main_screen.query_one("#status").render())
+        assert "smoke" in status and "best 190 (#6)" in status and "2 workers" in status
+
+
+async def test_pause_prune_kill_running_trial_write_control_records(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 4)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert scripted.system(4)[attrs.CONTROL]["action"] == "pause"
+        assert "trial 4: pause requested" in notes(app)
+        await wait(pilot, lambda: app.main_screen.table.get_cell("4", "state").plain == "pausing")
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert scripted.system(4)[attrs.CONTROL]["action"] == "prune"
+        await pilot.press("k")
+        await wait(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause()
+        assert scripted.system(4)[attrs.CONTROL]["action"] == "prune"
+        assert "left running" in notes(app)
+        await pilot.press("k")
+        await wait(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert scripted.system(4)[attrs.CONTROL]["action"] == "kill"
+
+
+async def test_resume_moves_a_paused_trial_to_waiting(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 5)
+        assert app.main_screen.check_action("resume", ()) is True
+        assert app.main_screen.check_action("pause", ()) is None
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert scripted.trial(5).state == TrialState.WAITING
+        await wait(pilot, lambda: app.main_screen.table.get_cell("5", "state").plain == "WAITING")
+        assert "queued to resume at 256 timesteps" in notes(app)
+
+
+async def test_actions_that_do_not_apply_are_greyed_and_do_nothing(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 1)  # COMPLETE
+        await pilot.pause()
+        for action in ("pause", "resume", "prune", "kill"):
+            assert app.main_screen.check_action(action, ()) is None
+        await pilot.press("p", "x")
+        await settle(app, pilot)
+        assert attrs.CONTROL not in scripted.system(1)
+        app.main_screen.invoke("prune")  # from the palette: says why
+        await pilot.pause()
+        assert "trial 1 is COMPLETE" in notes(app)
+
+
+async def test_enqueue_clones_the_selected_trial_with_edits(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 6)
+        await pilot.press("e")
+        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        gamma = app.screen.query_one("#param-gamma")
+        assert gamma.value == "0.99"
+        gamma.value = "0.95"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        new = scripted.ostudy.trials[-1]
+        assert new.number == 7 and new.state == TrialState.WAITING
+        assert new.system_attrs["fixed_params"] == {
+            "learning_rate": 3e-3,
+            "gamma": 0.95,
+            "ent_coef": 0.0,
+        }
+        assert new.user_attrs["rltui_clone_of"] == 6
+        await wait(pilot, lambda: app.main_screen.table.row_count == 8)
+
+
+async def test_enqueue_refuses_values_outside_the_space(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 6)
+        await pilot.press("e")
+        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        app.screen.query_one("#param-gamma").value = "5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, EnqueueScreen)
+        assert "lies outside" in notes(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(scripted.ostudy.trials) == 7
+
+
+async def test_drain_toggles_the_study_attribute(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert scripted.ostudy._storage.get_study_system_attrs(scripted.ostudy._study_id).get(
+            attrs.DRAIN
+        )
+        await wait(pilot, lambda: app.main_screen.snapshot.draining)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert not scripted.ostudy._storage.get_study_system_attrs(scripted.ostudy._study_id).get(
+            attrs.DRAIN
+        )
+
+
+async def test_remove_one_worker_sets_its_drain_key(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        await pilot.press("W")
+        await settle(app, pilot)
+        system = scripted.ostudy._storage.get_study_system_attrs(scripted.ostudy._study_id)
+        assert system.get(drain_key("w1")) is True
+        assert "worker w1 stops after trial 4" in notes(app)
+
+
+async def test_start_worker_launches_one_detached_worker(make_app, wait, monkeypatch, tmp_path):
+    calls = []
+
+    def fake_start(self, count=1, *, first_index=0, **kwargs):
+        calls.append((count, first_index, self.study_file))
+        return []
+
+    monkeypatch.setattr("rltui.worker.pool.LocalPool.start", fake_start)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        await pilot.press("w")
+        await settle(app, pilot)
+        assert calls == [(1, 2, tmp_path / "smoke.yaml")]
+        assert "started 0 workers" in notes(app)
+
+
+async def test_theme_switches_and_is_acknowledged(make_app, wait):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        assert app.theme == "rltui-dark"
+        await pilot.press("t")
+        assert app.theme != "rltui-dark" and app.theme in app.theme_names
+        assert f"theme: {app.theme}" in notes(app)
+
+
+async def test_quit_keeps_workers_by_default(make_app, wait, monkeypatch):
+    sent = []
+    monkeypatch.setattr("rltui.ui.session.signal_worker", lambda pid, sig: sent.append(pid) or True)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        await pilot.press("q")
+        await wait(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.return_code == 0 and sent == []
+
+
+async def test_quit_can_stop_local_workers(make_app, wait, monkeypatch, scripted):
+    sent = []
+    monkeypatch.setattr("rltui.ui.session.signal_worker", lambda pid, sig: sent.append(pid) or True)
+    local = WorkerRecord("w9", HOST, 999_999, "cpu", 0.0, 0.0, state="training", trial=4)
+    write_record(scripted.storage, scripted.ostudy._study_id, local)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        await pilot.press("q")
+        await wait(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("s")
+        await settle(app, pilot)
+    assert sent == [999_999]
+
+
+async def test_sort_and_filters(make_app, wait):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        table = app.main_screen.table
+        await pilot.press("s")  # number -> state
+        assert table.sort_column == "state"
+        assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "0"  # WAITING first
+        await pilot.press("s")  # -> value
+        assert table.sort_column == "value"
+        assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "2"  # 15 is lowest
+        await pilot.press("S")
+        assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "6"
+        await pilot.press("f", "f")  # all -> WAITING -> RUNNING
+        assert table.state_filter is not None and table.state_filter.value == "RUNNING"
+        assert table.row_count == 1
+        await pilot.press("f", "f", "f", "f", "f")  # back to all
+        assert table.row_count == 7
+        await pilot.press("slash")
+        await pilot.press(*"gamma=0.99")
+        assert table.row_count == 1
+        await pilot.press("enter")
+        assert table.has_focus
+
+
+async def test_enter_opens_the_detail_with_traceback(make_app, wait):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 3)
+        app.main_screen.table.focus()
+        await pilot.press("enter")
+        await wait(pilot, lambda: isinstance(app.screen, TrialDetailScreen))
+        text = str(app.screen.query_one("#traceback").render())
+        assert "ValueError: NaN reward" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, TrialDetailScreen)
+
+
+async def test_help_and_panels(make_app, wait):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        await pilot.press("f1")
+        await wait(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await pilot.pause()
+        screen = app.main_screen
+        assert screen.query_one("#sidebar").display
+        await pilot.press("ctrl+b")
+        assert not screen.query_one("#sidebar").display
+        await pilot.press("ctrl+j")
+        assert not screen.query_one("#panel").display
+        assert "bottom panel hidden" in notes(app)
+
+
+async def test_small_terminal_collapses_panels(make_app, wait):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(app, pilot, wait)
+        assert not app.main_screen.query_one("#sidebar").display
+        assert not app.main_screen.query_one("#panel").display
+        assert app.main_screen.table.row_count == 7
+
+
+async def test_rows_update_in_place_as_progress_arrives(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 2)
+        tid = scripted.trial(4)._trial_id
+        scripted.storage.set_trial_intermediate_value(tid, 768, 90.0)
+        scripted.storage.set_trial_system_attr(
+            tid, attrs.PROGRESS, {"timesteps": 768, "total": 1024}
+        )
+        table = app.main_screen.table
+        await wait(pilot, lambda: table.get_cell("4", "progress").startswith("768/1024"))
+        assert table.get_cell("4", "last_eval") == "90"
+        assert app.main_screen.table.selected_number == 2
