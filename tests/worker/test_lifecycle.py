@@ -13,7 +13,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from rltui.search.lifecycle import TrialStatus
-from tests.worker.helpers import Lab
+from tests.worker.helpers import Lab, wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,3 +104,38 @@ def test_budget_is_not_overshot_by_parallel_workers(study_file):
         lab.stop()
     rows = lab.snap().rows
     assert len(rows) == 3 and all(r.status == TrialStatus.COMPLETE for r in rows.values())
+
+
+def test_ctrl_c_pauses_running_trials_and_the_next_run_resumes_them(study_file):
+    import signal
+
+    path = study_file(name="ctrlc", n_trials=1, timesteps=6400, every=640)
+    lab = Lab(path)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: (r := lab.trial(0)) and r.timesteps > 700, 90, "trial 0 training")
+        run.send_signal(signal.SIGINT)
+        out, _ = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 0, out
+    assert "paused" in out and "Traceback" not in out
+    paused = lab.trial(0)
+    assert paused.status == TrialStatus.PAUSED
+    again = subprocess.run(
+        [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "resuming 1 trial" in again.stdout
+    done = lab.trial(0)
+    assert done.status == TrialStatus.COMPLETE and done.timesteps == 6400
+    steps = [s for s, _ in done.curve]
+    assert steps == sorted(steps) and steps[: len(paused.curve)] == [s for s, _ in paused.curve]
