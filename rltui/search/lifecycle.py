@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 import time
-from typing import Any
-
-from optuna.trial import FrozenTrial, TrialState
+from typing import TYPE_CHECKING, Any
 
 from rltui.search import attrs
+
+if TYPE_CHECKING:  # Optuna is imported lazily: the UI paints before it has loaded
+    from optuna.trial import FrozenTrial
 
 
 class TrialStatus(str, enum.Enum):
@@ -52,18 +53,15 @@ ALLOWED: dict[TrialStatus, frozenset[ControlAction]] = {
 }
 
 _FROM_OPTUNA = {
-    TrialState.WAITING: TrialStatus.WAITING,
-    TrialState.RUNNING: TrialStatus.RUNNING,
-    TrialState.COMPLETE: TrialStatus.COMPLETE,
-    TrialState.PRUNED: TrialStatus.PRUNED,
-    TrialState.FAIL: TrialStatus.FAIL,
+    name: TrialStatus[name] for name in ("WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL")
 }
 
 
 def status_of(trial: FrozenTrial) -> TrialStatus:
-    if trial.state == TrialState.RUNNING and trial.system_attrs.get(attrs.PAUSED):
+    state = trial.state.name
+    if state == "RUNNING" and trial.system_attrs.get(attrs.PAUSED):
         return TrialStatus.PAUSED
-    return _FROM_OPTUNA[trial.state]
+    return _FROM_OPTUNA[state]
 
 
 def pending_control(trial: FrozenTrial) -> str | None:

@@ -12,15 +12,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import optuna
-from optuna.study import StudyDirection
-from optuna.trial import FrozenTrial
+from typing import TYPE_CHECKING, Any
 
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus, pending_control, status_of
 from rltui.search.workers import WorkerRecord, read_records
+
+if TYPE_CHECKING:  # Optuna is imported lazily: the UI paints before it has loaded
+    import optuna
+    from optuna.study import StudyDirection
+    from optuna.trial import FrozenTrial
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class Snapshot:
         ]
         if not done:
             return None
-        pick = max if self.direction == StudyDirection.MAXIMIZE else min
+        pick = max if self.direction.name == "MAXIMIZE" else min
         return pick(done, key=lambda r: r.value)  # type: ignore[arg-type,return-value]
 
 

@@ -12,12 +12,14 @@ import os
 import socket
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
-from optuna.storages import BaseStorage
 
 from rltui.search import attrs
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
 
 HOST = socket.gethostname()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -13,10 +14,13 @@ from textual.worker import Worker, WorkerState
 
 from rltui.ui.commands import RltuiCommands
 from rltui.ui.screens.main import POLL_INTERVAL, MainScreen
-from rltui.ui.session import Session, SessionError, list_studies
 from rltui.ui.themes import DEFAULT_THEME, load_themes
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    # Optuna and pydantic load on the thread that opens the study, after the first paint.
+    from rltui.ui.session import Session
 
 
 class RltuiApp(App[int]):
@@ -76,6 +80,8 @@ class RltuiApp(App[int]):
         self, study_file: Path | None, storage_url: str | None, study_name: str | None
     ) -> None:
         """Create or join the study on a thread, then attach the main screen to it."""
+        from rltui.ui.session import Session, SessionError, list_studies
+
         try:
             session = Session.open(study_file, storage_url, study_name)
         except SessionError as exc:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import optuna
-from optuna.study import StudyDirection
+from typing import TYPE_CHECKING, Any
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
-from rltui.spec import SearchSpace
+
+if TYPE_CHECKING:
+    from rltui.spec import SearchSpace
 from rltui.ui.widgets.charts import CurveSet, ParamData
 
 TOP_K = 5
@@ -28,7 +27,7 @@ def curves(snapshot: Snapshot, mode: int, selected: int | None) -> CurveSet:
     running = [r for r in rows.values() if r.status == TrialStatus.RUNNING]
     if mode == 1:
         done = [r for r in rows.values() if _finite(r.value) and r.status == TrialStatus.COMPLETE]
-        done.sort(key=lambda r: r.value, reverse=snapshot.direction == StudyDirection.MAXIMIZE)  # type: ignore[arg-type,return-value]
+        done.sort(key=lambda r: r.value, reverse=snapshot.direction.name == "MAXIMIZE")  # type: ignore[arg-type,return-value]
         picked = done[:TOP_K]
     elif mode == 2:
         picked = running
@@ -45,7 +44,7 @@ def curves(snapshot: Snapshot, mode: int, selected: int | None) -> CurveSet:
 
 
 def history(snapshot: Snapshot) -> tuple[list[TrialRow], bool]:
-    return list(snapshot.rows.values()), snapshot.direction == StudyDirection.MAXIMIZE
+    return list(snapshot.rows.values()), snapshot.direction.name == "MAXIMIZE"
 
 
 def param(snapshot: Snapshot, space: SearchSpace | None, index: int) -> ParamData | None:
@@ -72,9 +71,11 @@ def importance_key(snapshot: Snapshot) -> tuple[int, int]:
     return counts.get(TrialStatus.COMPLETE, 0), len(snapshot.rows)
 
 
-def importances(ostudy: optuna.Study) -> dict[str, Any]:
+def importances(ostudy: Any) -> dict[str, Any]:
     """Parameter importances, or empty when Optuna cannot compute them yet."""
     try:
+        import optuna  # loaded by then: the study is open
+
         return dict(optuna.importance.get_param_importances(ostudy))
     except (ValueError, RuntimeError, ZeroDivisionError):
         return {}

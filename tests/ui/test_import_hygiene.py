@@ -17,3 +17,10 @@ def test_ui_imports_neither_torch_nor_sb3():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_first_paint_needs_neither_optuna_nor_pydantic():
+    # Both load on the thread that opens the study; the window appears before they do.
+    code = "import sys, rltui.ui.app; print('optuna' in sys.modules, 'pydantic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -19,7 +19,9 @@ from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.workers import WorkerRecord
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen
 from rltui.ui.screens.enqueue import EnqueueScreen
-from rltui.ui.session import Session
+
+if TYPE_CHECKING:
+    from rltui.ui.session import Session
 
 if TYPE_CHECKING:
     from rltui.ui.widgets.trial_table import TrialTable

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -10,8 +10,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from rltui.spec import SearchSpace
-from rltui.spec.grammar import coerce_scalar
+if TYPE_CHECKING:
+    from rltui.spec import SearchSpace
 from rltui.ui import cells
 
 
@@ -90,6 +90,8 @@ class EnqueueScreen(ModalScreen[dict[str, Any] | None]):
             text = self.query_one(f"#param-{name}", Input).value.strip()
             if not text:
                 continue
+            from rltui.spec.grammar import coerce_scalar
+
             value = coerce_scalar(text)
             try:
                 inside = dist._contains(dist.to_internal_repr(value))

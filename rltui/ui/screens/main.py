@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,7 +29,6 @@ from rltui.ui.screens.control import CONTROL_BINDINGS, ControlMixin
 from rltui.ui.screens.editing import EditingMixin
 from rltui.ui.screens.help import HelpScreen
 from rltui.ui.screens.trial_detail import TrialDetailScreen
-from rltui.ui.session import Session
 from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.log_view import LogView
@@ -38,6 +37,9 @@ from rltui.ui.widgets.status_bar import StatusBar
 from rltui.ui.widgets.study_file import StudyFilePane
 from rltui.ui.widgets.trial_table import TrialTable
 from rltui.ui.widgets.workers_view import WorkersView
+
+if TYPE_CHECKING:
+    from rltui.ui.session import Session
 
 POLL_INTERVAL = 0.5
 STATE_FILTERS: list[TrialStatus | None] = [None, *TrialStatus]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,10 +19,12 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import TextArea
 
-from rltui.spec import Problem, SpecError, Study, check_text
-from rltui.spec.source import YamlSyntaxError, parse_yaml
-from rltui.ui.session import Session
+from rltui.spec import Problem, SpecError
 from rltui.ui.widgets.editor import StudyEditor
+
+if TYPE_CHECKING:
+    from rltui.spec import Study
+    from rltui.ui.session import Session
 
 DEBOUNCE = 0.3
 
@@ -53,6 +56,9 @@ class Check:
 
 def check_buffer(text: str, path: Path | None, session: Session | None) -> Check:
     """Check ``text`` as the study file, and against ``session``'s study when there is one."""
+    from rltui.spec import Study, check_text  # on the validation thread, not at start-up
+    from rltui.spec.source import YamlSyntaxError, parse_yaml
+
     study, problems = check_text(text, str(path) if path else None, check_env=True)
     incompatible: list[Problem] = []
     renamed = None
