@@ -195,7 +195,7 @@ def _loop(
     spec = study.spec.train
     stop_cb = _StopOnRequest(reporter, report_progress=len(runs) == 1)
     lead = runs[0]
-    step = chunk_size(lead.model)
+    chunk = chunk_size(lead.model)
     out = Outcome(_mean_curve(runs), lead.model.num_timesteps)
     while lead.model.num_timesteps < spec.timesteps:
         request = reporter.requested()
@@ -209,7 +209,7 @@ def _loop(
         started = time.perf_counter()
         for run in runs:
             run.model.learn(
-                min(step, spec.timesteps - run.model.num_timesteps),
+                min(chunk, spec.timesteps - run.model.num_timesteps),
                 callback=stop_cb,
                 reset_num_timesteps=False,
                 progress_bar=False,
@@ -221,19 +221,20 @@ def _loop(
             out.stopped = reporter.requested()
             break
         if now >= lead.state.next_eval or now >= spec.timesteps:
+            point = planned_step(now, lead.state.next_eval, spec.eval_every, spec.timesteps)
             started = time.perf_counter()
             values = [evaluate(study, run.model, run.envs) for run in runs]
             out.eval_seconds += time.perf_counter() - started
             for run, value in zip(runs, values, strict=True):
-                run.state.evaluations.append((run.model.num_timesteps, value))
+                run.state.evaluations.append((point, value))
                 while run.state.next_eval <= run.model.num_timesteps:
                     run.state.next_eval += spec.eval_every
             value = sum(values) / len(values)
             if log is not None:
-                log.evaluation(now, value, values if len(values) > 1 else None)
+                log.evaluation(point, value, values if len(values) > 1 else None)
             # The final evaluation is reported but never pruned: a trial that spent its whole
             # budget is complete, whatever the median says.
-            if reporter.report(now, value) and now < spec.timesteps:
+            if reporter.report(point, value) and point < spec.timesteps:
                 out.stopped = "pruned"
                 break
             if checkpoint_on_eval and now < spec.timesteps:
@@ -245,6 +246,18 @@ def _loop(
             str(run.seed): [v for _, v in run.state.evaluations] for run in runs
         }
     return out
+
+
+def planned_step(now: int, next_eval: int, every: int, budget: int) -> int:
+    """The evaluation point a report belongs to: a multiple of ``every``, or the budget.
+
+    Chunks end where the algorithm's rollouts end, so the timesteps actually done vary with
+    n_steps and n_envs. Optuna's median and percentile pruners compare trials only at equal
+    steps, so every trial reports at the same planned points instead.
+    """
+    if now >= budget:
+        return budget
+    return max(next_eval, (now // every) * every)
 
 
 def _mean_curve(runs: list[_Run]) -> list[tuple[int, float]]:

@@ -235,6 +235,7 @@ class Worker:
                 )
             finally:
                 log.close()
+                self.heartbeat.session = None  # its last progress write must not follow ours
             self._finish(trial, study, outcome, folder)
             print(
                 f"trial {trial.number}: {outcome.stopped or 'complete'} after "

@@ -129,3 +129,13 @@ def test_several_seeds_report_their_mean_and_pause_together(study_file, tmp_path
     pausing.done = True
     resumed = _run(study, PARAMS, pausing, tmp_path / "b", resume=first.checkpoint)
     assert resumed.evaluations == straight.evaluations
+
+
+def test_reports_land_on_planned_steps_whatever_the_rollout_size(study_file, tmp_path):
+    # Optuna's median pruner compares trials only at equal steps.
+    study = load_study(study_file(timesteps=384, every=128))
+    for n_steps in (64, 96):
+        reporter = ScriptedReporter()
+        out = _run(study, {**PARAMS, "n_steps": n_steps}, reporter, tmp_path / str(n_steps))
+        assert [s for s, _ in reporter.reports] == [128, 256, 384]
+        assert out.evaluations == reporter.reports
