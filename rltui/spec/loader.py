@@ -14,7 +14,7 @@ from rltui.spec.model import StudySpec
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
 from rltui.spec.problems import KeyPath, Problem, SpecError, did_you_mean
 from rltui.spec.source import YamlSyntaxError, parse_yaml
-from rltui.spec.space import SearchSpace, build_space
+from rltui.spec.space import SearchSpace, build_space, contains
 
 
 @dataclass(frozen=True)
@@ -314,15 +314,7 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
                     )
                 )
                 continue
-            from rltui.spec.grammar import coerce_scalar
-
-            value = coerce_scalar(value) if isinstance(value, str) else value
-            dist = searched[name]
-            try:
-                inside = dist._contains(dist.to_internal_repr(value))
-            except (ValueError, TypeError, IndexError):
-                inside = False
-            if not inside:
+            if not contains(searched[name], value):
                 problems.append(
                     Problem(
                         path,

@@ -125,8 +125,10 @@ class TrainSpec(_Strict):
         if self.function is not None and self.algorithm is not None:
             raise ValueError("give 'algorithm' or 'function', not both")
         if self.function is not None and self.seeds:
-            raise ValueError("'seeds' is for SB3 algorithms; a training function gets 'seed' "
-                             "and may loop over seeds itself")
+            raise ValueError(
+                "'seeds' is for SB3 algorithms; a training function gets 'seed' "
+                "and may loop over seeds itself"
+            )
         return self
 
     @property

@@ -106,6 +106,16 @@ def build_space(raw: Mapping[str, Any]) -> tuple[SearchSpace, list[Problem]]:
     return SearchSpace(params), problems
 
 
+def contains(distribution: BaseDistribution, value: Any) -> bool:
+    """Whether ``value`` (a plain string is read as a number or bool first) lies inside."""
+    if isinstance(value, str):
+        value = coerce_scalar(value)
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (ValueError, TypeError, IndexError):
+        return False
+
+
 def incompatible_changes(old: SearchSpace, new: SearchSpace) -> list[Problem]:
     """Edits Optuna refuses inside one study: a parameter's kind, log flag, or choices."""
     problems = []

@@ -17,6 +17,7 @@ from rltui.spec import load_study
 from rltui.train.function import STATE_FILE, TrialContext, train_function
 from rltui.train.progress import ProgressLog, read_progress
 from rltui.train.trainer import TrialFailed
+from tests.train.reporters import ScriptedReporter
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_studies"
 STUDY = """
@@ -27,31 +28,6 @@ train:
   seed: 1
 hyperparameters: {{lr: 0.5}}
 """
-
-
-class ScriptedReporter:
-    """Asks for ``action`` once training has passed ``at`` timesteps; prunes at ``prune_at``."""
-
-    def __init__(self, action: str | None = None, at: int = 0, prune_at: int | None = None):
-        self.action, self.at, self.prune_at = action, at, prune_at
-        self.timesteps = 0
-        self.reports: list[tuple[int, float]] = []
-        self.done = False
-
-    def report(self, step: int, value: float) -> bool:
-        self.reports.append((step, value))
-        return self.prune_at is not None and step >= self.prune_at
-
-    def requested(self) -> str | None:
-        if self.action and not self.done and self.timesteps >= self.at:
-            return self.action
-        return None
-
-    def progress(self, timesteps: int) -> None:
-        self.timesteps = timesteps
-
-    def checkpointed(self, path: Path, timesteps: int) -> None:
-        pass
 
 
 # -- toy training functions: exact, so runs can be compared number for number ---------------

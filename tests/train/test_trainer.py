@@ -9,32 +9,7 @@ import pytest
 from rltui.spec import load_study
 from rltui.train import checkpoint
 from rltui.train.trainer import objective, train_sb3
-
-
-class ScriptedReporter:
-    """Asks for ``action`` once training has passed ``at`` timesteps."""
-
-    def __init__(self, action: str | None = None, at: int = 0):
-        self.action, self.at = action, at
-        self.timesteps = 0
-        self.reports: list[tuple[int, float]] = []
-        self.done = False
-
-    def report(self, step: int, value: float) -> bool:
-        self.reports.append((step, value))
-        return False
-
-    def requested(self) -> str | None:
-        if self.action and not self.done and self.timesteps >= self.at:
-            return self.action
-        return None
-
-    def progress(self, timesteps: int) -> None:
-        self.timesteps = timesteps
-
-    def checkpointed(self, path: Path, timesteps: int) -> None:
-        pass
-
+from tests.train.reporters import ScriptedReporter
 
 PARAMS = {"n_steps": 64, "batch_size": 32, "n_epochs": 1, "net_arch": [8], "learning_rate": 1e-3}
 DQN_STUDY = """

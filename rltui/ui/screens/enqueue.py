@@ -91,13 +91,10 @@ class EnqueueScreen(ModalScreen[dict[str, Any] | None]):
             if not text:
                 continue
             from rltui.spec.grammar import coerce_scalar
+            from rltui.spec.space import contains
 
             value = coerce_scalar(text)
-            try:
-                inside = dist._contains(dist.to_internal_repr(value))
-            except (ValueError, TypeError, IndexError):
-                inside = False
-            if not inside:
+            if not contains(dist, value):
                 self.notify(
                     f"{name}: {text} lies outside {describe(self.space, name)}",
                     severity="error",
