@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
@@ -124,4 +123,6 @@ def _first_line(exc: BaseException) -> str:
 
 
 def study_names(storage: BaseStorage) -> list[str]:
-    return [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    # get_all_studies reads no trials; get_all_study_summaries deep-copies every trial of
+    # every study to count them (1.5 s for 10,000 trials in a journal).
+    return [s.study_name for s in storage.get_all_studies()]

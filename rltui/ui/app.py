@@ -80,14 +80,14 @@ class RltuiApp(App[int]):
         self, study_file: Path | None, storage_url: str | None, study_name: str | None
     ) -> None:
         """Create or join the study on a thread, then attach the main screen to it."""
-        from rltui.ui.session import Session, SessionError, list_studies
+        from rltui.ui.session import Session, SessionError
 
         try:
             session = Session.open(study_file, storage_url, study_name)
         except SessionError as exc:
             self.notify(str(exc), title="Study not opened", severity="error", timeout=10)
             return
-        names = list_studies(session.url)
+        names = session.study_names()
         self.call_from_thread(self._session_opened, session, names)
 
     def _session_opened(self, session: Session, names: list[str]) -> None:

@@ -22,7 +22,6 @@ from rltui.search.storage import (
     StudyHome,
     journal_path,
     mask_url,
-    open_storage,
     study_names,
 )
 from rltui.search.study import join_by_name, open_study, publish_spec
@@ -95,6 +94,11 @@ class Session:
         if path is not None:
             return "journal:" + "/".join(path.parts[-2:])
         return self.masked_url
+
+    def study_names(self) -> list[str]:
+        """The studies in this storage, asked of the storage already open (opening it again
+        would read a journal a second time)."""
+        return study_names(self.ostudy._storage)
 
     def poll(self) -> Snapshot:
         return self.reader.poll()
@@ -170,11 +174,3 @@ class Session:
         version = publish_spec(self.ostudy, study)
         self.study = study
         return version
-
-
-def list_studies(url: str) -> list[str]:
-    """Names of the studies in a storage (for the explorer); empty when it cannot be opened."""
-    try:
-        return study_names(open_storage(url))
-    except StorageError:
-        return []

@@ -100,8 +100,14 @@ class LocalPool:
         self.started.extend(launched)
         return launched
 
-    def _lower_priority(self) -> None:  # runs in the child before exec
+    def _lower_priority(self) -> None:  # runs in the child, after setsid, before exec
         os.nice(self.nice)
+        # With autogroup scheduling (on in most Linux kernels), each session is a scheduling
+        # group of its own and a nice value only counts inside its group: a worker in its new
+        # session would take as much CPU as the UI's whole session. Lower the group too.
+        # (Not Linux, or no autogroup: os.nice alone is enough.)
+        with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
+            group.write(str(self.nice))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the workers this pool started; True when all have exited."""

@@ -1,0 +1,1 @@
+"""End-to-end tests: the real ``rltui`` driven in tmux, as a user would."""
