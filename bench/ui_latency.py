@@ -33,8 +33,8 @@ Prints figures beside the issue's reference figures and targets; asserts nothing
     Measured four ways: no workers of ours ("quiet": other users' jobs may still run on the
     machine, see the load average printed); two ``rltui worker`` processes training this
     study, started with ``rltui.worker.pool.LocalPool`` as the UI starts them (nice 10, each
-    in a session of its own); the same with the worker's autogroup niced too (the fix
-    proposed for LocalPool, see ``AutogroupPool``); and the two workers at nice 0.
+    in a session of its own, with its autogroup lowered too); the same with nice alone (how the
+    pool was before, see ``NiceOnlyPool``); and the two workers at nice 0.
     Presses are reported together and split into those that scrolled the table (the whole
     visible table is redrawn) and those that only moved the cursor in view.
     The UI in this process polls the storage and shows the running trials as usual, so
@@ -159,17 +159,14 @@ t = time.perf_counter()
 import rltui.ui.app
 print("import rltui.ui.app (what the UI needs to paint)", time.perf_counter() - t)
 t = time.perf_counter()
-from rltui.ui.session import Session, list_studies
+from rltui.ui.session import Session
 print("import rltui.ui.session (Optuna, pydantic: on the opening thread)", time.perf_counter() - t)
 t = time.perf_counter()
 session = Session.open(__import__("pathlib").Path({str(study_file)!r}))
 print("Session.open (journal replay, spec check)", time.perf_counter() - t)
 t = time.perf_counter()
-list_studies(session.url)
-print("list_studies(url) (explorer: opens the journal again)", time.perf_counter() - t)
-t = time.perf_counter()
-session.ostudy._storage.get_all_studies()
-print("  vs get_all_studies() on the open storage", time.perf_counter() - t)
+session.study_names()
+print("session.study_names() (explorer)", time.perf_counter() - t)
 t = time.perf_counter()
 session.poll()
 print("first Session.poll (rows for every trial)", time.perf_counter() - t)
@@ -297,17 +294,14 @@ def _fmt_ms(values: list[float]) -> str:
     )
 
 
-class AutogroupPool(LocalPool):
-    """LocalPool with the fix proposed for it: lower the priority of the worker's autogroup
-    too. With autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``), each
-    session (``start_new_session``) is its own scheduling group and a process's nice value
-    only counts inside its group, so ``os.nice`` alone does not make a detached worker yield
-    to the UI."""
+class NiceOnlyPool(LocalPool):
+    """LocalPool as it was before it lowered the autogroup: ``os.nice`` alone, for comparison.
+    With autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``) each session is its
+    own scheduling group and a nice value only counts inside its group, so this worker competes
+    with the UI as an equal."""
 
     def _lower_priority(self) -> None:
-        super()._lower_priority()
-        with contextlib.suppress(OSError):
-            Path("/proc/self/autogroup").write_text(str(self.nice))
+        os.nice(self.nice)
 
 
 @contextlib.contextmanager
@@ -457,12 +451,12 @@ def run_keys(work: Path, presses: int, nice0: bool) -> None:
     )
     print(f"    quiet (no workers of ours): {measure_keys(live, presses, None)}")
     print(
-        f"    2 workers, nice {NICE} (LocalPool as the UI starts them): "
+        f"    2 workers as the UI starts them (nice {NICE}, autogroup nice {NICE}): "
         f"{measure_keys(live, presses, NICE)}"
     )
     print(
-        f"    2 workers, nice {NICE} + autogroup nice {NICE} (the proposed LocalPool fix): "
-        f"{measure_keys(live, presses, NICE, AutogroupPool)}"
+        f"    2 workers, nice {NICE} only (autogroup not lowered: the pool before): "
+        f"{measure_keys(live, presses, NICE, NiceOnlyPool)}"
     )
     if nice0:
         print(f"    2 workers, nice 0: {measure_keys(live, presses, 0)}")
