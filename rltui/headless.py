@@ -16,6 +16,7 @@ from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, StudyReader, TrialRow
+from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StudyHome, mask_url
 from rltui.spec import Study
 from rltui.worker.pool import LocalPool, pid_running, signal_worker
@@ -101,9 +102,15 @@ def run_headless(
             refresh_per_second=4,
             transient=False,
         ) as live:
+            last_check = 0.0
             while any(pid_running(w.pid) for w in pool.started):
                 time.sleep(0.5)
                 live.update(render(reader.poll(), study, url))
+                if time.monotonic() - last_check > study.spec.control.heartbeat_interval:
+                    last_check = time.monotonic()
+                    control = study.spec.control
+                    for line in reap_lost_workers(ostudy, control.heartbeat_grace, control.retries):
+                        live.console.print(line)
             live.update(render(reader.poll(), study, url))
     except KeyboardInterrupt:
         interrupted = True

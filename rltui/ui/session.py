@@ -109,6 +109,13 @@ class Session:
             return StudyHome.beside(self.study_file).logs
         return Path.cwd() / f"{self.name}.rltui" / "logs"
 
+    @property
+    def trials_dir(self) -> Path:
+        """Where the workers write each trial's ``trial-N/progress.jsonl`` training log."""
+        from rltui.export import trials_home
+
+        return trials_home(self.study, self.url).trials
+
     # Trial control ---------------------------------------------------------
 
     def request(self, number: int, action: ControlAction) -> str:

@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 
 from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction
+from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StudyHome, journal_path
 from rltui.search.study import stored_spec
 from rltui.search.workers import drain_key, new_record
@@ -37,7 +38,6 @@ from rltui.spec import Study
 from rltui.train import checkpoint as ckpt
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
-from rltui.worker.recovery import reap_lost_workers
 from rltui.worker.session import Heartbeat, TrialSession
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -174,6 +174,11 @@ class Worker:
     def claim(self) -> optuna.Trial | None:
         """The next trial to run: a waiting (enqueued or resumed) one, else a new one while the
         budget lasts; None when there is nothing left to do."""
+        # Settle lost workers first: their trials may be waiting for a retry, and a worker
+        # that finds the budget spent would otherwise leave a dead worker's trial RUNNING.
+        control = self.current_spec().spec.control
+        for line in reap_lost_workers(self.study, control.heartbeat_grace, control.retries):
+            print(line, flush=True)
         with self._claim_lock():
             trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
             waiting = any(t.state == TrialState.WAITING for t in trials)

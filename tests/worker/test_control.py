@@ -99,13 +99,14 @@ def test_worker_killed_mid_trial_is_noticed_and_the_study_finishes(study_file):
     try:
         _running(lab, 0, past=100)
         os.kill(_worker_pid(lab, 0), signal.SIGKILL)
+        # A replacement joins at once: the other worker may already be done and gone.
+        lab.pool.start(1, first_index=2)
         row = wait_for(
             lambda: (r := lab.trial(0)) and r.status == TrialStatus.FAIL and r,
             30,
             "lost trial FAIL",
         )
         assert "lost" in (row.error or "")
-        lab.pool.start(1, first_index=2)
         assert lab.pool.wait(120), lab.logs()
     finally:
         lab.stop()

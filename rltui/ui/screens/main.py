@@ -23,13 +23,20 @@ from textual.worker import get_current_worker
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot
-from rltui.ui import chart_data
+from rltui.ui import chart_data, metrics
 from rltui.ui.cells import Clock
 from rltui.ui.screens.control import CONTROL_BINDINGS, ControlMixin
 from rltui.ui.screens.editing import EditingMixin
 from rltui.ui.screens.help import HelpScreen
 from rltui.ui.screens.trial_detail import TrialDetailScreen
-from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
+from rltui.ui.widgets.charts import (
+    HistoryChart,
+    ImportanceChart,
+    MetricChart,
+    MetricSet,
+    ParamChart,
+    RewardCurves,
+)
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.log_view import LogView
 from rltui.ui.widgets.problems import ProblemsView
@@ -91,6 +98,14 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
             id="charts.param",
         ),
         Binding(
+            "m",
+            "next_metric",
+            "Next metric",
+            show=False,
+            tooltip="Metric chart: next training-log column vs timesteps (then off)",
+            id="charts.metric",
+        ),
+        Binding(
             "ctrl+s",
             "save",
             "Save",
@@ -149,6 +164,8 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
         self.curve_mode = 0
         self.param_index = 0
         self._importance_key: tuple[int, int] | None = None
+        self.metric_index = -1  # -1: the history chart shows; else the metric chart's column
+        self._metric_logs = metrics.LogCache()
 
     # Layout ------------------------------------------------------------------------
 
@@ -170,6 +187,7 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
                     with TabPane("Charts", id="charts"), Grid(id="chart-grid"):
                         yield RewardCurves(id="top-curves")
                         yield HistoryChart(id="history")
+                        yield MetricChart(id="metric-chart")
                         yield ParamChart(id="param-chart")
                         yield ImportanceChart(id="importance")
                 with TabbedContent(id="panel", initial="curves-tab"):
@@ -184,6 +202,7 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
+        self.query_one("#metric-chart").display = False
         self._fit(self.app.size.width, self.app.size.height)
         self.query_one(StatusBar).show_message(" rltui: opening the study…")
         self.table.focus()
@@ -297,6 +316,33 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
                 snapshot, self.session.study.space if self.session else None, self.param_index
             )
         )
+        if self.metric_index >= 0:
+            self._load_metrics()
+
+    def _load_metrics(self, say: bool = False) -> None:
+        """Read the logs of the trials in the reward chart (on a thread) for the metric chart."""
+        curves = self.query_one("#top-curves", RewardCurves).data
+        numbers = [r.number for r in curves.rows] if curves is not None else []
+        folder = self.session.trials_dir if self.session is not None else None
+        self._metric_worker(folder, numbers, self.metric_index, say)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="metrics")
+    def _metric_worker(self, folder: Path | None, trials: list[int], index: int, say: bool) -> None:
+        data = metrics.pick(folder, trials, index, self._metric_logs)
+        self.app.call_from_thread(self._show_metric, data, index, say)
+
+    def _show_metric(self, data: MetricSet | None, index: int, say: bool) -> None:
+        if index != self.metric_index:  # the user moved on meanwhile
+            return
+        chart = self.query_one("#metric-chart", MetricChart)
+        if data is None:
+            self.metric_index = -1  # past the last column: the history chart comes back
+        elif data != chart.data:
+            chart.set_data(data)
+        chart.display = data is not None
+        self.query_one("#history", HistoryChart).display = data is None
+        if say:
+            self.notify(metrics.announcement(data), timeout=2)
 
     def _maybe_importance(self, session: Session, snapshot: Snapshot) -> None:
         key = chart_data.importance_key(snapshot)
@@ -400,6 +446,10 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
         self._update_charts()
         data = self.query_one("#param-chart", ParamChart).data
         self.notify(f"parameter chart: {data.name if data else 'no parameters'}", timeout=2)
+
+    def action_next_metric(self) -> None:
+        self.metric_index += 1
+        self._load_metrics(say=True)
 
     def action_help(self) -> None:
         self.app.push_screen(

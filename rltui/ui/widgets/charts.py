@@ -1,4 +1,5 @@
-"""Charts through plotext: reward curves, optimisation history, parameter vs value, importance.
+"""Charts through plotext: reward curves, optimisation history, parameter vs value, importance,
+and a training-log metric vs timesteps.
 
 textual-plotext's own widget rebuilds the whole chart on every render; a redraw of a few
 hundred points costs tens of milliseconds. Here each chart keeps its data in plain Python
@@ -239,4 +240,35 @@ class ImportanceChart(ChartView):
             names, [data[n] for n in names], orientation="horizontal", color="magenta", width=0.3
         )
         plt.title("parameter importance")
+        return True
+
+
+@dataclass(frozen=True)
+class MetricSet:
+    """One training-log column against timesteps, a series per trial (``column`` None: no logs)."""
+
+    column: str | None
+    series: tuple[tuple[int, tuple[tuple[float, float], ...]], ...]
+
+
+class MetricChart(ChartView):
+    """A logged column (loss, reward, approx_kl, ...) vs timesteps for the compared trials."""
+
+    empty_message = "metric chart: no training logs (progress.jsonl) for these trials yet"
+
+    def draw(self, plt: Plot, data: MetricSet, width: int) -> bool:
+        if data.column is None or not data.series:
+            return False
+        legend = len(data.series) <= 6
+        for index, (number, points) in enumerate(data.series):
+            picked = downsample(points, max(8, width - 12))
+            plt.plot(
+                [p[0] for p in picked],
+                [p[1] for p in picked],
+                color=PALETTE[index % len(PALETTE)],
+                marker="braille",
+                label=f"#{number}" if legend else None,
+            )
+        plt.title(f"{data.column} (m: next column)")
+        plt.xlabel("timesteps")
         return True

@@ -1,7 +1,9 @@
 """What happens to the trial of a worker that died (kill -9, lost machine).
 
-Any live worker checks the others' heartbeats. A lost worker's trial is retried from its last
-checkpoint while the study file allows retries, and otherwise ends FAIL with the reason.
+Any live worker checks the others' heartbeats, and so does ``rltui run`` while it watches, so
+a dead worker is noticed even when no other worker is left. A lost worker's trial is retried
+from its last checkpoint while the study file allows retries, and otherwise ends FAIL with the
+reason.
 """
 
 from __future__ import annotations
