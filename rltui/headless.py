@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
 
 import optuna
 from rich.console import Console, Group
@@ -158,6 +157,3 @@ def _summary(console: Console, snap: Snapshot, study: Study, url: str, interrupt
     )
     console.print(f"[dim]optuna trials {storage_args} --study-name {study.spec.name}[/]")
     return 0
-
-
-__all__ = ["Path", "run_headless"]

@@ -8,7 +8,6 @@ Trials that no process is running (WAITING, PAUSED) are changed here directly.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -107,10 +106,6 @@ class Controller:
     def set_drain(self, on: bool = True) -> None:
         """Study-wide drain: workers finish their trials and take no new ones."""
         self.storage.set_study_system_attr(self.study_id, attrs.DRAIN, time.time() if on else None)
-
-    def enqueue(self, params: dict[str, Any], clone_of: int | None = None) -> None:
-        user_attrs = {"rltui_clone_of": clone_of} if clone_of is not None else None
-        self.study.enqueue_trial(params, user_attrs=user_attrs, skip_if_exists=False)
 
 
 def _past(action: ControlAction) -> str:

@@ -97,7 +97,7 @@ def _enqueue_new(ostudy: optuna.Study, study: Study) -> None:
         key = json.dumps(params, sort_keys=True, default=str)
         if key in done:
             continue
-        enqueue(ostudy, study, params)
+        enqueue(ostudy, params)
         done.add(key)
         added.append(key)
     if added:
@@ -106,7 +106,7 @@ def _enqueue_new(ostudy: optuna.Study, study: Study) -> None:
         )
 
 
-def enqueue(ostudy: optuna.Study, study: Study, params: dict[str, Any], **user_attrs: Any) -> None:
+def enqueue(ostudy: optuna.Study, params: dict[str, Any], **user_attrs: Any) -> None:
     """Queue a hand-picked parameter set; it runs before any sampled one."""
     from rltui.spec.grammar import coerce_scalar
 

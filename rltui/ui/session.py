@@ -128,7 +128,7 @@ class Session:
         from rltui.search.study import enqueue
 
         extra = {"rltui_clone_of": clone_of} if clone_of is not None else {}
-        enqueue(self.ostudy, self.study, params, **extra)
+        enqueue(self.ostudy, params, **extra)
         source = f" (clone of trial {clone_of})" if clone_of is not None else ""
         return f"enqueued a trial{source}: it runs next"
 

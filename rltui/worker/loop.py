@@ -68,6 +68,7 @@ class Worker:
         self.max_trials = max_trials
         self.log = log
         self.study_file = study_file
+        self._specs: dict[int, Study] = {}
         self.stopping = False
         self.trials_done = 0
         self.session: TrialSession | None = None
@@ -83,7 +84,14 @@ class Worker:
 
     # -- setup ---------------------------------------------------------------------------
     def current_spec(self, version: int | None = None) -> Study:
-        return stored_spec(self.storage, self.study_id, version)
+        """The study file in force (or ``version``), parsed once per version: the heartbeat
+        asks every beat, and parsing YAML there would compete with training for the GIL."""
+        if version is None:
+            system = self.storage.get_study_system_attrs(self.study_id)
+            version = int(system.get(attrs.SPEC_VERSION, 0))
+        if version not in self._specs:
+            self._specs[version] = stored_spec(self.storage, self.study_id, version)
+        return self._specs[version]
 
     def _home(self, study: Study) -> StudyHome:
         # The stored study file's path is another host's path for a remote worker: only a
