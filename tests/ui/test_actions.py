@@ -142,6 +142,20 @@ async def test_enqueue_clones_the_selected_trial_with_edits(make_app, wait, scri
         await wait(pilot, lambda: app.main_screen.table.row_count == 8)
 
 
+async def test_enqueue_form_takes_typing_at_once(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 6)
+        await pilot.press("e")
+        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#param-learning_rate")
+        await pilot.press("end", "backspace", "5", "ctrl+s")
+        await settle(app, pilot)
+        assert scripted.ostudy.trials[-1].system_attrs["fixed_params"]["learning_rate"] == 5e-3
+
+
 async def test_enqueue_refuses_values_outside_the_space(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -81,6 +81,12 @@ class EnqueueScreen(ModalScreen[dict[str, Any] | None]):
     def on_input_submitted(self) -> None:
         self.action_submit()
 
+    def on_mount(self) -> None:
+        # Typing should edit the first parameter at once, not go nowhere until a Tab.
+        fields = self.query(Input)
+        if fields:
+            fields.first().focus()
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 
