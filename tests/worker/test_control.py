@@ -37,7 +37,7 @@ def _worker_pid(lab: Lab, number: int) -> int:
 
 
 def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
-    lab = Lab(study_file(name="pause", n_trials=2, timesteps=4096, every=512))
+    lab = Lab(study_file(name="pause", n_trials=2, timesteps=8192, every=512))
     lab.pool.start(1, max_trials=2)
     try:
         _running(lab, 0, past=600)
@@ -46,7 +46,7 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
             lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, 30, "PAUSED"
         )
         stopped_at = frozen(lab, 0).system_attrs[attrs.PAUSED]["timesteps"]
-        assert 0 < stopped_at < 4096 and paused.curve
+        assert 0 < stopped_at < 8192 and paused.curve
         # The first worker takes the next trial; a second, new worker resumes trial 0.
         _running(lab, 1)
         lab.pool.start(1, first_index=1, max_trials=1)
@@ -62,7 +62,7 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
     steps = [s for s, _ in done.curve]
     assert steps == sorted(steps) and len(steps) == len(set(steps))
     assert any(s > stopped_at for s in steps) and any(s <= stopped_at for s in steps)
-    assert done.timesteps == 4096
+    assert done.timesteps == 8192
     workers = {lab.trial(0).worker, lab.trial(1).worker}
     assert len(workers) == 2, "trial 0 finished on the worker that did not start it"
 
@@ -94,15 +94,28 @@ def test_prune_and_kill_stop_training_within_seconds(action, state, study_file):
 
 
 def test_worker_killed_mid_trial_is_noticed_and_the_study_finishes(study_file):
-    lab = Lab(study_file(name="lost", n_trials=2, timesteps=2048, every=512))
+    # Budgets long enough that a trial is still running when the test looks for one,
+    # even on a fast machine; whichever trial is seen running first loses its worker.
+    lab = Lab(study_file(name="lost", n_trials=2, timesteps=8192, every=512))
     lab.pool.start(2)
     try:
-        _running(lab, 0, past=100)
-        os.kill(_worker_pid(lab, 0), signal.SIGKILL)
+        victim = wait_for(
+            lambda: next(
+                (
+                    r
+                    for r in lab.snap().rows.values()
+                    if r.status == TrialStatus.RUNNING and r.timesteps > 100
+                ),
+                None,
+            ),
+            90,
+            "a trial running past 100",
+        )
+        os.kill(_worker_pid(lab, victim.number), signal.SIGKILL)
         # A replacement joins at once: the other worker may already be done and gone.
         lab.pool.start(1, first_index=2)
         row = wait_for(
-            lambda: (r := lab.trial(0)) and r.status == TrialStatus.FAIL and r,
+            lambda: (r := lab.trial(victim.number)) and r.status == TrialStatus.FAIL and r,
             30,
             "lost trial FAIL",
         )

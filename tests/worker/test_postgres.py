@@ -32,7 +32,7 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
     name = f"pg-{uuid.uuid4().hex[:6]}"
     shared = tmp_path / "shared-checkpoints"
     path = study_file(
-        name=name, n_trials=4, timesteps=3072, every=512, extra=f"  checkpoint_dir: {shared}\n"
+        name=name, n_trials=4, timesteps=8192, every=512, extra=f"  checkpoint_dir: {shared}\n"
     )
     study = load_study(path)
     ostudy, url = open_study(study, URL)
@@ -80,7 +80,7 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
             os.kill(worker.pid, signal.SIGKILL) if _alive(worker.pid) else None
     final = reader.poll().rows
     assert final[0].status == TrialStatus.COMPLETE and final[0].worker != first, logs()
-    assert final[0].timesteps == 3072
+    assert final[0].timesteps == 8192
     trials = ostudy.get_trials(deepcopy=False)
     assert sorted(t.number for t in trials) == list(range(4))  # each trial exactly once
     assert all(r.status.is_finished for r in final.values())
