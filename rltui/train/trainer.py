@@ -21,6 +21,7 @@ from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import sync_envs_normalization
 
@@ -150,8 +151,11 @@ def train_sb3(
         for index, run_seed in enumerate(seeds):
             saved = checkpoint.latest(resume / f"seed-{index}") if resume is not None else None
             runs.append(_start(study, params, run_seed, device, saved))
-        if log is not None:
-            runs[0].model.set_logger(log.sb3_logger())
+        # Every model gets a logger of ours: without one, SB3 makes a new SB3-<date> folder
+        # in the temp dir at each learn() call, and training learns in many chunks.
+        for index, run in enumerate(runs):
+            logged = log is not None and index == 0
+            run.model.set_logger(log.sb3_logger() if logged and log else Logger(None, []))
         return _loop(study, runs, reporter, checkpoint_dir, log, checkpoint_on_eval)
     finally:
         for run in runs:

@@ -114,3 +114,17 @@ def test_reports_land_on_planned_steps_whatever_the_rollout_size(study_file, tmp
         out = _run(study, {**PARAMS, "n_steps": n_steps}, reporter, tmp_path / str(n_steps))
         assert [s for s, _ in reporter.reports] == [128, 256, 384]
         assert out.evaluations == reporter.reports
+
+
+def test_training_leaves_nothing_in_the_temp_dir(study_file, tmp_path, monkeypatch):
+    # SB3 makes an SB3-<date> folder per learn() call unless the model has a logger, and a
+    # trial learns in many chunks: a long study would litter /tmp with thousands of them.
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = study_file(timesteps=384, every=128)
+    path.write_text(path.read_text().replace("  seed: 0\n", "  seeds: [0, 1]\n"))
+    _run(load_study(path), PARAMS, ScriptedReporter(), tmp_path)
+    assert list(scratch.iterdir()) == []
