@@ -40,3 +40,6 @@ RETRY_OF = PREFIX + "retry_of"
 RETRIES = PREFIX + "retries"
 SEED_VALUES = PREFIX + "seed_values"
 BUDGET = PREFIX + "budget"
+# Seconds a paused-and-resumed trial trained before its current stint (Optuna restarts
+# datetime_start when a worker claims the trial again).
+ELAPSED = PREFIX + "elapsed"

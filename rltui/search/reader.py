@@ -43,6 +43,7 @@ class TrialRow:
     traceback: str | None
     pending: str | None
     spec_version: int | None
+    earlier: float = 0.0  # seconds trained in stints before a pause
 
     @property
     def last_eval(self) -> float | None:
@@ -50,10 +51,14 @@ class TrialRow:
 
     @property
     def duration(self) -> float | None:
-        if self.started is None:
-            return None
-        end = self.completed or datetime.now()
-        return max(0.0, (end - self.started).total_seconds())
+        return self.duration_at(datetime.now())
+
+    def duration_at(self, now: datetime) -> float | None:
+        """Seconds of training: every stint of a paused and resumed trial, no time paused."""
+        if self.status in (TrialStatus.PAUSED, TrialStatus.WAITING) or self.started is None:
+            return self.earlier or None
+        end = self.completed or now
+        return self.earlier + max(0.0, (end - self.started).total_seconds())
 
 
 def row_of(trial: FrozenTrial) -> TrialRow:
@@ -81,6 +86,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         traceback=error.get("traceback"),
         pending=pending_control(trial),
         spec_version=system.get(attrs.TRIAL_SPEC_VERSION),
+        earlier=float(system.get(attrs.ELAPSED) or 0.0),
     )
 
 

@@ -92,10 +92,7 @@ def duration(seconds: float | None) -> str:
 
 
 def trial_duration(row: TrialRow, clock: Clock) -> float | None:
-    if row.started is None:
-        return None
-    end = row.completed or clock()
-    return max(0.0, (end - row.started).total_seconds())
+    return row.duration_at(clock())
 
 
 def progress(row: TrialRow) -> str:

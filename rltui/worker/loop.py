@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -292,6 +293,7 @@ class Worker:
         if outcome.extra.get("seed_values"):
             set_attr(trial._trial_id, attrs.SEED_VALUES, outcome.extra["seed_values"])
         if outcome.stopped == "pause":
+            frozen = self.storage.get_trial(trial._trial_id)
             set_attr(
                 trial._trial_id,
                 attrs.PAUSED,
@@ -302,6 +304,12 @@ class Worker:
                     "reason": "interrupted" if self.stopping else "user",
                 },
             )
+            # Optuna restarts datetime_start when the trial is claimed again: keep the
+            # training time so far, so that the trial's duration leaves out time paused.
+            if frozen.datetime_start is not None:
+                stint = max(0.0, (datetime.now() - frozen.datetime_start).total_seconds())
+                earlier = float(frozen.system_attrs.get(attrs.ELAPSED) or 0.0)
+                set_attr(trial._trial_id, attrs.ELAPSED, earlier + stint)
             return
         if outcome.stopped in ("pruned", "prune"):
             self.study.tell(trial, state=TrialState.PRUNED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import psutil
 import pytest
@@ -47,6 +48,11 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
         )
         stopped_at = frozen(lab, 0).system_attrs[attrs.PAUSED]["timesteps"]
         assert 0 < stopped_at < 8192 and paused.curve
+        first_start = frozen(lab, 0).datetime_start
+        # A paused trial's clock stands still at the time it trained.
+        trained = wait_for(lambda: lab.trial(0).duration, 10, "the paused trial's duration")
+        time.sleep(1.1)
+        assert lab.trial(0).duration == trained
         # The first worker takes the next trial; a second, new worker resumes trial 0.
         _running(lab, 1)
         lab.pool.start(1, first_index=1, max_trials=1)
@@ -63,6 +69,11 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
     assert steps == sorted(steps) and len(steps) == len(set(steps))
     assert any(s > stopped_at for s in steps) and any(s <= stopped_at for s in steps)
     assert done.timesteps == 8192
+    # Its duration counts both stints and not the time it spent paused.
+    assert done.earlier == pytest.approx(trained)
+    assert done.started > first_start
+    assert done.duration == pytest.approx(trained + (done.completed - done.started).total_seconds())
+    assert done.duration < (done.completed - first_start).total_seconds() - 1
     workers = {lab.trial(0).worker, lab.trial(1).worker}
     assert len(workers) == 2, "trial 0 finished on the worker that did not start it"
 
