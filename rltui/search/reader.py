@@ -86,8 +86,20 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         traceback=error.get("traceback"),
         pending=pending_control(trial),
         spec_version=system.get(attrs.TRIAL_SPEC_VERSION),
-        earlier=float(system.get(attrs.ELAPSED) or 0.0),
+        earlier=_earlier(trial, status),
     )
+
+
+def _earlier(trial: FrozenTrial, status: TrialStatus) -> float:
+    """Seconds trained before the current stint (see ``attrs.ELAPSED``)."""
+    elapsed = trial.system_attrs.get(attrs.ELAPSED)
+    if elapsed is not None:
+        return float(elapsed)
+    paused_at = (trial.system_attrs.get(attrs.PAUSED) or {}).get("at")
+    if status == TrialStatus.PAUSED and paused_at and trial.datetime_start is not None:
+        # Paused by a worker that kept no elapsed time: its one stint ended at the pause.
+        return max(0.0, float(paused_at) - trial.datetime_start.timestamp())
+    return 0.0
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def script_trials(ostudy: optuna.Study) -> None:
         {**p, "ent_coef": 0.01},
         {256: 25.0},
         None,
-        {attrs.PAUSED: {"timesteps": 256, "checkpoint": "/tmp/ckpt-5"}},
+        {attrs.PAUSED: {"timesteps": 256, "checkpoint": "/tmp/ckpt-5"}, attrs.ELAPSED: 3300.0},
     )
     add_trial(
         ostudy,
@@ -205,3 +205,9 @@ def make_app(scripted: Scripted) -> Callable[..., Any]:
         return RltuiApp(scripted.path, theme=theme, clock=fixed_clock, poll_interval=0.1)
 
     return make
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """The GPU probe finds no nvidia-smi, whatever this machine has."""
+    monkeypatch.setattr("rltui.ui.gpu.COMMAND", "rltui-test-no-nvidia-smi")

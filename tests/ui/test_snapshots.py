@@ -46,7 +46,7 @@ def before(*keys: str, charts: bool = False):
 
 
 @pytest.fixture
-def snap_app(make_app, monkeypatch, tmp_path):
+def snap_app(make_app, monkeypatch, tmp_path, no_gpu):
     empty = tmp_path / "cwd"
     empty.mkdir()
     monkeypatch.chdir(empty)

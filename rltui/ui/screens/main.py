@@ -25,6 +25,7 @@ from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot
 from rltui.ui import chart_data, metrics
 from rltui.ui.cells import Clock
+from rltui.ui.gpu import Gpu, GpuProbe
 from rltui.ui.screens.control import CONTROL_BINDINGS, ControlMixin
 from rltui.ui.screens.editing import EditingMixin
 from rltui.ui.screens.help import HelpScreen
@@ -55,10 +56,11 @@ STATE_FILTERS: list[TrialStatus | None] = [None, *TrialStatus]
 class SnapshotRead(Message):
     """The poller read the storage."""
 
-    def __init__(self, session: Session, snapshot: Snapshot) -> None:
+    def __init__(self, session: Session, snapshot: Snapshot, gpus: list[Gpu] | None = None) -> None:
         super().__init__()
         self.session = session
         self.snapshot = snapshot
+        self.gpus = gpus or []  # this machine's GPUs, probed on the same thread
 
 
 class MainScreen(ControlMixin, EditingMixin, Screen[None]):
@@ -166,6 +168,8 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
         self._importance_key: tuple[int, int] | None = None
         self.metric_index = -1  # -1: the history chart shows; else the metric chart's column
         self._metric_logs = metrics.LogCache()
+        self.gpu_probe = GpuProbe()
+        self.gpus: list[Gpu] = []
 
     # Layout ------------------------------------------------------------------------
 
@@ -262,7 +266,7 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
                 self._wake.wait(2.0)
                 continue
             self._applied.clear()
-            self.post_message(SnapshotRead(session, snapshot))
+            self.post_message(SnapshotRead(session, snapshot, self.gpu_probe.read()))
             self._applied.wait(5.0)
             self._wake.wait(self.poll_interval)
             self._wake.clear()
@@ -271,19 +275,22 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
         self.session = None
         self._wake.set()
         self._applied.set()
+        self.gpu_probe.close()
 
     def on_snapshot_read(self, event: SnapshotRead) -> None:
         try:
             if event.session is self.session:
-                self.apply(event.snapshot)
+                self.apply(event.snapshot, event.gpus)
         finally:
             self._applied.set()
 
-    def apply(self, snapshot: Snapshot) -> None:
-        """Bring every view up to date with ``snapshot``."""
+    def apply(self, snapshot: Snapshot, gpus: list[Gpu] | None = None) -> None:
+        """Bring every view up to date with ``snapshot`` (and the GPUs' use, when given)."""
         session = self.session
         assert session is not None
         self.snapshot = snapshot
+        if gpus is not None:
+            self.gpus = gpus
         with self.app.batch_update():
             self.table.apply(snapshot, self.app.current_theme)
             spec = session.study.spec
@@ -294,6 +301,7 @@ class MainScreen(ControlMixin, EditingMixin, Screen[None]):
                 pruner=spec.pruner.type,
                 device=spec.device,
                 snapshot=snapshot,
+                gpus=self.gpus,
                 width=self.app.size.width,
             )
             self.workers_view.show(snapshot.workers)

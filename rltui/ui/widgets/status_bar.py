@@ -1,13 +1,16 @@
-"""The status bar: study, storage (password masked), sampler/pruner, counts, best, workers."""
+"""The status bar: study, storage (password masked), sampler/pruner, counts, best, workers,
+device and GPU use."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot
-from rltui.ui import cells
+from rltui.ui import cells, gpu
 
 
 class StatusBar(Static):
@@ -39,9 +42,18 @@ class StatusBar(Static):
         pruner: str,
         device: str,
         snapshot: Snapshot | None,
+        gpus: Sequence[gpu.Gpu] = (),
         width: int = 120,
     ) -> None:
-        """Wide terminals get words; narrower ones letters (W R P C X F), then less."""
+        """Wide terminals get words; narrower ones letters (W R P C X F), then less.
+
+        The bar ends with the study's configured device as written (``auto``, ``cpu``,
+        ``cuda:1``), then, when this machine has NVIDIA GPUs, their use (``GPU 37% 5.0/80G``;
+        the model's name on wide terminals), in the warning colour when one GPU's memory is
+        over 90% full. Without a GPU the device stays as written: ``auto`` is not shown as
+        resolved to CPU, since the workers may run on another host or a GPU that
+        ``nvidia-smi`` does not see (the workers view shows each worker's own device).
+        """
         theme = self.app.current_theme
         narrow, wide = width < 110, width >= 150
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -74,4 +86,9 @@ class StatusBar(Static):
             if snapshot.draining:
                 text.append("draining ", style=cells.theme_style(theme, "warning", bold=True))
         text.append(f"│ {device}")
+        if gpus:
+            tight = gpu.memory_tight(gpus)
+            style = cells.theme_style(theme, "warning" if tight else "primary", bold=tight)
+            text.append(" │ ")
+            text.append(gpu.describe(gpus, names=wide), style=style)
         self.show(text)
