@@ -1,6 +1,7 @@
 """Write a big finished study for the UI benchmarks: a study file and its Journal storage.
 
     python bench/make_big_study.py OUT_DIR [--trials 10000] [--seed 0] [--name big]
+                                   [--heartbeats 0]
 
 Writes ``OUT_DIR/NAME.yaml`` (a valid rltui study: PPO on CartPole-v1, 5 searched
 parameters) and ``OUT_DIR/NAME.rltui/study.journal`` holding N finished trials: about 60 %
@@ -12,7 +13,13 @@ its spec in the storage exactly as if workers had run it.
 
 Trials are written through Optuna's storage API in one process (``create_new_trial`` with a
 template trial, one journal record per trial), which takes a few seconds for 10,000 trials.
-An existing OUT_DIR/NAME.yaml and its journal are replaced.
+An existing OUT_DIR/NAME.yaml and its journal are replaced. Like workers, this writes
+through rltui's journal backend, so the journal gets its snapshot every 100 trials.
+
+``--heartbeats N`` adds N worker-record writes spread evenly between the trials, as running
+workers leave them (each worker writes its record every 2 s: four workers, about 170,000 a
+day, and as many progress updates). The first is written through Optuna, the rest are
+copies of its journal line appended directly, which is much faster and reads the same.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import random
 import shutil
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +40,7 @@ from optuna.distributions import (
     FloatDistribution,
     IntDistribution,
 )
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
@@ -39,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from rltui.search import attrs
 from rltui.search.storage import StudyHome
 from rltui.search.study import open_study
+from rltui.search.workers import new_record, write_record
 from rltui.spec import load_study
 
 REPORTS = 20
@@ -158,6 +168,7 @@ def make_big_study(
     seed: int = 0,
     extra_budget: int = 0,
     timesteps: int = 20_480,
+    heartbeats: int = 0,
 ) -> Path:
     """Write the study file and its journal; returns the study file's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,10 +183,26 @@ def make_big_study(
     space = study.space.distributions
     rng = random.Random(seed)
     start = datetime.now() - timedelta(seconds=30 * trials)
+    beat = _heartbeat_line(storage, study_id, home.journal) if heartbeats else b""
+    written = 0
     for number in range(trials):
         template = _template(number, space, rng, timesteps, start + timedelta(seconds=30 * number))
         storage.create_new_trial(study_id, template_trial=template)
+        due = heartbeats * (number + 1) // trials - written
+        if due:
+            with open(home.journal, "ab") as journal:
+                journal.write(beat * due)
+            written += due
     return path
+
+
+def _heartbeat_line(storage: BaseStorage, study_id: int, journal: Path) -> bytes:
+    """Write one worker record as a worker does; its journal line, to be copied.
+
+    The record says the worker has exited, so the UI lists it without waiting for it."""
+    record = replace(new_record("w0000000", "cpu", "/tmp/worker-0.log"), state="exited")
+    write_record(storage, study_id, record)
+    return journal.read_bytes().splitlines(keepends=True)[-1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,9 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="big")
+    parser.add_argument("--heartbeats", type=int, default=0)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    path = make_big_study(args.out_dir, args.trials, name=args.name, seed=args.seed)
+    path = make_big_study(
+        args.out_dir, args.trials, name=args.name, seed=args.seed, heartbeats=args.heartbeats
+    )
     seconds = time.perf_counter() - started
     journal = StudyHome.beside(path).journal
     print(

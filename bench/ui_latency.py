@@ -14,6 +14,9 @@ Prints figures beside the issue's reference figures and targets; asserts nothing
 (b) Opening a 10,000-trial study: the same, on a study of N finished trials (5 parameters,
     20 reports each, a mix of COMPLETE / PRUNED / FAIL). Then an in-process breakdown of
     where the time goes (the storage calls the UI makes, without the UI).
+(b') The same study as workers leave it after weeks: 300,000 worker heartbeats in the journal
+    between the trials. Opened twice: from the journal's snapshot (rltui.search.journal, kept
+    every 100 trials), then with the snapshot removed, so the whole journal is replayed.
 (c) Key-to-screen latency, inside one process: ``RltuiApp(...).run_test(size=(120, 40))``
     on a study of 200 finished trials whose next trials are long (200,000 timesteps, an
     evaluation every 10,000), driven by the Pilot. For each of N presses of ``down``/``up``
@@ -441,6 +444,21 @@ def run_open(work: Path, trials: int, repeats: int) -> None:
     print("    where the time goes (storage calls the UI makes, timed alone, one process):")
     for label, seconds in open_breakdown(big):
         print(f"      {seconds:6.3f} s  {label}")
+
+    started = time.perf_counter()
+    beats = 300_000
+    aged = make_big_study(work / "aged", trials, name="aged", heartbeats=beats)
+    journal = StudyHome.beside(aged).journal
+    print(
+        f"\n(b') the same study after weeks of workers: {beats:,} worker heartbeats in the "
+        f"journal ({journal.stat().st_size / 1e6:.0f} MB, written in "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
+    for label in ("from its snapshot", "journal alone (snapshot removed)"):
+        if label.startswith("journal alone"):
+            journal.with_name(journal.name + ".snapshot").unlink()
+        times = [time_to_rows(aged)[1] for _ in range(repeats)]
+        print(f"    {label}: trial rows after {statistics.median(times):.2f} s (median)")
 
 
 def run_keys(work: Path, presses: int, nice0: bool) -> None:

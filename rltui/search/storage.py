@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages import BaseStorage, RDBStorage
+
+from rltui.search.journal import open_journal
 
 RDB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 JOURNAL_PREFIX = "journal:"
@@ -91,29 +91,13 @@ def journal_path(url: str) -> Path | None:
     return Path(url.removeprefix(JOURNAL_PREFIX)) if _is_journal(url) else None
 
 
-def _share_parsed_distributions() -> None:
-    """Parse each distinct distribution once while a journal is replayed.
-
-    Optuna's journal replay parses every trial's distributions from their JSON strings: five
-    parameters make 50,000 parses for 10,000 trials, of a handful of distinct strings, which
-    was 40 % of opening such a journal. Distributions are immutable values, so trials can
-    share one object per string. Where Optuna's internals differ, nothing is changed.
-    """
-    from optuna.storages.journal import _storage as replay
-
-    parse = getattr(replay, "json_to_distribution", None)
-    if callable(parse) and not hasattr(parse, "cache_info"):
-        replay.json_to_distribution = functools.lru_cache(maxsize=4096)(parse)
-
-
 def open_storage(url: str) -> BaseStorage:
     """Open (creating when needed) the storage at ``url``; raises :class:`StorageError`."""
     path = journal_path(url)
     if path is not None:
-        _share_parsed_distributions()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return JournalStorage(JournalFileBackend(str(path)))
+            return open_journal(path)
         except OSError as exc:
             raise StorageError(
                 f"cannot use the journal file {path}: {exc.strerror or exc}"

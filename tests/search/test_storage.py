@@ -1,15 +1,17 @@
-"""Opening storages: a journal replays to exactly what Optuna itself reads."""
+"""Opening storages: a journal, from its snapshot or not, reads exactly as Optuna reads it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState, create_trial
 
+from rltui.search.journal import _HEADER, MAGIC, SnapshotFileBackend, open_journal
 from rltui.search.storage import mask_url, open_storage
 
 
@@ -19,7 +21,7 @@ def _write(path: Path, n: int) -> None:
         "layers": IntDistribution(1, 4),
         "act": CategoricalDistribution(["tanh", "relu"]),
     }
-    study = optuna.create_study(storage=JournalStorage(JournalFileBackend(str(path))))
+    study = optuna.create_study(storage=open_storage(str(path)), load_if_exists=True)
     study.add_trials(
         create_trial(
             state=TrialState.COMPLETE,
@@ -49,3 +51,83 @@ def test_a_journal_replays_to_the_same_trials_as_optuna_reads(tmp_path: Path) ->
 def test_passwords_are_masked() -> None:
     assert mask_url("postgresql://me:secret@db/x") == "postgresql://me:***@db/x"
     assert mask_url("postgresql://me@db/x") == "postgresql://me@db/x"
+
+
+def _plain(path: Path) -> list[optuna.trial.FrozenTrial]:
+    return JournalStorage(JournalFileBackend(str(path))).get_all_trials(0, deepcopy=False)
+
+
+def _opened(path: Path) -> tuple[JournalStorage, SnapshotFileBackend]:
+    storage = open_journal(path)
+    backend = storage._backend
+    assert isinstance(backend, SnapshotFileBackend)
+    return storage, backend
+
+
+def _grown(tmp_path: Path) -> Path:
+    """A journal with a snapshot (Optuna saves one at the 100th trial) and lines after it."""
+    path = tmp_path / "study.journal"
+    _write(path, 130)
+    storage = open_storage(str(path))
+    for beat in range(50):  # heartbeats, as workers write all day
+        storage.set_study_system_attr(0, "rltui:worker:w1", {"beat": beat})
+    return path
+
+
+def test_a_journal_opens_from_its_snapshot_and_reads_what_came_after(tmp_path: Path) -> None:
+    path = _grown(tmp_path)
+    assert (tmp_path / "study.journal.snapshot").read_bytes().startswith(MAGIC)
+    storage, backend = _opened(path)
+    assert backend.restored
+    assert storage.get_all_trials(0, deepcopy=False) == _plain(path)
+    assert storage.get_study_system_attrs(0)["rltui:worker:w1"] == {"beat": 49}
+    # It goes on working: writes after a restore land where Optuna reads them.
+    storage.set_study_system_attr(0, "after", 1)
+    assert JournalStorage(JournalFileBackend(str(path))).get_study_system_attrs(0)["after"] == 1
+
+
+def test_a_snapshot_of_another_journal_is_ignored(tmp_path: Path) -> None:
+    path = _grown(tmp_path)
+    snapshot = (tmp_path / "study.journal.snapshot").read_bytes()
+    path.unlink()
+    (tmp_path / "study.journal.snapshot").unlink()
+    _write(path, 20)  # a new journal at the same path (a new file)
+    (tmp_path / "study.journal.snapshot").write_bytes(snapshot)
+    storage, backend = _opened(path)
+    assert not backend.restored
+    assert storage.get_all_trials(0, deepcopy=False) == _plain(path)
+    assert len(_plain(path)) == 21
+
+
+def test_a_journal_rewritten_in_place_is_not_mistaken_for_its_snapshot(tmp_path: Path) -> None:
+    path = _grown(tmp_path)
+    lines = path.read_bytes().splitlines(keepends=True)
+    with open(path, "r+b") as journal:  # same file, other content: drop the 90th trial on
+        journal.truncate(0)
+        journal.write(b"".join(lines[:90]))
+    storage, backend = _opened(path)
+    assert not backend.restored
+    assert storage.get_all_trials(0, deepcopy=False) == _plain(path)
+
+
+@pytest.mark.parametrize("damage", ["magic", "pickle", "foreign", "version", "writable"])
+def test_a_damaged_or_unsafe_snapshot_is_ignored(damage: str, tmp_path: Path) -> None:
+    path = _grown(tmp_path)
+    snap = tmp_path / "study.journal.snapshot"
+    data = snap.read_bytes()
+    if damage == "magic":
+        snap.write_bytes(b"x" + data[1:])
+    elif damage == "pickle":
+        snap.write_bytes(data[: len(data) // 2])  # Optuna catches this one itself
+    elif damage == "foreign":  # a class that is not there: an error Optuna lets through
+        fields = _HEADER.unpack_from(data, len(MAGIC))
+        body = len(MAGIC) + _HEADER.size + fields[4] + fields[5]  # after tail and version
+        snap.write_bytes(data[:body] + b"cno_such_module\nThing\n.")
+    elif damage == "version":
+        version = optuna.__version__.encode()
+        snap.write_bytes(data.replace(version, b"9" * len(version), 1))
+    else:
+        snap.chmod(0o666)
+    storage, backend = _opened(path)
+    assert backend.restored == (damage == "pickle")
+    assert storage.get_all_trials(0, deepcopy=False) == _plain(path)
