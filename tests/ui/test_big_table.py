@@ -62,3 +62,32 @@ async def test_a_rebuild_during_loading_wins(study_file: Path, wait: Any) -> Non
         await wait(pilot, lambda: not table._loading, timeout=60)
         await pilot.pause(0.3)
         assert [int(r.key.value) for r in table.ordered_rows] == [0]
+
+
+async def test_a_changed_row_is_repainted_and_the_others_keep_their_rendering(
+    study_file: Path, wait: Any
+) -> None:
+    from dataclasses import replace
+
+    from rltui.ui.app import RltuiApp
+
+    _big_study(study_file, 300)
+    app = RltuiApp(study_file, poll_interval=30)  # the test applies the snapshot itself
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.main_screen
+        table = screen.table
+        await wait(pilot, lambda: table.row_count == 301 and not table._loading, timeout=60)
+        await pilot.pause()
+        cached = lambda n: [k for k in table._cell_render_cache.keys() if k[0].value == str(n)]  # noqa: E731, SIM118
+        assert cached(3) and cached(5), "the visible rows were rendered"
+        before = table._update_count
+        snapshot = screen.snapshot
+        rows = dict(snapshot.rows)
+        rows[5] = replace(rows[5], value=55.5)
+        screen.apply(replace(snapshot, rows=rows, changed=frozenset({5})))
+        assert table.get_cell("5", "value") == "55.5"
+        assert not cached(5) and cached(3), "only the changed row was forgotten"
+        assert table._update_count == before, "no global invalidation"
+        await pilot.pause()
+        line = "".join(seg.text for seg in table.render_line(5 + 1))  # row 5 below the header
+        assert "55.5" in line
