@@ -65,6 +65,9 @@ class SnapshotRead(Message):
 class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
     """Everything the user works with; the App only opens studies and themes."""
 
+    # The table has the focus from the start: focusing the explorer first (Textual's default)
+    # and moving on would restyle the screen and rebuild the footer once more.
+    AUTO_FOCUS = "#table"
     BINDINGS: ClassVar[list[BindingType]] = [
         *CONTROL_BINDINGS,
         Binding(
@@ -204,7 +207,6 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         self.query_one("#metric-chart").display = False
         self._fit(self.app.size.width, self.app.size.height)
         self.query_one(StatusBar).show_message(" rltui: opening the study…")
-        self.table.focus()
 
     def on_resize(self) -> None:
         self._fit(self.app.size.width, self.app.size.height)
