@@ -103,6 +103,31 @@ def _earlier(trial: FrozenTrial, status: TrialStatus) -> float:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What every view needs from all the rows: computed once per change, off the UI thread."""
+
+    counts: Counter[TrialStatus]
+    best: TrialRow | None
+    running: frozenset[int]  # numbers of RUNNING trials (their durations tick)
+    param_names: tuple[str, ...]  # every parameter any trial has, sorted
+
+
+def summarize(rows: dict[int, TrialRow], maximize: bool) -> Summary:
+    done = [
+        r
+        for r in rows.values()
+        if r.status == TrialStatus.COMPLETE and r.value is not None and not math.isnan(r.value)
+    ]
+    pick = max if maximize else min
+    return Summary(
+        counts=Counter(row.status for row in rows.values()),
+        best=pick(done, key=lambda r: r.value) if done else None,  # type: ignore[arg-type,return-value]
+        running=frozenset(n for n, r in rows.items() if r.status == TrialStatus.RUNNING),
+        param_names=tuple(sorted({name for row in rows.values() for name in row.params})),
+    )
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What the study looks like now, and which trial numbers changed since the last read."""
 
@@ -114,22 +139,26 @@ class Snapshot:
     spec_version: int
     draining: bool
     read_at: float = field(default_factory=time.time)
+    # Set by the reader (reused while nothing changes) or computed on first use; never
+    # copied by dataclasses.replace, whose rows may differ.
+    _summary: Summary | None = field(default=None, init=False, compare=False, repr=False)
+
+    @property
+    def summary(self) -> Summary:
+        if self._summary is None:
+            object.__setattr__(
+                self, "_summary", summarize(self.rows, self.direction.name == "MAXIMIZE")
+            )
+        assert self._summary is not None
+        return self._summary
 
     @property
     def counts(self) -> Counter[TrialStatus]:
-        return Counter(row.status for row in self.rows.values())
+        return self.summary.counts
 
     @property
     def best(self) -> TrialRow | None:
-        done = [
-            r
-            for r in self.rows.values()
-            if r.status == TrialStatus.COMPLETE and r.value is not None and not math.isnan(r.value)
-        ]
-        if not done:
-            return None
-        pick = max if self.direction.name == "MAXIMIZE" else min
-        return pick(done, key=lambda r: r.value)  # type: ignore[arg-type,return-value]
+        return self.summary.best
 
 
 class StudyReader:
@@ -139,6 +168,7 @@ class StudyReader:
         self.study = ostudy
         self._seen: dict[int, FrozenTrial] = {}
         self._rows: dict[int, TrialRow] = {}
+        self._last: Snapshot | None = None
 
     def poll(self) -> Snapshot:
         storage, study_id = self.study._storage, self.study._study_id
@@ -154,15 +184,22 @@ class StudyReader:
             self._rows[trial.number] = row_of(trial)
             changed.add(trial.number)
         system = storage.get_study_system_attrs(study_id)
-        return Snapshot(
+        last = self._last
+        snapshot = Snapshot(
             study_name=self.study.study_name,
             direction=self.study.direction,
-            rows=dict(self._rows),
+            # Nothing changed: the same rows and summary, with no walk over every trial.
+            rows=dict(self._rows) if changed or last is None else last.rows,
             changed=frozenset(changed),
             workers=read_records(system),
             spec_version=int(system.get(attrs.SPEC_VERSION, 0)),
             draining=bool(system.get(attrs.DRAIN)),
         )
+        if not changed and last is not None:
+            object.__setattr__(snapshot, "_summary", last.summary)
+        snapshot.summary  # noqa: B018  # computed here, on the reader's thread
+        self._last = snapshot
+        return snapshot
 
 
 def _same(a: FrozenTrial, b: FrozenTrial) -> bool:

@@ -51,7 +51,7 @@ def param(snapshot: Snapshot, space: SearchSpace | None, index: int) -> ParamDat
     names = (
         list(space.distributions)
         if space is not None
-        else sorted({n for r in snapshot.rows.values() for n in r.params})
+        else list(snapshot.summary.param_names)
     )
     if not names:
         return None

@@ -285,7 +285,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         """Bring every view up to date with ``snapshot`` (and the GPUs' use, when given)."""
         session = self.session
         assert session is not None
-        self.snapshot = snapshot
+        previous, self.snapshot = self.snapshot, snapshot
         if gpus is not None:
             self.gpus = gpus
         with self.app.batch_update():
@@ -302,7 +302,8 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
                 width=self.app.size.width,
             )
             self.workers_view.show(snapshot.workers)
-            self._update_charts()
+            if previous is None or previous.rows is not snapshot.rows:
+                self._update_charts()  # only the trials' data feeds the charts
         self.refresh_keys()
         self._maybe_importance(session, snapshot)
 
