@@ -30,7 +30,7 @@ BASE_COLUMNS: list[tuple[str, str, int]] = [
     ("state", "state", 8),
     ("value", "value", 9),
     ("best", "★", 1),
-    ("progress", "progress", 14),
+    ("progress", "progress", 16),  # "20.5k/20.5k 100%"
     ("last_eval", "last eval", 9),
     ("duration", "time", 7),
     ("worker", "worker", 8),
@@ -110,7 +110,7 @@ class TrialTable(DataTable[object]):
         """Bring the table up to date with ``snapshot``, touching only what changed."""
         self._theme = theme
         self.rows_by_number = snapshot.rows
-        params = sorted({name for row in snapshot.rows.values() for name in row.params})
+        params = list(snapshot.summary.param_names)
         best = snapshot.best
         best_number = best.number if best else None
         if params != self.params or not self.columns:
@@ -124,7 +124,7 @@ class TrialTable(DataTable[object]):
             changed |= {n for n in (best_number, self.best_number) if n is not None}
             self.best_number = best_number
         # Durations of running trials tick without any change in the storage.
-        changed |= {n for n, r in snapshot.rows.items() if r.status == TrialStatus.RUNNING}
+        changed |= snapshot.summary.running
         added = False
         stale: set[RowKey] = set()
         loading = set(self._loading)
