@@ -48,11 +48,7 @@ def history(snapshot: Snapshot) -> tuple[list[TrialRow], bool]:
 
 
 def param(snapshot: Snapshot, space: SearchSpace | None, index: int) -> ParamData | None:
-    names = (
-        list(space.distributions)
-        if space is not None
-        else list(snapshot.summary.param_names)
-    )
+    names = list(space.distributions) if space is not None else list(snapshot.summary.param_names)
     if not names:
         return None
     name = names[index % len(names)]
