@@ -6,11 +6,8 @@ storage I/O happens on the event loop. Each method returns the line the UI ackno
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,26 +27,10 @@ from rltui.search.storage import (
 from rltui.search.study import join_by_name, open_study, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key
 from rltui.spec import Problem, SpecError, Study, check_text, incompatible_changes
+from rltui.ui.memory import bulk_load
 from rltui.worker.pool import LocalPool, signal_worker
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-@contextmanager
-def bulk_load() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a whole study is read.
-
-    Replaying a journal and building a row per trial make millions of objects that live on;
-    the collector would walk them again and again as they pile up: 40 % of opening a
-    10,000-trial study. None of them is garbage, so it has nothing to find until they are in.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class SessionError(Exception):

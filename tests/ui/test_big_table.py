@@ -91,3 +91,25 @@ async def test_a_changed_row_is_repainted_and_the_others_keep_their_rendering(
         await pilot.pause()
         line = "".join(seg.text for seg in table.render_line(5 + 1))  # row 5 below the header
         assert "55.5" in line
+
+
+async def test_once_a_study_shows_its_objects_leave_the_collectors_full_passes(
+    study_file: Path, wait: Any, monkeypatch: Any
+) -> None:
+    import gc
+
+    from rltui.ui.app import RltuiApp
+    from rltui.ui.screens import main
+
+    monkeypatch.setattr(main, "SETTLE_AFTER", 0.2)
+    gc.unfreeze()
+    _big_study(study_file, 300)
+    app = RltuiApp(study_file, poll_interval=0.1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait(pilot, lambda: app.main_screen.table.row_count == 301, timeout=60)
+        await wait(pilot, lambda: gc.get_freeze_count() > 0, timeout=10)
+        frozen = gc.get_freeze_count()
+        rows = app.main_screen.snapshot.rows
+        assert frozen > 10 * len(rows), "the trials' objects are among the frozen"
+        await pilot.pause(0.5)
+        assert gc.get_freeze_count() <= frozen, "settled once, not at every poll"

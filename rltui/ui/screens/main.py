@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot
+from rltui.ui import memory
 from rltui.ui.cells import Clock
 from rltui.ui.gpu import Gpu, GpuProbe
 from rltui.ui.screens.charting import ChartsMixin
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from rltui.ui.session import Session
 
 POLL_INTERVAL = 0.5
+SETTLE_AFTER = 3.0  # seconds after a study first shows
 STATE_FILTERS: list[TrialStatus | None] = [None, *TrialStatus]
 
 
@@ -168,6 +170,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         self._init_charts()
         self.gpu_probe = GpuProbe()
         self.gpus: list[Gpu] = []
+        self._settled = False
 
     # Layout ------------------------------------------------------------------------
 
@@ -236,6 +239,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         """Show ``session``'s study and start polling it."""
         self.session = session
         self.snapshot = None
+        self._settled = False
         self.study_pane.session = session
         text = session.study.text
         path = session.study_file
@@ -306,6 +310,11 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
                 self._update_charts()  # only the trials' data feeds the charts
         self.refresh_keys()
         self._maybe_importance(session, snapshot)
+        if not self._settled:
+            self._settled = True
+            # Once the study shows (and a big table has loaded), keep its objects out of
+            # the garbage collector's full passes: see rltui.ui.memory.
+            self.set_timer(SETTLE_AFTER, memory.settle)
 
     # Selection, detail, filters ------------------------------------------------------
 
