@@ -111,6 +111,8 @@ def run_headless(
                     for line in reap_lost_workers(ostudy, control.heartbeat_grace, control.retries):
                         live.console.print(line)
             live.update(render(reader.poll(), study, url))
+        if not console.is_terminal:
+            console.line()  # Rich leaves the last frame without its newline when piped
     except KeyboardInterrupt:
         interrupted = True
         console.print(

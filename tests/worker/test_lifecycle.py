@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,8 @@ def test_smoke_study_runs_headless_with_two_workers(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "best trial #" in done.stdout
+    # Piped, the summary still starts a line of its own after the live table's last frame.
+    assert re.search(r"^\d+ (complete|pruned)\b", done.stdout, re.MULTILINE), done.stdout
     journal = tmp_path / "smoke.rltui" / "study.journal"
     trials = optuna.load_study(
         study_name="smoke", storage=JournalStorage(JournalFileBackend(str(journal)))
