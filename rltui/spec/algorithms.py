@@ -7,6 +7,22 @@ with SB3's own signatures, so they cannot drift apart silently.
 
 from __future__ import annotations
 
+# What SB3's OffPolicyAlgorithm takes, shared by DQN, SAC, TD3 and DDPG.
+_OFF_POLICY_ARGS = frozenset(
+    [
+        "learning_rate",
+        "buffer_size",
+        "learning_starts",
+        "batch_size",
+        "tau",
+        "gamma",
+        "train_freq",
+        "gradient_steps",
+        "optimize_memory_usage",
+        "n_steps",
+    ]
+)
+
 # Constructor arguments of each SB3 class that a study may set or search. Arguments that
 # need Python objects (policy, env, replay_buffer_class, ...) are left out on purpose.
 ALGORITHM_ARGS: dict[str, frozenset[str]] = {
@@ -45,76 +61,25 @@ ALGORITHM_ARGS: dict[str, frozenset[str]] = {
             "normalize_advantage",
         ]
     ),
-    "dqn": frozenset(
-        [
-            "learning_rate",
-            "buffer_size",
-            "learning_starts",
-            "batch_size",
-            "tau",
-            "gamma",
-            "train_freq",
-            "gradient_steps",
-            "optimize_memory_usage",
-            "n_steps",
-            "target_update_interval",
-            "exploration_fraction",
-            "exploration_initial_eps",
-            "exploration_final_eps",
-            "max_grad_norm",
-        ]
-    ),
-    "sac": frozenset(
-        [
-            "learning_rate",
-            "buffer_size",
-            "learning_starts",
-            "batch_size",
-            "tau",
-            "gamma",
-            "train_freq",
-            "gradient_steps",
-            "optimize_memory_usage",
-            "n_steps",
-            "ent_coef",
-            "target_update_interval",
-            "target_entropy",
-            "use_sde",
-            "sde_sample_freq",
-            "use_sde_at_warmup",
-        ]
-    ),
-    "td3": frozenset(
-        [
-            "learning_rate",
-            "buffer_size",
-            "learning_starts",
-            "batch_size",
-            "tau",
-            "gamma",
-            "train_freq",
-            "gradient_steps",
-            "optimize_memory_usage",
-            "n_steps",
-            "policy_delay",
-            "target_policy_noise",
-            "target_noise_clip",
-        ]
-    ),
-    "ddpg": frozenset(
-        [
-            "learning_rate",
-            "buffer_size",
-            "learning_starts",
-            "batch_size",
-            "tau",
-            "gamma",
-            "train_freq",
-            "gradient_steps",
-            "optimize_memory_usage",
-            "n_steps",
-        ]
-    ),
+    "dqn": _OFF_POLICY_ARGS
+    | {
+        "target_update_interval",
+        "exploration_fraction",
+        "exploration_initial_eps",
+        "exploration_final_eps",
+        "max_grad_norm",
+    },
+    "sac": _OFF_POLICY_ARGS
+    | {
+        "ent_coef",
+        "target_update_interval",
+        "target_entropy",
+        "use_sde",
+        "sde_sample_freq",
+        "use_sde_at_warmup",
+    },
+    "td3": _OFF_POLICY_ARGS | {"policy_delay", "target_policy_noise", "target_noise_clip"},
+    "ddpg": _OFF_POLICY_ARGS,
 }
 
 # Policy keyword arguments, given flat in the study file (``net_arch: medium``) and moved into
