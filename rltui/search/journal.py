@@ -1,4 +1,13 @@
-"""Journal files that open in time proportional to the study, not to its history.
+"""Journal files: a lock that a killed process cannot hold on to, and snapshots that make a
+study open in time proportional to its trials, not to its history.
+
+Optuna's journal file is locked for each append with a symbolic link (made for NFS servers
+without lock daemons). A worker killed while it holds that link (kill -9, OOM killer, a lost
+machine) leaves it behind, and every other process of the study (workers, the UI's control
+requests) then waits 30 s until Optuna breaks it. :class:`FlockLock` locks with ``flock(2)``
+instead: the kernel lets go when the holder dies. rltui's processes all use it; plain Optuna
+tools that only read the journal (``optuna trials``, optuna-dashboard) need no lock. On NFS,
+``flock`` needs the server's lock support (built into NFSv4).
 
 Optuna's journal is an append-only log, and opening one replays every line. Worker
 heartbeats and progress updates append lines all day long (four workers add about 350,000
@@ -20,6 +29,7 @@ it says). Otherwise it is ignored, and the journal is replayed in full as before
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import os
 import struct
@@ -30,6 +40,7 @@ import optuna
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._base import BaseJournalSnapshot
+from optuna.storages.journal._file import BaseJournalFileLock
 
 MAGIC = b"rltui-journal-snapshot-1\n"
 TAIL = 64  # bytes of the journal, just before the snapshot's end, kept to recognise it
@@ -37,11 +48,35 @@ TAIL = 64  # bytes of the journal, just before the snapshot's end, kept to recog
 _HEADER = struct.Struct("<QQQQHH")
 
 
+class FlockLock(BaseJournalFileLock):
+    """The journal's write lock, held with ``flock(2)`` on ``<journal>.flock``."""
+
+    def __init__(self, journal: str) -> None:
+        self.path = journal + ".flock"
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor of the file lets the lock go
+
+
 class SnapshotFileBackend(JournalFileBackend, BaseJournalSnapshot):
-    """Optuna's journal file, plus a snapshot of its replayed state beside it."""
+    """Optuna's journal file, locked with :class:`FlockLock`, with a snapshot of its
+    replayed state beside it."""
 
     def __init__(self, file_path: str, *, use_snapshot: bool = True) -> None:
-        super().__init__(file_path)
+        super().__init__(file_path, lock_obj=FlockLock(file_path))
         self.snapshot_path = Path(file_path + ".snapshot")
         self.use_snapshot = use_snapshot
         self.restored = False  # whether load_snapshot handed Optuna a snapshot

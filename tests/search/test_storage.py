@@ -131,3 +131,41 @@ def test_a_damaged_or_unsafe_snapshot_is_ignored(damage: str, tmp_path: Path) ->
     storage, backend = _opened(path)
     assert backend.restored == (damage == "pickle")
     assert storage.get_all_trials(0, deepcopy=False) == _plain(path)
+
+
+def test_a_writer_killed_while_it_holds_the_journal_lock_blocks_no_one(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    path = tmp_path / "study.journal"
+    storage = open_storage(str(path))
+    study_id = storage.create_new_study([optuna.study.StudyDirection.MAXIMIZE], "s")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from rltui.search.journal import FlockLock\n"
+            "FlockLock(sys.argv[1]).acquire()\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    written = threading.Event()
+
+    def write() -> None:
+        storage.set_study_system_attr(study_id, "after", 1)
+        written.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    assert not written.wait(0.5), "the lock is held: the write waits"
+    holder.send_signal(signal.SIGKILL)  # as kill -9 or the OOM killer would
+    holder.wait()
+    assert written.wait(5), "the dead holder's lock was let go at once"
+    assert open_storage(str(path)).get_study_system_attrs(study_id)["after"] == 1
