@@ -250,7 +250,7 @@ class Worker:
             finally:
                 log.close()
                 self.heartbeat.session = None  # its last progress write must not follow ours
-            self._finish(trial, study, outcome, folder)
+            self._finish(trial, study, outcome, folder, frozen)
             print(
                 f"trial {trial.number}: {outcome.stopped or 'complete'} after "
                 f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s",
@@ -276,7 +276,15 @@ class Worker:
         self.storage.set_trial_system_attr(trial._trial_id, attrs.PAUSED, {**resume, "note": note})
         self.stopping = True  # a worker that cannot see checkpoints would only claim it again
 
-    def _finish(self, trial: optuna.Trial, study: Study, outcome: Outcome, folder: Path) -> None:
+    def _finish(
+        self,
+        trial: optuna.Trial,
+        study: Study,
+        outcome: Outcome,
+        folder: Path,
+        claimed: optuna.trial.FrozenTrial,
+    ) -> None:
+        """Record how the trial ended; ``claimed`` is the trial as this worker claimed it."""
         set_attr = self.storage.set_trial_system_attr
         set_attr(
             trial._trial_id,
@@ -293,7 +301,6 @@ class Worker:
         if outcome.extra.get("seed_values"):
             set_attr(trial._trial_id, attrs.SEED_VALUES, outcome.extra["seed_values"])
         if outcome.stopped == "pause":
-            frozen = self.storage.get_trial(trial._trial_id)
             set_attr(
                 trial._trial_id,
                 attrs.PAUSED,
@@ -306,9 +313,9 @@ class Worker:
             )
             # Optuna restarts datetime_start when the trial is claimed again: keep the
             # training time so far, so that the trial's duration leaves out time paused.
-            if frozen.datetime_start is not None:
-                stint = max(0.0, (datetime.now() - frozen.datetime_start).total_seconds())
-                earlier = float(frozen.system_attrs.get(attrs.ELAPSED) or 0.0)
+            if claimed.datetime_start is not None:
+                stint = max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
+                earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
                 set_attr(trial._trial_id, attrs.ELAPSED, earlier + stint)
             return
         if outcome.stopped in ("pruned", "prune"):
