@@ -306,7 +306,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
                 width=self.app.size.width,
             )
             self.workers_view.show(snapshot.workers)
-            if previous is None or previous.rows is not snapshot.rows:
+            if previous is None or snapshot.changed:
                 self._update_charts()  # only the trials' data feeds the charts
         self.refresh_keys()
         self._maybe_importance(session, snapshot)

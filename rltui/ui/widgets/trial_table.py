@@ -181,7 +181,8 @@ class TrialTable(DataTable[object]):
             self.refresh()
             return
         cells, row_lines, renderables, lines = caches
-        indices = {self._row_locations.get(key) for key in rows}
+        located = (self._row_locations.get(key) for key in rows)
+        indices = {index for index in located if index is not None}
         # Keys: (row key, column key, ...), (row key, line, ...), (update count, row index).
         for cache, position, wanted in (
             (cells, 0, rows),
