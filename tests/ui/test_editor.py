@@ -85,3 +85,16 @@ async def test_incompatible_edit_is_explained_before_saving_and_refused(make_app
         assert "Optuna cannot make this change" in notes(app)
         assert version(scripted) == 1
         assert "choice(0.0, 0.02)" in scripted.path.read_text()
+
+
+async def test_attaching_the_study_keeps_what_was_typed_while_it_opened(make_app, wait, scripted):
+    # The file shows at once and the study opens on a thread: typing in between is kept.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_editor(app, pilot, wait)
+        edit(pane.editor, "n_trials: 8", "n_trials: 9")
+        screen = app.main_screen
+        screen.attach(screen.session)
+        await pilot.pause()
+        assert "n_trials: 9" in pane.editor.text
+        assert "n_trials: 8" in scripted.path.read_text()  # not saved either

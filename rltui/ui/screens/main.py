@@ -241,11 +241,18 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         self.snapshot = None
         self._settled = False
         self.study_pane.session = session
-        text = session.study.text
         path = session.study_file
-        if path is not None and path.exists():
-            text = path.read_text(encoding="utf-8")
-        self.study_pane.load(path, text)
+        shown = self.study_pane.path
+        if path is not None and shown is not None and shown.resolve() == path:
+            # Shown while the study opened, and perhaps edited since: keep the buffer, and
+            # check it again now that the study's stored versions are known.
+            self.study_pane.path = path
+            self.study_pane.validate_now()
+        else:
+            text = session.study.text
+            if path is not None and path.exists():
+                text = path.read_text(encoding="utf-8")
+            self.study_pane.load(path, text)
         self._applied.set()
         self._poll(session)
 
