@@ -115,7 +115,10 @@ class Tmux:
 
     def start(self, name: str, command: str) -> None:
         """Run ``command`` in a new session of WIDTH x HEIGHT; the pane says when it exits."""
-        wrapped = f'unset COLUMNS LINES; {command}; echo; echo "rltui exited with $?"; sleep 600'
+        wrapped = (
+            f"unset COLUMNS LINES; {command}; code=$?; "
+            'echo; echo "rltui exited with $code"; sleep 600'
+        )
         self.tmux(
             "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT),
             "-c", str(self.cwd), "bash", "-c", wrapped,
@@ -135,7 +138,8 @@ class Tmux:
         timeout: float = TIMEOUT,
     ) -> T:
         """Poll the screen until ``check(screen)`` gives neither None nor False (0 counts as
-        an answer: it is a trial number); that value is returned."""
+        an answer: it is a trial number); that value is returned. Fails at once when the
+        program has exited and its exit was not what ``check`` waits for."""
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
@@ -143,6 +147,8 @@ class Tmux:
             result = check(screen)
             if result is not None and result is not False:
                 return result
+            if EXITED.search(screen):
+                raise AssertionError(f"rltui exited while waiting for {what}:\n{screen}")
             time.sleep(0.2)
         size = self.tmux("display", "-p", "-t", name, "#{pane_width}x#{pane_height}").strip()
         raise AssertionError(
