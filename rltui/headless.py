@@ -17,6 +17,7 @@ from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StudyHome, mask_url
+from rltui.search.study import enqueue_planned
 from rltui.spec import Study
 from rltui.worker.pool import LocalPool, pid_running, signal_worker
 
@@ -81,7 +82,11 @@ def run_headless(
 ) -> int:
     console = console or Console()
     if trials is not None:
-        ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.BUDGET, trials)
+        budget = study.budget(trials)
+        if budget != trials:
+            console.print(f"{trials} trials rounded up to {budget}: whole passes over the grid")
+        ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.BUDGET, budget)
+        enqueue_planned(ostudy, study)
     controller = Controller(ostudy)
     resumed = controller.resume_interrupted()
     if resumed:

@@ -81,29 +81,33 @@ def publish_spec(ostudy: optuna.Study, study: Study) -> int:
     }
     storage.set_study_system_attr(study_id, attrs.spec_key(version), record)
     storage.set_study_system_attr(study_id, attrs.SPEC_VERSION, version)
-    _enqueue_new(ostudy, study)
+    enqueue_planned(ostudy, study)
     return version
 
 
-def _enqueue_new(ostudy: optuna.Study, study: Study) -> None:
-    # Grid points and the file's enqueue list are added once each, however often the file
-    # is re-published, so that every combination runs exactly once.
-    done = set(
-        ostudy._storage.get_study_system_attrs(ostudy._study_id).get(attrs.ENQUEUED_VERSIONS, [])
-    )
-    wanted = [*study.space.grid_points(), *study.spec.enqueue]
-    added = []
-    for params in wanted:
-        key = json.dumps(params, sort_keys=True, default=str)
-        if key in done:
-            continue
-        enqueue(ostudy, params)
-        done.add(key)
-        added.append(key)
+def enqueue_planned(ostudy: optuna.Study, study: Study) -> None:
+    """Queue the file's hand-picked trials and the grid's passes that the budget in force
+    holds, each once however often the file is re-published or the budget raised."""
+    storage, study_id = ostudy._storage, ostudy._study_id
+    system = storage.get_study_system_attrs(study_id)
+    done = set(system.get(attrs.ENQUEUED_VERSIONS, []))
+    points = study.space.grid_points()
+    passes = study.budget(system.get(attrs.BUDGET)) // len(points) if points else 0
+    wanted: list[tuple[str, dict[str, Any]]] = []
+    for index in range(passes):
+        for point in points:
+            key = json.dumps(point, sort_keys=True, default=str)
+            wanted.append((f"pass {index}: {key}" if index else key, point))
+    for params in study.spec.enqueue:
+        wanted.append((json.dumps(params, sort_keys=True, default=str), params))
+    added = False
+    for key, params in wanted:
+        if key not in done:
+            enqueue(ostudy, params)
+            done.add(key)
+            added = True
     if added:
-        ostudy._storage.set_study_system_attr(
-            ostudy._study_id, attrs.ENQUEUED_VERSIONS, sorted(done)
-        )
+        storage.set_study_system_attr(study_id, attrs.ENQUEUED_VERSIONS, sorted(done))
 
 
 def enqueue(ostudy: optuna.Study, params: dict[str, Any], **user_attrs: Any) -> None:

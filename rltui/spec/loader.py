@@ -29,11 +29,23 @@ class Study:
 
     @property
     def n_trials(self) -> int:
-        """The trial budget; a study that is all grid runs each grid point once."""
+        """The trial budget the file asks for."""
+        return self.budget()
+
+    def budget(self, requested: int | None = None) -> int:
+        """The trial budget for ``requested`` trials (the file's ``n_trials`` when None).
+
+        A grid runs in whole passes, each combination once per pass, so that no combination
+        runs more often than another: a space that is all grid runs one pass (more would only
+        repeat trials), and any other budget is rounded up to whole passes.
+        """
+        requested = requested or self.spec.n_trials
         points = len(self.space.grid_points())
-        if points and not self.space.distributions.keys() - self.space.grid.keys():
-            return points if "n_trials" not in self.spec.model_fields_set else self.spec.n_trials
-        return self.spec.n_trials
+        if not points:
+            return requested
+        if self.space.all_grid:
+            return points
+        return -(-requested // points) * points
 
 
 def check_text(
@@ -154,7 +166,36 @@ def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> l
             )
         )
     problems += _check_enqueue(spec, space)
+    problems += _check_grid_budget(spec, space)
     return problems
+
+
+def _check_grid_budget(spec: StudySpec, space: SearchSpace) -> list[Problem]:
+    points = len(space.grid_points())
+    if not points or "n_trials" not in spec.model_fields_set:
+        return []
+    if space.all_grid and spec.n_trials != points:
+        return [
+            Problem(
+                ("n_trials",),
+                f"the search space is all grid: its {points} combinations run once each, "
+                f"not {spec.n_trials} trials",
+                "remove n_trials, or search another parameter to run several passes",
+                severity="warning",
+            )
+        ]
+    if not space.all_grid and spec.n_trials % points:
+        passes = -(-spec.n_trials // points)
+        return [
+            Problem(
+                ("n_trials",),
+                f"{spec.n_trials} trials are rounded up to {passes * points}: "
+                f"{passes} passes over the {points} grid combinations",
+                f"each pass runs every combination once; use a multiple of {points}",
+                severity="warning",
+            )
+        ]
+    return []
 
 
 def _check_typed(

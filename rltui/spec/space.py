@@ -81,6 +81,11 @@ class SearchSpace:
     def grid(self) -> dict[str, tuple[Any, ...]]:
         return {name: p.grid for name, p in self.params.items() if p.grid is not None}
 
+    @property
+    def all_grid(self) -> bool:
+        """True when every searched parameter is a grid parameter (and there is a grid)."""
+        return bool(self.grid) and not self.distributions.keys() - self.grid.keys()
+
     def grid_points(self) -> list[dict[str, Any]]:
         """Every combination of the grid parameters, in a stable order (empty without a grid)."""
         grid = self.grid

@@ -48,6 +48,14 @@ class Lab:
     def logs(self) -> str:
         return "\n".join(w.log.read_text() for w in self.pool.started if w.log.exists())
 
+    def run_to_end(self, workers: int, timeout: float = 120) -> None:
+        """Start ``workers`` workers and wait until every one has left."""
+        self.pool.start(workers)
+        try:
+            assert self.pool.wait(timeout), self.logs()
+        finally:
+            self.stop()
+
     def stop(self) -> None:
         import signal
 

@@ -87,11 +87,7 @@ enqueue:
     )
     path.write_text(text)
     lab = Lab(path)
-    lab.pool.start(1)
-    try:
-        assert lab.pool.wait(120), lab.logs()
-    finally:
-        lab.stop()
+    lab.run_to_end(1)
     rows = lab.snap().rows
     assert rows[0].status == TrialStatus.FAIL
     assert "batch_size" in (rows[0].error or "") and rows[0].traceback
