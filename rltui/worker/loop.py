@@ -81,6 +81,7 @@ class Worker:
             new_record(worker_id, self.device_label(spec), log, index),
             spec.spec.control.heartbeat_interval,
             on_beat=self._on_beat,
+            on_overdue=self._end_stuck_trial,
         )
 
     # -- setup ---------------------------------------------------------------------------
@@ -155,6 +156,27 @@ class Worker:
         self.stopping = True
         if self.session is not None:
             self.session.ask(ControlAction.PAUSE.value)
+
+    def _end_stuck_trial(self, session: TrialSession, action: str) -> None:
+        """Called from the heartbeat thread when the training has ignored a prune or kill for
+        :data:`~rltui.worker.session.STOP_GRACE` seconds: record the trial's end as asked,
+        then end this process, the only way to stop training code that does not return."""
+        trial = session.trial
+        note = "its training did not stop when asked, so its worker process was ended"
+        print(f"trial {trial.number}: {action}: {note}", flush=True)
+        try:
+            if action == "kill":
+                self.storage.set_trial_system_attr(
+                    trial._trial_id, attrs.REASON, f"stopped by user ({note})"
+                )
+                self.study.tell(trial, state=TrialState.FAIL)
+            else:
+                self.study.tell(trial, state=TrialState.PRUNED)
+            self.heartbeat.update(state="exited", trial=None, trial_id=None)
+            if not self.current_spec().spec.control.keep_checkpoints:
+                ckpt.remove(self.home.checkpoints / f"trial-{trial.number}")
+        finally:
+            os._exit(3)
 
     def _draining(self) -> bool:
         system = self.storage.get_study_system_attrs(self.study_id)

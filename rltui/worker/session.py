@@ -3,6 +3,11 @@
 The training loop holds the GIL almost all the time, so liveness and control live in a
 background thread: it writes the worker's heartbeat, publishes progress, and polls the trial's
 control record about twice a second. The trainer only reads plain attributes set here.
+
+Prune and kill do not depend on the training's good will: when a trial has not stopped
+:data:`STOP_GRACE` seconds after either was asked for (an environment stuck in a step, a user
+training function that never looks at ``should_stop()``), this thread ends the trial itself
+and then the whole worker process, the only way to stop code that does not return.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from rltui.search import attrs
 from rltui.search.workers import WorkerRecord, write_record
 
 POLL_SECONDS = 0.5
+STOP_GRACE = 10.0  # seconds a prune or kill waits for the training to stop by itself
 
 
 class TrialSession:
@@ -29,6 +35,7 @@ class TrialSession:
         self.total = total
         self.timesteps = 0
         self._request: str | None = None
+        self._requested_at = 0.0
         self._published = -1
 
     # -- Reporter -----------------------------------------------------------------------
@@ -54,11 +61,18 @@ class TrialSession:
         """A request from inside this process (SIGTERM, drain)."""
         if self._request is None:
             self._request = action
+            self._requested_at = time.monotonic()
 
     def poll_control(self, storage: optuna.storages.BaseStorage) -> None:
         record = storage.get_trial_system_attrs(self.trial._trial_id).get(attrs.CONTROL)
         if record and self._request is None:
-            self._request = str(record.get("action"))
+            self.ask(str(record.get("action")))
+
+    def overdue_stop(self, grace: float = STOP_GRACE) -> str | None:
+        """The prune or kill asked for more than ``grace`` seconds ago, if any."""
+        if self._request in ("prune", "kill") and time.monotonic() - self._requested_at > grace:
+            return self._request
+        return None
 
     def publish_progress(self, storage: optuna.storages.BaseStorage) -> None:
         if self.timesteps == self._published:
@@ -81,6 +95,7 @@ class Heartbeat(threading.Thread):
         record: WorkerRecord,
         interval: float,
         on_beat: Callable[[], None] | None = None,
+        on_overdue: Callable[[TrialSession, str], None] | None = None,
     ):
         super().__init__(name="rltui-heartbeat", daemon=True)
         self.storage = storage
@@ -88,6 +103,7 @@ class Heartbeat(threading.Thread):
         self.record = record
         self.interval = interval
         self.on_beat = on_beat
+        self.on_overdue = on_overdue
         self.session: TrialSession | None = None
         self._stop_event = threading.Event()
         self.errors = 0
@@ -103,6 +119,9 @@ class Heartbeat(threading.Thread):
                 session = self.session
                 if session is not None:
                     session.poll_control(self.storage)
+                    overdue = session.overdue_stop()
+                    if overdue and self.on_overdue is not None:
+                        self.on_overdue(session, overdue)
                 if time.monotonic() - last_beat >= self.interval:
                     last_beat = time.monotonic()
                     if session is not None:

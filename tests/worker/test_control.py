@@ -32,6 +32,14 @@ def _running(lab: Lab, number: int = 0, past: int = 0):
     )
 
 
+def _wait_exit(pid: int) -> None:
+    wait_for(
+        lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+        10,
+        "the worker process to exit",
+    )
+
+
 def _worker_pid(lab: Lab, number: int) -> int:
     row = lab.trial(number)
     return next(w.pid for w in lab.snap().workers if w.id == row.worker)
@@ -89,13 +97,7 @@ def test_prune_and_kill_stop_training_within_seconds(action, state, study_file):
         pid = lab.pool.started[0].pid
         Controller(lab.ostudy).request(0, action)
         row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, 10, state.value)
-        wait_for(
-            lambda: (
-                not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-            ),
-            10,
-            "the worker process to exit",
-        )
+        _wait_exit(pid)
     finally:
         lab.stop()
     if action == "prune":
@@ -137,3 +139,51 @@ def test_worker_killed_mid_trial_is_noticed_and_the_study_finishes(study_file):
     rows = lab.snap().rows
     assert sum(r.status == TrialStatus.COMPLETE for r in rows.values()) >= 1
     assert all(r.status.is_finished for r in rows.values())
+
+
+STUCK = """
+import time
+
+
+def train(params, ctx):
+    # Training code that never looks at ctx.should_stop(), as a hung environment would.
+    step = 0
+    while True:
+        step += 1
+        ctx.progress(step)
+        time.sleep(0.01)
+"""
+
+
+@pytest.mark.parametrize(
+    "action,state", [("prune", TrialStatus.PRUNED), ("kill", TrialStatus.FAIL)]
+)
+def test_training_that_ignores_a_stop_is_ended_with_its_process(action, state, study_file):
+    folder = study_file(name="stuck").parent
+    (folder / "stuck_fn.py").write_text(STUCK, encoding="utf-8")
+    lab = Lab(
+        study_file(
+            name="stuck",
+            text="""
+            name: stuck
+            n_trials: 1
+            pruner: {type: none}
+            train: {function: "stuck_fn:train", timesteps: 1000000000}
+            control: {heartbeat_interval: 0.5, heartbeat_grace: 30}
+            """,
+        )
+    )
+    lab.pool.start(1)
+    try:
+        _running(lab, 0, past=10)
+        pid = lab.pool.started[0].pid
+        asked = time.monotonic()
+        Controller(lab.ostudy).request(0, action)
+        row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, 30, state.value)
+        _wait_exit(pid)
+        assert time.monotonic() - asked > 9  # the training had its chance to stop first
+    finally:
+        lab.stop()
+    assert "did not stop when asked" in lab.logs()
+    if action == "kill":
+        assert (row.error or "").startswith("stopped by user")
