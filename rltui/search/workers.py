@@ -21,7 +21,9 @@ from rltui.search import attrs
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
 
-HOST = socket.gethostname()
+# The name a worker's record gives its host; RLTUI_HOST overrides it where the system's host
+# name says nothing (containers with random names) or is the same on several machines.
+HOST = os.environ.get("RLTUI_HOST") or socket.gethostname()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Workers on several "hosts": three processes that join a PostgreSQL study by URL and name.
+"""Workers on several hosts: three processes that join a PostgreSQL study by URL and name,
+each under a host name of its own, so that only the database connects them.
 
 Needs a server: `.ci/postgres.sh` starts one and exports RLTUI_TEST_POSTGRES_URL.
 """
@@ -6,8 +7,11 @@ Needs a server: `.ci/postgres.sh` starts one and exports RLTUI_TEST_POSTGRES_URL
 from __future__ import annotations
 
 import os
+import re
 import signal
+import time
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -17,15 +21,20 @@ from rltui.search.reader import StudyReader
 from rltui.search.study import open_study
 from rltui.search.workers import drain_key
 from rltui.spec import load_study
+from rltui.train.progress import read_progress
 from rltui.worker.pool import LocalPool
 from tests.worker.helpers import wait_for
 
 URL = os.environ.get("RLTUI_TEST_POSTGRES_URL")
+if not URL and os.environ.get("RLTUI_REQUIRE_POSTGRES"):
+    raise RuntimeError("RLTUI_REQUIRE_POSTGRES is set but RLTUI_TEST_POSTGRES_URL is not")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.skipif(not URL, reason="RLTUI_TEST_POSTGRES_URL is not set (.ci/postgres.sh)"),
 ]
+GRACE = 4  # heartbeat_grace of the tiny study (tests/conftest.py)
+HOSTS = ("host-a", "host-b", "host-c")
 
 
 def test_three_workers_share_a_postgres_study(study_file, tmp_path):
@@ -38,9 +47,12 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
     ostudy, url = open_study(study, URL)
     reader = StudyReader(ostudy)
     rows = lambda: reader.poll().rows  # noqa: E731
-    # No study file on the workers' command line: they read the study from the database.
+    # No study file on the workers' command line: they read the study from the database. A
+    # host name each: a worker's liveness is then known only from its heartbeat, as across
+    # machines (on one host a dead pid gives a lost worker away at once).
     pool = LocalPool(tmp_path / "logs", storage_url=url, study_name=name, nice=0)
-    pool.start(3)
+    for index, host in enumerate(HOSTS):
+        pool.start(1, first_index=index, extra_env={"RLTUI_HOST": host})
     logs = lambda: "\n".join(w.log.read_text() for w in pool.started if w.log.exists())  # noqa: E731
     try:
         wait_for(
@@ -66,13 +78,15 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
             60,
             "a second trial",
         )
-        pid = next(w.pid for w in reader.poll().workers if w.id == victim.worker)
-        os.kill(pid, signal.SIGKILL)
-        lost = wait_for(
-            lambda: rows()[victim.number].status == TrialStatus.FAIL, 30, "lost trial FAIL"
-        )
-        assert lost
-        assert "lost" in (rows()[victim.number].error or "")
+        record = next(w for w in reader.poll().workers if w.id == victim.worker)
+        assert record.host in HOSTS
+        os.kill(record.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        wait_for(lambda: rows()[victim.number].status == TrialStatus.FAIL, 60, "lost trial FAIL")
+        noticed = time.monotonic() - killed
+        # Only the heartbeat's silence could tell, and it waited out the grace time.
+        assert noticed >= GRACE - 1, noticed
+        assert "no heartbeat" in (rows()[victim.number].error or "")
         Controller(ostudy).request(0, "resume")
         assert pool.wait(240), logs()
     finally:
@@ -81,9 +95,17 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
     final = reader.poll().rows
     assert final[0].status == TrialStatus.COMPLETE and final[0].worker != first, logs()
     assert final[0].timesteps == 8192
-    trials = ostudy.get_trials(deepcopy=False)
-    assert sorted(t.number for t in trials) == list(range(4))  # each trial exactly once
+    # The resumed stint went on from the checkpoint: the trial's training log never goes back.
+    steps = [r["timesteps"] for r in read_progress(shared / name / "trials/trial-0/progress.jsonl")]
+    assert steps and steps == sorted(steps) and steps[-1] == 8192
+    # Every trial ran to its end exactly once: one worker finished it, and Optuna has it once.
     assert all(r.status.is_finished for r in final.values())
+    ended = Counter(
+        int(n) for n in re.findall(r"^trial (\d+): (?:complete|pruned)", logs(), re.MULTILINE)
+    )
+    complete = {n for n, r in final.items() if r.status == TrialStatus.COMPLETE}
+    assert set(ended) == complete and set(ended.values()) == {1}, ended
+    assert sorted(t.number for t in ostudy.get_trials(deepcopy=False)) == list(range(4))
 
 
 def _alive(pid: int) -> bool:
