@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import types
+import typing
 from typing import Any
 
 import optuna
@@ -9,6 +12,8 @@ from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
 from rltui.spec import Problem, Study
+from rltui.spec.problems import show_value
+from rltui.spec.source import YamlSyntaxError, parse_yaml
 
 _SAMPLERS: dict[str, Any] = {
     "tpe": optuna.samplers.TPESampler,
@@ -61,15 +66,114 @@ def make_pruner(study: Study) -> BasePruner:
 
 
 def check_optimizers(study: Study) -> list[Problem]:
-    """Build the sampler and pruner once, so bad option values are reported before any worker
-    starts."""
+    """Bad sampler and pruner options, located in the study file, before any worker starts.
+
+    Each option's value is checked against the type its Optuna constructor declares (Optuna
+    takes ``n_startup_trials: abc`` without a word and every trial fails later); then the
+    sampler and pruner are built once, so that values Optuna refuses are reported too.
+    """
     problems = []
+    for key, spec, classes in (
+        ("sampler", study.spec.sampler, _sampler_classes()),
+        ("pruner", study.spec.pruner, _PRUNERS),
+    ):
+        cls = classes.get(spec.type)
+        if cls is not None:
+            problems += _option_type_problems(key, spec.type, cls, spec.options)
     for key, build in (
         ("sampler", lambda: make_sampler(study)),
         ("pruner", lambda: make_pruner(study)),
     ):
+        if any(p.path[0] == key for p in problems):
+            continue  # building would only repeat the type problem less clearly
         try:
             build()
         except (TypeError, ValueError) as exc:
             problems.append(Problem((key,), f"Optuna rejected the {key} options: {exc}"))
+    return _placed(study, problems)
+
+
+def _sampler_classes() -> dict[str, Any]:
+    from rltui.search.samplers import PolicyGradientSampler
+
+    # The grid sampler is a random sampler underneath (see make_sampler).
+    return {**_SAMPLERS, "policy_gradient": PolicyGradientSampler, "grid": _SAMPLERS["random"]}
+
+
+# Names in a constructor's annotation that a YAML value can be checked against; an annotation
+# naming anything else (a callable, a class) is not checked here.
+_YAML_TYPES: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "str": str,
+    "None": type(None),
+}
+_TYPE_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
+def _option_type_problems(key: str, kind: str, cls: Any, options: dict[str, Any]) -> list[Problem]:
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return []
+    problems = []
+    for name, value in options.items():
+        param = params.get(name)
+        allowed = _declared_types(param) if param is not None else None
+        if not allowed or any(_is(value, t) for t in allowed):
+            continue
+        wanted = " or ".join(_TYPE_WORDS.get(t, "null") for t in allowed)
+        default = param.default if param is not None else inspect.Parameter.empty
+        example = "" if default in (inspect.Parameter.empty, None) else f", such as {default!r}"
+        names = "|".join(t.__name__ if t is not type(None) else "None" for t in allowed)
+        problems.append(
+            Problem(
+                (key, name),
+                f"must be {wanted}, got {show_value(value)}",
+                f"the {kind} {key}'s {name} takes {names}{example}",
+            )
+        )
     return problems
+
+
+def _declared_types(param: inspect.Parameter) -> tuple[type, ...] | None:
+    """``int | None`` -> (int, NoneType) from a parameter's annotation or default; None when
+    the annotation names something a YAML value cannot be checked against."""
+    annotation = param.annotation
+    if annotation is inspect.Parameter.empty:
+        default = param.default
+        if default is inspect.Parameter.empty or default is None:
+            return None
+        return (type(default),) if type(default) in _TYPE_WORDS else None
+    if isinstance(annotation, str):
+        parts = [part.strip() for part in annotation.split("|")]
+        if not all(part in _YAML_TYPES for part in parts):
+            return None
+        return tuple(_YAML_TYPES[part] for part in parts)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = typing.get_args(annotation)
+    else:
+        members = (annotation,)
+    if not all(m in _TYPE_WORDS or m is type(None) for m in members):
+        return None
+    return tuple(members)
+
+
+def _is(value: Any, expected: type) -> bool:
+    # YAML's true is no number, and a whole number is a fine float.
+    if expected is bool or isinstance(value, bool):
+        return isinstance(value, bool) and expected is bool
+    if expected is float:
+        return isinstance(value, int | float)
+    return isinstance(value, expected)
+
+
+def _placed(study: Study, problems: list[Problem]) -> list[Problem]:
+    if not problems:
+        return problems
+    try:
+        source = parse_yaml(study.text)
+    except YamlSyntaxError:
+        return problems
+    return [source.place(p) for p in problems]

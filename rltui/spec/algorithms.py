@@ -7,6 +7,9 @@ with SB3's own signatures, so they cannot drift apart silently.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 # What SB3's OffPolicyAlgorithm takes, shared by DQN, SAC, TD3 and DDPG.
 _OFF_POLICY_ARGS = frozenset(
     [
@@ -143,8 +146,21 @@ EXTRA_ARGS: dict[str, frozenset[str]] = {
 }
 
 OFF_POLICY = frozenset({"dqn", "sac", "td3", "ddpg"})
-DISCRETE_ONLY = frozenset({"dqn"})
-CONTINUOUS_ONLY = frozenset({"sac", "td3", "ddpg"})
+
+# The Gymnasium action spaces each algorithm can act in (SB3's ``supported_action_spaces``,
+# compared with SB3 by a test), by class name so that no Gymnasium import is needed here.
+_ALL_SPACES = ("Box", "Discrete", "MultiDiscrete", "MultiBinary")
+ACTION_SPACES: dict[str, tuple[str, ...]] = {
+    "ppo": _ALL_SPACES,
+    "a2c": _ALL_SPACES,
+    "dqn": ("Discrete",),
+    "sac": ("Box",),
+    "td3": ("Box",),
+    "ddpg": ("Box",),
+}
+SPACE_WORDS = {"Box": "continuous (Box)", "Discrete": "discrete (Discrete)"}
+DISCRETE_ONLY = frozenset(a for a, s in ACTION_SPACES.items() if s == ("Discrete",))
+CONTINUOUS_ONLY = frozenset(a for a, s in ACTION_SPACES.items() if s == ("Box",))
 
 # Names accepted for values that stand for Python objects: resolved by name, never evaluated.
 NET_ARCH_PRESETS: dict[str, list[int]] = {
@@ -158,6 +174,115 @@ ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu", "gelu", "silu")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ACTION_NOISES = ("none", "normal", "ornstein_uhlenbeck")
 LR_SCHEDULES = ("constant", "linear")
+
+
+@dataclass(frozen=True)
+class ArgKind:
+    """The values one argument accepts, so that a bad one is reported before any trial runs.
+
+    ``type`` is ``int`` (whole numbers), ``float`` (any number) or ``bool``; bounds are
+    inclusive unless ``above`` excludes ``low`` (a learning rate must be above 0, not 0).
+    """
+
+    type: type
+    low: float | None = None
+    high: float | None = None
+    above: bool = False
+    example: Any = None
+    null: bool = False  # null (Python None) is accepted: SB3's "off"
+    words: tuple[str, ...] = ()  # strings accepted besides numbers ('auto')
+    word_pattern: str | None = None  # ... and strings matching this regular expression
+    word_help: str = ""  # how to write such a string, for the hint
+    units: tuple[str, ...] = ()  # [n, unit] is accepted too (train_freq: [4, episode])
+
+
+def _whole(low: int, example: int) -> ArgKind:
+    return ArgKind(int, low=low, example=example)
+
+
+def _share(example: float) -> ArgKind:
+    return ArgKind(float, low=0, high=1, example=example)
+
+
+_FLAG = ArgKind(bool, example=True)
+
+# What the numeric and boolean arguments accept, for every algorithm that takes them.
+# Arguments that name objects (net_arch, activation_fn, ...) are checked by name instead.
+ARG_KINDS: dict[str, ArgKind] = {
+    "learning_rate": ArgKind(float, low=0, above=True, example=3e-4),
+    "n_steps": _whole(1, 2048),
+    "batch_size": _whole(1, 64),
+    "n_epochs": _whole(1, 10),
+    "gamma": _share(0.99),
+    "gae_lambda": _share(0.95),
+    "clip_range": ArgKind(float, low=0, above=True, example=0.2),
+    "clip_range_vf": ArgKind(float, low=0, above=True, example=0.2, null=True),
+    "normalize_advantage": _FLAG,
+    "ent_coef": ArgKind(float, low=0, example=0.01),
+    "vf_coef": ArgKind(float, low=0, example=0.5),
+    "max_grad_norm": ArgKind(float, low=0, above=True, example=0.5),
+    "use_sde": _FLAG,
+    "sde_sample_freq": _whole(-1, -1),  # -1: sample the noise once per rollout
+    "target_kl": ArgKind(float, low=0, above=True, example=0.02, null=True),
+    "rms_prop_eps": ArgKind(float, low=0, above=True, example=1e-5),
+    "use_rms_prop": _FLAG,
+    "buffer_size": _whole(1, 100_000),
+    "learning_starts": _whole(0, 1000),
+    "tau": ArgKind(float, low=0, high=1, above=True, example=0.005),
+    "train_freq": ArgKind(int, low=1, example=4, units=("step", "episode")),
+    "gradient_steps": _whole(-1, 1),  # -1: as many gradient steps as env steps
+    "optimize_memory_usage": _FLAG,
+    "target_update_interval": _whole(1, 1000),
+    "exploration_fraction": _share(0.1),
+    "exploration_initial_eps": _share(1.0),
+    "exploration_final_eps": _share(0.05),
+    "target_entropy": ArgKind(float, example="auto", words=("auto",)),
+    "use_sde_at_warmup": _FLAG,
+    "policy_delay": _whole(1, 2),
+    "target_policy_noise": ArgKind(float, low=0, example=0.2),
+    "target_noise_clip": ArgKind(float, low=0, example=0.5),
+    "ortho_init": _FLAG,
+    "log_std_init": ArgKind(float, example=0.0),
+    "full_std": _FLAG,
+    "use_expln": _FLAG,
+    "squash_output": _FLAG,
+    "share_features_extractor": _FLAG,
+    "normalize_images": _FLAG,
+    "clip_mean": ArgKind(float, low=0, above=True, example=2.0),
+    "n_critics": _whole(1, 2),
+    "action_noise_sigma": ArgKind(float, low=0, example=0.1),
+}
+# Where one algorithm reads an argument differently from the others.
+ALGORITHM_ARG_KINDS: dict[str, dict[str, ArgKind]] = {
+    "sac": {
+        "ent_coef": ArgKind(
+            float,
+            low=0,
+            above=True,
+            example="auto",
+            words=("auto",),
+            word_pattern=r"auto_\d*\.?\d+(?:[eE][-+]?\d+)?",
+            word_help="'auto_0.1' (learnt, starting at 0.1)",
+        )
+    },
+}
+# Whole-number arguments that the training layer also takes as a whole float (``1e6``).
+CAST_TO_INT = frozenset(
+    {
+        "n_steps",
+        "batch_size",
+        "buffer_size",
+        "learning_starts",
+        "gradient_steps",
+        "target_update_interval",
+        "n_epochs",
+    }
+)
+
+
+def arg_kind(algorithm: str, name: str) -> ArgKind | None:
+    """What ``algorithm`` accepts for ``name``; None when the value is not a plain number."""
+    return ALGORITHM_ARG_KINDS.get(algorithm, {}).get(name) or ARG_KINDS.get(name)
 
 
 def algorithm_names() -> tuple[str, ...]:

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from rltui.spec import algorithms as algos
+from rltui.spec.environment import check_env as check_gym_env
+from rltui.spec.grammar import GrammarError, coerce_scalar, parse_sweep
+from rltui.spec.hyperparameters import check_hyperparameters, check_value
 from rltui.spec.model import StudySpec
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
 from rltui.spec.problems import KeyPath, Problem, SpecError, did_you_mean
-from rltui.spec.source import YamlSyntaxError, parse_yaml
+from rltui.spec.schema_errors import pydantic_problems
+from rltui.spec.source import YamlSource, YamlSyntaxError, parse_yaml
 from rltui.spec.space import SearchSpace, build_space, contains
 
 
@@ -58,7 +62,7 @@ def check_text(
     try:
         source = parse_yaml(text)
     except YamlSyntaxError as exc:
-        return None, [exc.problem]
+        return None, [_explain_tabs(exc.problem, text)]
     problems: list[Problem] = []
     spec = None
     if not isinstance(source.data, Mapping):
@@ -67,11 +71,11 @@ def check_text(
         try:
             spec = StudySpec.model_validate(source.data)
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(exc))
+            problems.extend(pydantic_problems(exc))
     space = SearchSpace()
     if spec is not None:
         space, more = build_space(spec.search_space)
-        problems.extend(more)
+        problems.extend(_point_into_expression(p, spec, source, text) for p in more)
         problems.extend(_check_meaning(spec, space, check_env=check_env))
     problems = sorted(
         (source.place(p) for p in problems), key=lambda p: (p.line or 0, p.column or 0)
@@ -103,38 +107,6 @@ def load_study(path: str | Path, *, check_env: bool = True) -> Study:
     return Study(study.spec, study.space, text, path.resolve(), study.warnings)
 
 
-def _pydantic_problems(exc: ValidationError) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        path: KeyPath = tuple(
-            p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-")
-        )
-        path = tuple(p for p in path if p not in ("options",))
-        msg = err["msg"].removeprefix("Value error, ")
-        hint = None
-        if err["type"] == "extra_forbidden":
-            known = _fields_at(StudySpec, path[:-1])
-            guess = did_you_mean(str(path[-1]), known)
-            msg = f"unknown key '{path[-1]}'"
-            hint = (
-                f"did you mean '{guess}'?" if guess else f"known keys: {', '.join(sorted(known))}"
-            )
-        elif err["type"] == "missing":
-            msg = f"'{path[-1]}' is required" if path else msg
-        problems.append(Problem(path, msg, hint))
-    return problems
-
-
-def _fields_at(model: type[BaseModel], path: KeyPath) -> list[str]:
-    for part in path:
-        field = model.model_fields.get(str(part))
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return list(model.model_fields)
-
-
 def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> list[Problem]:
     problems: list[Problem] = []
     problems += _check_typed("sampler", spec.sampler.type, spec.sampler.options, SAMPLER_OPTIONS)
@@ -153,9 +125,10 @@ def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> l
                 )
             )
         else:
-            problems += _check_hyperparameters(spec, space)
+            problems += check_hyperparameters(spec, space)
         if check_env and train.env:
-            problems += _check_env(train.env)
+            known = train.algorithm if train.algorithm in algos.ALGORITHM_ARGS else None
+            problems += check_gym_env(train.env, train.env_kwargs, known)
     overlap = spec.hyperparameters.keys() & spec.search_space.keys()
     for name in sorted(overlap):
         problems.append(
@@ -226,115 +199,12 @@ def _check_typed(
     return problems
 
 
-NAMED_VALUES: dict[str, tuple[str, ...]] = {
-    "activation_fn": algos.ACTIVATIONS,
-    "optimizer_class": algos.OPTIMIZERS,
-    "action_noise": algos.ACTION_NOISES,
-    "learning_rate_schedule": algos.LR_SCHEDULES,
-}
-
-
-def _check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]:
-    algorithm = spec.train.algorithm
-    assert algorithm is not None
-    accepted = algos.accepted_hyperparameters(algorithm)
-    problems = []
-    for section, names in (
-        ("hyperparameters", spec.hyperparameters),
-        ("search_space", spec.search_space),
-    ):
-        for name in names:
-            if name not in accepted:
-                guess = did_you_mean(name, accepted)
-                others = [
-                    a for a in algos.ALGORITHM_ARGS if name in algos.accepted_hyperparameters(a)
-                ]
-                hint = (
-                    f"did you mean '{guess}'?"
-                    if guess
-                    else (
-                        f"it belongs to {', '.join(others)}" if others else "see the README's list"
-                    )
-                )
-                problems.append(
-                    Problem(
-                        (section, name), f"{algorithm.upper()} has no hyperparameter '{name}'", hint
-                    )
-                )
-    values: dict[str, list[tuple[KeyPath, Any]]] = {}
-    for name, value in spec.hyperparameters.items():
-        values.setdefault(name, []).append((("hyperparameters", name), value))
-    for name, param in space.params.items():
-        path: KeyPath = ("search_space", name)
-        if param.is_fixed:
-            values.setdefault(name, []).append((path, param.fixed))
-        for choice in param.grid or getattr(param.distribution, "choices", None) or ():
-            values.setdefault(name, []).append((path, choice))
-    for name, entries in values.items():
-        for path, value in entries:
-            problem = _check_named_value(name, value, path)
-            if problem:
-                problems.append(problem)
-    return problems
-
-
-def _check_named_value(name: str, value: Any, path: KeyPath) -> Problem | None:
-    if name in NAMED_VALUES and value not in NAMED_VALUES[name]:
-        guess = did_you_mean(str(value), NAMED_VALUES[name])
-        return Problem(
-            path,
-            f"'{value}' is not a known {name}",
-            f"did you mean '{guess}'?" if guess else f"use one of {', '.join(NAMED_VALUES[name])}",
-        )
-    if name == "net_arch":
-        if isinstance(value, str) and value not in algos.NET_ARCH_PRESETS:
-            guess = did_you_mean(value, algos.NET_ARCH_PRESETS)
-            return Problem(
-                path,
-                f"'{value}' is not a net_arch preset",
-                f"did you mean '{guess}'?"
-                if guess
-                else f"use a list of layer sizes or one of {', '.join(algos.NET_ARCH_PRESETS)}",
-            )
-        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
-            return Problem(path, "a layer size must be above 0")
-    return None
-
-
-def _check_env(env_id: str) -> list[Problem]:
-    # Gymnasium pulls in numpy only, never torch: safe for the UI's live validation.
-    import gymnasium
-
-    if ":" in env_id:
-        module = env_id.split(":", 1)[0]
-        try:
-            __import__(module)
-        except ImportError as exc:
-            return [
-                Problem(
-                    ("train", "env"),
-                    f"cannot import '{module}' for env '{env_id}': {exc}",
-                    "install the package that registers it",
-                )
-            ]
-        env_id = env_id.split(":", 1)[1]
-    if env_id in gymnasium.registry:
-        return []
-    guess = did_you_mean(env_id, gymnasium.registry.keys())
-    return [
-        Problem(
-            ("train", "env"),
-            f"'{env_id}' is not a registered Gymnasium environment",
-            f"did you mean '{guess}'?"
-            if guess
-            else "use 'package.module:EnvId-v0' to import the package that registers it",
-        )
-    ]
-
-
 def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
     problems = []
     searched = space.distributions
+    algorithm = spec.train.algorithm
+    if algorithm not in algos.ALGORITHM_ARGS:
+        algorithm = None  # reported already; its hyperparameters are unknown
     for index, entry in enumerate(spec.enqueue):
         if not isinstance(entry, Mapping):
             problems.append(
@@ -343,6 +213,8 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
             continue
         for name, value in entry.items():
             path: KeyPath = ("enqueue", index, name)
+            if name in spec.search_space and name not in space.params:
+                continue  # its search-space entry is broken, and reported there
             if name not in searched:
                 guess = did_you_mean(name, searched)
                 problems.append(
@@ -355,7 +227,11 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
                     )
                 )
                 continue
-            if not contains(searched[name], value):
+            plain = coerce_scalar(value) if isinstance(value, str) else value
+            wrong = check_value(algorithm, name, plain, path) if algorithm else None
+            if wrong is not None:
+                problems.append(wrong)
+            elif not contains(searched[name], value):
                 problems.append(
                     Problem(
                         path,
@@ -365,3 +241,49 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _explain_tabs(problem: Problem, text: str) -> Problem:
+    """A YAML error caused by a tab, pointed at the tab and said plainly."""
+    lines = text.splitlines()
+    line = problem.line
+    row = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+    if "\t" not in row and "'\\t'" not in problem.message:
+        return problem
+    column = row.index("\t") + 1 if "\t" in row else problem.column
+    indent = row[: len(row) - len(row.lstrip())]
+    hint = (
+        "indent with spaces; YAML does not allow tabs"
+        if "\t" in indent or "\t" not in row
+        else "replace the tab with spaces; YAML does not allow tabs here"
+    )
+    return Problem(problem.path, problem.message, hint, line, column, problem.severity)
+
+
+def _point_into_expression(
+    problem: Problem, spec: StudySpec, source: YamlSource, text: str
+) -> Problem:
+    """Put the column of a sweep expression's error on the spot inside the expression.
+
+    The parser knows the offset in the expression; the YAML source knows where the key is.
+    When the expression sits on the key's line as written (no quotes to unescape, no folding),
+    the offset maps to a column; otherwise the problem stays at the key.
+    """
+    if len(problem.path) != 2 or problem.path[0] != "search_space":
+        return problem
+    raw = spec.search_space.get(str(problem.path[1]))
+    line, column = source.locate(problem.path)
+    if not isinstance(raw, str) or line is None or column is None or "\n" in raw:
+        return problem
+    try:
+        parse_sweep(raw)
+    except GrammarError as exc:
+        offset = exc.position
+    else:
+        return problem
+    rows = text.splitlines()
+    row = rows[line - 1] if 0 < line <= len(rows) else ""
+    start = row.find(raw, column - 1 + len(str(problem.path[1])))
+    if offset is None or start < 0:
+        return problem
+    return problem.located(line, start + min(offset, len(raw)) + 1)

@@ -3,13 +3,39 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 FUNCTION_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+SEED_MAX = 2**32 - 1  # numpy's seeds are unsigned 32-bit integers
+
+
+def _no_bool(value: Any) -> Any:
+    # Pydantic's lax mode reads true as 1: `n_trials: true` would quietly become one trial.
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "number_not_bool", "must be a number, not {value}", {"value": value}
+        )
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_no_bool)]
+PositiveWhole = Annotated[int, BeforeValidator(_no_bool), Field(gt=0)]
+Seed = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=SEED_MAX)]
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Flag = Annotated[bool, Strict()]  # 1 or 'yes' is no boolean: say true or false
 
 
 class _Strict(BaseModel):
@@ -50,16 +76,16 @@ class PrunerSpec(_Typed):
 class EvalSpec(_Strict):
     """How often and how thoroughly a trial's agent is evaluated."""
 
-    every: PositiveInt | None = None  # timesteps; default: a tenth of the budget
-    episodes: PositiveInt = 5
-    deterministic: bool = True
+    every: PositiveWhole | None = None  # timesteps; default: a tenth of the budget
+    episodes: PositiveWhole = 5
+    deterministic: Flag = True
 
 
 class ObjectiveSpec(_Strict):
     """Which number of a trial's evaluations Optuna optimises."""
 
     type: Literal["last", "best", "mean_last"] = "last"
-    k: PositiveInt = 3
+    k: PositiveWhole = 3
 
     @model_validator(mode="before")
     @classmethod
@@ -70,8 +96,8 @@ class ObjectiveSpec(_Strict):
 class NormalizeSpec(_Strict):
     """VecNormalize settings; ``normalize: true`` normalises observations and rewards."""
 
-    obs: bool = True
-    reward: bool = True
+    obs: Flag = True
+    reward: Flag = True
 
     @model_validator(mode="before")
     @classmethod
@@ -88,14 +114,14 @@ class TrainSpec(_Strict):
     function: str | None = None
     env: str | None = None
     env_kwargs: dict[str, Any] = Field(default_factory=dict)
-    n_envs: PositiveInt = 1
+    n_envs: PositiveWhole = 1
     normalize: NormalizeSpec = Field(default_factory=lambda: NormalizeSpec(obs=False, reward=False))
     policy: str = "MlpPolicy"
-    timesteps: PositiveInt
+    timesteps: PositiveWhole
     eval: EvalSpec = Field(default_factory=EvalSpec)
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
-    seed: int | None = None
-    seeds: list[int] | None = None
+    seed: Seed | None = None
+    seeds: list[Seed] | None = None
 
     @field_validator("algorithm")
     @classmethod
@@ -143,11 +169,11 @@ class TrainSpec(_Strict):
 class ControlSpec(_Strict):
     """How workers look after trials: liveness, retries after a crash, checkpoints."""
 
-    heartbeat_interval: float = Field(default=2.0, gt=0)
-    heartbeat_grace: float = Field(default=20.0, gt=0)
-    retries: int = Field(default=0, ge=0)
+    heartbeat_interval: Number = Field(default=2.0, gt=0)
+    heartbeat_grace: Number = Field(default=20.0, gt=0)
+    retries: Whole = Field(default=0, ge=0)
     checkpoint_dir: str | None = None
-    keep_checkpoints: bool = False
+    keep_checkpoints: Flag = False
 
     @model_validator(mode="after")
     def _grace(self) -> ControlSpec:
@@ -163,8 +189,8 @@ class StudySpec(_Strict):
     description: str = ""
     storage: str | None = None
     direction: Literal["maximize", "minimize"] = "maximize"
-    n_trials: PositiveInt = 20
-    workers: PositiveInt = 1
+    n_trials: PositiveWhole = 20
+    workers: PositiveWhole = 1
     device: str = "auto"
     sampler: SamplerSpec = Field(default_factory=SamplerSpec)
     pruner: PrunerSpec = Field(default_factory=PrunerSpec)

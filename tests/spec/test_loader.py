@@ -85,6 +85,147 @@ BAD_CASES = {
         11,
     ),
     "not a mapping": ("- just\n- a list\n", ["must be a YAML mapping"], None),
+    # The algorithm must be able to act in the env's action space.
+    **{
+        f"{algo.upper()} on a discrete env": (
+            GOOD.replace("algorithm: ppo", f"algorithm: {algo}"),
+            [
+                f"train.algorithm: {algo.upper()} cannot act in CartPole-v1's action space",
+                "continuous (Box)",
+                "CartPole-v1 has Discrete(2): use ppo, a2c or dqn",
+            ],
+            3,
+        )
+        for algo in ("sac", "td3", "ddpg")
+    },
+    "DQN on a continuous env": (
+        GOOD.replace("algorithm: ppo", "algorithm: dqn").replace("CartPole-v1", "Pendulum-v1"),
+        ["DQN cannot act in Pendulum-v1's action space", "discrete (Discrete)", "Box("],
+        3,
+    ),
+    "env kwarg the env does not take": (
+        GOOD.replace("  timesteps", "  env_kwargs: {bogus: 1}\n  timesteps"),
+        ["study.yaml:5:16: train.env_kwargs.bogus: CartPole-v1 takes no keyword argument"],
+        5,
+    ),
+    "misspelt env kwarg": (
+        GOOD.replace("  timesteps", "  env_kwargs:\n    sutton_barto_rewad: true\n  timesteps"),
+        ["train.env_kwargs.sutton_barto_rewad", "did you mean 'sutton_barto_reward'"],
+        6,
+    ),
+    # Hyperparameter values of the wrong type or range, fixed or searched.
+    "learning rate not a number": (
+        GOOD.replace("{type: float, low: 1.0e-5, high: 1.0e-2, log: true}", "abc"),
+        ["search_space.learning_rate: must be a number above 0, got 'abc'"],
+        7,
+    ),
+    "negative n_steps": (
+        GOOD.replace("choice(64, 128)", "-3"),
+        ["n_steps: must be a whole number of at least 1, got -3"],
+        8,
+    ),
+    "batch size 0": (
+        GOOD.replace("batch_size: 32", "batch_size: 0"),
+        ["batch_size: must be a whole number of at least 1, got 0", "e.g. batch_size: 64"],
+        10,
+    ),
+    "gamma above 1": (
+        GOOD.replace("grid_search([0.9, 0.99])", "1.5"),
+        ["gamma: must be a number from 0 to 1, got 1.5"],
+        9,
+    ),
+    "grid value out of range": (
+        GOOD.replace("grid_search([0.9, 0.99])", "grid_search([0.9, 1.1])"),
+        ["gamma: must be a number from 0 to 1, got 1.1"],
+        9,
+    ),
+    "choice out of range": (
+        GOOD.replace("choice(64, 128)", "choice(64, 0)"),
+        ["n_steps: must be a whole number of at least 1, got 0"],
+        8,
+    ),
+    "interval beyond the range": (
+        GOOD.replace("grid_search([0.9, 0.99])", "interval(0.9, 1.2)"),
+        ["search_space.gamma: the search reaches 1.2, but gamma must be a number from 0 to 1"],
+        9,
+    ),
+    "mapping range reaching 0": (
+        GOOD.replace("low: 1.0e-5, high: 1.0e-2, log: true", "low: 0.0, high: 1.0e-2"),
+        ["study.yaml:7:32: search_space.learning_rate.low: the search reaches 0"],
+        7,
+    ),
+    "fractions for a whole-number argument": (
+        GOOD.replace("choice(64, 128)", "interval(64, 128)"),
+        ["n_steps takes whole numbers", "int(interval(64, 128))"],
+        8,
+    ),
+    "true or false searched as a number": (
+        GOOD + "  normalize_advantage: interval(0, 1)\n",
+        ["normalize_advantage is true or false", "choice(true, false)"],
+        11,
+    ),
+    "fixed hyperparameter out of range": (
+        GOOD + "hyperparameters:\n  n_epochs: -1\n",
+        ["hyperparameters.n_epochs: must be a whole number of at least 1, got -1"],
+        12,
+    ),
+    "quoted number": (
+        GOOD + "hyperparameters:\n  n_epochs: '4'\n",
+        ["hyperparameters.n_epochs", "write it without quotes"],
+        12,
+    ),
+    "train_freq unit": (
+        GOOD.replace("algorithm: ppo", "algorithm: dqn")
+        + "hyperparameters:\n  train_freq: [4, stepz]\n",
+        ["hyperparameters.train_freq[1]: 'stepz' is not a unit", "did you mean 'step'"],
+        12,
+    ),
+    "enqueued value out of range": (
+        GOOD + "enqueue:\n  - {n_steps: 64, gamma: 2}\n",
+        ["enqueue[0].gamma: must be a number from 0 to 1, got 2"],
+        12,
+    ),
+    # Schema values: no negative seeds, and true is no number.
+    "negative seed": (
+        GOOD.replace("timesteps: 1000", "timesteps: 1000\n  seed: -5"),
+        ["train.seed: must be 0 or more, got -5", "use a whole number such as 0"],
+        6,
+    ),
+    "true as n_trials": (
+        GOOD + "n_trials: true\n",
+        ["n_trials: must be a whole number, got true"],
+        11,
+    ),
+    "a number as a boolean": (
+        GOOD.replace("timesteps: 1000", "timesteps: 1000\n  eval: {deterministic: 1}"),
+        ["train.eval.deterministic: must be true or false, got 1"],
+        6,
+    ),
+    "n_trials below 1": (
+        GOOD + "n_trials: -1\n",
+        ["n_trials: must be above 0, got -1 (use a whole number such as 20)"],
+        11,
+    ),
+    "misspelt literal": (
+        GOOD + "direction: maximise\n",
+        ["direction: must be one of maximize, minimize", "did you mean 'maximize'"],
+        11,
+    ),
+    "missing key": (
+        GOOD.replace("  timesteps: 1000\n", ""),
+        ["train.timesteps: 'timesteps' is required", "add 'timesteps: 100000' under train"],
+        2,
+    ),
+    "tab indent": (
+        GOOD.replace("  env: CartPole-v1", "\tenv: CartPole-v1"),
+        ["study.yaml:4:1:", "indent with spaces; YAML does not allow tabs"],
+        4,
+    ),
+    "grammar error column": (
+        GOOD.replace("choice(64, 128)", "choice(64, 128,)"),
+        ["study.yaml:8:27: search_space.n_steps: expected a value, found ')'"],
+        8,
+    ),
 }
 
 

@@ -1,0 +1,271 @@
+"""Checking hyperparameters: names the algorithm takes, and values it can use.
+
+Every value a trial could receive is checked here — fixed ones, grid values, categorical
+choices and the ends of numeric ranges — against :data:`rltui.spec.algorithms.ARG_KINDS`, so
+that ``gamma: interval(0.9, 1.2)`` is an error in the editor rather than a failed trial.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution
+
+from rltui.spec import algorithms as algos
+from rltui.spec.algorithms import ArgKind
+from rltui.spec.grammar import coerce_scalar
+from rltui.spec.model import StudySpec
+from rltui.spec.problems import KeyPath, Problem, did_you_mean, show_value
+from rltui.spec.space import SearchSpace
+
+NAMED_VALUES: dict[str, tuple[str, ...]] = {
+    "activation_fn": algos.ACTIVATIONS,
+    "optimizer_class": algos.OPTIMIZERS,
+    "action_noise": algos.ACTION_NOISES,
+    "learning_rate_schedule": algos.LR_SCHEDULES,
+}
+
+
+def check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]:
+    """Names the algorithm does not take, and values it cannot use, fixed or searched."""
+    algorithm = spec.train.algorithm
+    assert algorithm is not None
+    accepted = algos.accepted_hyperparameters(algorithm)
+    problems = _unknown_names(algorithm, spec, accepted)
+    for name, value in spec.hyperparameters.items():
+        if name in accepted:
+            problems += _value_problems(algorithm, name, value, ("hyperparameters", name))
+    for name, param in space.params.items():
+        if name not in accepted:
+            continue
+        raw = spec.search_space.get(name)
+        path: KeyPath = ("search_space", name)
+        if param.is_fixed:
+            problems += _value_problems(algorithm, name, param.fixed, path)
+        elif param.grid is not None:
+            mapped = isinstance(raw, Mapping)
+            for index, value in enumerate(param.grid):
+                where = (*path, "grid_search", index) if mapped else path
+                problems += _value_problems(algorithm, name, value, where)
+        elif param.distribution is not None:
+            problems += _distribution_problems(algorithm, name, param.distribution, path, raw)
+    return problems
+
+
+def check_value(algorithm: str, name: str, value: Any, path: KeyPath) -> Problem | None:
+    """The first thing wrong with ``value`` for ``name``, or None (also for unknown names)."""
+    if name not in algos.accepted_hyperparameters(algorithm):
+        return None
+    found = _value_problems(algorithm, name, value, path)
+    return found[0] if found else None
+
+
+def describe(kind: ArgKind) -> str:
+    """``a whole number of at least 1, or [n, step|episode]``: what ``kind`` accepts."""
+    if kind.type is bool:
+        text = "true or false"
+    else:
+        noun = "a whole number" if kind.type is int else "a number"
+        low, high = _num(kind.low), _num(kind.high)
+        if kind.low is not None and kind.high is not None:
+            above = f"{noun} above {low} and at most {high}"
+            text = above if kind.above else f"{noun} from {low} to {high}"
+        elif kind.low is not None:
+            text = f"{noun} above {low}" if kind.above else f"{noun} of at least {low}"
+        elif kind.high is not None:
+            text = f"{noun} of at most {high}"
+        else:
+            text = noun
+    extras = [f"[n, {'|'.join(kind.units)}]"] if kind.units else []
+    extras += [repr(w) for w in kind.words]
+    extras += [kind.word_help] if kind.word_help else []
+    extras += ["null"] if kind.null else []
+    return ", or ".join([text, *extras])
+
+
+def _unknown_names(algorithm: str, spec: StudySpec, accepted: frozenset[str]) -> list[Problem]:
+    problems = []
+    for section, names in (
+        ("hyperparameters", spec.hyperparameters),
+        ("search_space", spec.search_space),
+    ):
+        for name in names:
+            if name in accepted:
+                continue
+            guess = did_you_mean(name, accepted)
+            others = [a for a in algos.ALGORITHM_ARGS if name in algos.accepted_hyperparameters(a)]
+            if guess:
+                hint = f"did you mean '{guess}'?"
+            else:
+                hint = f"it belongs to {', '.join(others)}" if others else "see the README's list"
+            problems.append(
+                Problem(
+                    (section, name), f"{algorithm.upper()} has no hyperparameter '{name}'", hint
+                )
+            )
+    return problems
+
+
+def _value_problems(algorithm: str, name: str, value: Any, path: KeyPath) -> list[Problem]:
+    named = _named_value_problem(name, value, path)
+    if named is not None:
+        return [named]
+    kind = algos.arg_kind(algorithm, name)
+    if kind is None or _fits(name, kind, value):
+        return []
+    if kind.units and isinstance(value, list):
+        return [_pair_problem(name, kind, value, path)]
+    message = f"must be {describe(kind)}, got {show_value(value)}"
+    return [Problem(path, message, _hint(name, kind, value))]
+
+
+def _named_value_problem(name: str, value: Any, path: KeyPath) -> Problem | None:
+    if name in NAMED_VALUES and value not in NAMED_VALUES[name]:
+        guess = did_you_mean(str(value), NAMED_VALUES[name])
+        return Problem(
+            path,
+            f"'{value}' is not a known {name}",
+            f"did you mean '{guess}'?" if guess else f"use one of {', '.join(NAMED_VALUES[name])}",
+        )
+    if name == "net_arch":
+        if isinstance(value, str) and value not in algos.NET_ARCH_PRESETS:
+            guess = did_you_mean(value, algos.NET_ARCH_PRESETS)
+            return Problem(
+                path,
+                f"'{value}' is not a net_arch preset",
+                f"did you mean '{guess}'?"
+                if guess
+                else f"use a list of layer sizes or one of {', '.join(algos.NET_ARCH_PRESETS)}",
+            )
+        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+            return Problem(path, "a layer size must be above 0")
+    return None
+
+
+def _fits(name: str, kind: ArgKind, value: Any) -> bool:
+    if value is None:
+        return kind.null
+    if isinstance(value, bool):
+        return kind.type is bool
+    if isinstance(value, str):
+        pattern = kind.word_pattern
+        return value in kind.words or bool(pattern and re.fullmatch(pattern, value))
+    if isinstance(value, list):
+        return (
+            bool(kind.units)
+            and len(value) == 2
+            and _fits(name, ArgKind(kind.type, low=kind.low), value[0])
+            and value[1] in kind.units
+        )
+    if not isinstance(value, int | float) or kind.type is bool:
+        return False
+    whole = isinstance(value, int) or (
+        name in algos.CAST_TO_INT and math.isfinite(value) and value.is_integer()
+    )
+    if kind.type is int and not whole:
+        return False
+    return _in_range(kind, value)
+
+
+def _in_range(kind: ArgKind, value: float) -> bool:
+    if math.isnan(value):
+        return False
+    if kind.low is not None and (value <= kind.low if kind.above else value < kind.low):
+        return False
+    return kind.high is None or value <= kind.high
+
+
+def _hint(name: str, kind: ArgKind, value: Any) -> str:
+    if isinstance(value, str):
+        number = coerce_scalar(value)
+        if number != value and _fits(name, kind, number):
+            return "write it without quotes"
+        guess = did_you_mean(value, kind.words)
+        if guess:
+            return f"did you mean '{guess}'?"
+    return f"e.g. {name}: {show_value(kind.example)}"
+
+
+def _pair_problem(name: str, kind: ArgKind, value: list[Any], path: KeyPath) -> Problem:
+    units = "|".join(kind.units)
+    if len(value) != 2:
+        return Problem(
+            path,
+            f"{name} as a list needs two items, [n, {units}]",
+            f"e.g. [{kind.example}, {kind.units[0]}]",
+        )
+    count, unit = value
+    if not _fits(name, ArgKind(kind.type, low=kind.low), count):
+        return Problem(
+            (*path, 0),
+            f"the count of {name} must be {describe(ArgKind(kind.type, low=kind.low))}, "
+            f"got {show_value(count)}",
+            f"e.g. [{kind.example}, {kind.units[0]}]",
+        )
+    guess = did_you_mean(str(unit), kind.units)
+    return Problem(
+        (*path, 1),
+        f"{show_value(unit)} is not a unit of {name}",
+        f"did you mean '{guess}'?" if guess else f"use one of {', '.join(kind.units)}",
+    )
+
+
+def _distribution_problems(
+    algorithm: str, name: str, dist: BaseDistribution, path: KeyPath, raw: Any
+) -> list[Problem]:
+    mapped = isinstance(raw, Mapping)
+    if isinstance(dist, CategoricalDistribution):
+        problems = []
+        for index, choice in enumerate(dist.choices):
+            where = (*path, "choices", index) if mapped and "choices" in raw else path
+            problems += _value_problems(algorithm, name, choice, where)
+        return problems
+    kind = algos.arg_kind(algorithm, name)
+    if kind is None:
+        return []
+    if kind.type is bool:
+        return [Problem(path, f"{name} is true or false", "search it with choice(true, false)")]
+    low, high = getattr(dist, "low", None), getattr(dist, "high", None)
+    if kind.type is int and isinstance(dist, FloatDistribution) and not _whole_steps(name, dist):
+        return [
+            Problem(
+                path,
+                f"{name} takes whole numbers, but this range samples fractions",
+                f"use int(interval({_num(low)}, {_num(high)})) or "
+                f"{{type: int, low: {_num(low)}, high: {_num(high)}}}",
+            )
+        ]
+    numeric = isinstance(kind.example, int | float) and not isinstance(kind.example, bool)
+    hint = f"narrow the range, e.g. around {kind.example}" if numeric else "narrow the range"
+    problems = []
+    for end, value in (("low", low), ("high", high)):
+        if value is not None and not _in_range(kind, value):
+            problems.append(
+                Problem(
+                    (*path, end) if mapped and end in raw else path,
+                    f"the search reaches {_num(value)}, but {name} must be {describe(kind)}",
+                    hint,
+                )
+            )
+    return problems
+
+
+def _whole_steps(name: str, dist: FloatDistribution) -> bool:
+    # A float range on a grid of whole numbers only ever proposes whole floats, which the
+    # training layer turns into ints for the arguments in CAST_TO_INT.
+    step = dist.step
+    return (
+        name in algos.CAST_TO_INT
+        and step is not None
+        and float(step).is_integer()
+        and float(dist.low).is_integer()
+    )
+
+
+def _num(value: float | None) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
