@@ -6,8 +6,27 @@ import argparse
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the commands import what they need when they run: `rltui -h` stays quick
+    import optuna
+
+    from rltui.search.storage import StorageError
+    from rltui.spec import Problem, SpecError, Study
 
 COMMANDS = ("run", "worker", "validate", "ctl", "export", "ui")
+INTERRUPTED = 130  # the shell's code for a command ended by SIGINT (128 + 2)
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count of workers or trials)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _target(parser: argparse.ArgumentParser, optional_file: bool = True) -> None:
@@ -30,17 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study headless with local workers")
     _target(run, optional_file=False)
     run.add_argument(
-        "--workers", type=int, help="worker processes (default: the study's 'workers')"
+        "--workers", type=_positive_int, help="worker processes (default: the study's 'workers')"
     )
     run.add_argument(
-        "--trials", type=int, help="trial budget of the study (default: its 'n_trials')"
+        "--trials", type=_positive_int, help="trial budget of the study (default: its 'n_trials')"
     )
     worker = sub.add_parser("worker", help="run one worker: claim trials until the budget is spent")
     _target(worker)
     worker.add_argument("--device", help="override the study's device (cpu, cuda, cuda:1, ...)")
-    worker.add_argument("--max-trials", type=int, help="stop after this many trials")
+    worker.add_argument("--max-trials", type=_positive_int, help="stop after this many trials")
     worker.add_argument("--worker-id", default=None, help=argparse.SUPPRESS)
     worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    # Given by LocalPool, which has redirected the worker's output into this file already.
+    worker.add_argument("--log", type=Path, default=None, help=argparse.SUPPRESS)
     validate = sub.add_parser("validate", help="check a study file; exit 1 when it has problems")
     validate.add_argument("study_file", type=Path)
     export = sub.add_parser("export", help="write a study's trials and training logs as CSV")
@@ -60,6 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 ok, 1 bad input or failure, 2 usage
+    error from argparse, 130 interrupted)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C before a command has set up its own handling (while modules import and the
+        # study opens, say) is no error of the program: one line, not a traceback.
+        # `rltui run` and `rltui worker` install their own handlers once running.
+        print("interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv.insert(0, "ui")
@@ -78,34 +112,100 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _open(args: argparse.Namespace):  # -> tuple[optuna.Study, Study, str]
-    """Resolve the study from a file or from --storage/--study; publish a file's spec."""
-    from rltui.search.storage import StorageError, resolve_storage_url
+def check_file(path: Path, *, check_storage: bool = True) -> tuple[Study | None, list[Problem]]:
+    """Read and check a study file: the one way every command reads one, so that ``run`` and
+    ``worker`` refuse exactly what ``validate`` reports. Returns the study (None when it has
+    errors) and every problem, located at its line. Opens and creates nothing.
+
+    Beyond the file's own checks, Optuna builds the sampler and pruner, and the ``storage``
+    URL's scheme and driver are checked (``check_storage=False`` when ``--storage`` replaces
+    it).
+    """
+    from rltui.search.optimizers import check_optimizers
+    from rltui.search.storage import StorageError, check_storage_url
+    from rltui.spec import Problem, Study, check_text
+    from rltui.spec.source import parse_yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Problem((), "no such study file")]
+    except UnicodeDecodeError as exc:
+        where = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        message = f"cannot read the study file: it is not UTF-8 text ({where})"
+        return None, [Problem((), message, "save it as UTF-8")]
+    except OSError as exc:
+        return None, [Problem((), f"cannot read the study file: {exc.strerror or exc}")]
+    study, problems = check_text(text, str(path))
+    if study is None:
+        return None, problems
+    more = check_optimizers(study)
+    if check_storage and study.spec.storage:
+        try:
+            check_storage_url(study.spec.storage)
+        except StorageError as exc:
+            more.append(_storage_problem(exc))
+    if more:
+        source = parse_yaml(text)
+        more = [source.place(p) for p in more]
+        problems = sorted(problems + more, key=lambda p: (p.line or 0, p.column or 0))
+        if any(p.severity == "error" for p in more):
+            return None, problems
+    return Study(study.spec, study.space, text, path.resolve(), study.warnings), problems
+
+
+def _storage_problem(exc: StorageError) -> Problem:
+    from rltui.spec import Problem
+
+    return Problem(("storage",), exc.message, exc.hint)
+
+
+def _load(path: Path, *, check_storage: bool) -> Study:
+    """The checked study of ``path``; raises :class:`SpecError` with its errors."""
+    from rltui.spec import SpecError
+
+    study, problems = check_file(path, check_storage=check_storage)
+    if study is None:
+        raise SpecError([p for p in problems if p.severity == "error"], str(path))
+    return study
+
+
+def _located(path: Path, study: Study, exc: StorageError) -> SpecError:
+    """A storage error as a problem of the study file's ``storage`` key (file:line:col)."""
+    from rltui.spec import SpecError
+    from rltui.spec.source import parse_yaml
+
+    return SpecError([parse_yaml(study.text).place(_storage_problem(exc))], str(path))
+
+
+def _open(args: argparse.Namespace) -> tuple[optuna.Study, Study, str]:
+    """Resolve the study from a file or from --storage/--study; publish a file's spec.
+
+    Joining by name creates nothing: a journal or SQLite file that is not there is an error
+    (a typo would otherwise leave an empty storage behind)."""
+    from rltui.search.storage import StorageError, require_existing, resolve_storage_url
     from rltui.search.study import join_by_name, open_study
-    from rltui.spec import load_study
 
     if args.study_file is not None:
-        study = load_study(args.study_file)
-        ostudy, url = open_study(study, args.storage)
+        study = _load(args.study_file, check_storage=args.storage is None)
+        try:
+            ostudy, url = open_study(study, args.storage)
+        except StorageError as exc:
+            if args.storage is None and study.spec.storage:  # the file named this storage
+                raise _located(args.study_file, study, exc) from None
+            raise
         return ostudy, study, url
     if not (args.storage and args.study):
         raise StorageError("give a study file, or both --storage URL and --study NAME")
     url = resolve_storage_url(args.storage, None)
+    require_existing(url)
     ostudy, study = join_by_name(url, args.study)
     return ostudy, study, url
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from rltui.search.optimizers import check_optimizers
-    from rltui.spec import check_text
-
     path: Path = args.study_file
-    if not path.exists():
-        print(f"{path}: no such study file", file=sys.stderr)
-        return 1
-    study, problems = check_text(path.read_text(encoding="utf-8"), str(path))
-    if study is not None:
-        problems = problems + check_optimizers(study)
+    study, problems = check_file(path)
     for problem in problems:
         print(
             problem.format(str(path)),
@@ -124,25 +224,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rltui.headless import run_headless
-    from rltui.search.optimizers import check_optimizers
-    from rltui.spec import SpecError
-
     ostudy, study, url = _open(args)
-    problems = check_optimizers(study)
-    if problems:
-        raise SpecError(problems, str(args.study_file))
+    from rltui.headless import run_headless
+
     workers = args.workers or study.spec.workers
     return run_headless(study, ostudy, url, workers, args.trials)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    ostudy, study, url = _open(args)  # bad input fails here, before torch loads
     import optuna
 
     from rltui.search.optimizers import make_pruner, make_sampler
+    from rltui.search.storage import StudyHome
+    from rltui.worker.logfile import Tee, worker_log
     from rltui.worker.loop import Worker
 
-    ostudy, study, url = _open(args)
     ostudy = optuna.load_study(
         study_name=study.spec.name,
         storage=ostudy._storage,
@@ -150,15 +247,37 @@ def cmd_worker(args: argparse.Namespace) -> int:
         pruner=make_pruner(study),
     )
     worker_id = args.worker_id or uuid.uuid4().hex[:8]
-    return Worker(
+    worker = Worker(
         ostudy,
         url,
         worker_id,
         index=args.index,
         device=args.device,
         max_trials=args.max_trials,
+        log=str(args.log) if args.log else None,
         study_file=args.study_file,
-    ).run()
+    )
+    if args.log is not None:  # started by LocalPool: the output goes to that file already
+        return worker.run()
+    # Started by hand: print to the terminal as before, and copy into a log like the pool's,
+    # beside the study file, or else in the folder the worker keeps its checkpoints in.
+    # (The folder is known once the worker has read the study's settings, so the log starts
+    # with the worker joining; what printed before then stays on the terminal only.)
+    folder = StudyHome.beside(args.study_file).logs if args.study_file else worker.home.logs
+    tee = Tee(worker_log(folder, worker_id))
+    try:
+        tee.start()
+    except OSError as exc:
+        print(
+            f"rltui: cannot write the worker log {tee.log}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 1
+    try:
+        worker.log = str(tee.log)
+        worker.heartbeat.update(log=str(tee.log))  # the UI's log view follows the record
+        return worker.run()
+    finally:
+        tee.stop()
 
 
 def cmd_ctl(args: argparse.Namespace) -> int:

@@ -16,7 +16,16 @@ JOURNAL_PREFIX = "journal:"
 
 
 class StorageError(Exception):
-    """A storage that cannot be opened; the message says why and what to do."""
+    """A storage that cannot be opened; the message says why and ``hint`` what to do.
+
+    The two are kept apart so that a storage named in a study file can be reported like any
+    other problem of the file (``file:line:col: storage: message (hint)``).
+    """
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(f"{message} ({hint})" if hint else message)
+        self.message = message
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,74 @@ def journal_path(url: str) -> Path | None:
     return Path(url.removeprefix(JOURNAL_PREFIX)) if _is_journal(url) else None
 
 
+def check_storage_url(url: str) -> None:
+    """Raise :class:`StorageError` for a URL that rltui cannot open whatever the network
+    says: an unknown scheme, a malformed URL, or a database driver that is not installed.
+    Connects to nothing and creates nothing, so ``rltui validate`` can use it."""
+    if journal_path(url) is not None:
+        return
+    scheme = url.split("://", 1)[0]
+    if scheme.split("+", 1)[0] not in RDB_SCHEMES:
+        raise StorageError(
+            f"'{mask_url(url)}' is not a storage URL rltui knows",
+            "use a journal file path, sqlite:///FILE, or postgresql://USER@HOST/DB",
+        )
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        dialect = make_url(url).get_dialect()
+    except NoSuchModuleError:
+        hint = "write postgresql://" if scheme == "postgres" else "check the part before '://'"
+        raise StorageError(f"SQLAlchemy has no database dialect '{scheme}'", hint) from None
+    except (ArgumentError, ValueError) as exc:
+        raise StorageError(
+            f"'{mask_url(url)}' is not a valid database URL: {_first_line(exc)}"
+        ) from None
+    # Both only import the driver: ``import_dbapi`` since SQLAlchemy 2.0, ``dbapi`` before.
+    loader = "import_dbapi" if hasattr(dialect, "import_dbapi") else "dbapi"
+    try:
+        getattr(dialect, loader)()
+    except ImportError as exc:
+        raise StorageError(
+            f"the database driver for '{scheme}' (module {exc.name or dialect.driver}) "
+            "is not installed",
+            DRIVER_HINTS.get(scheme.split("+", 1)[0], f"install the '{dialect.driver}' driver"),
+        ) from None
+
+
+DRIVER_HINTS = {
+    "postgresql": "pip install 'rltui[postgres]'",
+    "postgres": "pip install 'rltui[postgres]'",
+    "mysql": "pip install PyMySQL and write mysql+pymysql://, or pip install mysqlclient",
+}
+
+
+def require_existing(url: str) -> None:
+    """Raise :class:`StorageError` unless the file behind ``url`` (a journal or a SQLite
+    database) already exists: joining a study by name must not create an empty storage at a
+    mistyped path. A database server is checked when it is opened."""
+    path = journal_path(url)
+    if path is not None:
+        if not path.is_file():
+            raise StorageError(
+                f"no such journal file: {path}",
+                "check the path; `rltui run STUDY_FILE` creates a study's journal, "
+                "STUDY.rltui/study.journal beside the file",
+            )
+        return
+    if url.startswith("sqlite:///"):
+        sqlite = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+        if not sqlite.is_file():
+            raise StorageError(
+                f"no such SQLite file: {sqlite}",
+                "check the path; `rltui run STUDY_FILE` with this storage creates it",
+            )
+
+
 def open_storage(url: str) -> BaseStorage:
     """Open (creating when needed) the storage at ``url``; raises :class:`StorageError`."""
+    check_storage_url(url)
     path = journal_path(url)
     if path is not None:
         try:
@@ -100,21 +175,60 @@ def open_storage(url: str) -> BaseStorage:
             return open_journal(path)
         except OSError as exc:
             raise StorageError(
-                f"cannot use the journal file {path}: {exc.strerror or exc}"
+                f"cannot use the journal file {path}: {exc.strerror or exc}",
+                "check that its folder can be created and written",
             ) from None
-    scheme = url.split("://", 1)[0].split("+", 1)[0]
-    if scheme not in RDB_SCHEMES:
-        raise StorageError(
-            f"'{mask_url(url)}' is not a storage URL rltui knows: use a journal file path, "
-            "sqlite:///FILE, or postgresql://USER@HOST/DB"
-        )
     try:
         return RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, skip_table_creation=False)
-    except ImportError:
-        extra = " (pip install 'rltui[postgres]')" if scheme.startswith("postgres") else ""
-        raise StorageError(f"the database driver for '{scheme}' is not installed{extra}") from None
+    except ImportError as exc:  # a driver imported only on connecting
+        raise StorageError(
+            f"the database driver for '{url.split('://', 1)[0]}' is not installed ({exc})"
+        ) from None
     except Exception as exc:  # SQLAlchemy raises many types; all mean "cannot open"
-        raise StorageError(f"cannot open the storage {mask_url(url)}: {_first_line(exc)}") from None
+        reason, hint = _explain(_first_line(exc))
+        raise StorageError(f"cannot open the storage {mask_url(url)}: {reason}", hint) from None
+
+
+# Driver messages that users meet most, in words that say what to check. Matched on the
+# driver's text (case-insensitive) because each driver has its own exception types; the
+# reason None keeps the driver's own words, which name the missing database or role.
+_EXPLAINED: tuple[tuple[str, str | None, str], ...] = (
+    (
+        r"connection refused",
+        "connection refused",
+        "is the server running, and listening on that host and port?",
+    ),
+    (
+        r"resolve host|translate host name|name or service not known|nodename nor servname",
+        "unknown host",
+        "check the host name in the URL",
+    ),
+    (
+        r"timeout expired|timed out",
+        "the connection timed out",
+        "is the host reachable, and its port open to this machine?",
+    ),
+    (
+        r"authentication failed|access denied",
+        "authentication failed",
+        "check the user and password (also ~/.pgpass and PGPASSWORD)",
+    ),
+    (r'database "[^"]*" does not exist', None, "create it first, e.g. createdb NAME"),
+    (r'role "[^"]*" does not exist', None, "check the user name in the URL"),
+    (
+        r"unable to open database file",
+        "unable to open the database file",
+        "check that its folder exists and can be written",
+    ),
+)
+
+
+def _explain(text: str) -> tuple[str, str | None]:
+    """A driver's message as (reason, hint); the message itself when nothing matches."""
+    for pattern, reason, hint in _EXPLAINED:
+        if re.search(pattern, text, re.IGNORECASE):
+            return reason or text, hint
+    return text, None
 
 
 def _first_line(exc: BaseException) -> str:

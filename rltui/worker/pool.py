@@ -2,7 +2,9 @@
 
 Each worker is ``python -m rltui worker ...`` in a new session (``start_new_session``), so
 closing the UI, killing it, or a SIGHUP from a dropped SSH link stops no training. Workers run
-at a lower scheduling priority than the UI, so training never steals the keyboard.
+at a lower scheduling priority than the UI, so training never steals the keyboard. Each
+writes its stdout and stderr into ``worker-ID.log`` in the pool's log folder, and is told that
+file's name (``--log``) so that its worker record names it for the UI's log view.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from rltui.worker.logfile import worker_log
 
 NICE = 10
 
@@ -55,7 +59,14 @@ class LocalPool:
         self.nice = nice
         self.started: list[LaunchedWorker] = []
 
-    def command(self, worker_id: str, index: int, max_trials: int | None = None) -> list[str]:
+    def command(
+        self,
+        worker_id: str,
+        index: int,
+        max_trials: int | None = None,
+        log: Path | None = None,
+    ) -> list[str]:
+        """The worker's command line; ``log`` is the file its output is redirected to."""
         cmd = [sys.executable, "-m", "rltui", "worker"]
         if self.study_file is not None:
             cmd.append(str(self.study_file))
@@ -68,6 +79,8 @@ class LocalPool:
             cmd += ["--device", self.device]
         if max_trials is not None:
             cmd += ["--max-trials", str(max_trials)]
+        if log is not None:
+            cmd += ["--log", str(log)]
         return cmd
 
     def start(
@@ -84,11 +97,11 @@ class LocalPool:
         launched = []
         for offset in range(count):
             worker_id = uuid.uuid4().hex[:8]
-            log = self.log_dir / f"worker-{worker_id}.log"
+            log = worker_log(self.log_dir, worker_id)
             env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
             with open(log, "ab") as out:
                 proc = subprocess.Popen(
-                    self.command(worker_id, first_index + offset, max_trials),
+                    self.command(worker_id, first_index + offset, max_trials, log.resolve()),
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,
