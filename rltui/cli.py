@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--max-trials", type=_positive_int, help="stop after this many trials")
     worker.add_argument("--worker-id", default=None, help=argparse.SUPPRESS)
     worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    # Given by LocalPool when the storage URL holds a password: the URL is in the environment
+    # (rltui.worker.pool.STORAGE_ENV), where `ps` does not show it.
+    worker.add_argument("--storage-from-env", action="store_true", help=argparse.SUPPRESS)
     # Given by LocalPool, which has redirected the worker's output into this file already.
     worker.add_argument("--log", type=Path, default=None, help=argparse.SUPPRESS)
     validate = sub.add_parser("validate", help="check a study file; exit 1 when it has problems")
@@ -232,13 +236,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    if args.storage_from_env:
+        from rltui.worker.pool import STORAGE_ENV
+
+        args.storage = os.environ.get(STORAGE_ENV) or args.storage
     ostudy, study, url = _open(args)  # bad input fails here, before torch loads
     import optuna
 
     from rltui.search.optimizers import make_pruner, make_sampler
     from rltui.search.storage import StudyHome
     from rltui.worker.logfile import Tee, worker_log
-    from rltui.worker.loop import Worker
+    from rltui.worker.loop import DeviceError, Worker
 
     ostudy = optuna.load_study(
         study_name=study.spec.name,
@@ -247,16 +255,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
         pruner=make_pruner(study),
     )
     worker_id = args.worker_id or uuid.uuid4().hex[:8]
-    worker = Worker(
-        ostudy,
-        url,
-        worker_id,
-        index=args.index,
-        device=args.device,
-        max_trials=args.max_trials,
-        log=str(args.log) if args.log else None,
-        study_file=args.study_file,
-    )
+    try:
+        worker = Worker(
+            ostudy,
+            url,
+            worker_id,
+            index=args.index,
+            device=args.device,
+            max_trials=args.max_trials,
+            log=str(args.log) if args.log else None,
+            study_file=args.study_file,
+        )
+    except DeviceError as exc:
+        print(f"rltui: {exc}", file=sys.stderr)
+        return 1
     if args.log is not None:  # started by LocalPool: the output goes to that file already
         return worker.run()
     # Started by hand: print to the terminal as before, and copy into a log like the pool's,

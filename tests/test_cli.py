@@ -408,3 +408,17 @@ def test_a_worker_started_by_hand_keeps_a_log_named_in_its_record(
         assert log == home.logs / f"worker-{record.id}.log", record
         assert f"worker {record.id} (pid {record.pid}) joined study 'logs'" in log.read_text()
     assert len(list(home.logs.iterdir())) == 2
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None or __import__("torch").cuda.is_available(),
+    reason="needs a host without CUDA",
+)
+@pytest.mark.parametrize("device", ["cuda", "cuda:0"])
+def test_a_worker_asked_for_a_gpu_this_host_lacks_refuses_to_start(
+    device: str, study_file, capsys
+) -> None:
+    path = study_file(name="gpu")
+    assert main(["worker", str(path), "--device", device]) == 1
+    err = capsys.readouterr().err
+    assert f"device {device} asked for" in err and "--device cpu" in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from optuna.storages import BaseStorage, RDBStorage
 
@@ -13,6 +12,7 @@ from rltui.search.journal import open_journal
 
 RDB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 JOURNAL_PREFIX = "journal:"
+STUDY_HOME_SUFFIX = ".rltui"
 
 
 class StorageError(Exception):
@@ -36,7 +36,7 @@ class StudyHome:
 
     @classmethod
     def beside(cls, study_file: Path) -> StudyHome:
-        return cls(study_file.resolve().parent / f"{study_file.stem}.rltui")
+        return cls(study_file.resolve().parent / f"{study_file.stem}{STUDY_HOME_SUFFIX}")
 
     @property
     def journal(self) -> Path:
@@ -71,6 +71,7 @@ def resolve_storage_url(url: str | None, study_file: Path | None) -> str:
         if study_file is None:
             raise StorageError("no storage given: pass --storage URL or a study file")
         return default_storage_url(study_file)
+    _refuse_mistyped_scheme(url)
     base = study_file.resolve().parent if study_file else Path.cwd()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         return "sqlite:///" + str(base / url.removeprefix("sqlite:///"))
@@ -84,15 +85,58 @@ def _is_journal(url: str) -> bool:
     return url.startswith(JOURNAL_PREFIX) or "://" not in url
 
 
+# A database URL whose '://' was mistyped reads as a relative file path: 'postgresql//h/db'
+# would quietly become a journal in a folder named 'postgresql'.
+_MISTYPED_SCHEME = re.compile(rf"^(?:{'|'.join(RDB_SCHEMES)})(?:\+\w+)?(?::/?(?!/)|//)", re.I)
+_SECRET_QUERY = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
+
+
+_EXAMPLE_URLS = {
+    "sqlite": "sqlite:///FILE.db",
+    "postgresql": "postgresql://USER@HOST/DB",
+    "postgres": "postgresql://USER@HOST/DB",
+    "mysql": "mysql+pymysql://USER@HOST/DB",
+}
+
+
+def _refuse_mistyped_scheme(url: str) -> None:
+    mistyped = _MISTYPED_SCHEME.match(url)
+    if mistyped:
+        scheme = re.split(r"[:/+]", mistyped.group(0), maxsplit=1)[0].lower()
+        raise StorageError(
+            f"'{mask_url(url)}' looks like a database URL with its '://' mistyped",
+            f"write {_EXAMPLE_URLS[scheme]}; a journal file whose path starts like this "
+            "needs 'journal:' in front",
+        )
+
+
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, for showing and logging."""
+    """The URL with any password replaced by ``***``, for showing and logging: in the user
+    part (even with an unescaped '@' in it) and in a ``password=`` query parameter."""
     if "://" not in url:
         return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    scheme, rest = url.split("://", 1)
+    authority, sep, tail = _split_authority(rest)
+    if "@" in authority:
+        user, host = authority.rsplit("@", 1)  # the last '@' ends the user part
+        if ":" in user:
+            user = user.split(":", 1)[0] + ":***"
+        authority = f"{user}@{host}"
+    if "?" in tail:
+        path, query = tail.split("?", 1)
+        tail = path + "?" + _SECRET_QUERY.sub(r"\1***", query)
+    return f"{scheme}://{authority}{sep}{tail}"
+
+
+def _split_authority(rest: str) -> tuple[str, str, str]:
+    """``user:pw@host:port`` and what follows it (from the first '/' or '?' after the last
+    '@', so that a password holding '/' or '?' stays in the user part)."""
+    at = rest.rfind("@")
+    match = re.search(r"[/?]", rest[at + 1 :])
+    if match is None:
+        return rest, "", ""
+    cut = at + 1 + match.start()
+    return rest[:cut], "", rest[cut:]
 
 
 def journal_path(url: str) -> Path | None:
@@ -105,6 +149,7 @@ def check_storage_url(url: str) -> None:
     says: an unknown scheme, a malformed URL, or a database driver that is not installed.
     Connects to nothing and creates nothing, so ``rltui validate`` can use it."""
     if journal_path(url) is not None:
+        _refuse_mistyped_scheme(url)
         return
     scheme = url.split("://", 1)[0]
     if scheme.split("+", 1)[0] not in RDB_SCHEMES:
@@ -116,7 +161,7 @@ def check_storage_url(url: str) -> None:
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
-        dialect = make_url(url).get_dialect()
+        dialect = make_url(with_driver(url)).get_dialect()
     except NoSuchModuleError:
         hint = "write postgresql://" if scheme == "postgres" else "check the part before '://'"
         raise StorageError(f"SQLAlchemy has no database dialect '{scheme}'", hint) from None
@@ -170,6 +215,13 @@ def open_storage(url: str) -> BaseStorage:
     check_storage_url(url)
     path = journal_path(url)
     if path is not None:
+        if not path.parent.is_dir() and not path.parent.name.endswith(STUDY_HOME_SUFFIX):
+            # Only a study's own folder is made on demand: a mistyped folder in a path
+            # given by hand would otherwise start a new, empty study there.
+            raise StorageError(
+                f"the folder of the journal file {path} does not exist",
+                "check the path, or create the folder first",
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             return open_journal(path)
@@ -179,7 +231,9 @@ def open_storage(url: str) -> BaseStorage:
                 "check that its folder can be created and written",
             ) from None
     try:
-        return RDBStorage(url, engine_kwargs={"pool_pre_ping": True}, skip_table_creation=False)
+        return RDBStorage(
+            with_driver(url), engine_kwargs=_engine_kwargs(url), skip_table_creation=False
+        )
     except ImportError as exc:  # a driver imported only on connecting
         raise StorageError(
             f"the database driver for '{url.split('://', 1)[0]}' is not installed ({exc})"
@@ -187,6 +241,28 @@ def open_storage(url: str) -> BaseStorage:
     except Exception as exc:  # SQLAlchemy raises many types; all mean "cannot open"
         reason, hint = _explain(_first_line(exc))
         raise StorageError(f"cannot open the storage {mask_url(url)}: {reason}", hint) from None
+
+
+CONNECT_TIMEOUT = 10  # seconds; a firewalled host would otherwise hang for minutes
+
+
+def _engine_kwargs(url: str) -> dict[str, object]:
+    kwargs: dict[str, object] = {"pool_pre_ping": True}
+    if url.split("://", 1)[0].startswith(("postgresql", "mysql")):
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+    return kwargs
+
+
+def with_driver(url: str) -> str:
+    """``postgresql://`` with the driver that ``rltui[postgres]`` installs, psycopg 3, when
+    psycopg2 is not there: SQLAlchemy before 2.1 would look for psycopg2 only."""
+    if not url.startswith("postgresql://"):
+        return url
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg2") is None and importlib.util.find_spec("psycopg"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
 
 
 # Driver messages that users meet most, in words that say what to check. Matched on the

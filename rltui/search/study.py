@@ -12,7 +12,7 @@ from optuna.storages import BaseStorage
 from optuna.study import StudyDirection
 
 from rltui.search import attrs
-from rltui.search.storage import StorageError, open_storage, resolve_storage_url
+from rltui.search.storage import StorageError, mask_url, open_storage, resolve_storage_url
 from rltui.spec import Problem, SpecError, Study, incompatible_changes, parse_study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -61,21 +61,31 @@ def stored_spec(storage: BaseStorage, study_id: int, version: int | None = None)
     return Study(study.spec, study.space, study.text, Path(path) if path else None, study.warnings)
 
 
+def shareable_text(study: Study) -> str:
+    """The study file's text as stored for every host to read: a password in its storage
+    URL is masked (workers elsewhere are given the URL on their own command line)."""
+    url = study.spec.storage
+    if not url or mask_url(url) == url:
+        return study.text
+    return study.text.replace(url, mask_url(url))
+
+
 def publish_spec(ostudy: optuna.Study, study: Study) -> int:
     """Store ``study`` as the next spec version unless it equals the latest; returns the
     version in force. Raises :class:`SpecError` for edits Optuna would refuse."""
     storage, study_id = ostudy._storage, ostudy._study_id
+    text = shareable_text(study)
     current = spec_version(ostudy)
     if current:
         latest = stored_spec(storage, study_id, current)
-        if latest.text == study.text:
+        if latest.text == text:
             return current
         problems = incompatible_changes(latest.space, study.space)
         if problems:
             raise SpecError(problems, str(study.path) if study.path else None)
     version = current + 1
     record = {
-        "text": study.text,
+        "text": text,
         "path": str(study.path) if study.path else None,
         "created": time.time(),
     }

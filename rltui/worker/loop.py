@@ -44,6 +44,13 @@ from rltui.worker.session import Heartbeat, TrialSession
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+class DeviceError(Exception):
+    """A device this host cannot train on; the message says why and ``hint`` what to do."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(f"{message} ({hint})")
+
+
 class Worker:
     """One worker process's loop over trials of one study."""
 
@@ -112,14 +119,28 @@ class Worker:
         return self.device_override or study.spec.device
 
     def device_label(self, study: Study) -> str:
+        """The device this worker trains on, as the workers view shows it (``cuda:0 NVIDIA
+        H100 …``). Raises :class:`DeviceError` for a CUDA device this host does not have:
+        SB3 would quietly train on the CPU instead."""
         import torch
 
         device = self.device(study)
         if device in ("auto", "cuda") or device.startswith("cuda:"):
             if torch.cuda.is_available():
                 index = int(device.split(":")[1]) if ":" in device else 0
+                count = torch.cuda.device_count()
+                if index >= count:
+                    raise DeviceError(
+                        f"device {device} asked for, but this host has {count} GPU(s)",
+                        f"use cuda:0 to cuda:{count - 1}, or --device cpu",
+                    )
                 return f"cuda:{index} {torch.cuda.get_device_name(index)}"
-            return "cpu" if device == "auto" else f"{device} (unavailable)"
+            if device == "auto":
+                return "cpu"
+            raise DeviceError(
+                f"device {device} asked for, but torch {torch.__version__} sees no CUDA GPU here",
+                "install a CUDA build of torch (README, 'GPU'), or use --device cpu or auto",
+            )
         return device
 
     # -- the loop ------------------------------------------------------------------------

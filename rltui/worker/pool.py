@@ -23,6 +23,9 @@ import psutil
 
 from rltui.worker.logfile import worker_log
 
+# The variable a started worker reads its storage URL from when the URL holds a password.
+STORAGE_ENV = "RLTUI_STORAGE_URL"
+
 NICE = 10
 
 
@@ -71,7 +74,14 @@ class LocalPool:
         if self.study_file is not None:
             cmd.append(str(self.study_file))
         if self.storage_url is not None:
-            cmd += ["--storage", self.storage_url]
+            from rltui.search.storage import mask_url  # loads Optuna: not at the UI's start
+
+            # A password would show in every `ps` listing; the environment of a process is
+            # readable by its own user only.
+            if mask_url(self.storage_url) != self.storage_url:
+                cmd += ["--storage-from-env"]
+            else:
+                cmd += ["--storage", self.storage_url]
         if self.study_name is not None and self.study_file is None:
             cmd += ["--study", self.study_name]
         cmd += ["--worker-id", worker_id, "--index", str(index)]
@@ -99,6 +109,8 @@ class LocalPool:
             worker_id = uuid.uuid4().hex[:8]
             log = worker_log(self.log_dir, worker_id)
             env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+            if self.storage_url is not None:
+                env[STORAGE_ENV] = self.storage_url
             with open(log, "ab") as out:
                 proc = subprocess.Popen(
                     self.command(worker_id, first_index + offset, max_trials, log.resolve()),
