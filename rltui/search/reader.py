@@ -44,6 +44,7 @@ class TrialRow:
     pending: str | None
     spec_version: int | None
     earlier: float = 0.0  # seconds trained in stints before a pause
+    note: str | None = None  # why a resume did not happen (a checkpoint out of reach)
 
     @property
     def last_eval(self) -> float | None:
@@ -87,6 +88,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         pending=pending_control(trial),
         spec_version=system.get(attrs.TRIAL_SPEC_VERSION),
         earlier=_earlier(trial, status),
+        note=(system.get(attrs.PAUSED) or {}).get("note") if status == TrialStatus.PAUSED else None,
     )
 
 
