@@ -305,6 +305,7 @@ class Worker:
             self.session = None
             self.heartbeat.session = None
             self.heartbeat.update(state="idle", trial=None, trial_id=None)
+            _release_gpu_memory()
 
     def _cannot_resume(self, trial: optuna.Trial, resume: dict[str, Any]) -> None:
         """The checkpoint is not reachable from this host: the trial goes back to PAUSED."""
@@ -393,6 +394,19 @@ class Worker:
             print(f"trial {trial.number}: could not record the failure: {inner}", flush=True)
         if not study.spec.control.keep_checkpoints:
             ckpt.remove(folder)
+
+
+def _release_gpu_memory() -> None:
+    """Hand the finished or paused trial's GPU memory back to the driver: torch's caching
+    allocator would otherwise keep it reserved for this process, out of other workers' reach
+    on a shared GPU."""
+    import gc
+
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        gc.collect()  # the trial's model and buffers, if a reference cycle still holds them
+        torch.cuda.empty_cache()
 
 
 def suggest_all(trial: optuna.Trial, distributions: dict[str, BaseDistribution]) -> dict[str, Any]:
