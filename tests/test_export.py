@@ -9,9 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pytest
+from optuna.trial import TrialState
 
-from rltui.export import friendly_name, progress_columns, progress_rows
+from rltui.export import export_study, friendly_name, progress_columns, progress_rows, seed_spread
+from rltui.search import attrs
+from rltui.search.study import open_study
+from rltui.spec import load_study
 
 LOSSES = ("total_loss", "policy_loss", "value_loss", "entropy_loss")
 
@@ -53,6 +58,74 @@ def test_progress_rows_rename_and_order(tmp_path):
     assert not any("/" in column for column in columns)
     assert friendly_name("train/n_updates") == "train_n_updates"
     assert progress_rows(tmp_path / "missing.jsonl") == []
+
+
+def test_seed_spread_takes_each_seed_at_the_points_of_the_objective():
+    values = {"7": [10.0, 30.0, 20.0], "0": [20.0, 50.0, 40.0]}
+    last = seed_spread(values, "last", 3, True)
+    assert last is not None and last.seeds == (7, 0) and last.values == (20.0, 40.0)
+    assert last.std == 10.0 and last.curves == ((10.0, 30.0, 20.0), (20.0, 50.0, 40.0))
+    mean_last = seed_spread(values, "mean_last", 2, True)
+    assert mean_last is not None and mean_last.values == (25.0, 45.0)
+    best = seed_spread(values, "best", 3, True)  # the mean curve is best at the 2nd point
+    assert best is not None and best.values == (30.0, 50.0)
+    lowest = seed_spread(values, "best", 3, False)
+    assert lowest is not None and lowest.values == (10.0, 20.0)
+    # The seeds' mean is the trial's value: the objective of the mean curve [15, 40, 30].
+    for spread, value in ((last, 30.0), (mean_last, 35.0), (best, 40.0), (lowest, 15.0)):
+        assert sum(spread.values) / 2 == value
+    assert seed_spread(None, "last", 1, True) is None
+    assert seed_spread({"0": [1.0]}, "last", 1, True) is None  # one seed: no spread
+    assert seed_spread({"0": [], "1": []}, "last", 1, True) is None
+    assert seed_spread({"x": [1.0], "1": [2.0]}, "last", 1, True) is None
+
+
+def _finished(ostudy: optuna.Study, state: TrialState, value: float | None, seeds: dict) -> None:
+    """A trial that reported the seeds' mean at each evaluation, as the trainer does."""
+    trial = ostudy.ask()
+    for step, _ in enumerate(next(iter(seeds.values()), [])):
+        mean = sum(v[step] for v in seeds.values()) / len(seeds)
+        trial.report(mean, (step + 1) * 128)
+    if seeds:
+        ostudy._storage.set_trial_system_attr(trial._trial_id, attrs.SEED_VALUES, seeds)
+    if state == TrialState.COMPLETE:
+        ostudy.tell(trial, value)
+    else:
+        ostudy.tell(trial, state=state)
+
+
+def test_trials_csv_has_the_spread_and_a_column_per_seed_value(study_file, tmp_path):
+    path = study_file(name="seeded")
+    path.write_text(path.read_text().replace("  seed: 0\n", "  seeds: [7, 0, 3]\n"))
+    study = load_study(path, check_env=False)
+    ostudy, url = open_study(study)
+    # The objective is 'last': the value is the last evaluation's mean over the seeds.
+    _finished(
+        ostudy, TrialState.COMPLETE, 20.0, {"7": [1.0, 10.0], "0": [2.0, 20.0], "3": [3.0, 30.0]}
+    )
+    _finished(ostudy, TrialState.PRUNED, None, {"7": [4.0], "0": [6.0], "3": [8.0]})
+    _finished(ostudy, TrialState.FAIL, None, {})
+    out = export_study(ostudy, study, url, tmp_path / "out", "csv")
+    with open(out / "trials.csv", newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert header[:7] == ["number", "state", "value", "value_std", "seed_0", "seed_3", "seed_7"]
+    complete, pruned, failed = _read_csv(out / "trials.csv")
+    assert float(complete["value"]) == 20.0
+    assert (complete["seed_7"], complete["seed_0"], complete["seed_3"]) == ("10.0", "20.0", "30.0")
+    assert float(complete["value_std"]) == pytest.approx((200 / 3) ** 0.5)
+    assert float(pruned["value"]) == 6.0 and pruned["seed_3"] == "8.0"
+    assert float(pruned["value_std"]) == pytest.approx((8 / 3) ** 0.5)
+    assert failed["value"] == failed["value_std"] == failed["seed_0"] == ""
+
+
+def test_trials_csv_of_a_one_seed_study_has_an_empty_spread(study_file, tmp_path):
+    study = load_study(study_file(name="single"), check_env=False)
+    ostudy, url = open_study(study)
+    _finished(ostudy, TrialState.COMPLETE, 5.0, {})
+    out = export_study(ostudy, study, url, tmp_path / "out", "csv")
+    (row,) = _read_csv(out / "trials.csv")
+    assert row["value"] == "5.0" and row["value_std"] == ""
+    assert not any(column.startswith("seed_") for column in row)
 
 
 @pytest.mark.slow

@@ -56,6 +56,16 @@ def state_text(status: TrialStatus, theme: Theme, pending: str | None = None) ->
     return Text(status.value, style=style)
 
 
+def best_and_mark(best: bool, marked: bool, theme: Theme) -> Text | str:
+    """The star of the study's best trial, then a dot on a trial marked for comparison."""
+    if not best and not marked:
+        return ""
+    text = Text("★" if best else " ", style=theme_style(theme, "warning"))
+    if marked:
+        text.append("●", style=theme_style(theme, "accent", bold=True))
+    return text
+
+
 def number(value: float | None) -> str:
     """Short, aligned-friendly numbers: 4 significant digits, no exponent for everyday sizes."""
     if value is None:

@@ -10,6 +10,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from rltui.ui.screens.main import MainScreen
 from rltui.ui.widgets.trial_table import TrialTable
 
+TABLE_ACTIONS = {b.action for b in TrialTable.BINDINGS if isinstance(b, Binding)}
+
 
 def _actions() -> list[tuple[str, str, str, str]]:
     """(action, title, help, key) for every binding with a description."""
@@ -29,7 +31,7 @@ class RltuiCommands(Provider):
         main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:
             return
-        if action in ("cycle_sort", "reverse_sort"):
+        if action in TABLE_ACTIONS:
             getattr(main.table, f"action_{action}")()
         elif "(" in action:
             self.app.call_later(main.run_action, action)

@@ -1,4 +1,4 @@
-"""Training-log columns for the metric chart: each trial's ``progress.jsonl`` vs timesteps.
+"""Training-log columns for the comparison view: each trial's ``progress.jsonl`` vs timesteps.
 
 Reading is plain file I/O (through :func:`rltui.export.progress_rows`), meant for a thread
 worker; each file is parsed again only when its size or modification time changes.
@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rltui.ui.widgets.charts import MetricSet
+from rltui.ui.widgets.charts import PALETTE, MetricSet
 
 Rows = list[dict[str, Any]]
+
+# What users compare first (the issue's "reward, total loss, policy loss, value loss").
+DEFAULT_COLUMNS = ("eval_mean_reward", "total_loss", "policy_loss", "value_loss")
+MAX_CHARTS = 6
+MAX_TRIALS = len(PALETTE)  # one colour per compared trial, the same in every chart
+# First to fill the defaults' gaps: DQN's exploration schedule, the training episodes' reward.
+_FALLBACK = ("rollout_exploration_rate", "episode_reward_mean")
+# Bookkeeping columns: listed in the picker, never picked to fill the default charts.
+_BOOKKEEPING = ("wall_time", "train_n_updates", "train_learning_rate", "train_clip_range")
+_BOOKKEEPING_PREFIXES = ("time_", "eval_seed_")
 
 
 def log_path(trials_dir: Path, number: int) -> Path:
@@ -26,22 +37,24 @@ class LogCache:
     """Parsed ``progress.jsonl`` files, keyed by path and kept while (size, mtime) hold."""
 
     def __init__(self) -> None:
-        self._files: dict[Path, tuple[tuple[int, int], Rows]] = {}
+        self._files: dict[Path, tuple[tuple[int, int, tuple[int, ...]], Rows]] = {}
         self._lock = threading.Lock()
 
-    def rows(self, path: Path) -> Rows:
+    def rows(self, path: Path, seeds: Sequence[int] = ()) -> Rows:
+        """The file's rows; per-seed evaluation columns named by ``seeds`` (the trial's
+        ``train.seeds``) when given, see :func:`rltui.export.progress_rows`."""
         try:
             info = path.stat()
         except OSError:
             return []
-        key = (info.st_size, info.st_mtime_ns)
+        key = (info.st_size, info.st_mtime_ns, tuple(seeds))
         with self._lock:
             cached = self._files.get(path)
         if cached is not None and cached[0] == key:
             return cached[1]
         from rltui.export import progress_rows
 
-        rows = progress_rows(path)
+        rows = progress_rows(path, seeds)
         with self._lock:
             self._files[path] = (key, rows)
         return rows
@@ -69,8 +82,21 @@ def columns(logs: dict[int, Rows]) -> list[str]:
     return first + sorted(found - set(first))
 
 
-def metric_set(logs: dict[int, Rows], column: str | None) -> MetricSet:
-    """One series per trial: ``column`` against timesteps, in timestep order."""
+def default_columns(available: Sequence[str]) -> list[str]:
+    """Reward and the three losses where the logs have them; otherwise (DQN logs one loss,
+    SAC an actor and a critic loss) the first other columns that are not bookkeeping."""
+    chosen = [c for c in DEFAULT_COLUMNS if c in available]
+    spare = [c for c in _FALLBACK if c in available] + [
+        c
+        for c in available
+        if c not in _FALLBACK and c not in _BOOKKEEPING and not c.startswith(_BOOKKEEPING_PREFIXES)
+    ]
+    return (chosen + [c for c in spare if c not in chosen])[: len(DEFAULT_COLUMNS)]
+
+
+def metric_set(logs: dict[int, Rows], column: str | None, colours: dict[int, str]) -> MetricSet:
+    """One series per trial: ``column`` against timesteps, in timestep order, in the trial's
+    colour (so a trial has the same colour in every chart)."""
     if column is None:
         return MetricSet(None, ())
     series = []
@@ -82,31 +108,89 @@ def metric_set(logs: dict[int, Rows], column: str | None) -> MetricSet:
                 points.append((x, y))
         if points:
             points.sort(key=lambda p: p[0])
-            series.append((number, tuple(points)))
+            series.append((number, colours.get(number, PALETTE[0]), tuple(points)))
     return MetricSet(column, tuple(series))
 
 
-def load(trials_dir: Path | None, numbers: Iterable[int], cache: LogCache) -> dict[int, Rows]:
-    """Each trial's log rows (trials without a log are left out). Runs on a thread."""
+def load(
+    trials_dir: Path | None,
+    numbers: Iterable[int],
+    cache: LogCache,
+    seeds: Mapping[int, Sequence[int]] | None = None,
+) -> dict[int, Rows]:
+    """Each trial's log rows (trials without a log are left out), with ``seeds[n]`` naming
+    trial n's per-seed columns. Runs on a thread."""
     if trials_dir is None:
         return {}
-    logs = {n: cache.rows(log_path(trials_dir, n)) for n in numbers}
+    seeds = seeds or {}
+    logs = {n: cache.rows(log_path(trials_dir, n), seeds.get(n, ())) for n in numbers}
     return {n: rows for n, rows in logs.items() if rows}
 
 
-def pick(
-    trials_dir: Path | None, numbers: Iterable[int], index: int, cache: LogCache
-) -> MetricSet | None:
-    """The ``index``-th column of these trials' logs; None past the last one (the chart goes
-    off). Without any log, index 0 gives an empty set, so the chart shows its hint."""
-    logs = load(trials_dir, numbers, cache)
-    names = columns(logs)
-    if index >= max(1, len(names)):
-        return None
-    return metric_set(logs, names[index] if names else None)
+@dataclass(frozen=True)
+class Target:
+    """Which trials to compare, and why: each trial's role (``marked``, ``selected``,
+    ``best``), in legend order; ``left_out`` counts marked trials beyond the colours."""
+
+    trials: tuple[tuple[int, str], ...]
+    left_out: int = 0
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(number for number, _ in self.trials)
+
+    def colours(self) -> dict[int, str]:
+        return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(self.numbers)}
 
 
-def announcement(data: MetricSet | None) -> str:
-    if data is None:
-        return "metric chart off"
-    return f"metric chart: {data.column}" if data.column else "metric chart: no training logs yet"
+def target(marked: Iterable[int], selected: int | None, best: int | None) -> Target:
+    """The marked trials (the first :data:`MAX_TRIALS` by number); with none marked, the
+    selected trial and the study's best."""
+    chosen = sorted(marked)
+    if chosen:
+        shown = chosen[:MAX_TRIALS]
+        return Target(tuple((n, "marked") for n in shown), len(chosen) - len(shown))
+    trials: list[tuple[int, str]] = []
+    if selected is not None:
+        trials.append((selected, "best" if selected == best else "selected"))
+    if best is not None and best != selected:
+        trials.append((best, "best"))
+    return Target(tuple(trials))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the comparison view shows: the trials, every column their logs hold, and one
+    chart per shown column."""
+
+    target: Target
+    columns: tuple[str, ...]  # wanted by the user (empty: the defaults)
+    available: tuple[str, ...]
+    charts: tuple[MetricSet, ...]
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return tuple(chart.column for chart in self.charts if chart.column is not None)
+
+
+def compare(
+    trials_dir: Path | None,
+    wanted: Target,
+    chosen: Sequence[str],
+    cache: LogCache,
+    seeds: Mapping[int, Sequence[int]] | None = None,
+) -> Comparison:
+    """Read the logs of ``wanted``'s trials and chart ``chosen`` columns (those the logs
+    hold; the defaults when none is chosen or none of them is there). Runs on a thread."""
+    logs = load(trials_dir, wanted.numbers, cache, seeds)
+    available = columns(logs)
+    shown = [c for c in chosen if c in available][:MAX_CHARTS] or default_columns(available)
+    colours = wanted.colours()
+    charts = [metric_set(logs, column, colours) for column in shown]
+    steps = [p[0] for chart in charts for _, _, points in chart.series for p in points]
+    if steps:  # one x axis for all: a point of training lines up across the charts
+        span = (min(steps), max(steps))
+        charts = [replace(chart, x_range=span) for chart in charts]
+    return Comparison(
+        wanted, tuple(chosen), tuple(available), tuple(charts) or (MetricSet(None, ()),)
+    )

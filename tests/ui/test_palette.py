@@ -34,3 +34,22 @@ async def test_palette_runs_pause_on_the_selected_trial(make_app, wait, scripted
         await wait(
             pilot, lambda: (scripted.system(4).get(attrs.CONTROL) or {}).get("action") == "pause"
         )
+
+
+async def test_palette_marks_trials_and_clears_the_marks(make_app, wait):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait(
+            pilot, lambda: app.main_screen is not None and app.main_screen.snapshot is not None
+        )
+        table = app.main_screen.table
+        table.move_cursor(row=table.get_row_index("1"), animate=False)
+        for words in ("Mark or unmark the selected", "Clear marks"):
+            await pilot.press("ctrl+p")
+            await wait(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*words)
+            await pilot.pause(0.5)
+            await pilot.press("down", "enter")
+            await wait(pilot, lambda: not isinstance(app.screen, CommandPalette))
+            await pilot.pause(0.1)
+            assert table.marked == ({1} if words.startswith("Mark") else set())

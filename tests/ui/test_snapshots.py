@@ -1,4 +1,5 @@
-"""Snapshot tests of the main screens at 120x40 and 80x24, in the dark and the ANSI theme.
+"""Snapshot tests of the main screens at 120x40 and 80x24, in the dark and the ANSI theme,
+and of the comparison view at 80x24.
 
 Deterministic: trials have fixed times, the app a fixed clock, the explorer an empty
 temporary folder, and notifications are cleared before the screenshot.
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 
 from rltui.ui.widgets.charts import ChartView
+
+from .test_compare import trials_dir, write_log
 
 BIG, SMALL = (120, 40), (80, 24)
 
@@ -84,3 +87,11 @@ def test_charts(snap_compare, snap_app, size):
 
 def test_trial_detail(snap_compare, snap_app):
     assert snap_compare(snap_app("rltui-ansi"), terminal_size=SMALL, run_before=before("enter"))
+
+
+def test_compare(snap_compare, snap_app, scripted):
+    for number, scale in ((4, 1.0), (6, 3.0)):  # the selected trial and the best
+        write_log(trials_dir(scripted), number, scale)
+    assert snap_compare(
+        snap_app("rltui-dark"), terminal_size=SMALL, run_before=before("4", charts=True)
+    )

@@ -1,26 +1,20 @@
-"""The main screen's charts: reward curves, history, parameters, metrics, importance.
+"""The main screen's charts: reward curves, history, parameters, importance.
 
 Chart data is computed from the snapshot on the UI thread (cheap: downsampled to the widget
-width); training logs for the metric chart and parameter importance are read on threads.
+width); parameter importance is computed on a thread. Training-log columns are charted in
+the comparison view (``comparing``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
+from textual.binding import Binding
 
 from rltui.search.reader import Snapshot
-from rltui.ui import chart_data, metrics
-from rltui.ui.widgets.charts import (
-    HistoryChart,
-    ImportanceChart,
-    MetricChart,
-    MetricSet,
-    ParamChart,
-    RewardCurves,
-)
+from rltui.ui import chart_data
+from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,6 +23,25 @@ if TYPE_CHECKING:
 
     from rltui.ui.session import Session
     from rltui.ui.widgets.trial_table import TrialTable
+
+CHART_BINDINGS = [
+    Binding(
+        "c",
+        "cycle_curves",
+        "Curves",
+        show=False,
+        tooltip="Curves: selected+running / top k / running / all",
+        id="charts.curves",
+    ),
+    Binding(
+        "n",
+        "next_param",
+        "Next param",
+        show=False,
+        tooltip="Parameter chart: next parameter",
+        id="charts.param",
+    ),
+]
 
 
 class ChartsMixin:
@@ -48,8 +61,6 @@ class ChartsMixin:
         self.curve_mode = 0
         self.param_index = 0
         self._importance_key: tuple[int, int] | None = None
-        self.metric_index = -1  # -1: the history chart shows; else the metric chart's column
-        self._metric_logs = metrics.LogCache()
 
     def _update_charts(self) -> None:
         snapshot = self.snapshot
@@ -66,33 +77,6 @@ class ChartsMixin:
                 snapshot, self.session.study.space if self.session else None, self.param_index
             )
         )
-        if self.metric_index >= 0:
-            self._load_metrics()
-
-    def _load_metrics(self, say: bool = False) -> None:
-        """Read the logs of the trials in the reward chart (on a thread) for the metric chart."""
-        curves = self.query_one("#top-curves", RewardCurves).data
-        numbers = [r.number for r in curves.rows] if curves is not None else []
-        folder = self.session.trials_dir if self.session is not None else None
-        self._metric_worker(folder, numbers, self.metric_index, say)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="metrics")
-    def _metric_worker(self, folder: Path | None, trials: list[int], index: int, say: bool) -> None:
-        data = metrics.pick(folder, trials, index, self._metric_logs)
-        self.app.call_from_thread(self._show_metric, data, index, say)
-
-    def _show_metric(self, data: MetricSet | None, index: int, say: bool) -> None:
-        if index != self.metric_index:  # the user moved on meanwhile
-            return
-        chart = self.query_one("#metric-chart", MetricChart)
-        if data is None:
-            self.metric_index = -1  # past the last column: the history chart comes back
-        elif data != chart.data:
-            chart.set_data(data)
-        chart.display = data is not None
-        self.query_one("#history", HistoryChart).display = data is None
-        if say:
-            self.notify(metrics.announcement(data), timeout=2)
 
     def _maybe_importance(self, session: Session, snapshot: Snapshot) -> None:
         key = chart_data.importance_key(snapshot)
@@ -117,7 +101,3 @@ class ChartsMixin:
         self._update_charts()
         data = self.query_one("#param-chart", ParamChart).data
         self.notify(f"parameter chart: {data.name if data else 'no parameters'}", timeout=2)
-
-    def action_next_metric(self) -> None:
-        self.metric_index += 1
-        self._load_metrics(say=True)

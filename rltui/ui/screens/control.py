@@ -34,7 +34,15 @@ TRIAL_ACTIONS: dict[str, ControlAction] = {
     "kill": ControlAction.KILL,
 }
 
-CHECKED = (*TRIAL_ACTIONS, "enqueue", "start_worker", "drain", "drain_worker")
+CHECKED = (
+    *TRIAL_ACTIONS,
+    "enqueue",
+    "start_worker",
+    "drain",
+    "drain_worker",
+    "pick_columns",
+    "clear_marks",
+)
 
 CONTROL_BINDINGS = [
     Binding(
@@ -125,8 +133,10 @@ class ControlMixin:
             if TRIAL_ACTIONS[action] not in ALLOWED[row.status]:
                 return f"trial {row.number} is {row.status.value}"
             return None
-        if action in ("enqueue", "start_worker", "drain") and self.session is None:
+        if action in ("enqueue", "start_worker", "drain", "pick_columns") and self.session is None:
             return "no study is open"
+        if action == "clear_marks" and not self.table.marked:
+            return "no trial is marked (space marks the selected one)"
         if action == "drain_worker" and not self.live_workers():
             return "no worker is running"
         return None

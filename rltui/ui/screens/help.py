@@ -15,8 +15,10 @@ from textual.widgets import Static
 INTRO = (
     "rltui watches and steers an Optuna study of RL agents. The UI only talks to the storage: "
     "trials run in detached worker processes, so closing rltui stops no training.\n\n"
-    "Tabs: Trials (Enter opens a trial), Study file (edit; ctrl+s saves and applies when "
-    "valid), Charts. ctrl+p opens the command palette with every action."
+    "Tabs: Trials (Enter opens a trial; space marks it for comparison), Study file (edit; "
+    "ctrl+s saves and applies when valid), Charts, Compare (the marked trials' logged columns "
+    "side by side, or the selected trial and the best when none is marked; m picks the "
+    "columns). ctrl+p opens the command palette with every action."
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tabs
 from textual.worker import get_current_worker
 
 from rltui.search.lifecycle import TrialStatus
@@ -26,18 +27,15 @@ from rltui.search.reader import Snapshot
 from rltui.ui import memory
 from rltui.ui.cells import Clock
 from rltui.ui.gpu import Gpu, GpuProbe
-from rltui.ui.screens.charting import ChartsMixin
+from rltui.ui.screens.charting import CHART_BINDINGS, ChartsMixin
+from rltui.ui.screens.comparing import COMPARE_BINDINGS, CompareMixin
 from rltui.ui.screens.control import CONTROL_BINDINGS, ControlMixin
 from rltui.ui.screens.editing import EditingMixin
 from rltui.ui.screens.help import HelpScreen
 from rltui.ui.screens.trial_detail import TrialDetailScreen
-from rltui.ui.widgets.charts import (
-    HistoryChart,
-    ImportanceChart,
-    MetricChart,
-    ParamChart,
-    RewardCurves,
-)
+from rltui.ui.seeds import trial_seeds
+from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
+from rltui.ui.widgets.compare_view import CompareView
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.log_view import LogView
 from rltui.ui.widgets.problems import ProblemsView
@@ -64,7 +62,7 @@ class SnapshotRead(Message):
         self.gpus = gpus or []  # this machine's GPUs, probed on the same thread
 
 
-class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
+class MainScreen(ControlMixin, EditingMixin, ChartsMixin, CompareMixin, Screen[None]):
     """Everything the user works with; the App only opens studies and themes."""
 
     # The table has the focus from the start: focusing the explorer first (Textual's default)
@@ -87,30 +85,8 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
             tooltip="Filter trials by text",
             id="table.text_filter",
         ),
-        Binding(
-            "c",
-            "cycle_curves",
-            "Curves",
-            show=False,
-            tooltip="Curves: selected+running / top k / running / all",
-            id="charts.curves",
-        ),
-        Binding(
-            "n",
-            "next_param",
-            "Next param",
-            show=False,
-            tooltip="Parameter chart: next parameter",
-            id="charts.param",
-        ),
-        Binding(
-            "m",
-            "next_metric",
-            "Next metric",
-            show=False,
-            tooltip="Metric chart: next training-log column vs timesteps (then off)",
-            id="charts.metric",
-        ),
+        *CHART_BINDINGS,
+        *COMPARE_BINDINGS,
         Binding(
             "ctrl+s",
             "save",
@@ -148,6 +124,14 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
             "3", "show_tab('charts')", "Charts", show=False, tooltip="Charts tab", id="view.charts"
         ),
         Binding(
+            "4",
+            "show_tab('compare')",
+            "Compare",
+            show=False,
+            tooltip="Compare marked trials: logged columns side by side (Compare tab)",
+            id="view.compare",
+        ),
+        Binding(
             "f1,question_mark",
             "help",
             "Help",
@@ -168,6 +152,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         self._sidebar_choice: bool | None = None
         self._panel_choice: bool | None = None
         self._init_charts()
+        self._init_compare()
         self.gpu_probe = GpuProbe()
         self.gpus: list[Gpu] = []
         self._settled = False
@@ -192,9 +177,10 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
                     with TabPane("Charts", id="charts"), Grid(id="chart-grid"):
                         yield RewardCurves(id="top-curves")
                         yield HistoryChart(id="history")
-                        yield MetricChart(id="metric-chart")
                         yield ParamChart(id="param-chart")
                         yield ImportanceChart(id="importance")
+                    with TabPane("Compare", id="compare"):
+                        yield CompareView(id="compare-view")
                 with TabbedContent(id="panel", initial="curves-tab"):
                     with TabPane("Curves", id="curves-tab"):
                         yield RewardCurves(id="curves")
@@ -207,7 +193,6 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        self.query_one("#metric-chart").display = False
         self._fit(self.app.size.width, self.app.size.height)
         self.query_one(StatusBar).show_message(" rltui: opening the study…")
 
@@ -240,6 +225,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         self.session = session
         self.snapshot = None
         self._settled = False
+        self.table.marked.clear()  # marks are trial numbers of the study left behind
         self.study_pane.session = session
         path = session.study_file
         shown = self.study_pane.path
@@ -315,6 +301,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
             self.workers_view.show(snapshot.workers)
             if previous is None or snapshot.changed:
                 self._update_charts()  # only the trials' data feeds the charts
+                self._update_compare()
         self.refresh_keys()
         self._maybe_importance(session, snapshot)
         if not self._settled:
@@ -329,6 +316,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
     def _trial_highlighted(self) -> None:
         self.refresh_keys()
         self._update_charts()
+        self._update_compare()  # with no trial marked, the selected one is compared
         self._follow_log()
 
     def _follow_log(self) -> None:
@@ -351,7 +339,9 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         if row.worker and self.snapshot is not None:
             record = next((w for w in self.snapshot.workers if w.id == row.worker), None)
         log = Path(record.log) if record is not None and record.log else None
-        self.app.push_screen(TrialDetailScreen(row, log, self.clock))
+        session = self.session
+        seeds = partial(trial_seeds, session, row) if session is not None else None
+        self.app.push_screen(TrialDetailScreen(row, log, self.clock, seeds))
 
     @on(TrialTable.SortChanged)
     def _sorted(self, event: TrialTable.SortChanged) -> None:
@@ -399,10 +389,13 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, Screen[None]):
         self.notify(f"bottom panel {'shown' if panel.display else 'hidden'}", timeout=2)
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = tab
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.active = tab
+        # The charts have nothing to focus: the tab bar takes the focus (left/right switch
+        # tabs). Left on a widget in another tab, the focus would bring that tab back as
+        # soon as a dialog closes and hands it back.
         target = {"trials": self.table, "study": self.study_pane.editor}.get(tab)
-        if target is not None:
-            target.focus()
+        (target or tabs.query_one(Tabs)).focus()
 
     def action_help(self) -> None:
         self.app.push_screen(

@@ -1,7 +1,9 @@
-"""A trial's detail: parameters, every evaluation, the error and traceback tail, its log."""
+"""A trial's detail: parameters, every evaluation (seed by seed with several seeds), the error
+and traceback tail, its log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -18,6 +20,7 @@ from textual.widgets import Footer, Static
 from rltui.search.reader import TrialRow
 from rltui.ui import cells
 from rltui.ui.cells import Clock
+from rltui.ui.seeds import TrialSeeds
 from rltui.ui.widgets.log_view import read_tail
 
 TRACEBACK_LINES = 20
@@ -47,13 +50,51 @@ def params_table(row: TrialRow) -> Table:
     return table
 
 
-def evaluations_table(row: TrialRow) -> Table:
+def evaluations_table(row: TrialRow, seeds: TrialSeeds | None = None) -> Table:
+    """Every evaluation; with several seeds, each seed's reward and their spread too."""
     table = Table(title=f"evaluations ({len(row.curve)})", title_justify="left", show_edge=False)
     table.add_column("timesteps", justify="right")
     table.add_column("mean reward", justify="right")
+    per_step = dict(seeds.evaluations) if seeds else {}
+    if seeds is not None:
+        for seed in seeds.seeds:
+            table.add_column(f"seed {seed}", justify="right")
+        table.add_column("std", justify="right")
     for step, value in row.curve:
-        table.add_row(f"{step:,}", cells.number(value))
+        extra = []
+        if seeds is not None:
+            values = per_step.get(step)
+            extra = (
+                [cells.number(v) for v in values] + [cells.number(_std(values))] if values else []
+            )
+        table.add_row(f"{step:,}", cells.number(value), *extra)
     return table
+
+
+def seeds_summary(seeds: TrialSeeds) -> Table:
+    """The trial's value seed by seed, and their spread (when the trial has a value)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    spread = seeds.spread
+    if spread is None:
+        grid.add_row(
+            "seeds", ", ".join(str(s) for s in seeds.seeds) + " (each seed's rewards below)"
+        )
+        return grid
+    grid.add_row(
+        "value per seed",
+        "   ".join(
+            f"{s}: {cells.number(v)}" for s, v in zip(spread.seeds, spread.values, strict=True)
+        ),
+    )
+    grid.add_row("spread", f"± {cells.number(spread.std)} (std over {len(spread.seeds)} seeds)")
+    return grid
+
+
+def _std(values: tuple[float, ...]) -> float:
+    mean = sum(values) / len(values)
+    return float((sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5)
 
 
 class TrialDetailScreen(ModalScreen[None]):
@@ -69,20 +110,29 @@ class TrialDetailScreen(ModalScreen[None]):
         Binding("escape,q,enter", "dismiss_detail", "Close", id="detail.close")
     ]
 
-    def __init__(self, row: TrialRow, log: Path | None, clock: Clock = datetime.now) -> None:
+    def __init__(
+        self,
+        row: TrialRow,
+        log: Path | None,
+        clock: Clock = datetime.now,
+        seeds: Callable[[], TrialSeeds | None] | None = None,
+    ) -> None:
         super().__init__()
         self.row = row
         self.log_path = log
         self.clock = clock
+        self.read_seeds = seeds  # called on a thread: it reads the storage and the trial's log
 
     def compose(self) -> ComposeResult:
         row = self.row
         with VerticalScroll(id="detail") as box:
             box.border_title = f"Trial {row.number}"
             yield Static(summary(row, self.clock))
+            yield Static(id="seeds")
             yield Static(params_table(row))
             yield Static(
-                evaluations_table(row) if row.curve else Text("no evaluations yet", style="dim")
+                evaluations_table(row) if row.curve else Text("no evaluations yet", style="dim"),
+                id="evaluations",
             )
             if row.error:
                 yield Static(Text(f"error: {row.error}"), classes="error")
@@ -93,7 +143,25 @@ class TrialDetailScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#seeds").display = False
         self._read_log()
+        if self.read_seeds is not None:
+            self._read_seeds(self.read_seeds)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="seeds")
+    def _read_seeds(self, read: Callable[[], TrialSeeds | None]) -> None:
+        seeds = read()
+        if seeds is not None:
+            self.app.call_from_thread(self._show_seeds, seeds)
+
+    def _show_seeds(self, seeds: TrialSeeds) -> None:
+        if not self.is_attached:
+            return  # closed while the storage was read
+        box = self.query_one("#seeds", Static)
+        box.update(seeds_summary(seeds))
+        box.display = True
+        if self.row.curve:
+            self.query_one("#evaluations", Static).update(evaluations_table(self.row, seeds))
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _read_log(self) -> None:

@@ -1,5 +1,5 @@
 """Charts through plotext: reward curves, optimisation history, parameter vs value, importance,
-and a training-log metric vs timesteps.
+and training-log columns vs timesteps.
 
 textual-plotext's own widget rebuilds the whole chart on every render; a redraw of a few
 hundred points costs tens of milliseconds. Here each chart keeps its data in plain Python
@@ -103,7 +103,7 @@ class ChartView(Widget):
             plt.plotsize(width, height)
             plt._set_size(width, height)
             drawn = self.draw(plt, data, width) if data is not None else False
-            text = Text.from_ansi(plt.build()) if drawn else Text(self.empty_message, style="dim")
+            text = Text.from_ansi(plt.build()) if drawn else Text(self.empty_for(data), style="dim")
         self.post_message(self.Built(self, text, generation))
 
     def on_chart_view_built(self, event: ChartView.Built) -> None:
@@ -115,6 +115,10 @@ class ChartView(Widget):
     def draw(self, plt: Plot, data: Any, width: int) -> bool:
         """Draw ``data`` on ``plt``; False when there is nothing to draw. Runs on a thread."""
         raise NotImplementedError
+
+    def empty_for(self, data: Any) -> str:
+        """What to say when ``data`` gives nothing to draw."""
+        return self.empty_message
 
     def render(self) -> Text:
         return self._text
@@ -245,30 +249,36 @@ class ImportanceChart(ChartView):
 
 @dataclass(frozen=True)
 class MetricSet:
-    """One training-log column against timesteps, a series per trial (``column`` None: no logs)."""
+    """One training-log column against timesteps: a series per trial, each with the trial's
+    colour, so that a trial looks the same in every chart (``column`` None: no logs)."""
 
     column: str | None
-    series: tuple[tuple[int, tuple[tuple[float, float], ...]], ...]
+    series: tuple[tuple[int, str, tuple[tuple[float, float], ...]], ...]
+    # The timesteps every chart of a comparison spans, so that their x axes line up.
+    x_range: tuple[float, float] | None = None
 
 
 class MetricChart(ChartView):
-    """A logged column (loss, reward, approx_kl, ...) vs timesteps for the compared trials."""
+    """A logged column (loss, reward, approx_kl, ...) vs timesteps for the compared trials.
 
-    empty_message = "metric chart: no training logs (progress.jsonl) for these trials yet"
+    Small, several side by side: the column is the title, the trials' colours are in the
+    comparison view's legend, and the x axis (timesteps) is named there too.
+    """
+
+    empty_message = "no training logs (progress.jsonl) for these trials yet"
 
     def draw(self, plt: Plot, data: MetricSet, width: int) -> bool:
         if data.column is None or not data.series:
             return False
-        legend = len(data.series) <= 6
-        for index, (number, points) in enumerate(data.series):
-            picked = downsample(points, max(8, width - 12))
-            plt.plot(
-                [p[0] for p in picked],
-                [p[1] for p in picked],
-                color=PALETTE[index % len(PALETTE)],
-                marker="braille",
-                label=f"#{number}" if legend else None,
-            )
-        plt.title(f"{data.column} (m: next column)")
-        plt.xlabel("timesteps")
+        for _number, colour, points in data.series:
+            picked = downsample(points, max(8, width - 8))
+            plt.plot([p[0] for p in picked], [p[1] for p in picked], color=colour, marker="braille")
+        if data.x_range is not None and data.x_range[0] < data.x_range[1]:
+            plt.xlim(*data.x_range)
+        plt.title(data.column)
         return True
+
+    def empty_for(self, data: Any) -> str:
+        if isinstance(data, MetricSet) and data.column is not None:
+            return f"{data.column}: not logged by these trials"
+        return self.empty_message

@@ -29,7 +29,7 @@ BASE_COLUMNS: list[tuple[str, str, int]] = [
     ("number", "#", 4),
     ("state", "state", 8),
     ("value", "value", 9),
-    ("best", "★", 1),
+    ("best", "★", 2),  # the best trial's star, and "●" on trials marked for comparison
     ("progress", "progress", 16),  # "20.5k/20.5k 100%"
     ("last_eval", "last eval", 9),
     ("duration", "time", 7),
@@ -50,6 +50,14 @@ class TrialTable(DataTable[object]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_sort", "Sort", id="table.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse"),
+        Binding(
+            "space",
+            "toggle_mark",
+            "Mark",
+            show=False,
+            tooltip="Mark or unmark the selected trial for comparison",
+            id="compare.mark",
+        ),
     ]
 
     class SortChanged(Message):
@@ -60,12 +68,22 @@ class TrialTable(DataTable[object]):
             self.column = column
             self.reverse = reverse
 
+    class MarksChanged(Message):
+        """Trials were marked or unmarked for comparison (``number`` None: all unmarked)."""
+
+        def __init__(self, marked: frozenset[int], number: int | None) -> None:
+            super().__init__()
+            self.marked = marked
+            self.number = number
+
     def __init__(self, *, clock: Clock = datetime.now, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.clock = clock
         self.rows_by_number: dict[int, TrialRow] = {}
         self.params: list[str] = []
         self.best_number: int | None = None
+        # Trials marked for comparison: this UI's own choice, never written to the storage.
+        self.marked: set[int] = set()
         self.sort_column: str = "number"
         self.sort_reverse: bool = False
         self.state_filter: TrialStatus | None = None
@@ -241,11 +259,7 @@ class TrialTable(DataTable[object]):
 
     def _cells(self, row: TrialRow) -> list[object]:
         theme = self._theme or self.app.current_theme
-        best = (
-            Text("★", style=cells.theme_style(theme, "warning"))
-            if row.number == self.best_number
-            else ""
-        )
+        best = cells.best_and_mark(row.number == self.best_number, row.number in self.marked, theme)
         failed = row.error if row.status == TrialStatus.FAIL and row.error else None
         return [
             row.number,
@@ -258,6 +272,35 @@ class TrialTable(DataTable[object]):
             (row.worker or "–")[:8],
             *[cells.param(row.params[p]) if p in row.params else "–" for p in self.params],
         ]
+
+    # Marks for comparison --------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        number = self.selected_number
+        if number is None:
+            return
+        self.marked.symmetric_difference_update({number})
+        self._redraw_marks({number})
+        self.post_message(self.MarksChanged(frozenset(self.marked), number))
+
+    def clear_marks(self) -> None:
+        if not self.marked:
+            return
+        cleared, self.marked = set(self.marked), set()
+        self._redraw_marks(cleared)
+        self.post_message(self.MarksChanged(frozenset(), None))
+
+    def _redraw_marks(self, numbers: set[int]) -> None:
+        stale = set()
+        for number in numbers:
+            row = self.rows_by_number.get(number)
+            if (
+                row is not None
+                and str(number) in self.rows
+                and self._set_cells(number, self._cells(row))
+            ):
+                stale.add(RowKey(str(number)))
+        self._forget_rendering(stale)
 
     # Sorting and filtering -----------------------------------------------------
 

@@ -1,0 +1,55 @@
+"""A several-seed trial (``train.seeds``) seed by seed, for the trial detail.
+
+Finished and paused trials keep every seed's evaluations in ``rltui:seed_values``; a running
+one has them only in its training log (``eval/seed_0..N``, by position in the ``train.seeds``
+of the study file version it runs with).
+Read on a thread: it touches the storage and a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rltui.export import SeedSpread
+    from rltui.search.reader import TrialRow
+    from rltui.ui.session import Session
+
+
+@dataclass(frozen=True)
+class TrialSeeds:
+    """Each evaluation's value per seed and, when the trial has a value, its spread."""
+
+    seeds: tuple[int, ...]
+    evaluations: tuple[tuple[int, tuple[float, ...]], ...]  # (timesteps, one value per seed)
+    spread: SeedSpread | None
+
+
+def trial_seeds(session: Session, row: TrialRow) -> TrialSeeds | None:
+    """None for a trial trained with one seed (or with no evaluation yet)."""
+    from rltui.export import SpecVersions, progress_rows, trial_spread
+    from rltui.ui.metrics import log_path
+
+    trial = session.ostudy._storage.get_trial(row.trial_id)
+    study = SpecVersions(session.ostudy, session.study).of(row.spec_version)
+    spread = trial_spread(trial, study)
+    if spread is not None:
+        # One stored value per seed and evaluation, in the order the evaluations were reported.
+        steps = [step for step, _ in row.curve]
+        evaluations = tuple(
+            (step, tuple(curve[index] for curve in spread.curves))
+            for index, step in enumerate(steps[: min(map(len, spread.curves))])
+        )
+        return TrialSeeds(spread.seeds, evaluations, spread if row.value is not None else None)
+    seeds = study.spec.train.seeds or []
+    if len(seeds) < 2:
+        return None
+    by_step: dict[int, tuple[float, ...]] = {}
+    for line in progress_rows(log_path(session.trials_dir, row.number), seeds):
+        values = [line.get(f"eval_seed_{seed}") for seed in seeds]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            by_step[int(line["timesteps"])] = tuple(float(v) for v in values)  # type: ignore[arg-type]
+    if not by_step:
+        return None
+    return TrialSeeds(tuple(seeds), tuple(sorted(by_step.items())), None)

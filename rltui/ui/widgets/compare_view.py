@@ -1,0 +1,90 @@
+"""The comparison view: logged columns side by side, one small chart per column, one line
+per compared trial in the same colour in every chart, and a legend above them."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import Static
+
+from rltui.ui.metrics import MAX_CHARTS, Comparison
+from rltui.ui.widgets.charts import MetricChart
+
+HINT = "space marks trials (Trials tab) · m: columns"
+
+
+def legend(comparison: Comparison) -> Text:
+    """``■ #4 selected  ■ #6 best · vs timesteps · …``, each square in the trial's colour."""
+    text = Text()
+    colours = comparison.target.colours()
+    for number, role in comparison.target.trials:
+        text.append("■ ", style=colours[number])
+        text.append(f"#{number}")
+        if role != "marked":
+            text.append(f" {role}", style="dim")
+        text.append("  ")
+    if comparison.target.left_out:
+        text.append(f"(+{comparison.target.left_out} marked, not shown) ", style="dim")
+    text.append(f"vs timesteps · {HINT}", style="dim")
+    return text
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """(columns, rows) for ``count`` charts: side by side first, then two rows."""
+    if count <= 2:
+        return max(1, count), 1
+    if count <= 4:
+        return 2, 2
+    return 3, 2
+
+
+class CompareView(Vertical):
+    """Shows a :class:`Comparison`; charts are redrawn only when their data changed."""
+
+    DEFAULT_CSS = """
+    CompareView { height: 1fr; }
+    CompareView > #compare-legend { height: 1; padding: 0 1; }
+    CompareView > #compare-grid { height: 1fr; grid-gutter: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.comparison: Comparison | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"no trials to compare yet · {HINT}", style="dim"), id="compare-legend")
+        with Grid(id="compare-grid"):
+            for index in range(MAX_CHARTS):
+                yield MetricChart(id=f"compare-{index}")
+
+    def on_mount(self) -> None:
+        self._layout(1)
+
+    @property
+    def charts(self) -> list[MetricChart]:
+        return list(self.query(MetricChart))
+
+    def show(self, comparison: Comparison) -> None:
+        if comparison == self.comparison:
+            return
+        self.comparison = comparison
+        self.query_one("#compare-legend", Static).update(
+            legend(comparison)
+            if comparison.target.trials
+            else Text(f"no trial selected · {HINT}", style="dim")
+        )
+        self._layout(len(comparison.charts))
+        for chart, data in zip(self.charts, comparison.charts, strict=False):
+            if chart.data != data:
+                chart.set_data(data)
+
+    def _layout(self, count: int) -> None:
+        columns, rows = grid_shape(count)
+        grid = self.query_one("#compare-grid", Grid)
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_size_rows = rows
+        for index, chart in enumerate(self.charts):
+            chart.display = index < count
+            # Three charts: the third one spans the second row.
+            chart.styles.column_span = 2 if count == 3 and index == 2 else 1
