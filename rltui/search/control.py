@@ -2,14 +2,19 @@
 
 Requests are written into the storage, so they reach a worker on any host. A running trial's
 worker polls its ``rltui:control`` record about once a second and carries the request out.
-Trials that no process is running (WAITING, PAUSED) are changed here directly.
+Trials that no process is running (WAITING, PAUSED) are changed here directly; when such a
+trial ends, its checkpoint is removed unless its study file keeps checkpoints.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from rltui.search import attrs
@@ -21,12 +26,15 @@ from rltui.search.lifecycle import (
     last_value,
     status_of,
 )
+from rltui.search.storage import StorageError
+from rltui.search.study import stored_spec
+from rltui.spec import SpecError
 
 STOPPED_BY_USER = "stopped by user"
 
 
 class ControlError(Exception):
-    """A request that does not apply, e.g. pausing a finished trial."""
+    """A request that does not apply, e.g. pausing a finished trial or an unknown number."""
 
 
 class Controller:
@@ -38,24 +46,45 @@ class Controller:
         self.study_id = ostudy._study_id
 
     def _trial(self, number: int) -> FrozenTrial:
-        trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)
-        return self.storage.get_trial(trial_id)
+        # Checked here because storages index their trial lists with the number: the journal
+        # storage would read -1 as the last trial and act on a trial nobody named.
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ControlError(f"{number!r} is not a trial number {self._known()}")
+        try:
+            trial_id = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)
+            return self.storage.get_trial(trial_id)
+        except KeyError:
+            raise ControlError(
+                f"no trial {number} in study '{self.study.study_name}' {self._known()}"
+            ) from None
+
+    def _known(self) -> str:
+        count = self.storage.get_n_trials(self.study_id)
+        if count == 0:
+            return "(it has no trials yet)"
+        return "(trial 0)" if count == 1 else f"(trials 0-{count - 1})"
 
     def request(self, number: int, action: ControlAction | str) -> str:
-        """Carry out or forward ``action`` for trial ``number``; returns what happened."""
+        """Carry out or forward ``action`` for trial ``number``; returns what happened.
+        Raises :class:`ControlError` when the trial does not exist or the action does not
+        apply to it."""
         action = ControlAction(action)
         trial = self._trial(number)
         status = status_of(trial)
         if action not in ALLOWED[status]:
             raise ControlError(f"trial {number} is {status.value}: it cannot be {_past(action)}")
-        if status == TrialStatus.RUNNING:
-            self.storage.set_trial_system_attr(
-                trial._trial_id, attrs.CONTROL, control_record(action)
-            )
-            return f"trial {number}: {action.value} requested"
-        if action == ControlAction.RESUME:
-            return self._resume(trial)
-        self.finish(trial, action)
+        try:
+            if status == TrialStatus.RUNNING:
+                self.storage.set_trial_system_attr(
+                    trial._trial_id, attrs.CONTROL, control_record(action)
+                )
+                return f"trial {number}: {action.value} requested"
+            if action == ControlAction.RESUME:
+                return self._resume(trial)
+            self.finish(trial, action)
+        except UpdateFinishedTrialError:
+            now = status_of(self.storage.get_trial(trial._trial_id)).value
+            raise ControlError(f"trial {number} ended meanwhile ({now})") from None
         return f"trial {number} {_past(action)}"
 
     def _resume(self, trial: FrozenTrial) -> str:
@@ -69,7 +98,8 @@ class Controller:
     def finish(
         self, trial: FrozenTrial, action: ControlAction, reason: str = STOPPED_BY_USER
     ) -> None:
-        """End a trial no process is running: PRUNED with its last value, or FAIL."""
+        """End a trial no process is running: PRUNED with its last value, or FAIL. Its
+        checkpoint goes unless the study file keeps checkpoints."""
         if action == ControlAction.PRUNE:
             value = last_value(trial)
             self.storage.set_trial_state_values(
@@ -78,18 +108,24 @@ class Controller:
         else:
             self.storage.set_trial_system_attr(trial._trial_id, attrs.REASON, reason)
             self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        discard_checkpoints(self.storage, self.study_id, trial)
 
     def pause_all(self) -> int:
+        """Ask every running trial to pause; returns how many were asked."""
         return self._all(TrialStatus.RUNNING, ControlAction.PAUSE)
 
     def resume_all(self) -> int:
+        """Queue every paused trial to resume; returns how many were queued."""
         return self._all(TrialStatus.PAUSED, ControlAction.RESUME)
 
     def _all(self, status: TrialStatus, action: ControlAction) -> int:
         count = 0
         for trial in self.study.get_trials(deepcopy=False):
             if status_of(trial) == status:
-                self.request(trial.number, action)
+                try:
+                    self.request(trial.number, action)
+                except ControlError:  # it changed state since the list was read
+                    continue
                 count += 1
         return count
 
@@ -106,6 +142,47 @@ class Controller:
     def set_drain(self, on: bool = True) -> None:
         """Study-wide drain: workers finish their trials and take no new ones."""
         self.storage.set_study_system_attr(self.study_id, attrs.DRAIN, time.time() if on else None)
+
+
+def checkpoint_folders(trial: FrozenTrial) -> list[Path]:
+    """The trial's checkpoint folders (``.../checkpoints/trial-N``) its records name.
+
+    Only folders with exactly that shape count, so a record that names something else (a
+    hand-edited storage, another layout) can never make us delete it.
+    """
+    found: list[Path] = []
+    for key in (attrs.PAUSED, attrs.RESUME, attrs.CHECKPOINT):
+        record = trial.system_attrs.get(key)
+        path = record.get("checkpoint") if isinstance(record, dict) else None
+        if not path:
+            continue
+        folder = Path(path)
+        if folder.name.startswith("step-"):  # a training function's checkpoint names its step
+            folder = folder.parent
+        shaped = folder.name == f"trial-{trial.number}" and folder.parent.name == "checkpoints"
+        if shaped and folder not in found:
+            found.append(folder)
+    return found
+
+
+def keeps_checkpoints(storage: BaseStorage, study_id: int, trial: FrozenTrial) -> bool:
+    """``control.keep_checkpoints`` of the study file version the trial ran with; True (keep)
+    when that version cannot be read."""
+    version = trial.system_attrs.get(attrs.TRIAL_SPEC_VERSION)
+    try:
+        spec = stored_spec(storage, study_id, int(version) if version else None)
+    except (StorageError, SpecError, ValueError, KeyError):
+        return True
+    return spec.spec.control.keep_checkpoints
+
+
+def discard_checkpoints(storage: BaseStorage, study_id: int, trial: FrozenTrial) -> None:
+    """Remove a finished trial's checkpoints unless its study file keeps them. A folder on
+    another host's disk may not be reachable from here: errors are ignored."""
+    if keeps_checkpoints(storage, study_id, trial):
+        return
+    for folder in checkpoint_folders(trial):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _past(action: ControlAction) -> str:

@@ -2,21 +2,31 @@
 
 Any live worker checks the others' heartbeats, and so does ``rltui run`` while it watches, so
 a dead worker is noticed even when no other worker is left. A lost worker's trial is retried
-from its last checkpoint while the study file allows retries, and otherwise ends FAIL with the
-reason.
+while the study file allows retries (from its last checkpoint, or from the start when it has
+none yet), and otherwise ends FAIL with the reason and loses its checkpoint (unless the study
+file keeps checkpoints).
+
+Several processes may notice the same lost worker at once. Optuna offers no compare-and-set
+on a trial, so each re-reads the trial right before every change and goes on only while it is
+still RUNNING for the lost worker: once one has requeued it and another worker claimed it, a
+late reaper leaves it alone.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
+from typing import Any
 
 import optuna
-from optuna.trial import TrialState
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, TrialState
 
 from rltui.search import attrs
+from rltui.search.control import discard_checkpoints
 from rltui.search.lifecycle import TrialStatus, status_of
-from rltui.search.workers import find_lost_workers, write_record
+from rltui.search.workers import HOST, WorkerRecord, find_lost_workers, is_lost, write_record
 
 
 def reap_lost_workers(ostudy: optuna.Study, grace: float, retries: int) -> list[str]:
@@ -24,42 +34,99 @@ def reap_lost_workers(ostudy: optuna.Study, grace: float, retries: int) -> list[
     storage, study_id = ostudy._storage, ostudy._study_id
     done = []
     for record in find_lost_workers(storage.get_study_system_attrs(study_id), grace):
+        why = why_lost(record)
         write_record(storage, study_id, replace(record, state="lost"))
         if record.trial_id is None:
             continue
         try:
-            trial = storage.get_trial(record.trial_id)
-            if (
-                status_of(trial) != TrialStatus.RUNNING
-                or trial.system_attrs.get(attrs.TRIAL_WORKER) != record.id
-            ):
-                continue
-            done.append(_recover(storage, trial, record.id, grace, retries))
+            line = _recover(storage, study_id, record, why, retries)
         except (optuna.exceptions.UpdateFinishedTrialError, KeyError, RuntimeError):
-            continue  # another worker handled it first
+            continue  # another process handled it first
+        if line:
+            done.append(line)
     return done
 
 
+def why_lost(record: WorkerRecord, now: float | None = None) -> str:
+    """Why ``record``'s worker counts as lost: its process is gone on this host, or its
+    heartbeat has been silent (a frozen process, or another host that is gone)."""
+    # With an infinite grace, is_lost answers only the process check.
+    if record.host == HOST and is_lost(record, math.inf):
+        return f"its process {record.pid} on host {record.host} is gone"
+    silent = (now or time.time()) - record.heartbeat
+    return f"no heartbeat for {silent:.0f} s"
+
+
+def _still_lost(storage: BaseStorage, record: WorkerRecord) -> FrozenTrial | None:
+    """The lost worker's trial, read afresh, when it is still RUNNING for that worker."""
+    assert record.trial_id is not None
+    trial = storage.get_trial(record.trial_id)
+    if status_of(trial) != TrialStatus.RUNNING:
+        return None
+    if trial.system_attrs.get(attrs.TRIAL_WORKER) != record.id:
+        return None
+    return trial
+
+
 def _recover(
-    storage: optuna.storages.BaseStorage,
-    trial: optuna.trial.FrozenTrial,
-    worker: str,
-    grace: float,
-    retries: int,
-) -> str:
+    storage: BaseStorage, study_id: int, record: WorkerRecord, why: str, retries: int
+) -> str | None:
+    trial = _still_lost(storage, record)
+    if trial is None:
+        return None
+    lost = f"worker {record.id} lost ({why})"
     used = int(trial.system_attrs.get(attrs.RETRIES) or 0)
-    saved = trial.system_attrs.get(attrs.CHECKPOINT)
-    if used < retries and saved:
-        storage.set_trial_system_attr(trial._trial_id, attrs.RETRIES, used + 1)
-        storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, {**saved, "retry": used + 1})
-        storage.set_trial_system_attr(trial._trial_id, attrs.CONTROL, None)
-        storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
-        done = saved.get("timesteps", 0)
-        return f"trial {trial.number}: worker {worker} lost; retrying from {done:,} timesteps"
-    reason = f"worker {worker} lost (no heartbeat for {grace:.0f} s)"
-    storage.set_trial_system_attr(trial._trial_id, attrs.REASON, reason)
-    storage.set_trial_system_attr(
-        trial._trial_id, attrs.ERROR, {"message": reason, "at": time.time()}
-    )
-    storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    if used < retries:
+        return _retry(storage, record, trial, lost, used + 1, retries)
+    reason = lost
+    changes: dict[str, Any] = {
+        attrs.REASON: reason,
+        attrs.ERROR: {"message": reason, "at": time.time()},
+    }
+    if not _change(storage, record, changes, TrialState.FAIL):
+        return None
+    discard_checkpoints(storage, study_id, trial)
     return f"trial {trial.number}: {reason}; marked FAIL"
+
+
+def _retry(
+    storage: BaseStorage,
+    record: WorkerRecord,
+    trial: FrozenTrial,
+    lost: str,
+    attempt: int,
+    retries: int,
+) -> str | None:
+    """Requeue the trial: from its last checkpoint, or from the start without one (a worker
+    that claims a trial with no resume record trains it anew with its stored parameters;
+    evaluations the lost run reported stay, as Optuna keeps the first value of a step)."""
+    saved = trial.system_attrs.get(attrs.CHECKPOINT)
+    changes: dict[str, Any] = {
+        attrs.RETRIES: attempt,
+        attrs.CONTROL: None,
+        attrs.RESUME: {**saved, "retry": attempt} if saved else None,
+    }
+    if not _change(storage, record, changes, TrialState.WAITING):
+        return None
+    where = (
+        f"from its checkpoint at {int(saved.get('timesteps', 0)):,} timesteps"
+        if saved
+        else "from the start (it had no checkpoint yet)"
+    )
+    return f"trial {trial.number}: {lost}; retry {attempt} of {retries} {where}"
+
+
+def _change(
+    storage: BaseStorage, record: WorkerRecord, changes: dict[str, Any], state: TrialState
+) -> bool:
+    """Write ``changes`` and then ``state``, re-reading the trial before each: False (and
+    nothing more written) as soon as it is no longer the lost worker's running trial."""
+    trial = _still_lost(storage, record)
+    if trial is None:
+        return False
+    for key, value in changes.items():
+        storage.set_trial_system_attr(trial._trial_id, key, value)
+    if _still_lost(storage, record) is None:
+        return False
+    storage.set_trial_state_values(trial._trial_id, state)
+    return True

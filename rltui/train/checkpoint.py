@@ -3,15 +3,24 @@
 A checkpoint holds the model with its optimizer state, the replay buffer of off-policy
 algorithms, the environments themselves (so an episode in progress and every env RNG carry
 on), VecNormalize statistics, the evaluation history, and the Python/NumPy/torch RNG states.
-It is written into a temporary folder and renamed into place, so a crash mid-write leaves the
-previous checkpoint intact.
+
+The VecNormalize statistics are also written on their own: environments that cannot be
+pickled (some simulators) are rebuilt on resume, and the statistics then go into the new ones,
+so a normalised trial does not start learning its observation scale again.
+
+Writes are atomic and durable: a checkpoint is written into a temporary folder, every file and
+the folder are flushed to disk, and only then is it renamed into place. The previous good
+checkpoint is removed only once the new one is in place, so a crash at any point leaves one
+complete checkpoint to resume from.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import random
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +34,10 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from rltui.train.envs import TrialEnvs
+
+ENVS_FILE = "envs.pkl"
+NORMALIZE_FILE = "normalize.pkl"
+_STEP = re.compile(r"^\.?step-(\d+)(?:\..*)?$")
 
 
 @dataclass
@@ -51,7 +64,10 @@ def restore_rng(state: Any) -> None:
 
 def save(folder: Path, model: BaseAlgorithm, envs: TrialEnvs, state: TrainerState) -> Path:
     """Write a checkpoint for ``model.num_timesteps`` under ``folder``; returns its path."""
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
+    if created:  # the folder's own entry must survive a crash too
+        _fsync_dir(folder.parent)
     final = folder / f"step-{model.num_timesteps:012d}"
     tmp = folder / f".{final.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -61,15 +77,57 @@ def save(folder: Path, model: BaseAlgorithm, envs: TrialEnvs, state: TrainerStat
         model.save_replay_buffer(tmp / "replay.pkl")
     state.rng = capture_rng()
     state.action_space_rng = _space_rng(model)
-    state.envs_saved = _save_envs(tmp / "envs.pkl", envs)
+    state.envs_saved = _save_envs(tmp / ENVS_FILE, envs)
+    _save_normalization(tmp / NORMALIZE_FILE, envs)
     with open(tmp / "state.pkl", "wb") as out:
         pickle.dump(state, out)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    for old in folder.glob("step-*"):
-        if old != final:
-            shutil.rmtree(old, ignore_errors=True)
+    _publish(tmp, final)
+    for old in folder.iterdir():
+        if old != final and _STEP.match(old.name):
+            shutil.rmtree(old, ignore_errors=True)  # older steps and leftovers of crashed writes
     return final
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Make the fully written ``tmp`` the checkpoint ``final``, durably."""
+    for path in tmp.iterdir():
+        _fsync_file(path)
+    _fsync_dir(tmp)
+    if final.exists():
+        # The same step saved again (a pause right after a resume): a folder cannot be renamed
+        # over a full one, so the old one steps aside first. Until the new one is in place the
+        # old one stays whole under a name that :func:`latest` still finds.
+        aside = final.with_name(f".{final.name}.old-{os.getpid()}")
+        shutil.rmtree(aside, ignore_errors=True)
+        os.replace(final, aside)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    # Directory fsync makes renames and new entries durable; some filesystems (and Windows)
+    # refuse to open a directory, and there the rename is as durable as it gets.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _space_rng(model: BaseAlgorithm) -> Any:
@@ -91,6 +149,15 @@ def _save_envs(path: Path, envs: TrialEnvs) -> bool:
         return False
 
 
+def _save_normalization(path: Path, envs: TrialEnvs) -> None:
+    # VecNormalize pickles without its venv (see its __getstate__): running mean and variance
+    # of observations and returns, clip and epsilon settings, gamma, training flags.
+    norms = (_norm(envs.train), _norm(envs.eval))
+    if norms != (None, None):
+        with open(path, "wb") as out:
+            pickle.dump(norms, out)
+
+
 def _unwrap(venv: VecEnv) -> VecEnv:
     return venv.venv if isinstance(venv, VecNormalize) else venv
 
@@ -103,21 +170,25 @@ def load(
     path: Path, cls: type[BaseAlgorithm], fresh_envs: TrialEnvs, device: str
 ) -> tuple[BaseAlgorithm, TrialEnvs, TrainerState]:
     """Restore a checkpoint written by :func:`save`. ``fresh_envs`` are used when the saved
-    envs could not be pickled (and closed otherwise)."""
+    envs could not be pickled (and closed otherwise); they then get the saved VecNormalize
+    statistics."""
     with open(path / "state.pkl", "rb") as src:
         state: TrainerState = pickle.load(src)
     envs = fresh_envs
-    if state.envs_saved and (path / "envs.pkl").exists():
-        with open(path / "envs.pkl", "rb") as src:
+    if state.envs_saved and (path / ENVS_FILE).exists():
+        with open(path / ENVS_FILE, "rb") as src:
             train, evaluation, train_norm, eval_norm = cloudpickle.load(src)
-        if train_norm is not None:
-            train_norm.set_venv(train)
-            train = train_norm
-        if eval_norm is not None:
-            eval_norm.set_venv(evaluation)
-            evaluation = eval_norm
         fresh_envs.close()
-        envs = TrialEnvs(train, evaluation)
+        envs = TrialEnvs(_rewrap(train, train_norm), _rewrap(evaluation, eval_norm))
+    else:
+        state.envs_saved = False
+        if (path / NORMALIZE_FILE).exists():
+            with open(path / NORMALIZE_FILE, "rb") as src:
+                train_norm, eval_norm = pickle.load(src)
+            envs = TrialEnvs(
+                _restore_norm(fresh_envs.train, train_norm),
+                _restore_norm(fresh_envs.eval, eval_norm),
+            )
     # With the envs restored, SB3 must keep the observation it stopped at (force_reset=False);
     # with fresh envs it resets them and the episode in progress starts over.
     model = cls.load(
@@ -134,12 +205,37 @@ def load(
     return model, envs, state
 
 
+def _rewrap(venv: VecEnv, norm: VecNormalize | None) -> VecEnv:
+    if norm is None:
+        return venv
+    norm.set_venv(venv)
+    return norm
+
+
+def _restore_norm(fresh: VecEnv, saved: VecNormalize | None) -> VecEnv:
+    """``fresh`` (as built for the trial) with the saved statistics in place of its own."""
+    if saved is None or not isinstance(fresh, VecNormalize):
+        return fresh
+    saved.set_venv(fresh.venv)
+    return saved
+
+
 def latest(folder: Path) -> Path:
-    """The newest checkpoint written by :func:`save` under ``folder``."""
-    found = sorted(folder.glob("step-*"))
-    if not found:
+    """The newest checkpoint written by :func:`save` under ``folder``.
+
+    A checkpoint set aside while the same step was saved again counts when the save did not
+    finish (a crash between the two renames)."""
+    steps = [p for p in folder.glob("step-*") if _STEP.match(p.name)]
+    if not steps:
+        steps = list(folder.glob(".step-*.old-*"))
+    if not steps:
         raise FileNotFoundError(f"no checkpoint in {folder}")
-    return found[-1]
+    return max(steps, key=_step_of)
+
+
+def _step_of(path: Path) -> int:
+    match = _STEP.match(path.name)
+    return int(match.group(1)) if match else -1
 
 
 def remove(folder: Path | str | None) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.vec_env import VecNormalize
 
 from rltui.spec import load_study
 from rltui.train import checkpoint
@@ -31,6 +35,31 @@ DQN_PARAMS = {
     "target_update_interval": 50,
 }
 
+SAC_STUDY = """
+name: sac
+train:
+  algorithm: sac
+  env: Pendulum-v1
+  timesteps: 600
+  eval: {every: 200, episodes: 1}
+  seed: 3
+"""
+# learning_starts well inside the first stint, so the resumed stint learns from transitions
+# collected before the pause: a lost replay buffer changes the result.
+SAC_PARAMS = {"learning_starts": 100, "buffer_size": 2000, "batch_size": 32, "net_arch": [8]}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Train on one thread, as workers do: on a busy machine two threads contend for the cores
+    and make off-policy training (a gradient step per env step) many times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 def _run(study, params, reporter, tmp_path: Path, resume: Path | None = None):
     return train_sb3(
@@ -52,19 +81,60 @@ def test_same_seed_same_curve(study_file, tmp_path):
     assert first.evaluations == second.evaluations
 
 
-@pytest.mark.parametrize("kind", ["ppo", "dqn"])
-def test_pause_and_resume_equals_straight_run(kind, study_file, tmp_path):
+def _inspect(model, envs) -> dict[str, Any]:
+    """What a restore must bring back, read at this moment: the replay buffer's fill and the
+    training env's VecNormalize statistics and settings."""
+    seen: dict[str, Any] = {"buffer": None, "norm": None}
+    if isinstance(model, OffPolicyAlgorithm):
+        buffer = model.replay_buffer
+        seen["buffer"] = (buffer.size(), buffer.pos, buffer.full)
+    norm = envs.train
+    if isinstance(norm, VecNormalize):
+        obs, ret = norm.obs_rms, norm.ret_rms
+        seen["norm"] = (
+            (obs.count, obs.mean.tolist(), obs.var.tolist()),
+            (ret.count, ret.mean.tolist(), ret.var.tolist()),
+            (norm.clip_obs, norm.clip_reward, norm.gamma, norm.epsilon),
+            (norm.norm_obs, norm.norm_reward, norm.training, envs.eval.training),
+        )
+    return seen
+
+
+@pytest.fixture
+def restores(monkeypatch):
+    """:func:`_inspect` of every model saved into a checkpoint, and of every one restored."""
+    seen: dict[str, list[dict[str, Any]]] = {"saved": [], "restored": []}
+    save, load = checkpoint.save, checkpoint.load
+
+    def saving(folder, model, envs, state):
+        seen["saved"].append(_inspect(model, envs))
+        return save(folder, model, envs, state)
+
+    def loading(path, cls, fresh_envs, device):
+        model, envs, state = load(path, cls, fresh_envs, device)
+        seen["restored"].append(_inspect(model, envs))
+        return model, envs, state
+
+    monkeypatch.setattr(checkpoint, "save", saving)
+    monkeypatch.setattr(checkpoint, "load", loading)
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["ppo", "dqn", "sac"])
+def test_pause_and_resume_equals_straight_run(kind, study_file, tmp_path, restores):
     if kind == "ppo":
         study, params, at = load_study(study_file(timesteps=512, every=128)), PARAMS, 192
-    else:
+    elif kind == "dqn":
         study, params, at = load_study(study_file(name="dqn", text=DQN_STUDY)), DQN_PARAMS, 1000
+    else:
+        study, params, at = load_study(study_file(name="sac", text=SAC_STUDY)), SAC_PARAMS, 300
     straight = _run(study, params, ScriptedReporter(), tmp_path / "a")
 
     pausing = ScriptedReporter("pause", at=at)
     first = _run(study, params, pausing, tmp_path / "b")
     assert first.stopped == "pause" and first.checkpoint is not None
     assert first.timesteps < study.spec.train.timesteps
-    if kind == "dqn":
+    if kind != "ppo":
         assert (checkpoint.latest(first.checkpoint / "seed-0") / "replay.pkl").exists()
     pausing.done = True
     resumed = _run(study, params, pausing, tmp_path / "b", resume=first.checkpoint)
@@ -74,6 +144,12 @@ def test_pause_and_resume_equals_straight_run(kind, study_file, tmp_path):
     steps = [s for s, _ in resumed.evaluations]
     assert steps == sorted(steps) and len(set(steps)) == len(steps)
     assert resumed.evaluations == straight.evaluations
+    if kind != "ppo":
+        # The restored model holds every transition collected before the pause.
+        saved, restored = restores["saved"], restores["restored"]
+        assert len(saved) == len(restored) == 1
+        assert restored[0]["buffer"] == saved[0]["buffer"]
+        assert saved[0]["buffer"][0] == first.timesteps
 
 
 def test_objectives():
@@ -128,3 +204,84 @@ def test_training_leaves_nothing_in_the_temp_dir(study_file, tmp_path, monkeypat
     path.write_text(path.read_text().replace("  seed: 0\n", "  seeds: [0, 1]\n"))
     _run(load_study(path), PARAMS, ScriptedReporter(), tmp_path)
     assert list(scratch.iterdir()) == []
+
+
+def _normalized(study_file) -> Any:
+    path = study_file(timesteps=512, every=128)
+    path.write_text(path.read_text().replace("  seed: 0\n", "  seed: 0\n  normalize: true\n"))
+    return load_study(path)
+
+
+def test_normalization_survives_a_resume_with_rebuilt_envs(
+    study_file, tmp_path, monkeypatch, restores
+):
+    # Some simulators cannot be pickled: their envs are rebuilt on resume, and the
+    # VecNormalize statistics learned so far must be carried into the new ones.
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise TypeError("cannot pickle 'Simulator' object")
+
+    monkeypatch.setattr(checkpoint.cloudpickle, "dump", refuse)
+    study = _normalized(study_file)
+    pausing = ScriptedReporter("pause", at=192)
+    first = _run(study, PARAMS, pausing, tmp_path)
+    assert first.stopped == "pause"
+    saved_at = checkpoint.latest(first.checkpoint / "seed-0")
+    assert not (saved_at / checkpoint.ENVS_FILE).exists()
+    pausing.done = True
+    resumed = _run(study, PARAMS, pausing, tmp_path, resume=first.checkpoint)
+    assert resumed.stopped is None and resumed.timesteps == 512
+
+    [saved], [restored] = restores["saved"], restores["restored"]
+    assert saved["norm"][0][0] > first.timesteps  # every observation so far was counted
+    assert restored["norm"] == saved["norm"]
+
+
+def test_a_checkpoint_saved_again_at_the_same_step_is_never_missing(
+    study_file, tmp_path, monkeypatch
+):
+    from stable_baselines3 import PPO
+
+    from rltui.train.envs import make_envs
+    from rltui.train.trainer import build_model
+
+    study = load_study(study_file(timesteps=512, every=128))
+    envs = make_envs(study, 0)
+    model = build_model(study, PARAMS, envs, seed=0, device="cpu")
+    folder = tmp_path / "seed-0"
+    try:
+        first = checkpoint.save(folder, model, envs, checkpoint.TrainerState())
+        # A crash between taking the old checkpoint away and putting the new one in place
+        # (the pause right after a resume saves the same step again).
+        replace = checkpoint.os.replace
+
+        def crash_on_publish(src: Any, dst: Any) -> None:
+            if ".tmp-" in str(src):
+                raise OSError("disk gone")
+            replace(src, dst)
+
+        monkeypatch.setattr(checkpoint.os, "replace", crash_on_publish)
+        with pytest.raises(OSError):
+            checkpoint.save(folder, model, envs, checkpoint.TrainerState())
+        monkeypatch.setattr(checkpoint.os, "replace", replace)
+        found = checkpoint.latest(folder)
+        restored, restored_envs, _ = checkpoint.load(found, PPO, make_envs(study, 0), "cpu")
+        restored_envs.close()
+        assert restored.num_timesteps == model.num_timesteps
+
+        # The next good save leaves exactly one checkpoint and nothing half-written.
+        synced: list[str] = []
+        fsync = checkpoint.os.fsync
+
+        def record(fd: int) -> None:
+            synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+            fsync(fd)
+
+        monkeypatch.setattr(checkpoint.os, "fsync", record)
+        again = checkpoint.save(folder, model, envs, checkpoint.TrainerState())
+        assert again == first and [p.name for p in folder.iterdir()] == [first.name]
+    finally:
+        envs.close()
+    # Every file and the folder were on disk before the rename, and the rename after it.
+    written = {Path(p).name for p in synced if ".tmp-" in p}
+    assert written >= {p.name for p in again.iterdir()} | {f".{again.name}.tmp-{os.getpid()}"}
+    assert str(folder) in synced

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.storage import StudyHome
+from rltui.train.progress import read_progress
 from tests.worker.helpers import Lab, frozen, wait_for
 
 pytestmark = pytest.mark.slow
@@ -40,13 +43,39 @@ def _wait_exit(pid: int) -> None:
     )
 
 
+def trained_steps(study_path: Path, number: int) -> list[tuple[int, float]]:
+    """(timesteps, wall time) of every training log row of a trial, in the order written.
+
+    The reported curve cannot show a resume that started over (Optuna keeps the first value
+    of a step, and the curve is sorted); the trial's own log, appended by every stint, can.
+    """
+    log = StudyHome.beside(study_path).trials / f"trial-{number}" / "progress.jsonl"
+    return [
+        (int(row["timesteps"]), float(row["wall_time"]))
+        for row in read_progress(log)
+        if "eval/mean_reward" not in row
+    ]
+
+
+def assert_continued(steps: list[tuple[int, float]], stopped_at: int, paused_at: float) -> None:
+    """Training logged after the pause starts past ``stopped_at``, and no timestep range was
+    trained twice: the logged timesteps rise strictly across both stints."""
+    before = [s for s, t in steps if t <= paused_at]
+    after = [s for s, t in steps if t > paused_at]
+    assert before and after, steps
+    assert max(before) <= stopped_at < min(after), (stopped_at, steps)
+    timesteps = [s for s, _ in steps]
+    assert timesteps == sorted(set(timesteps)), f"trained twice or started over: {timesteps}"
+
+
 def _worker_pid(lab: Lab, number: int) -> int:
     row = lab.trial(number)
     return next(w.pid for w in lab.snap().workers if w.id == row.worker)
 
 
 def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
-    lab = Lab(study_file(name="pause", n_trials=2, timesteps=8192, every=512))
+    path = study_file(name="pause", n_trials=2, timesteps=8192, every=512)
+    lab = Lab(path)
     lab.pool.start(1, max_trials=2)
     try:
         _running(lab, 0, past=600)
@@ -54,7 +83,8 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
         paused = wait_for(
             lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, 30, "PAUSED"
         )
-        stopped_at = frozen(lab, 0).system_attrs[attrs.PAUSED]["timesteps"]
+        record = frozen(lab, 0).system_attrs[attrs.PAUSED]
+        stopped_at, paused_at = record["timesteps"], record["at"]
         assert 0 < stopped_at < 8192 and paused.curve
         first_start = frozen(lab, 0).datetime_start
         # A paused trial's clock stands still at the time it trained.
@@ -77,6 +107,11 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
     assert steps == sorted(steps) and len(steps) == len(set(steps))
     assert any(s > stopped_at for s in steps) and any(s <= stopped_at for s in steps)
     assert done.timesteps == 8192
+    # Training went on from the checkpoint: nothing after the pause repeats what came before.
+    logged = trained_steps(path, 0)
+    assert_continued(logged, stopped_at, paused_at)
+    assert logged[-1][0] == 8192
+    assert "trial 0: resuming" in lab.logs()
     # Its duration counts both stints and not the time it spent paused.
     assert done.earlier == pytest.approx(trained)
     assert done.started > first_start

@@ -13,8 +13,11 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
+from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
-from tests.worker.helpers import Lab, wait_for
+from rltui.search.storage import StudyHome
+from tests.worker.helpers import Lab, frozen, wait_for
+from tests.worker.test_control import assert_continued, trained_steps
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,6 +129,7 @@ def test_ctrl_c_pauses_running_trials_and_the_next_run_resumes_them(study_file):
     assert "paused" in out and "Traceback" not in out
     paused = lab.trial(0)
     assert paused.status == TrialStatus.PAUSED
+    record = frozen(lab, 0).system_attrs[attrs.PAUSED]
     again = subprocess.run(
         [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
         capture_output=True,
@@ -136,5 +140,12 @@ def test_ctrl_c_pauses_running_trials_and_the_next_run_resumes_them(study_file):
     assert "resuming 1 trial" in again.stdout
     done = lab.trial(0)
     assert done.status == TrialStatus.COMPLETE and done.timesteps == 6400
-    steps = [s for s, _ in done.curve]
-    assert steps == sorted(steps) and steps[: len(paused.curve)] == [s for s, _ in paused.curve]
+    # The second run went on from the checkpoint instead of training the first part again.
+    assert "trial 0: resuming" in again.stdout + _worker_logs(path)
+    logged = trained_steps(path, 0)
+    assert_continued(logged, record["timesteps"], record["at"])
+    assert logged[-1][0] == 6400
+
+
+def _worker_logs(study_path: Path) -> str:
+    return "\n".join(p.read_text() for p in StudyHome.beside(study_path).logs.glob("*.log"))
