@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
+import shlex
 import signal
 import time
+from typing import Any
 
 import optuna
 from rich.console import Console, Group
@@ -16,9 +21,9 @@ from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.recovery import reap_lost_workers
-from rltui.search.storage import StudyHome, mask_url
-from rltui.search.study import enqueue_planned
-from rltui.spec import Study
+from rltui.search.storage import StorageError, StudyHome, mask_url
+from rltui.search.study import enqueue_planned, stored_spec
+from rltui.spec import SpecError, Study
 from rltui.worker.pool import LocalPool, pid_running, signal_worker
 
 STATUS_STYLE = {
@@ -31,8 +36,19 @@ STATUS_STYLE = {
 }
 
 
+NUMERIC = ("#", "timesteps", "last eval", "best", "value")
+
+
 def fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}"
+
+
+def best_eval(row: TrialRow, maximize: bool) -> float | None:
+    """The trial's best evaluation so far, by the study's direction."""
+    values = [v for _, v in row.curve if not math.isnan(v)]
+    if not values:
+        return None
+    return max(values) if maximize else min(values)
 
 
 def render(snap: Snapshot, study: Study, url: str, limit: int = 20) -> Group:
@@ -45,11 +61,9 @@ def render(snap: Snapshot, study: Study, url: str, limit: int = 20) -> Group:
         ("best " + (f"{best.value:.4g} (#{best.number})" if best else "—"), "bold green"),
     )
     table = Table(expand=False, box=None, header_style="bold")
-    for column in ("#", "state", "timesteps", "last eval", "value", "params"):
-        table.add_column(
-            column,
-            justify="right" if column in ("#", "timesteps", "last eval", "value") else "left",
-        )
+    for column in ("#", "state", "timesteps", "last eval", "best", "value", "params"):
+        table.add_column(column, justify="right" if column in NUMERIC else "left")
+    maximize = snap.direction.name == "MAXIMIZE"
     rows = sorted(snap.rows.values(), key=_order)[:limit]
     for row in sorted(rows, key=lambda r: r.number):
         table.add_row(
@@ -57,8 +71,10 @@ def render(snap: Snapshot, study: Study, url: str, limit: int = 20) -> Group:
             Text(row.status.value, STATUS_STYLE[row.status]),
             f"{row.timesteps:,}/{row.total or study.spec.train.timesteps:,}",
             fmt(row.last_eval),
+            fmt(best_eval(row, maximize)),
             fmt(row.value) + (" ★" if best and row.number == best.number else ""),
-            " ".join(f"{k}={_short(v)}" for k, v in row.params.items()),
+            # Text, not markup: a parameter value may hold square brackets.
+            Text(" ".join(f"{k}={_short(v)}" for k, v in row.params.items())),
         )
     return Group(head, table)
 
@@ -96,7 +112,7 @@ def run_headless(
     pool = LocalPool(home.logs, study_file=study.path, storage_url=url, nice=0)
     pool.start(workers)
     reader = StudyReader(ostudy)
-    interrupted = False
+    interrupted = shown = False
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
@@ -106,6 +122,7 @@ def run_headless(
             refresh_per_second=4,
             transient=False,
         ) as live:
+            shown = True
             last_check = 0.0
             while any(pid_running(w.pid) for w in pool.started):
                 time.sleep(0.5)
@@ -116,10 +133,11 @@ def run_headless(
                     for line in reap_lost_workers(ostudy, control.heartbeat_grace, control.retries):
                         live.console.print(line)
             live.update(render(reader.poll(), study, url))
-        if not console.is_terminal:
-            console.line()  # Rich leaves the last frame without its newline when piped
+        _end_frame(console)
     except KeyboardInterrupt:
         interrupted = True
+        if shown:
+            _end_frame(console)
         console.print(
             "[yellow]stopping: running trials are paused with a checkpoint "
             "(Ctrl-C again to stop at once)…[/]"
@@ -134,33 +152,113 @@ def run_headless(
     finally:
         signal.signal(signal.SIGINT, previous)
     snap = reader.poll()
-    return _summary(console, snap, study, url, interrupted)
+    best = snap.best
+    fixed = fixed_values(_study_of(ostudy, study, best.spec_version), best) if best else {}
+    return _summary(console, snap, study, url, interrupted, fixed)
 
 
-def _summary(console: Console, snap: Snapshot, study: Study, url: str, interrupted: bool) -> int:
+def _end_frame(console: Console) -> None:
+    # Piped, Rich prints the live display once, at its end, without a final newline: what
+    # follows must start a line of its own.
+    if not console.is_terminal:
+        console.line()
+
+
+def _study_of(ostudy: optuna.Study, study: Study, version: int | None) -> Study:
+    """The study file version a trial ran with (an edit may have changed its fixed values);
+    ``study`` when the storage does not hold it."""
+    if version:
+        try:
+            return stored_spec(ostudy._storage, ostudy._study_id, version)
+        except (StorageError, SpecError):
+            pass
+    return study
+
+
+def fixed_values(study: Study, best: TrialRow) -> dict[str, Any]:
+    """What a trial of ``study`` used besides its searched parameters: the file's
+    ``hyperparameters`` and the search space's fixed values (searched ones win, as in the
+    worker)."""
+    values = {**study.spec.hyperparameters, **study.space.fixed}
+    return {name: value for name, value in values.items() if name not in best.params}
+
+
+def _summary(
+    console: Console,
+    snap: Snapshot,
+    study: Study,
+    url: str,
+    interrupted: bool,
+    fixed: dict[str, Any] | None = None,
+) -> int:
     counts = snap.counts
     console.print(
         ", ".join(f"{counts[s]} {s.value.lower()}" for s in TrialStatus if counts[s]) or "no trials"
     )
     if interrupted and counts[TrialStatus.PAUSED]:
-        console.print(
-            f"{counts[TrialStatus.PAUSED]} trial(s) paused; `rltui run {study.path}` resumes them"
-        )
+        command = f"rltui run {shlex.quote(str(study.path))}"
+        _plain(console, f"{counts[TrialStatus.PAUSED]} trial(s) paused; `{command}` resumes them")
     failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL and r.error]
     for row in failed[-3:]:
-        console.print(f"[red]trial {row.number} failed:[/] {row.error}")
+        console.print(Text.assemble((f"trial {row.number} failed:", "red"), f" {row.error}"))
     best = snap.best
     if best is None:
         console.print("no completed trial yet")
         return 0
     console.print(f"[bold green]best trial #{best.number}: value {best.value:.6g}[/]")
+    # The whole configuration as a YAML block to paste into a study file.
+    _plain(console, "hyperparameters:")
+    _plain(console, f"  # searched (trial #{best.number})")
     for name, value in best.params.items():
-        console.print(f"  {name}: {value!r}")
+        _plain(console, f"  {name}: {yaml_value(value)}")
+    if fixed:
+        _plain(console, "  # fixed: the study file's hyperparameters and fixed search-space values")
+        for name, value in fixed.items():
+            _plain(console, f"  {name}: {yaml_value(value)}")
     journal = url.removeprefix("journal:")
     storage_args = (
-        f"--storage {journal} --storage-class JournalFileBackend"
+        f"--storage {shlex.quote(journal)} --storage-class JournalFileBackend"
         if url.startswith("journal:")
-        else f"--storage '{mask_url(url)}'"
+        else f"--storage {shlex.quote(mask_url(url))}"
     )
-    console.print(f"[dim]optuna trials {storage_args} --study-name {study.spec.name}[/]")
+    name = shlex.quote(study.spec.name)
+    _plain(console, f"optuna trials {storage_args} --study-name {name}", style="dim")
     return 0
+
+
+def _plain(console: Console, line: str, style: str = "") -> None:
+    """Print ``line`` as it is: no markup, no highlighting, and never wrapped (a command or a
+    YAML line broken at the terminal width, or at 80 columns when piped, cannot be pasted)."""
+    console.print(Text(line, style=style), soft_wrap=True)
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def yaml_value(value: Any) -> str:
+    """``value`` written as YAML in flow style, so that it reads back as the same value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        text = repr(value)
+        # '1e-05' is a string to YAML 1.1 readers; '1.0e-05' is a number to all of them.
+        mantissa, e, exponent = text.partition("e")
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if _PLAIN_WORD.fullmatch(value) and value.lower() not in _YAML_WORDS:
+            return value
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(yaml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{yaml_value(k)}: {yaml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value))

@@ -1,12 +1,19 @@
-"""From a trial's parameters to SB3 constructor arguments, by name only (never ``eval``)."""
+"""From a trial's parameters to the SB3 class and its constructor arguments, by name only
+(never ``eval``)."""
 
 from __future__ import annotations
 
+import copy
+import inspect
+from functools import cache
 from typing import Any
 
 import numpy as np
 import torch
 from gymnasium import spaces
+from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 
 from rltui.spec import algorithms as algos
@@ -26,6 +33,57 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
 }
 
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
+    "ppo": PPO,
+    "a2c": A2C,
+    "dqn": DQN,
+    "sac": SAC,
+    "td3": TD3,
+    "ddpg": DDPG,
+}
+
+
+@cache
+def budget_aware(cls: type[BaseAlgorithm]) -> type[BaseAlgorithm]:
+    """``cls`` that trains in chunks as it would in one ``learn()`` call: its schedules
+    (learning rate, DQN exploration) run over the whole trial budget, and its exploration
+    noise keeps its state from one chunk to the next."""
+
+    def _update_current_progress_remaining(
+        self: Any, num_timesteps: int, total_timesteps: int
+    ) -> None:
+        budget = getattr(self, "rltui_budget", None) or total_timesteps
+        cls._update_current_progress_remaining(self, num_timesteps, budget)
+
+    def _setup_learn(
+        self: Any,
+        total_timesteps: int,
+        callback: Any = None,
+        reset_num_timesteps: bool = True,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, BaseCallback]:
+        # SB3 resets the action noise at every learn() call; a chunk boundary falls anywhere in
+        # an episode, and an Ornstein-Uhlenbeck process restarted there would make results
+        # depend on how often the study evaluates.
+        keep = not reset_num_timesteps and self.num_timesteps > 0 and self.action_noise is not None
+        noise = copy.deepcopy(self.action_noise) if keep else None
+        result = cls._setup_learn(
+            self, total_timesteps, callback, reset_num_timesteps, *args, **kwargs
+        )
+        if noise is not None:
+            self.action_noise = noise
+        return result
+
+    return type(
+        cls.__name__,
+        (cls,),
+        {
+            "_update_current_progress_remaining": _update_current_progress_remaining,
+            "_setup_learn": _setup_learn,
+        },
+    )
+
 
 def model_kwargs(
     algorithm: str, params: dict[str, Any], action_space: spaces.Space
@@ -40,8 +98,11 @@ def model_kwargs(
         elif name in algos.ALGORITHM_ARGS[algorithm]:
             kwargs[name] = _algorithm_value(name, value)
     schedule = params.get("learning_rate_schedule", "constant")
-    if schedule == "linear" and "learning_rate" in kwargs:
-        kwargs["learning_rate"] = LinearSchedule(float(kwargs["learning_rate"]))
+    if schedule == "linear":
+        # Without a learning_rate of its own, the schedule starts at SB3's default for the
+        # algorithm rather than being dropped silently.
+        initial = kwargs.get("learning_rate", _default_learning_rate(algorithm))
+        kwargs["learning_rate"] = LinearSchedule(float(initial))
     noise = params.get("action_noise", "none")
     if noise != "none" and noise is not None and isinstance(action_space, spaces.Box):
         sigma = float(params.get("action_noise_sigma", 0.1))
@@ -63,13 +124,25 @@ class LinearSchedule:
         return progress_remaining * self.initial
 
 
+def _default_learning_rate(algorithm: str) -> float:
+    return float(inspect.signature(ALGORITHMS[algorithm]).parameters["learning_rate"].default)
+
+
+def _net_arch(value: Any) -> Any:
+    """Layer sizes from a preset name, one size, a list, or a mapping of those per network
+    (``{pi: small, qf: [64, 64]}``), as SB3's ``net_arch`` takes them."""
+    if isinstance(value, str):
+        return list(algos.NET_ARCH_PRESETS[value])
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, dict):
+        return {key: _net_arch(part) for key, part in value.items()}
+    return list(value)
+
+
 def _policy_value(name: str, value: Any) -> Any:
     if name == "net_arch":
-        if isinstance(value, str):
-            return list(algos.NET_ARCH_PRESETS[value])
-        if isinstance(value, int):
-            return [value]
-        return value
+        return _net_arch(value)
     if name == "activation_fn":
         return ACTIVATIONS[value]
     if name == "optimizer_class":

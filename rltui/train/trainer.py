@@ -4,41 +4,36 @@ Learning runs in chunks aligned to the algorithm's natural boundary (a full roll
 and A2C, a multiple of ``train_freq`` for off-policy algorithms). Between chunks the trainer
 evaluates, reports to Optuna and carries out a pause with a checkpoint: a trial paused there
 continues with exactly the state it would have had, so its result equals an unpaused run.
-Kill and prune act within one environment step through a callback.
+A chunk also ends at the first boundary at or after each planned evaluation, so evaluations
+are as frequent as the study asks, and the last one stops at the budget. Kill and prune act
+within one environment step through a callback.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
 from stable_baselines3.common.vec_env import sync_envs_normalization
 
 from rltui.spec import Study
 from rltui.train import checkpoint
 from rltui.train.envs import TrialEnvs, make_envs
-from rltui.train.hyperparams import model_kwargs
+from rltui.train.hyperparams import ALGORITHMS, budget_aware, model_kwargs
 from rltui.train.progress import ProgressLog
-
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
-    "ppo": PPO,
-    "a2c": A2C,
-    "dqn": DQN,
-    "sac": SAC,
-    "td3": TD3,
-    "ddpg": DDPG,
-}
 
 
 class TrialFailed(Exception):
@@ -74,48 +69,56 @@ class Outcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@cache
-def budget_aware(cls: type[BaseAlgorithm]) -> type[BaseAlgorithm]:
-    """``cls`` whose schedules (learning rate, DQN exploration) run over the whole trial budget
-    even though learning happens in chunks."""
-
-    def _update_current_progress_remaining(
-        self: Any, num_timesteps: int, total_timesteps: int
-    ) -> None:
-        budget = getattr(self, "rltui_budget", None) or total_timesteps
-        cls._update_current_progress_remaining(self, num_timesteps, budget)
-
-    return type(
-        cls.__name__,
-        (cls,),
-        {"_update_current_progress_remaining": _update_current_progress_remaining},
-    )
-
-
 class _StopOnRequest(BaseCallback):
-    """Ends ``learn()`` within one step when the user prunes or kills the trial."""
+    """Ends ``learn()`` within one step when the user prunes or kills the trial, or when
+    ``limit`` timesteps are reached (the budget, when train_freq counts episodes)."""
 
     def __init__(self, reporter: Reporter, report_progress: bool = True):
         super().__init__()
         self.reporter = reporter
         self.report_progress = report_progress
+        self.limit: int | None = None
 
     def _on_step(self) -> bool:
         if self.report_progress:
             self.reporter.progress(self.num_timesteps)
+        if self.limit is not None and self.num_timesteps >= self.limit:
+            return False
         return self.reporter.requested() not in ("prune", "kill")
 
 
-def chunk_size(model: BaseAlgorithm) -> int:
-    """Timesteps between two points where learning can stop without losing state."""
+def boundary(model: BaseAlgorithm) -> int | None:
+    """Timesteps between two points where learning can stop without losing state: one
+    rollout, or one ``train_freq`` window; None when windows are counted in episodes."""
     n_envs = model.n_envs
     if isinstance(model, OffPolicyAlgorithm):
         # SB3 turns train_freq into a TrainFreq(frequency, unit) when the model is built.
         train_freq: Any = model.train_freq
-        freq = train_freq.frequency if train_freq.unit.value == "step" else 1
-        unit = max(1, freq) * n_envs
-        return unit * max(1, math.ceil(1000 / unit))
+        if train_freq.unit.value != "step":
+            return None
+        return max(1, train_freq.frequency) * n_envs
     return int(getattr(model, "n_steps", 1)) * n_envs
+
+
+def chunk_size(model: BaseAlgorithm) -> int:
+    """The longest chunk: one rollout for on-policy algorithms; for off-policy ones, whose
+    windows can be a single step, whole windows of about 1,000 steps, so that the cost of a
+    ``learn()`` call stays negligible."""
+    unit = boundary(model) or model.n_envs
+    if isinstance(model, OffPolicyAlgorithm):
+        return unit * max(1, math.ceil(1000 / unit))
+    return unit
+
+
+def chunk_end(now: int, next_eval: int, budget: int, chunk: int, unit: int | None) -> int:
+    """Where the chunk starting at ``now`` ends: after ``chunk`` timesteps, at the first
+    boundary at or after the next planned evaluation, or at the budget, whichever is first.
+
+    Chunks start and end on multiples of ``unit`` (the budget aside), so learning stops only
+    where SB3 would have finished a rollout or window anyway.
+    """
+    at_eval = -(-next_eval // unit) * unit if unit else next_eval
+    return min(now + chunk, max(at_eval, now + 1), budget)
 
 
 @dataclass
@@ -172,6 +175,18 @@ def _start(
     if saved is not None:
         model, envs, state = checkpoint.load(saved, cls, envs, device)
         return _Run(seed, model, envs, state)
+    model = build_model(study, params, envs, seed=seed, device=device)
+    return _Run(seed, model, envs, checkpoint.TrainerState(next_eval=spec.eval_every))
+
+
+def build_model(
+    study: Study, params: dict[str, Any], envs: TrialEnvs, *, seed: int | None, device: str
+) -> BaseAlgorithm:
+    """A new model for ``params`` (fixed and sampled) on ``envs.train``; closes the envs and
+    raises :class:`TrialFailed` when SB3 refuses the values."""
+    spec = study.spec.train
+    assert spec.algorithm is not None
+    cls = budget_aware(ALGORITHMS[spec.algorithm])
     kwargs = model_kwargs(spec.algorithm, params, envs.train.action_space)
     try:
         model = cls(spec.policy, envs.train, seed=seed, device=device, verbose=0, **kwargs)
@@ -179,7 +194,7 @@ def _start(
         envs.close()
         raise TrialFailed(f"SB3 rejected the hyperparameters: {exc}") from exc
     model.rltui_budget = spec.timesteps  # type: ignore[attr-defined]
-    return _Run(seed, model, envs, checkpoint.TrainerState(next_eval=spec.eval_every))
+    return model
 
 
 def _save_all(runs: list[_Run], folder: Path) -> Path:
@@ -199,7 +214,7 @@ def _loop(
     spec = study.spec.train
     stop_cb = _StopOnRequest(reporter, report_progress=len(runs) == 1)
     lead = runs[0]
-    chunk = chunk_size(lead.model)
+    unit, chunk = boundary(lead.model), chunk_size(lead.model)
     out = Outcome(_mean_curve(runs), lead.model.num_timesteps)
     while lead.model.num_timesteps < spec.timesteps:
         request = reporter.requested()
@@ -210,14 +225,10 @@ def _loop(
         if request in ("prune", "kill"):
             out.stopped = request
             break
+        end = chunk_end(lead.model.num_timesteps, lead.state.next_eval, spec.timesteps, chunk, unit)
         started = time.perf_counter()
         for run in runs:
-            run.model.learn(
-                min(chunk, spec.timesteps - run.model.num_timesteps),
-                callback=stop_cb,
-                reset_num_timesteps=False,
-                progress_bar=False,
-            )
+            _learn_to(run.model, end, spec.timesteps, unit, stop_cb)
         out.train_seconds += time.perf_counter() - started
         now = lead.model.num_timesteps
         reporter.progress(now)
@@ -250,6 +261,55 @@ def _loop(
             str(run.seed): [v for _, v in run.state.evaluations] for run in runs
         }
     return out
+
+
+def _learn_to(
+    model: BaseAlgorithm, end: int, budget: int, unit: int | None, callback: _StopOnRequest
+) -> None:
+    """Learn until ``end`` timesteps, and at the budget stop there, not past it.
+
+    SB3 finishes the rollout or train_freq window it is in, so a budget that is no whole
+    number of them ends with one shorter window, learned from like the others. A train_freq
+    counted in episodes gives no step to aim at: the callback stops at the budget, and the
+    episodes under way then are not learned from. n_envs envs step together, so a budget
+    that n_envs does not divide ends at the multiple just above it: never short of the
+    budget, and timesteps == budget whenever n_envs divides it.
+    """
+    steps = end - model.num_timesteps
+    if steps <= 0:
+        return
+    tail = steps % unit if unit and end == budget else 0
+    callback.limit = budget if unit is None and end == budget else None
+    learn = partial(model.learn, callback=callback, reset_num_timesteps=False, progress_bar=False)
+    if steps > tail:
+        learn(steps - tail)
+    if tail and model.num_timesteps < budget:
+        with _short_window(model, tail):
+            learn(tail)
+
+
+@contextmanager
+def _short_window(model: BaseAlgorithm, steps: int) -> Iterator[None]:
+    """``model`` with a rollout or train_freq window of ``steps`` timesteps (whole steps of
+    all its envs) instead of its own, for the last one of a budget."""
+    per_env = -(-steps // model.n_envs)
+    short: dict[str, Any] = {"train_freq": TrainFreq(per_env, TrainFrequencyUnit.STEP)}
+    if not isinstance(model, OffPolicyAlgorithm):
+        assert isinstance(model, OnPolicyAlgorithm) and model.rollout_buffer_class is not None
+        space: Any = model.observation_space
+        buffer = model.rollout_buffer_class(
+            per_env, space, model.action_space, device=model.device, gamma=model.gamma,
+            gae_lambda=model.gae_lambda, n_envs=model.n_envs, **model.rollout_buffer_kwargs,
+        )  # fmt: skip
+        short = {"n_steps": per_env, "rollout_buffer": buffer}
+    saved = {name: getattr(model, name) for name in short}
+    for name, value in short.items():
+        setattr(model, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(model, name, value)
 
 
 def planned_step(now: int, next_eval: int, every: int, budget: int) -> int:
