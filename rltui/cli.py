@@ -293,7 +293,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_ctl(args: argparse.Namespace) -> int:
-    from rltui.search.control import Controller
+    from rltui.search.control import ControlError, Controller
 
     ostudy, _study, _url = _open(args)
     controller = Controller(ostudy)
@@ -312,8 +312,15 @@ def cmd_ctl(args: argparse.Namespace) -> int:
         if not args.trials:
             print(f"rltui ctl {args.action}: name at least one trial number", file=sys.stderr)
             return 1
+        # Each number on its own: one that cannot be acted on must not skip the others.
+        failed = 0
         for number in args.trials:
-            print(controller.request(number, args.action))
+            try:
+                print(controller.request(number, args.action))
+            except ControlError as exc:
+                print(f"rltui ctl {args.action}: {exc}", file=sys.stderr)
+                failed += 1
+        return 1 if failed else 0
     return 0
 
 

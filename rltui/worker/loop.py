@@ -89,6 +89,7 @@ class Worker:
             spec.spec.control.heartbeat_interval,
             on_beat=self._on_beat,
             on_overdue=self._end_stuck_trial,
+            on_lost=self._on_lost,
         )
 
     # -- setup ---------------------------------------------------------------------------
@@ -150,6 +151,9 @@ class Worker:
         torch.set_num_threads(1)
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        # Ctrl-Z on a worker in a terminal: a stopped worker may hold the journal's lock and
+        # would hold up every other process of the study until it is continued.
+        signal.signal(signal.SIGTSTP, self._on_suspend)
         self.heartbeat.update()
         self.heartbeat.start()
         print(
@@ -171,12 +175,31 @@ class Worker:
         print(f"worker {self.id} finished after {self.trials_done} trial(s)", flush=True)
         return 0
 
+    def _on_suspend(self, _signum: int, _frame: Any) -> None:
+        print(
+            f"worker {self.id}: not suspended (a stopped worker would hold up the study); "
+            "pause its trial with `rltui ctl pause N`, or stop the worker with Ctrl-C",
+            flush=True,
+        )
+
     def _on_signal(self, signum: int, _frame: Any) -> None:
         if self.stopping:  # a second signal: stop now, the heartbeat handles the trial
             os._exit(128 + signum)
         self.stopping = True
         if self.session is not None:
             self.session.ask(ControlAction.PAUSE.value)
+
+    def _on_lost(self) -> None:
+        """Called from the heartbeat thread when this worker finds it was declared lost: its
+        trial was failed or given to another worker. It drops the trial and leaves; a worker
+        that was frozen that long (a suspended laptop, a stalled VM) is best started again."""
+        self.stopping = True
+        print(
+            f"worker {self.id}: declared lost while it was silent for more than "
+            f"{self.current_spec().spec.control.heartbeat_grace:g} s; another worker has "
+            "handled its trial, so it drops the trial and leaves",
+            flush=True,
+        )
 
     def _end_stuck_trial(self, session: TrialSession, action: str) -> None:
         """Called from the heartbeat thread when the training has ignored a prune or kill for
@@ -293,6 +316,9 @@ class Worker:
             finally:
                 log.close()
                 self.heartbeat.session = None  # its last progress write must not follow ours
+            if session.abandoned or not self._still_ours(trial):
+                print(f"trial {trial.number}: dropped (handled by another worker)", flush=True)
+                return
             self._finish(trial, study, outcome, folder, frozen)
             print(
                 f"trial {trial.number}: {outcome.stopped or 'complete'} after "
@@ -300,12 +326,27 @@ class Worker:
                 flush=True,
             )
         except Exception as exc:
+            if session.abandoned or not self._still_ours(trial):
+                print(f"trial {trial.number}: dropped (handled by another worker)", flush=True)
+                return
             self._fail(trial, exc, folder, study)
         finally:
             self.session = None
             self.heartbeat.session = None
             self.heartbeat.update(state="idle", trial=None, trial_id=None)
             _release_gpu_memory()
+
+    def _still_ours(self, trial: optuna.Trial) -> bool:
+        """Whether the trial is still running on this worker: a worker declared lost may find
+        it failed, or claimed again by another worker, and must then leave it alone."""
+        try:
+            current = self.storage.get_trial(trial._trial_id)
+        except Exception:  # the storage is failing: act as before and let Optuna refuse
+            return True
+        return (
+            current.state == TrialState.RUNNING
+            and current.system_attrs.get(attrs.TRIAL_WORKER) == self.id
+        )
 
     def _cannot_resume(self, trial: optuna.Trial, resume: dict[str, Any]) -> None:
         """The checkpoint is not reachable from this host: the trial goes back to PAUSED."""

@@ -37,9 +37,15 @@ class TrialSession:
         self._request: str | None = None
         self._requested_at = 0.0
         self._published = -1
+        # Set when this worker learns it was declared lost (it was frozen or cut off longer
+        # than the grace time): the trial has been failed or handed to another worker, and
+        # nothing this worker does may touch it any more.
+        self.abandoned = False
 
     # -- Reporter -----------------------------------------------------------------------
     def report(self, step: int, value: float) -> bool:
+        if self.abandoned:
+            return True
         self.trial.report(value, step)
         return self.trial.should_prune()
 
@@ -50,6 +56,8 @@ class TrialSession:
         self.timesteps = timesteps
 
     def checkpointed(self, path: Path, timesteps: int) -> None:
+        if self.abandoned:
+            return
         self.trial.storage.set_trial_system_attr(
             self.trial._trial_id,
             attrs.CHECKPOINT,
@@ -70,12 +78,20 @@ class TrialSession:
 
     def overdue_stop(self, grace: float = STOP_GRACE) -> str | None:
         """The prune or kill asked for more than ``grace`` seconds ago, if any."""
+        if self.abandoned:
+            return None
         if self._request in ("prune", "kill") and time.monotonic() - self._requested_at > grace:
             return self._request
         return None
 
+    def abandon(self) -> None:
+        """Stop training at once (as a kill does) and write nothing more to the trial."""
+        self.abandoned = True
+        self._request = "kill"
+        self._requested_at = time.monotonic()
+
     def publish_progress(self, storage: optuna.storages.BaseStorage) -> None:
-        if self.timesteps == self._published:
+        if self.timesteps == self._published or self.abandoned:
             return
         self._published = self.timesteps
         storage.set_trial_system_attr(
@@ -96,6 +112,7 @@ class Heartbeat(threading.Thread):
         interval: float,
         on_beat: Callable[[], None] | None = None,
         on_overdue: Callable[[TrialSession, str], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
     ):
         super().__init__(name="rltui-heartbeat", daemon=True)
         self.storage = storage
@@ -104,6 +121,8 @@ class Heartbeat(threading.Thread):
         self.interval = interval
         self.on_beat = on_beat
         self.on_overdue = on_overdue
+        self.on_lost = on_lost
+        self.lost = False
         self.session: TrialSession | None = None
         self._stop_event = threading.Event()
         self.errors = 0
@@ -124,6 +143,12 @@ class Heartbeat(threading.Thread):
                         self.on_overdue(session, overdue)
                 if time.monotonic() - last_beat >= self.interval:
                     last_beat = time.monotonic()
+                    if not self.lost and self._declared_lost():
+                        self.lost = True
+                        if session is not None:
+                            session.abandon()
+                        if self.on_lost is not None:
+                            self.on_lost()
                     if session is not None:
                         session.publish_progress(self.storage)
                     self.record = write_record(self.storage, self.study_id, self.record)
@@ -132,6 +157,12 @@ class Heartbeat(threading.Thread):
             except Exception as exc:  # a storage hiccup must not kill the worker's liveness
                 self.errors += 1
                 print(f"heartbeat: {type(exc).__name__}: {exc}", flush=True)
+
+    def _declared_lost(self) -> bool:
+        """Whether another worker has marked this one lost while it was silent."""
+        system = self.storage.get_study_system_attrs(self.study_id)
+        stored = system.get(attrs.worker_key(self.record.id)) or {}
+        return stored.get("state") == "lost"
 
     def stop(self) -> None:
         self._stop_event.set()

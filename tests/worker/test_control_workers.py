@@ -112,6 +112,10 @@ def test_a_frozen_worker_is_lost_by_its_silence_and_cannot_overwrite_its_trial(s
     assert after.system_attrs[attrs.REASON] == before.system_attrs[attrs.REASON]
     assert after.system_attrs[attrs.ERROR] == before.system_attrs[attrs.ERROR]
     assert after.intermediate_values == before.intermediate_values
+    # It says why it leaves, and nothing it tried to write ended in a traceback.
+    log = lab.logs()
+    assert "declared lost" in log and "dropped (handled by another worker)" in log, log
+    assert "Traceback" not in log, log
 
 
 def test_drain_lets_running_trials_finish_and_starts_no_new_one(study_file):
