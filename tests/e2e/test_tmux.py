@@ -172,13 +172,13 @@ class Tmux:
                 Path(socket).unlink()
 
 
-def _longer_smoke(target: Path) -> None:
+def _longer_smoke(target: Path, n_trials: int = N_TRIALS, timesteps: int = TIMESTEPS) -> None:
     """The smoke study with trials long enough to catch one running, and no automatic
     pruning, so the only PRUNED trial is the one the test prunes."""
     text = SMOKE.read_text(encoding="utf-8")
     edits = [
-        ("n_trials: 8", f"n_trials: {N_TRIALS}"),
-        ("timesteps: 1024", f"timesteps: {TIMESTEPS}"),
+        ("n_trials: 8", f"n_trials: {n_trials}"),
+        ("timesteps: 1024", f"timesteps: {timesteps}"),
         ("every: 256", "every: 2048"),
         (
             "pruner:\n  type: median\n  n_startup_trials: 2\n  n_warmup_steps: 0\n",
@@ -361,3 +361,88 @@ def _safe_reader(study_file: Path) -> StudyReader | None:
         return _reader(study_file)
     except Exception:
         return None
+
+
+def _ui_pid(tmux: Tmux, name: str) -> int:
+    """The rltui process in a pane: the pane's process is the bash wrapper of
+    :meth:`Tmux.start`, and rltui is its child."""
+    shell = int(tmux.tmux("display", "-p", "-t", name, "#{pane_pid}").strip())
+    for child in psutil.Process(shell).children():
+        cmdline = child.cmdline()
+        if "rltui" in cmdline and "worker" not in cmdline:
+            return child.pid
+    raise AssertionError(f"no rltui process under the pane's shell (pid {shell})")
+
+
+def test_ui_killed_with_sigkill_stops_no_training(tmp_path: Path) -> None:
+    """SIGKILL gives the UI no chance to clean up (or to take its workers down with it):
+    the workers it started run in their own sessions, so both running trials still finish,
+    trained to the end by the same worker processes."""
+    budget = 20_000  # long enough that both trials are still running when the UI dies
+    # Workers started by the UI run at nice 10 in a lower scheduling group, so other jobs on
+    # a shared machine can slow them many times over: ~30 s quiet, minutes under load.
+    training_timeout = 4 * TIMEOUT
+    study_file = tmp_path / "smoke.yaml"
+    _longer_smoke(study_file, n_trials=2, timesteps=budget)
+    command = f"{shlex.quote(sys.executable)} -m rltui {shlex.quote(study_file.name)}"
+    tmux = Tmux(tmp_path)
+    reader: StudyReader | None = None
+    try:
+        tmux.start("ui", command)
+        tmux.wait_text("ui", r"▕\s?0\s+WAITING")  # the study exists: its enqueued trial shows
+        reader = _reader(study_file)
+        tmux.press("ui", "w")
+        tmux.wait_text("ui", r"│ 1 worker ")
+        tmux.press("ui", "w")
+        tmux.wait_text("ui", r"│ 2 workers")
+
+        def both_running() -> Snapshot | None:
+            assert reader is not None
+            snap = reader.poll()
+            running = [r for r in snap.rows.values() if r.status.value == "RUNNING"]
+            return snap if len(running) == 2 and all(r.timesteps > 0 for r in running) else None
+
+        snap = _wait_for(both_running, "two trials RUNNING with progress", training_timeout)
+        trained_by = {n: r.worker for n, r in snap.rows.items()}
+        workers = {w.id: w.pid for w in snap.workers if w.alive and w.host == HOST}
+        assert set(trained_by.values()) <= set(workers), (trained_by, workers)
+        print(f"running before the kill: {trained_by}; worker pids {workers}", flush=True)
+
+        ui = _ui_pid(tmux, "ui")
+        assert ui not in workers.values()
+        os.kill(ui, signal.SIGKILL)
+        exited = tmux.wait_text("ui", EXITED, timeout=30)
+        assert exited.group(1) == str(128 + signal.SIGKILL)
+        assert not pid_running(ui)
+        alive = {wid: pid_running(pid) for wid, pid in workers.items()}
+        assert all(alive.values()), f"workers died with the UI: {alive}"
+
+        last: dict[int, tuple[str, int]] = {}  # for the failure message
+
+        def both_complete() -> Snapshot | None:
+            assert reader is not None
+            snap = reader.poll()
+            last.update({n: (r.status.value, r.timesteps) for n, r in snap.rows.items()})
+            if any(state in ("FAIL", "PRUNED") for state, _ in last.values()):
+                raise AssertionError(f"a trial did not complete: {last}")
+            done = len(last) == 2 and all(state == "COMPLETE" for state, _ in last.values())
+            return snap if done else None
+
+        try:
+            done = _wait_for(both_complete, "both trials to COMPLETE", training_timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; trials (state, timesteps): {last}") from None
+        for number, row in done.rows.items():
+            assert row.timesteps == budget, f"trial {number} trained {row.timesteps:,} steps"
+            assert row.worker == trained_by[number], f"trial {number} changed worker"
+
+        def workers_left() -> bool:
+            assert reader is not None
+            records = {w.id: w for w in reader.poll().workers}
+            return all(records[wid].state == "exited" for wid in workers)
+
+        # Each worker leaves by itself once the budget is spent: never lost, never restarted.
+        _wait_for(workers_left, "both workers to exit after the study's budget", timeout=30)
+    finally:
+        tmux.close()
+        _kill_workers(study_file, reader or _safe_reader(study_file))
