@@ -236,9 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, torch {torch.__version__}, {os.cpu_count()} CPU(s), "
         f"load average {os.getloadavg()[0]:.2f}; wall-clock timings: repeat on a busy machine"
     )
+    # Whole rollouts of PPO's default 2,048 steps in (a): bare learn() always finishes its
+    # last rollout, while rltui's trainer stops at the budget, and the two must do equal work.
+    rollouts = -(-timesteps // 2048) * 2048
     with tempfile.TemporaryDirectory(prefix="rltui-bench-") as tmp:
-        overhead(timesteps, pairs, Path(tmp, "ckpt"))
-        through_worker(timesteps, Path(tmp))
+        overhead(rollouts, pairs, Path(tmp, "ckpt"))
+        through_worker(rollouts, Path(tmp))
         if not args.skip_study:
             whole_study(trials, timesteps, args.workers, Path(tmp))
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
