@@ -81,15 +81,16 @@ def save(folder: Path, model: BaseAlgorithm, envs: TrialEnvs, state: TrainerStat
     _save_normalization(tmp / NORMALIZE_FILE, envs)
     with open(tmp / "state.pkl", "wb") as out:
         pickle.dump(state, out)
-    _publish(tmp, final)
+    publish(tmp, final)
     for old in folder.iterdir():
         if old != final and _STEP.match(old.name):
             shutil.rmtree(old, ignore_errors=True)  # older steps and leftovers of crashed writes
     return final
 
 
-def _publish(tmp: Path, final: Path) -> None:
-    """Make the fully written ``tmp`` the checkpoint ``final``, durably."""
+def publish(tmp: Path, final: Path) -> None:
+    """Make the fully written folder ``tmp`` the checkpoint ``final``, durably: nothing is
+    flushed late, and the previous checkpoint of the same step is replaced, never lost."""
     for path in tmp.iterdir():
         _fsync_file(path)
     _fsync_dir(tmp)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rltui.spec import Study
+from rltui.train.checkpoint import publish
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, Reporter, TrialFailed
 
@@ -191,8 +192,7 @@ def _save(ctx: TrialContext, folder: Path) -> Path:
     }
     (staging / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
     final = folder / f"step-{ctx.timesteps:012d}"
-    shutil.rmtree(final, ignore_errors=True)  # a pause again at the step it resumed from
-    os.replace(staging, final)
+    publish(staging, final)  # also when paused again at the step it resumed from
     for old in folder.glob("step-*"):
         if old != final:
             shutil.rmtree(old, ignore_errors=True)
