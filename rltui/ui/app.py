@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.worker import Worker, WorkerState
@@ -69,7 +70,11 @@ class RltuiApp(App[int]):
         if self.study_file is not None and self.study_file.exists():
             self.main_screen.show_file(self.study_file, self.study_file.read_text(encoding="utf-8"))
         if self.study_file is not None or (self.storage_url and self.study_name):
-            self.open_study(self.study_file, self.storage_url, self.study_name)
+            # Without a study file there is nothing to show if the study cannot be opened.
+            alone = self.study_file is None
+            self.open_study(
+                self.study_file, self.storage_url, self.study_name, quit_on_failure=alone
+            )
         else:
             self.main_screen.query_one(StatusBar).show_message(
                 " no study open: pick a study file in the explorer (ctrl+b)"
@@ -77,18 +82,47 @@ class RltuiApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_study(
-        self, study_file: Path | None, storage_url: str | None, study_name: str | None
+        self,
+        study_file: Path | None,
+        storage_url: str | None,
+        study_name: str | None,
+        *,
+        quit_on_failure: bool = False,
     ) -> None:
-        """Create or join the study on a thread, then attach the main screen to it."""
+        """Create or join the study on a thread, then attach the main screen to it.
+
+        When it cannot be opened and ``quit_on_failure`` (a storage and study name given on
+        the command line, no study file) the app exits with status 1 and prints why on the
+        terminal; otherwise it says why and stays, showing the study file for editing.
+        """
         from rltui.ui.session import Session, SessionError
 
         try:
             session = Session.open(study_file, storage_url, study_name)
         except SessionError as exc:
-            self.notify(str(exc), title="Study not opened", severity="error", timeout=10)
+            self.call_from_thread(self._open_failed, str(exc), quit_on_failure)
+            return
+        except Exception as exc:  # unforeseen: said the same way, never "opening…" for ever
+            reason = f"{type(exc).__name__}: {exc}"
+            if storage_url:
+                from rltui.search.storage import mask_url
+
+                reason = reason.replace(storage_url, mask_url(storage_url))
+            self.call_from_thread(self._open_failed, reason, quit_on_failure)
             return
         names = session.study_names()
         self.call_from_thread(self._session_opened, session, names)
+
+    def _open_failed(self, reason: str, quit_on_failure: bool) -> None:
+        if quit_on_failure:
+            # Printed after the screen is restored, like the CLI's other errors (the
+            # message masks any password, as StorageError does).
+            self.exit(return_code=1, message=Text(f"rltui: {reason}"))
+            return
+        self.notify(reason, title="Study not opened", severity="error", timeout=10)
+        assert self.main_screen is not None
+        if self.main_screen.session is None:  # a study already open stays, and its status
+            self.main_screen.query_one(StatusBar).show_problem(f" study not opened: {reason}")
 
     def _session_opened(self, session: Session, names: list[str]) -> None:
         assert self.main_screen is not None

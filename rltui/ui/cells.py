@@ -48,12 +48,18 @@ def theme_style(theme: Theme, role: str, **kwargs: Any) -> Style:
     return Style(color=Color.parse(value).rich_color, **kwargs)
 
 
-def state_text(status: TrialStatus, theme: Theme, pending: str | None = None) -> Text:
-    """The state in its colour; a requested action not yet carried out reads ``pausing``..."""
+def state_text(
+    status: TrialStatus, theme: Theme, pending: str | None = None, noted: bool = False
+) -> Text:
+    """The state in its colour; a requested action not yet carried out reads ``pausing``...;
+    a trial with a note (a resume that could not happen) reads ``PAUSED !``."""
     style = theme_style(theme, STATE_COLOUR[status], bold=status == TrialStatus.RUNNING)
     if pending:
         return Text(PENDING.get(pending, pending), style=style + Style(italic=True))
-    return Text(status.value, style=style)
+    text = Text(status.value, style=style)
+    if noted:
+        text.append(" !", style=theme_style(theme, "error", bold=True))
+    return text
 
 
 def best_and_mark(best: bool, marked: bool, theme: Theme) -> Text | str:

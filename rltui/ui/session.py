@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ class Session:
     controller: Controller = field(init=False)
     reader: StudyReader = field(init=False)
     _first_poll: bool = field(init=False, default=True)
+    _indices: list[int] = field(init=False, default_factory=list)  # of workers started here
 
     def __post_init__(self) -> None:
         self.controller = Controller(self.ostudy)
@@ -159,6 +161,18 @@ class Session:
         if self.study_file is not None:
             return LocalPool(self.log_dir, study_file=self.study_file, storage_url=self.url)
         return LocalPool(self.log_dir, storage_url=self.url, study_name=self.name)
+
+    def next_worker_index(self, records: Iterable[WorkerRecord]) -> int:
+        """An index for a new worker (its sampler seed is the study's seed plus the index)
+        that no known worker has: one more than the highest among the study's worker
+        records and the workers started from here, which may not have registered yet.
+
+        Reserved at once, on the caller's thread: pressing ``w`` twice quickly gives two
+        indices even though neither worker is in the storage yet.
+        """
+        index = max([r.index for r in records] + self._indices, default=-1) + 1
+        self._indices.append(index)
+        return index
 
     def start_workers(self, count: int = 1, first_index: int = 0) -> str:
         launched = self.pool().start(count, first_index=first_index)

@@ -214,7 +214,8 @@ async def test_start_worker_launches_one_detached_worker(make_app, wait, monkeyp
         await opened(app, pilot, wait)
         await pilot.press("w")
         await settle(app, pilot)
-        assert calls == [(1, 2, tmp_path / "smoke.yaml")]
+        # The scripted workers' records have index 0: the next index is 1.
+        assert calls == [(1, 1, tmp_path / "smoke.yaml")]
         assert "started 0 workers" in notes(app)
 
 

@@ -231,13 +231,16 @@ class ControlMixin:
 
     def action_start_worker(self) -> None:
         if self.session is not None:
-            self._start_worker(self.session, len(self.live_workers()))
+            # On the UI thread, so that each press gets its own index (its own sampler seed).
+            known = self.snapshot.workers if self.snapshot is not None else []
+            self._start_worker(self.session, self.session.next_worker_index(known))
 
     @work(thread=True, exit_on_error=False, group="control")
     def _start_worker(self, session: Session, index: int) -> None:
         try:
             self.notify(
-                session.start_workers(1, first_index=index) + f"; logs in {session.log_dir}"
+                session.start_workers(1, first_index=index)
+                + f", index {index}; logs in {session.log_dir}"
             )
         except OSError as exc:
             self.notify(f"could not start a worker: {exc}", severity="error")

@@ -12,6 +12,8 @@ from rltui.ui.widgets.study_file import StudyFilePane
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from rltui.ui.session import Session
+
 
 class EditingMixin:
     """Mixed into the main screen, which provides ``study_pane``, ``query_one`` and ``notify``."""
@@ -23,6 +25,8 @@ class EditingMixin:
 
         notify: Callable[..., None]
         query_one: Callable[..., Any]
+        app: Any
+        session: Session | None
 
         def wake_poller(self) -> None: ...
 
@@ -59,6 +63,10 @@ class EditingMixin:
         )
         if good:
             self.wake_poller()
+        elif self.session is None and event.check.study is not None:
+            # The study could not be opened before (a storage key being fixed, say): the
+            # saved file is another try.
+            self.app.open_study(event.path, self.app.storage_url, None)
 
     def on_problems_view_problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
         self.query_one("#tabs", TabbedContent).active = "study"

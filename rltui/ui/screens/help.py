@@ -18,7 +18,8 @@ INTRO = (
     "Tabs: Trials (Enter opens a trial; space marks it for comparison), Study file (edit; "
     "ctrl+s saves and applies when valid), Charts, Compare (the marked trials' logged columns "
     "side by side, or the selected trial and the best when none is marked; m picks the "
-    "columns). ctrl+p opens the command palette with every action."
+    "columns). The sidebar lists the workers of every host (Enter on one shows its whole "
+    "record). ctrl+p opens the command palette with every action."
 )
 
 

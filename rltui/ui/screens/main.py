@@ -33,6 +33,7 @@ from rltui.ui.screens.control import CONTROL_BINDINGS, ControlMixin
 from rltui.ui.screens.editing import EditingMixin
 from rltui.ui.screens.help import HelpScreen
 from rltui.ui.screens.trial_detail import TrialDetailScreen
+from rltui.ui.screens.watching import WatchMixin
 from rltui.ui.seeds import trial_seeds
 from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
 from rltui.ui.widgets.compare_view import CompareView
@@ -62,7 +63,7 @@ class SnapshotRead(Message):
         self.gpus = gpus or []  # this machine's GPUs, probed on the same thread
 
 
-class MainScreen(ControlMixin, EditingMixin, ChartsMixin, CompareMixin, Screen[None]):
+class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMixin, Screen[None]):
     """Everything the user works with; the App only opens studies and themes."""
 
     # The table has the focus from the start: focusing the explorer first (Textual's default)
@@ -163,7 +164,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, CompareMixin, Screen[N
         with Horizontal(id="workbench"):
             with Vertical(id="sidebar"):
                 yield Explorer([Path.cwd(), Path.cwd() / "sample_studies"], id="explorer")
-                yield WorkersView(id="workers")
+                yield WorkersView(clock=self.clock, id="workers")
             with Vertical(id="main"):
                 with TabbedContent(id="tabs", initial="trials"):
                     with TabPane("Trials", id="trials"):
@@ -204,6 +205,7 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, CompareMixin, Screen[N
         sidebar = self._sidebar_choice if self._sidebar_choice is not None else width >= 110
         panel = self._panel_choice if self._panel_choice is not None else height >= 30
         self.query_one("#sidebar").display = sidebar
+        self.query_one("#sidebar").set_class(width >= 160, "-wide")  # room for host names
         self.query_one("#panel").display = panel
 
     @property
@@ -298,11 +300,12 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, CompareMixin, Screen[N
                 gpus=self.gpus,
                 width=self.app.size.width,
             )
-            self.workers_view.show(snapshot.workers)
+            self.show_workers(session, snapshot)
             if previous is None or snapshot.changed:
                 self._update_charts()  # only the trials' data feeds the charts
                 self._update_compare()
         self.refresh_keys()
+        self.announce_notes(session, snapshot)
         self._maybe_importance(session, snapshot)
         if not self._settled:
             self._settled = True
@@ -317,27 +320,14 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, CompareMixin, Screen[N
         self.refresh_keys()
         self._update_charts()
         self._update_compare()  # with no trial marked, the selected one is compared
-        self._follow_log()
-
-    def _follow_log(self) -> None:
-        row = self.table.selected_row
-        record = None
-        if row is not None and row.worker and self.snapshot is not None:
-            record = next((w for w in self.snapshot.workers if w.id == row.worker), None)
-        log = self.query_one(LogView)
-        if record is not None and record.log:
-            log.follow(Path(record.log), f"worker {record.id} (trial {row.number if row else '–'})")
-        else:
-            log.follow(None)
+        self.follow_log()
 
     @on(DataTable.RowSelected, "#table")
     def _trial_selected(self) -> None:
         row = self.table.selected_row
         if row is None:
             return
-        record = None
-        if row.worker and self.snapshot is not None:
-            record = next((w for w in self.snapshot.workers if w.id == row.worker), None)
+        record = self.worker_of(row)
         log = Path(record.log) if record is not None and record.log else None
         session = self.session
         seeds = partial(trial_seeds, session, row) if session is not None else None
@@ -399,5 +389,11 @@ class MainScreen(ControlMixin, EditingMixin, ChartsMixin, CompareMixin, Screen[N
 
     def action_help(self) -> None:
         self.app.push_screen(
-            HelpScreen([("main", list(self.BINDINGS)), ("trial table", list(TrialTable.BINDINGS))])
+            HelpScreen(
+                [
+                    ("main", list(self.BINDINGS)),
+                    ("trial table", list(TrialTable.BINDINGS)),
+                    ("workers", list(WorkersView.BINDINGS)),
+                ]
+            )
         )

@@ -1,5 +1,5 @@
-"""A trial's detail: parameters, every evaluation (seed by seed with several seeds), the error
-and traceback tail, its log."""
+"""A trial's detail: why a paused trial did not resume, parameters, every evaluation (seed by
+seed with several seeds), the error and traceback tail, its log."""
 
 from __future__ import annotations
 
@@ -105,6 +105,7 @@ class TrialDetailScreen(ModalScreen[None]):
     #detail { width: 90%; height: 90%; border: round $primary; background: $surface; padding: 0 1; }
     #detail Static { margin-bottom: 1; }
     #detail .error { color: $error; }
+    #detail .note { color: $warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,enter", "dismiss_detail", "Close", id="detail.close")
@@ -128,6 +129,12 @@ class TrialDetailScreen(ModalScreen[None]):
         with VerticalScroll(id="detail") as box:
             box.border_title = f"Trial {row.number}"
             yield Static(summary(row, self.clock))
+            if row.note:  # why it is still PAUSED: the first thing to read
+                yield Static(
+                    Text(f"not resumed: {row.note}\n(r in the trial table asks again)"),
+                    classes="note",
+                    id="note",
+                )
             yield Static(id="seeds")
             yield Static(params_table(row))
             yield Static(

@@ -33,6 +33,11 @@ class StatusBar(Static):
     def show_message(self, message: str) -> None:
         self.show(Text(message))
 
+    def show_problem(self, message: str) -> None:
+        """``message`` in the theme's error colour: the bar has no study to show."""
+        style = cells.theme_style(self.app.current_theme, "error", bold=True)
+        self.show(Text(message, style=style, no_wrap=True, overflow="ellipsis"))
+
     def show_study(
         self,
         *,

@@ -155,7 +155,11 @@ class StudyFilePane(Vertical):
             return
         applied: int | None = None
         if session is None:
-            note = "saved; no study is open, so nothing was applied"
+            note = (
+                "saved; no study was open: opening it now"
+                if check.study is not None
+                else "saved; no study is open, so nothing was applied"
+            )
         elif check.study is None:
             note = f"saved to disk, not applied: {len(check.errors)} problem(s) in the file"
         elif check.renamed:

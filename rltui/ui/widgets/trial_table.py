@@ -263,7 +263,7 @@ class TrialTable(DataTable[object]):
         failed = row.error if row.status == TrialStatus.FAIL and row.error else None
         return [
             row.number,
-            cells.state_text(row.status, theme, row.pending),
+            cells.state_text(row.status, theme, row.pending, noted=row.note is not None),
             cells.number(row.value) if not failed else Text(failed[:9], style="italic"),
             best,
             cells.progress(row),
@@ -374,6 +374,7 @@ class TrialTable(DataTable[object]):
                 row.status.value,
                 row.worker or "",
                 row.error or "",
+                row.note or "",
                 *(f"{k}={cells.param(v)}" for k, v in row.params.items()),
             ]
         ).lower()

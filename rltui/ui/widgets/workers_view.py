@@ -1,54 +1,118 @@
-"""The workers view: every worker's state, trial, host and pid, from its storage record."""
+"""The workers view: every worker of the study, from every host, in two lines each.
+
+``● a1b2c3d4 training #12  12m`` / ``  gpu-node-01:4242 cuda:0`` (see
+:mod:`rltui.ui.worker_cells` for how each field is shortened to the sidebar's width); Enter
+or a click opens the worker's whole record.
+"""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
 
 from rltui.search.workers import WorkerRecord
+from rltui.ui import worker_cells
+from rltui.ui.cells import Clock
 
-COLUMNS = (
-    ("id", "worker", 8),
-    ("state", "state", 8),
-    ("trial", "trial", 5),
-    ("where", "host:pid", 16),
-)
+EMPTY = "no workers yet: w starts one here, or rltui worker on any host"
+DEFAULT_WIDTH = 28  # the narrow sidebar's inside, until the view has been laid out
 
 
-class WorkersView(DataTable[object]):
-    """Rebuilt only when a record other than its heartbeat changed."""
+class WorkersView(OptionList):
+    """Re-rendered only when what it shows changed: ages are coarse (minutes after the first
+    one), so a quiet study repaints nothing between polls."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", show_cursor=True)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "select",
+            "Worker",
+            tooltip="The selected worker's whole record: host, device, times, log",
+            id="workers.detail",
+        )
+    ]
+
+    def __init__(self, *, clock: Clock = datetime.now, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
         self.records: list[WorkerRecord] = []
-        self._shown: tuple[tuple[object, ...], ...] = ()
+        self.late = worker_cells.late_after(2.0)
+        self._shown: list[tuple[str, Text]] = []
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self.border_title = "Workers"
+        self._render_records()
+
+    def on_resize(self) -> None:
+        self._render_records()
 
     @property
     def selected(self) -> WorkerRecord | None:
-        live = self.records
-        if not live or self.cursor_row >= len(live) or self.cursor_row < 0:
+        """The highlighted worker (the first one until the user moves)."""
+        index = self.highlighted
+        if index is None or not 0 <= index < len(self.records):
             return None
-        return live[self.cursor_row]
+        return self.records[index]
 
-    def show(self, records: list[WorkerRecord]) -> None:
-        shown = tuple((r.id, r.state, r.trial, r.host, r.pid) for r in records)
-        if shown == self._shown:
-            self.records = records
+    def show(self, records: Sequence[WorkerRecord], heartbeat_interval: float = 2.0) -> None:
+        """Show ``records``; a heartbeat older than a few ``heartbeat_interval`` is late."""
+        self.records, hidden = worker_cells.order(records)
+        self.late = worker_cells.late_after(heartbeat_interval)
+        title = f"Workers (+{hidden} gone)" if hidden else "Workers"
+        if title != self.border_title:
+            self.border_title = title
+        self._render_records()
+
+    def _render_records(self) -> None:
+        if not self.is_mounted:
             return
-        row = self.cursor_row
-        self._shown = shown
-        self.records = records
-        self.clear()
-        for r in records:
-            self.add_row(
-                r.id[:8],
-                r.state,
-                "–" if r.trial is None else str(r.trial),
-                f"{r.host[:10]}:{r.pid}",
-                key=r.id,
+        width = self.scrollable_content_region.width or DEFAULT_WIDTH
+        now = self.clock().timestamp()
+        hosts = worker_cells.host_labels(self.records, width)
+        theme = self.app.current_theme
+        shown = [
+            (
+                r.id,
+                worker_cells.worker_text(
+                    r, hosts[r.host], now=now, late=self.late, width=width, theme=theme
+                ),
             )
-        if records:
-            self.move_cursor(row=min(row, len(records) - 1), animate=False)
+            for r in self.records
+        ]
+        if shown == self._shown and (shown or self.option_count):
+            return
+        keep = self.selected.id if self.selected is not None else None
+        if shown and [key for key, _ in shown] == [key for key, _ in self._shown]:
+            # The same workers in the same places: swap the entries that changed, which
+            # keeps the highlight and the scroll position where the user left them.
+            for index, ((_, text), (_, old)) in enumerate(zip(shown, self._shown, strict=True)):
+                if text != old:
+                    self.replace_option_prompt_at_index(index, text)
+        elif shown:
+            self.set_options(Option(text, id=key) for key, text in shown)
+            ids = [key for key, _ in shown]
+            self.highlighted = ids.index(keep) if keep in ids else 0
+        else:
+            self.set_options([Option(Text(EMPTY, style="dim"), disabled=True)])
+        self._shown = shown
+
+    class WorkerChosen(Message):
+        """Enter or a click on a worker: the screen shows its whole record."""
+
+        def __init__(self, record: WorkerRecord, late: float) -> None:
+            super().__init__()
+            self.record = record
+            self.late = late
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        record = self.selected
+        if record is not None:
+            self.post_message(self.WorkerChosen(record, self.late))
