@@ -370,6 +370,7 @@ def test_pool_workers_are_told_their_log_and_record_it(
 
     loop = types.ModuleType("rltui.worker.loop")
     loop.Worker = Worker  # type: ignore[attr-defined]
+    loop.DeviceError = type("DeviceError", (Exception,), {})  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "rltui.worker.loop", loop)
     path = study_file()
     assert main(["worker", str(path), "--worker-id", "abc", "--log", str(log)]) == 0

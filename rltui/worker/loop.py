@@ -30,7 +30,7 @@ from optuna.distributions import (
 from optuna.trial import TrialState
 
 from rltui.search import attrs
-from rltui.search.lifecycle import ControlAction
+from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StudyHome, journal_path
 from rltui.search.study import stored_spec
@@ -42,6 +42,8 @@ from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
 from rltui.worker.session import Heartbeat, TrialSession
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+IDLE_POLL = 1.0  # seconds between looks for work while other workers' trials still train
 
 
 class DeviceError(Exception):
@@ -166,7 +168,12 @@ class Worker:
                     break
                 trial = self.claim()
                 if trial is None:
-                    break
+                    if self.stopping or not self._others_running():
+                        break
+                    # Nothing to claim, but trials are still training elsewhere: stay to
+                    # settle them if their worker is lost (claim() reaps) and to take a retry.
+                    time.sleep(IDLE_POLL)
+                    continue
                 self.run_trial(trial)
                 self.trials_done += 1
         finally:
@@ -174,6 +181,13 @@ class Worker:
             self.heartbeat.update(state="exited", trial=None, trial_id=None)
         print(f"worker {self.id} finished after {self.trials_done} trial(s)", flush=True)
         return 0
+
+    def _others_running(self) -> bool:
+        """Whether any trial of the study is training (RUNNING and not paused)."""
+        running = self.storage.get_all_trials(
+            self.study_id, deepcopy=False, states=(TrialState.RUNNING,)
+        )
+        return any(status_of(t) == TrialStatus.RUNNING for t in running)
 
     def _on_suspend(self, _signum: int, _frame: Any) -> None:
         print(
