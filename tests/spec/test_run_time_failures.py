@@ -12,19 +12,7 @@ from rltui.cli import main
 from rltui.search.optimizers import check_optimizers
 from rltui.spec import check_text, parse_study
 from rltui.spec import environment as env_check
-
-GOOD = """\
-name: good
-train:
-  algorithm: ppo
-  env: CartPole-v1
-  timesteps: 1000
-search_space:
-  learning_rate: {type: float, low: 1.0e-5, high: 1.0e-2, log: true}
-  n_steps: choice(64, 128)
-  gamma: grid_search([0.9, 0.99])
-  batch_size: 32
-"""
+from tests.spec.test_loader import GOOD
 
 
 def render(problems: list[Any]) -> str:
