@@ -65,13 +65,17 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
         Controller(ostudy).request(0, "pause")
         wait_for(lambda: rows()[0].status == TrialStatus.PAUSED, 30, "trial 0 PAUSED")
         ostudy._storage.set_study_system_attr(ostudy._study_id, drain_key(first), True)
-        # Kill another worker in the middle of its trial: the heartbeat must notice.
+        Controller(ostudy).request(0, "resume")
+        # Kill another worker in the middle of another trial: the heartbeat must notice.
         victim = wait_for(
             lambda: next(
                 (
                     r
                     for r in rows().values()
-                    if r.status == TrialStatus.RUNNING and r.worker != first and r.timesteps > 0
+                    if r.status == TrialStatus.RUNNING
+                    and r.number != 0
+                    and r.worker != first
+                    and r.timesteps > 0
                 ),
                 None,
             ),
@@ -87,7 +91,6 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
         # Only the heartbeat's silence could tell, and it waited out the grace time.
         assert noticed >= GRACE - 1, noticed
         assert "no heartbeat" in (rows()[victim.number].error or "")
-        Controller(ostudy).request(0, "resume")
         assert pool.wait(240), logs()
     finally:
         for worker in pool.started:
