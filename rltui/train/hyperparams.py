@@ -153,19 +153,6 @@ def _policy_value(name: str, value: Any) -> Any:
 def _algorithm_value(name: str, value: Any) -> Any:
     if name == "train_freq" and isinstance(value, list):
         return (int(value[0]), str(value[1]))
-    if (
-        name
-        in (
-            "n_steps",
-            "batch_size",
-            "buffer_size",
-            "learning_starts",
-            "gradient_steps",
-            "target_update_interval",
-            "n_epochs",
-        )
-        and isinstance(value, float)
-        and value.is_integer()
-    ):
+    if name in algos.CAST_TO_INT and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
