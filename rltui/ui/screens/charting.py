@@ -7,22 +7,18 @@ the comparison view (``comparing``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
 
 from rltui.search.reader import Snapshot
 from rltui.ui import chart_data
+from rltui.ui.screens.host import MainScreenHost
 from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from textual.app import App
-
     from rltui.ui.session import Session
-    from rltui.ui.widgets.trial_table import TrialTable
 
 CHART_BINDINGS = [
     Binding(
@@ -44,18 +40,8 @@ CHART_BINDINGS = [
 ]
 
 
-class ChartsMixin:
+class ChartsMixin(MainScreenHost):
     """Mixed into the main screen, which provides the snapshot, the session and the table."""
-
-    if TYPE_CHECKING:
-        snapshot: Snapshot | None
-        session: Session | None
-        app: App[Any]
-        notify: Callable[..., None]
-        query_one: Callable[..., Any]
-
-        @property
-        def table(self) -> TrialTable: ...
 
     def _init_charts(self) -> None:
         self.curve_mode = 0

@@ -8,7 +8,7 @@ chosen columns, or those trials' data in the storage changed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
@@ -16,14 +16,11 @@ from textual.message import Message
 from textual.widgets import TabbedContent
 
 from rltui.ui import metrics
+from rltui.ui.screens.host import MainScreenHost
 from rltui.ui.widgets.compare_view import CompareView
 from rltui.ui.widgets.trial_table import TrialTable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from textual.app import App
-
     from rltui.export import SpecVersions
     from rltui.search.reader import Snapshot
     from rltui.ui.session import Session
@@ -56,23 +53,8 @@ class ComparisonRead(Message):
         self.comparison = comparison
 
 
-class CompareMixin:
+class CompareMixin(MainScreenHost):
     """Mixed into the main screen, which provides the snapshot, the session and the table."""
-
-    if TYPE_CHECKING:
-        snapshot: Snapshot | None
-        session: Session | None
-        app: App[Any]
-        notify: Callable[..., None]
-        query_one: Callable[..., Any]
-        post_message: Callable[[Message], bool]
-
-        @property
-        def table(self) -> TrialTable: ...
-
-        def action_show_tab(self, tab: str) -> None: ...
-
-        def refresh_keys(self) -> None: ...
 
     def _init_compare(self) -> None:
         self.compare_columns: tuple[str, ...] = ()  # chosen in the picker; empty: defaults

@@ -8,24 +8,20 @@ table shows the result at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.binding import Binding
 
 from rltui.search.lifecycle import ALLOWED, ControlAction
-from rltui.search.reader import Snapshot, TrialRow
+from rltui.search.reader import TrialRow
 from rltui.search.workers import WorkerRecord
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen
 from rltui.ui.screens.enqueue import EnqueueScreen
+from rltui.ui.screens.host import MainScreenHost
 
 if TYPE_CHECKING:
     from rltui.ui.session import Session
-
-if TYPE_CHECKING:
-    from rltui.ui.widgets.trial_table import TrialTable
-    from rltui.ui.widgets.workers_view import WorkersView
 
 TRIAL_ACTIONS: dict[str, ControlAction] = {
     "pause": ControlAction.PAUSE,
@@ -96,23 +92,8 @@ CONTROL_BINDINGS = [
 ]
 
 
-class ControlMixin:
+class ControlMixin(MainScreenHost):
     """Mixed into the main screen, which provides the attributes below."""
-
-    session: Session | None
-    snapshot: Snapshot | None
-    notify: Callable[..., None]
-    app: Any
-
-    if TYPE_CHECKING:  # provided by the main screen
-
-        def wake_poller(self) -> None: ...
-
-        @property
-        def table(self) -> TrialTable: ...
-
-        @property
-        def workers_view(self) -> WorkersView: ...
 
     # Applicability -------------------------------------------------------------
 

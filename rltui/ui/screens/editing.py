@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from textual.widgets import TabbedContent
 
+from rltui.ui.screens.host import MainScreenHost
 from rltui.ui.widgets.problems import ProblemsView
 from rltui.ui.widgets.study_file import StudyFilePane
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
-    from rltui.ui.session import Session
-
-
-class EditingMixin:
+class EditingMixin(MainScreenHost):
     """Mixed into the main screen, which provides ``study_pane``, ``query_one`` and ``notify``."""
-
-    if TYPE_CHECKING:
-
-        @property
-        def study_pane(self) -> StudyFilePane: ...
-
-        notify: Callable[..., None]
-        query_one: Callable[..., Any]
-        app: Any
-        session: Session | None
-
-        def wake_poller(self) -> None: ...
 
     # Editor and problems --------------------------------------------------------
 

@@ -3,41 +3,24 @@ host, one worker whole on demand, and paused trials that could not resume, annou
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.workers import WorkerRecord
-from rltui.ui.cells import Clock
+from rltui.ui.screens.host import MainScreenHost
 from rltui.ui.screens.worker_detail import WorkerDetailScreen
 from rltui.ui.widgets.log_view import LogView
 from rltui.ui.widgets.workers_view import WorkersView
 
 if TYPE_CHECKING:
     from rltui.ui.session import Session
-    from rltui.ui.widgets.trial_table import TrialTable
 
 NOTE_TIMEOUT = 12  # seconds: the reason is long, and the user has to act on it
 
 
-class WatchMixin:
+class WatchMixin(MainScreenHost):
     """Mixed into the main screen, which provides the attributes below."""
-
-    clock: Clock
-    snapshot: Snapshot | None
-    notify: Callable[..., None]
-    app: Any
-
-    if TYPE_CHECKING:  # provided by the main screen
-
-        @property
-        def workers_view(self) -> WorkersView: ...
-
-        @property
-        def table(self) -> TrialTable: ...
-
-        query_one: Callable[..., Any]
 
     def show_workers(self, session: Session, snapshot: Snapshot) -> None:
         self.workers_view.show(snapshot.workers, session.study.spec.control.heartbeat_interval)
