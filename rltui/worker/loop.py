@@ -168,12 +168,9 @@ class Worker:
                     break
                 trial = self.claim()
                 if trial is None:
-                    if self.stopping or not self._others_running():
-                        break
-                    # Nothing to claim, but trials are still training elsewhere: stay to
-                    # settle them if their worker is lost (claim() reaps) and to take a retry.
-                    time.sleep(IDLE_POLL)
-                    continue
+                    if self._wait_for_work():
+                        continue
+                    break
                 self.run_trial(trial)
                 self.trials_done += 1
         finally:
@@ -182,12 +179,21 @@ class Worker:
         print(f"worker {self.id} finished after {self.trials_done} trial(s)", flush=True)
         return 0
 
-    def _others_running(self) -> bool:
-        """Whether any trial of the study is training (RUNNING and not paused)."""
-        running = self.storage.get_all_trials(
-            self.study_id, deepcopy=False, states=(TrialState.RUNNING,)
-        )
-        return any(status_of(t) == TrialStatus.RUNNING for t in running)
+    def _wait_for_work(self) -> bool:
+        """With nothing to claim, stay while trials still train elsewhere: the heartbeat then
+        settles them if their worker is lost, and a retry needs someone to run it. True when
+        a trial waits to be claimed; False when nothing trains any more (or the worker is
+        told to stop). Reads only live trials, never the whole study, while it waits."""
+        while not self.stopping and not self._draining():
+            live = self.storage.get_all_trials(
+                self.study_id, deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)
+            )
+            if any(t.state == TrialState.WAITING for t in live):
+                return True
+            if not any(status_of(t) == TrialStatus.RUNNING for t in live):
+                return False
+            time.sleep(IDLE_POLL)
+        return False
 
     def _on_suspend(self, _signum: int, _frame: Any) -> None:
         print(
