@@ -57,15 +57,20 @@ def why_lost(record: WorkerRecord, now: float | None = None) -> str:
     return f"no heartbeat for {silent:.0f} s"
 
 
-def _still_lost(storage: BaseStorage, record: WorkerRecord) -> FrozenTrial | None:
-    """The lost worker's trial, read afresh, when it is still RUNNING for that worker."""
-    assert record.trial_id is not None
-    trial = storage.get_trial(record.trial_id)
+def trial_held_by(storage: BaseStorage, trial_id: int, worker_id: str) -> FrozenTrial | None:
+    """The trial, read afresh, when it is still RUNNING on worker ``worker_id``: neither
+    ended, paused, nor handed to another worker since that worker claimed it."""
+    trial = storage.get_trial(trial_id)
     if status_of(trial) != TrialStatus.RUNNING:
         return None
-    if trial.system_attrs.get(attrs.TRIAL_WORKER) != record.id:
+    if trial.system_attrs.get(attrs.TRIAL_WORKER) != worker_id:
         return None
     return trial
+
+
+def _still_lost(storage: BaseStorage, record: WorkerRecord) -> FrozenTrial | None:
+    assert record.trial_id is not None
+    return trial_held_by(storage, record.trial_id, record.id)
 
 
 def _recover(

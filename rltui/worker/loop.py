@@ -31,7 +31,7 @@ from optuna.trial import TrialState
 
 from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
-from rltui.search.recovery import reap_lost_workers
+from rltui.search.recovery import reap_lost_workers, trial_held_by
 from rltui.search.storage import StudyHome, journal_path
 from rltui.search.study import stored_spec
 from rltui.search.workers import drain_key, new_record
@@ -360,13 +360,9 @@ class Worker:
         """Whether the trial is still running on this worker: a worker declared lost may find
         it failed, or claimed again by another worker, and must then leave it alone."""
         try:
-            current = self.storage.get_trial(trial._trial_id)
+            return trial_held_by(self.storage, trial._trial_id, self.id) is not None
         except Exception:  # the storage is failing: act as before and let Optuna refuse
             return True
-        return (
-            current.state == TrialState.RUNNING
-            and current.system_attrs.get(attrs.TRIAL_WORKER) == self.id
-        )
 
     def _cannot_resume(self, trial: optuna.Trial, resume: dict[str, Any]) -> None:
         """The checkpoint is not reachable from this host: the trial goes back to PAUSED."""
