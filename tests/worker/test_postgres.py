@@ -61,10 +61,11 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
             "trial 0 running",
         )
         first = rows()[0].worker
-        # Pause trial 0, and let its worker go once it is done, so another one must resume it.
+        # Its worker is drained first, so that it leaves once trial 0 is paused and another
+        # worker must resume it (drained after the pause, it could claim the resume itself).
+        ostudy._storage.set_study_system_attr(ostudy._study_id, drain_key(first), True)
         Controller(ostudy).request(0, "pause")
         wait_for(lambda: rows()[0].status == TrialStatus.PAUSED, 30, "trial 0 PAUSED")
-        ostudy._storage.set_study_system_attr(ostudy._study_id, drain_key(first), True)
         Controller(ostudy).request(0, "resume")
         # Kill another worker in the middle of another trial: the heartbeat must notice.
         victim = wait_for(
