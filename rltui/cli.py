@@ -334,6 +334,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    if args.study_file is None and args.storage and args.study:
+        # Nothing to show but that study: one that cannot be opened (a mistyped name, a
+        # storage that is not there) is reported here, with its did-you-mean, before the
+        # window is drawn for nothing. (With a study file the UI opens anyway, to fix it in.)
+        _open(args)
     from rltui.ui.app import run_ui
 
     return run_ui(args.study_file, args.storage, args.study)

@@ -37,6 +37,9 @@ STATUS_STYLE = {
 
 
 NUMERIC = ("#", "timesteps", "last eval", "best", "value")
+# The exit status after Ctrl-C, as the shell gives a command ended by SIGINT, so that a script
+# can tell a run stopped with its trials paused from one that finished its budget.
+INTERRUPTED = 128 + signal.SIGINT
 
 
 def fmt(value: float | None) -> str:
@@ -96,6 +99,9 @@ def run_headless(
     trials: int | None,
     console: Console | None = None,
 ) -> int:
+    """Run ``study`` with ``workers`` local workers until they leave, showing the live table,
+    then print the summary. Returns 0, or :data:`INTERRUPTED` after Ctrl-C, which pauses the
+    running trials (a second Ctrl-C kills the workers at once)."""
     console = console or Console()
     if trials is not None:
         budget = study.budget(trials)
@@ -149,12 +155,17 @@ def run_headless(
         except KeyboardInterrupt:
             for worker in pool.started:
                 signal_worker(worker.pid, signal.SIGKILL)
+            console.print(
+                "[yellow]workers killed: their trials were not paused; once their heartbeat "
+                "is missed they end FAIL or are retried, as control.retries says[/]"
+            )
     finally:
         signal.signal(signal.SIGINT, previous)
     snap = reader.poll()
     best = snap.best
     fixed = fixed_values(_study_of(ostudy, study, best.spec_version), best) if best else {}
-    return _summary(console, snap, study, url, interrupted, fixed)
+    _summary(console, snap, study, url, interrupted, fixed)
+    return INTERRUPTED if interrupted else 0
 
 
 def _end_frame(console: Console) -> None:
@@ -190,21 +201,27 @@ def _summary(
     url: str,
     interrupted: bool,
     fixed: dict[str, Any] | None = None,
-) -> int:
+) -> None:
     counts = snap.counts
     console.print(
         ", ".join(f"{counts[s]} {s.value.lower()}" for s in TrialStatus if counts[s]) or "no trials"
     )
-    if interrupted and counts[TrialStatus.PAUSED]:
+    if interrupted:
         command = f"rltui run {shlex.quote(str(study.path))}"
-        _plain(console, f"{counts[TrialStatus.PAUSED]} trial(s) paused; `{command}` resumes them")
+        paused = counts[TrialStatus.PAUSED]
+        _plain(
+            console,
+            f"interrupted: {paused} trial(s) paused; `{command}` resumes them"
+            if paused
+            else f"interrupted: no trial was paused; `{command}` goes on with the study",
+        )
     failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL and r.error]
     for row in failed[-3:]:
         console.print(Text.assemble((f"trial {row.number} failed:", "red"), f" {row.error}"))
     best = snap.best
     if best is None:
         console.print("no completed trial yet")
-        return 0
+        return
     console.print(f"[bold green]best trial #{best.number}: value {best.value:.6g}[/]")
     # The whole configuration as a YAML block to paste into a study file.
     _plain(console, "hyperparameters:")
@@ -223,7 +240,6 @@ def _summary(
     )
     name = shlex.quote(study.spec.name)
     _plain(console, f"optuna trials {storage_args} --study-name {name}", style="dim")
-    return 0
 
 
 def _plain(console: Console, line: str, style: str = "") -> None:

@@ -1,12 +1,39 @@
-"""Shared fixtures: tiny study files written into a temporary folder."""
+"""Shared fixtures: tiny study files written into a temporary folder, workers at normal
+priority, and the mark for tests that need the PostgreSQL driver."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from rltui.worker.pool import NICE_ENV
+
+# Set by CI (.ci/run), which installs every extra and starts a server: a test that needs the
+# PostgreSQL driver or server then fails when it is missing instead of skipping.
+REQUIRE_POSTGRES = "RLTUI_REQUIRE_POSTGRES"
+
+needs_psycopg = pytest.mark.skipif(
+    importlib.util.find_spec("psycopg") is None and not os.environ.get(REQUIRE_POSTGRES),
+    reason="needs the PostgreSQL driver psycopg 3: pip install -e '.[postgres]'",
+)
+"""Skips a test when psycopg 3 (the ``postgres`` extra) is not installed, unless
+``RLTUI_REQUIRE_POSTGRES`` is set."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def workers_at_normal_priority() -> Iterator[None]:
+    """Workers that tests start, directly or through the UI in tmux, run at the tests' own
+    priority: at nice 10 they barely get a core on a busy machine, and the tests wait on
+    them. (tests/worker/test_priority.py checks the lower priority with an explicit value.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(NICE_ENV, "0")
+        yield
+
 
 TINY_PPO = """
 name: {name}

@@ -1,17 +1,61 @@
-"""The layers of the design, checked on every run."""
+"""The layers of the design, and the dependencies the package declares, checked on every run."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
+# Installed beside the interpreter that runs the tests, whether or not its venv is activated.
+LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which(
+    "lint-imports"
+)
 
 
-@pytest.mark.skipif(shutil.which("lint-imports") is None, reason="import-linter is not installed")
+@pytest.mark.skipif(LINT_IMPORTS is None, reason="needs import-linter: pip install -e '.[dev]'")
 def test_import_contracts_hold():
-    done = subprocess.run(["lint-imports"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert LINT_IMPORTS is not None
+    done = subprocess.run([LINT_IMPORTS], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    """What rltui imports it declares (a fresh install then has it), extras included."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {
+        _normal(re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0])
+        for requirement in [
+            *project["dependencies"],
+            *(r for extra in project.get("optional-dependencies", {}).values() for r in extra),
+        ]
+    }
+    distributions = importlib.metadata.packages_distributions()
+    missing: dict[str, set[str]] = {}
+    for path in (ROOT / "rltui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "rltui" or top == "__future__":
+                    continue
+                owners = {_normal(d) for d in distributions.get(top, [top])}
+                if not owners & declared:
+                    missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"

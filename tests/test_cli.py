@@ -24,6 +24,7 @@ from rltui.search.study import open_study
 from rltui.search.workers import read_records
 from rltui.spec import load_study
 from rltui.worker.pool import LocalPool
+from tests.conftest import needs_psycopg
 
 StudyFile = Callable[..., Path]
 
@@ -103,7 +104,7 @@ def test_validate_reports_a_missing_database_driver(
     assert "secret" not in err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("psycopg") is None, reason="needs psycopg")
+@needs_psycopg
 def test_validate_connects_to_nothing(
     study_file: StudyFile, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -113,7 +114,7 @@ def test_validate_connects_to_nothing(
     assert "ok" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(importlib.util.find_spec("psycopg") is None, reason="needs psycopg")
+@needs_psycopg
 @pytest.mark.parametrize("command", ["run", "worker", "export"])
 def test_an_unreachable_storage_from_the_file_is_located_at_its_key(
     command: str, study_file: StudyFile, capsys: pytest.CaptureFixture[str]
@@ -231,6 +232,54 @@ def test_joining_a_missing_storage_file_creates_nothing(
     words = "no such journal file" if kind == "journal" else "no such SQLite file"
     _fails([*command, "--storage", url, "--study", "x"], capsys, f"rltui: {words}: {missing}/")
     assert not (tmp_path / "no").exists()
+
+
+# -- the UI opened on a study by name --------------------------------------------------------
+
+
+def _ui_not_started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """Record the UI's start instead of drawing a window in the test's terminal."""
+    started: list[tuple[object, ...]] = []
+    monkeypatch.setattr("rltui.ui.app.run_ui", lambda *args: started.append(args) or 0)
+    return started
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("tiyn", "rltui: no study named 'tiyn' in this storage (did you mean 'tiny'?)"),
+        ("other", "rltui: no study named 'other' in this storage (studies there: tiny)"),
+    ],
+)
+def test_a_study_name_not_in_the_storage_is_reported_before_the_window_is_drawn(
+    name: str,
+    words: str,
+    study_file: StudyFile,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _ostudy, url = open_study(load_study(study_file()))
+    started = _ui_not_started(monkeypatch)
+    _fails(["--storage", url, "--study", name], capsys, words)
+    assert started == []
+
+
+def test_a_missing_storage_file_is_reported_before_the_window_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    started = _ui_not_started(monkeypatch)
+    url = str(tmp_path / "typo.journal")
+    _fails(["ui", "--storage", url, "--study", "x"], capsys, f"no such journal file: {url}")
+    assert started == [] and not Path(url).exists()
+
+
+def test_a_study_that_opens_starts_the_ui_on_it(
+    study_file: StudyFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ostudy, url = open_study(load_study(study_file()))
+    started = _ui_not_started(monkeypatch)
+    assert main(["--storage", url, "--study", "tiny"]) == 0
+    assert started == [(None, url, "tiny")]
 
 
 # -- run and worker refuse bad study files, in both forms -------------------------------------

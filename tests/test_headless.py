@@ -195,9 +195,11 @@ def test_ctrl_c_message_starts_its_own_line_when_piped(study, monkeypatch):
     monkeypatch.setattr(headless, "pid_running", interrupt)
     monkeypatch.setattr(headless, "signal_worker", lambda pid, *sig: signalled.append(pid))
     console = _piped()
-    assert headless.run_headless(study, ostudy, "journal:/x", 1, None, console) == 0
+    assert headless.run_headless(study, ostudy, "journal:/x", 1, None, console) == 130
     out = _text(console)
     assert signalled == [424242]
+    # Nothing was running: the run says it was interrupted, and how to go on.
+    assert "interrupted: no trial was paused; `rltui run" in out
     assert re.search(r"^\s*#\s+state", out, re.MULTILINE), out  # the live table's last frame
     assert re.search(r"^stopping: running trials are paused", out, re.MULTILINE), out
     # The best trial's fixed values come from the study file version it ran with.
@@ -216,3 +218,15 @@ def test_no_completed_trial(study):
     rows = [_row(0, TrialStatus.RUNNING)]
     headless._summary(console, _snapshot(rows), study, "journal:/x", False, {})
     assert "no completed trial yet" in _text(console)
+
+
+def test_an_interrupted_run_says_how_many_trials_it_paused(study):
+    console = _piped()
+    rows = [_row(0, TrialStatus.PAUSED, ((100, 5.0),)), _row(1, TrialStatus.COMPLETE, value=9.0)]
+    headless._summary(console, _snapshot(rows), study, "journal:/x", True, {})
+    out = _text(console)
+    assert f"interrupted: 1 trial(s) paused; `rltui run {study.path}` resumes them" in out
+    # Not interrupted: no such line, whatever is paused.
+    console = _piped()
+    headless._summary(console, _snapshot(rows), study, "journal:/x", False, {})
+    assert "interrupted" not in _text(console)

@@ -38,9 +38,19 @@ class ProgressLog(KVWriter):
         self._file.flush()
 
     def evaluation(
-        self, timesteps: int, mean_reward: float, per_seed: list[float] | None = None
+        self,
+        timesteps: int,
+        mean_reward: float,
+        per_seed: list[float] | None = None,
+        reported_step: int | None = None,
     ) -> None:
+        """Log an evaluation taken after ``timesteps`` steps of training. ``reported_step``
+        is the step it was reported to Optuna at, when that differs: the trainer reports at
+        planned steps, so that pruners compare trials at equal steps, while the log keeps the
+        real count, so that its timesteps never go backwards."""
         row: dict[str, Any] = {"eval/mean_reward": mean_reward}
+        if reported_step is not None:
+            row["eval/reported_step"] = reported_step
         if per_seed:
             mean = sum(per_seed) / len(per_seed)
             row["eval/seed_std"] = (sum((v - mean) ** 2 for v in per_seed) / len(per_seed)) ** 0.5

@@ -245,8 +245,10 @@ def _loop(
                 while run.state.next_eval <= run.model.num_timesteps:
                     run.state.next_eval += spec.eval_every
             value = sum(values) / len(values)
+            # The log keeps the timesteps trained, beside SB3's own rows, so that they never
+            # go backwards; Optuna gets the planned point (see planned_step).
             if log is not None:
-                log.evaluation(point, value, values if len(values) > 1 else None)
+                log.evaluation(now, value, values if len(values) > 1 else None, point)
             # The final evaluation is reported but never pruned: a trial that spent its whole
             # budget is complete, whatever the median says.
             if reporter.report(point, value) and point < spec.timesteps:

@@ -2,7 +2,9 @@
 
 Each worker is ``python -m rltui worker ...`` in a new session (``start_new_session``), so
 closing the UI, killing it, or a SIGHUP from a dropped SSH link stops no training. Workers run
-at a lower scheduling priority than the UI, so training never steals the keyboard. Each
+at a lower scheduling priority than the UI, so training never steals the keyboard
+(``RLTUI_WORKER_NICE`` sets another nice value: 0 for workers that must keep pace on a busy
+machine, as in the test suite, which waits on them). Each
 writes its stdout and stderr into ``worker-ID.log`` in the pool's log folder, and is told that
 file's name (``--log``) so that its worker record names it for the UI's log view.
 """
@@ -27,6 +29,29 @@ from rltui.worker.logfile import worker_log
 STORAGE_ENV = "RLTUI_STORAGE_URL"
 
 NICE = 10
+# The nice value of the workers a pool starts when its caller names none.
+NICE_ENV = "RLTUI_WORKER_NICE"
+
+
+def default_nice() -> int:
+    """The workers' nice value: :data:`NICE_ENV` when set, else :data:`NICE`.
+
+    Raises :class:`ValueError`, saying what to set, when the variable is not a nice value
+    a process may take for itself (0 to 19).
+    """
+    raw = os.environ.get(NICE_ENV, "").strip()
+    if not raw:
+        return NICE
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 19:
+        raise ValueError(
+            f"{NICE_ENV}={raw!r} is not a nice value: set it to a whole number from 0 "
+            f"(normal priority) to 19 (the lowest), or unset it for {NICE}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,8 @@ class LocalPool:
     """Starts workers for one study on this machine.
 
     ``target`` is either a study file (``study_file``) or a storage URL plus study name.
+    ``nice`` is the workers' nice value (default: :func:`default_nice`); 0 leaves them at the
+    caller's priority.
     """
 
     def __init__(
@@ -50,7 +77,7 @@ class LocalPool:
         storage_url: str | None = None,
         study_name: str | None = None,
         device: str | None = None,
-        nice: int = NICE,
+        nice: int | None = None,
     ):
         if study_file is None and (storage_url is None or study_name is None):
             raise ValueError("give a study file, or a storage URL and a study name")
@@ -59,7 +86,7 @@ class LocalPool:
         self.storage_url = storage_url
         self.study_name = study_name
         self.device = device
-        self.nice = nice
+        self.nice = default_nice() if nice is None else nice
         self.started: list[LaunchedWorker] = []
 
     def command(

@@ -9,6 +9,7 @@ import pytest
 
 from rltui.cli import main
 from rltui.spec import check_text, load_study
+from tests.conftest import needs_psycopg
 
 GOOD = """\
 name: good
@@ -260,19 +261,27 @@ def test_good_file_validates(tmp_path, capsys):
     assert len(study.space.grid_points()) == 2
 
 
-def test_missing_file_and_unreachable_storage_exit_1(tmp_path, capsys):
+def test_missing_file_exits_1(tmp_path, capsys):
     assert main(["run", str(tmp_path / "nope.yaml")]) == 1
     assert "no such study file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("mongodb://u:secret@x/y", "not a storage URL"),
+        ("sqlite:////nonexistent-dir/x/y.db", "cannot open the storage"),
+        pytest.param(
+            "postgresql://u:secret@127.0.0.1:1/db", "cannot open the storage", marks=needs_psycopg
+        ),
+    ],
+)
+def test_unreachable_storage_exits_1(tmp_path, capsys, url, words):
     path = tmp_path / "study.yaml"
     path.write_text(GOOD)
-    for url, words in [
-        ("postgresql://u:secret@127.0.0.1:1/db", "cannot open the storage"),
-        ("mongodb://x/y", "not a storage URL"),
-        ("sqlite:////nonexistent-dir/x/y.db", "cannot open the storage"),
-    ]:
-        assert main(["run", str(path), "--storage", url]) == 1
-        err = capsys.readouterr().err
-        assert words in err and "Traceback" not in err and "secret" not in err
+    assert main(["run", str(path), "--storage", url]) == 1
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and "secret" not in err
 
 
 def test_unknown_study_name_suggests(tmp_path, capsys):

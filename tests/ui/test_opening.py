@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from rltui.ui.app import RltuiApp
+from tests.conftest import needs_psycopg
 
 from .conftest import fixed_clock
 from .test_actions import opened
@@ -34,8 +33,8 @@ async def test_a_study_name_not_in_the_storage_exits_with_a_did_you_mean(scripte
     assert "rltui: no study named 'smok' in this storage (did you mean 'smoke'?)" in err
 
 
+@needs_psycopg
 async def test_an_unreachable_storage_on_the_command_line_exits_masking_the_password(wait, capsys):
-    pytest.importorskip("psycopg2")
     url = "postgresql://user:s3cret@127.0.0.1:1/x"
     app = RltuiApp(None, url, "NAME", clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:

@@ -17,8 +17,14 @@ from rltui.worker.pool import LocalPool
 
 T = TypeVar("T")
 
+# Seconds before a wait on workers gives up. Tests wait on events (a state in the storage, a
+# process gone), and this limit only bounds a hang: on a 2-core machine at load 25 a worker
+# takes a minute to start, and a test must pass there as on a quiet one.
+HANG = 600.0
 
-def wait_for(check: Callable[[], T], timeout: float = 60, what: str = "condition") -> T:
+
+def wait_for(check: Callable[[], T], what: str = "condition", *, timeout: float = HANG) -> T:
+    """Poll ``check`` until it gives a true value, and return that value."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
@@ -48,11 +54,11 @@ class Lab:
     def logs(self) -> str:
         return "\n".join(w.log.read_text() for w in self.pool.started if w.log.exists())
 
-    def run_to_end(self, workers: int, timeout: float = 120) -> None:
+    def run_to_end(self, workers: int) -> None:
         """Start ``workers`` workers and wait until every one has left."""
         self.pool.start(workers)
         try:
-            assert self.pool.wait(timeout), self.logs()
+            assert self.pool.wait(HANG), self.logs()
         finally:
             self.stop()
 
@@ -63,7 +69,7 @@ class Lab:
 
         for worker in self.pool.started:
             signal_worker(worker.pid, signal.SIGKILL)
-        self.pool.wait(10)
+        self.pool.wait(HANG)  # SIGKILL: the processes go as soon as they are scheduled
 
 
 def frozen(lab: Lab, number: int) -> optuna.trial.FrozenTrial:

@@ -15,7 +15,7 @@ from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.storage import StudyHome
 from rltui.train.progress import read_progress
-from tests.worker.helpers import Lab, frozen, wait_for
+from tests.worker.helpers import HANG, Lab, frozen, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -30,16 +30,14 @@ def _running(lab: Lab, number: int = 0, past: int = 0):
             and r.timesteps > past
             and r
         ),
-        90,
-        f"trial {number} running past {past}",
+        what=f"trial {number} running past {past}",
     )
 
 
 def _wait_exit(pid: int) -> None:
     wait_for(
         lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
-        10,
-        "the worker process to exit",
+        what="the worker process to exit",
     )
 
 
@@ -81,14 +79,14 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
         _running(lab, 0, past=600)
         Controller(lab.ostudy).request(0, "pause")
         paused = wait_for(
-            lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, 30, "PAUSED"
+            lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, what="PAUSED"
         )
         record = frozen(lab, 0).system_attrs[attrs.PAUSED]
         stopped_at, paused_at = record["timesteps"], record["at"]
         assert 0 < stopped_at < 8192 and paused.curve
         first_start = frozen(lab, 0).datetime_start
         # A paused trial's clock stands still at the time it trained.
-        trained = wait_for(lambda: lab.trial(0).duration, 10, "the paused trial's duration")
+        trained = wait_for(lambda: lab.trial(0).duration, what="the paused trial's duration")
         time.sleep(1.1)
         assert lab.trial(0).duration == trained
         # The first worker takes the next trial; a second, new worker resumes trial 0.
@@ -97,10 +95,9 @@ def test_pause_moves_to_another_worker_and_resumes_where_it_stopped(study_file):
         Controller(lab.ostudy).request(0, "resume")
         done = wait_for(
             lambda: (r := lab.trial(0)) and r.status == TrialStatus.COMPLETE and r,
-            120,
-            "resumed COMPLETE",
+            what="resumed COMPLETE",
         )
-        assert lab.pool.wait(120), lab.logs()
+        assert lab.pool.wait(HANG), lab.logs()
     finally:
         lab.stop()
     steps = [s for s, _ in done.curve]
@@ -131,7 +128,7 @@ def test_prune_and_kill_stop_training_within_seconds(action, state, study_file):
         _running(lab, 0, past=1500)
         pid = lab.pool.started[0].pid
         Controller(lab.ostudy).request(0, action)
-        row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, 10, state.value)
+        row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, what=state.value)
         _wait_exit(pid)
     finally:
         lab.stop()
@@ -156,19 +153,17 @@ def test_worker_killed_mid_trial_is_noticed_and_the_study_finishes(study_file):
                 ),
                 None,
             ),
-            90,
-            "a trial running past 100",
+            what="a trial running past 100",
         )
         os.kill(_worker_pid(lab, victim.number), signal.SIGKILL)
         # A replacement joins at once: the other worker may already be done and gone.
         lab.pool.start(1, first_index=2)
         row = wait_for(
             lambda: (r := lab.trial(victim.number)) and r.status == TrialStatus.FAIL and r,
-            30,
-            "lost trial FAIL",
+            what="lost trial FAIL",
         )
         assert "lost" in (row.error or "")
-        assert lab.pool.wait(120), lab.logs()
+        assert lab.pool.wait(HANG), lab.logs()
     finally:
         lab.stop()
     rows = lab.snap().rows
@@ -214,7 +209,7 @@ def test_training_that_ignores_a_stop_is_ended_with_its_process(action, state, s
         pid = lab.pool.started[0].pid
         asked = time.monotonic()
         Controller(lab.ostudy).request(0, action)
-        row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, 30, state.value)
+        row = wait_for(lambda: (r := lab.trial(0)) and r.status == state and r, what=state.value)
         _wait_exit(pid)
         assert time.monotonic() - asked > 9  # the training had its chance to stop first
     finally:

@@ -23,7 +23,7 @@ from rltui.search.workers import drain_key
 from rltui.spec import load_study
 from rltui.train.progress import read_progress
 from rltui.worker.pool import LocalPool
-from tests.worker.helpers import wait_for
+from tests.worker.helpers import HANG, wait_for
 
 URL = os.environ.get("RLTUI_TEST_POSTGRES_URL")
 if not URL and os.environ.get("RLTUI_REQUIRE_POSTGRES"):
@@ -57,15 +57,14 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
     try:
         wait_for(
             lambda: (r := rows().get(0)) and r.status == TrialStatus.RUNNING and r.timesteps > 600,
-            90,
-            "trial 0 running",
+            what="trial 0 running",
         )
         first = rows()[0].worker
         # Its worker is drained first, so that it leaves once trial 0 is paused and another
         # worker must resume it (drained after the pause, it could claim the resume itself).
         ostudy._storage.set_study_system_attr(ostudy._study_id, drain_key(first), True)
         Controller(ostudy).request(0, "pause")
-        wait_for(lambda: rows()[0].status == TrialStatus.PAUSED, 30, "trial 0 PAUSED")
+        wait_for(lambda: rows()[0].status == TrialStatus.PAUSED, what="trial 0 PAUSED")
         Controller(ostudy).request(0, "resume")
         # Kill another worker in the middle of another trial: the heartbeat must notice.
         victim = wait_for(
@@ -80,19 +79,18 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
                 ),
                 None,
             ),
-            60,
-            "a second trial",
+            what="a second trial",
         )
         record = next(w for w in reader.poll().workers if w.id == victim.worker)
         assert record.host in HOSTS
         os.kill(record.pid, signal.SIGKILL)
         killed = time.monotonic()
-        wait_for(lambda: rows()[victim.number].status == TrialStatus.FAIL, 60, "lost trial FAIL")
+        wait_for(lambda: rows()[victim.number].status == TrialStatus.FAIL, what="lost trial FAIL")
         noticed = time.monotonic() - killed
         # Only the heartbeat's silence could tell, and it waited out the grace time.
         assert noticed >= GRACE - 1, noticed
         assert "no heartbeat" in (rows()[victim.number].error or "")
-        assert pool.wait(240), logs()
+        assert pool.wait(HANG), logs()
     finally:
         for worker in pool.started:
             os.kill(worker.pid, signal.SIGKILL) if _alive(worker.pid) else None

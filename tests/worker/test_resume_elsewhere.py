@@ -10,7 +10,7 @@ import pytest
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.storage import StudyHome
-from tests.worker.helpers import Lab, wait_for
+from tests.worker.helpers import HANG, Lab, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +22,13 @@ def test_an_unreachable_checkpoint_leaves_the_trial_paused_and_loses_nothing(stu
     try:
         wait_for(
             lambda: (r := lab.trial(0)) and r.status == TrialStatus.RUNNING and r.timesteps > 600,
-            90,
-            "trial 0 running",
+            what="trial 0 running",
         )
         Controller(lab.ostudy).request(0, "pause")
         paused = wait_for(
-            lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, 30, "PAUSED"
+            lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r, what="PAUSED"
         )
-        assert lab.pool.wait(60), lab.logs()  # the budget is spent: the worker leaves
+        assert lab.pool.wait(HANG), lab.logs()  # the budget is spent: the worker leaves
         # The checkpoint goes out of this host's reach, as on a host without the shared disk.
         folder = StudyHome.beside(path).checkpoints / "trial-0"
         hidden = tmp_path / "elsewhere"
@@ -38,21 +37,19 @@ def test_an_unreachable_checkpoint_leaves_the_trial_paused_and_loses_nothing(stu
         lab.pool.start(1)
         row = wait_for(
             lambda: (r := lab.trial(0)) and r.status == TrialStatus.PAUSED and r.note and r,
-            90,
-            "PAUSED again, with a note",
+            what="PAUSED again, with a note",
         )
         assert "not reachable from host" in (row.note or "")
         assert "checkpoint_dir" in (row.note or "")
         assert row.timesteps == paused.timesteps
-        assert lab.pool.wait(60), lab.logs()  # that worker stops claiming
+        assert lab.pool.wait(HANG), lab.logs()  # that worker stops claiming
         # Back within reach, the same trial resumes and completes.
         shutil.move(hidden, folder)
         Controller(lab.ostudy).request(0, "resume")
         lab.pool.start(1)
         done = wait_for(
             lambda: (r := lab.trial(0)) and r.status == TrialStatus.COMPLETE and r,
-            120,
-            "COMPLETE",
+            what="COMPLETE",
         )
     finally:
         lab.stop()
