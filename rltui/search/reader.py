@@ -74,7 +74,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         trial_id=trial._trial_id,
         status=status,
         value=trial.value if trial.values else None,
-        params=dict(trial.params),
+        params=params_of(trial, status),
         curve=curve,
         timesteps=int(
             progress.get("timesteps") or paused.get("timesteps") or (curve[-1][0] if curve else 0)
@@ -90,6 +90,16 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         earlier=_earlier(trial, status),
         note=(system.get(attrs.PAUSED) or {}).get("note") if status == TrialStatus.PAUSED else None,
     )
+
+
+def params_of(trial: FrozenTrial, status: TrialStatus) -> dict[str, Any]:
+    """The trial's parameters. An enqueued trial has none in Optuna's sense until a worker
+    takes it: the ones it will run with wait in its ``fixed_params`` (Optuna's own name, set
+    by ``enqueue_trial``); parameters left to the sampler are not known yet."""
+    if status == TrialStatus.WAITING and not trial.params:
+        fixed = trial.system_attrs.get("fixed_params")
+        return dict(fixed) if isinstance(fixed, dict) else {}
+    return dict(trial.params)
 
 
 def _earlier(trial: FrozenTrial, status: TrialStatus) -> float:

@@ -10,11 +10,17 @@ Several processes may notice the same lost worker at once. Optuna offers no comp
 on a trial, so each re-reads the trial right before every change and goes on only while it is
 still RUNNING for the lost worker: once one has requeued it and another worker claimed it, a
 late reaper leaves it alone.
+
+The lost worker's record keeps the story for the UI: ``reason`` says why it counts as lost and
+who declared it, and ``trial_outcome`` what became of its trial (``retried from its checkpoint
+at 12,288 timesteps, retry 1 of 2``). The trial itself keeps how many retries it has used
+(``rltui:retries``).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import replace
 from typing import Any
@@ -26,25 +32,54 @@ from optuna.trial import FrozenTrial, TrialState
 from rltui.search import attrs
 from rltui.search.control import discard_checkpoints
 from rltui.search.lifecycle import TrialStatus, status_of
-from rltui.search.workers import HOST, WorkerRecord, find_lost_workers, is_lost, write_record
+from rltui.search.workers import (
+    HOST,
+    RETRIED,
+    WorkerRecord,
+    find_lost_workers,
+    is_lost,
+    stored_record,
+    write_record,
+)
 
 
-def reap_lost_workers(ostudy: optuna.Study, grace: float, retries: int) -> list[str]:
-    """Handle every lost worker's trial; returns one line per action taken."""
+def reap_lost_workers(
+    ostudy: optuna.Study, grace: float, retries: int, declared_by: str | None = None
+) -> list[str]:
+    """Handle every lost worker's trial; returns one line per action taken.
+
+    ``declared_by`` names the caller in the lost worker's record (``worker 1f2e3d4c``); by
+    default its process and host.
+    """
     storage, study_id = ostudy._storage, ostudy._study_id
+    by = declared_by or f"process {os.getpid()} on host {HOST}"
     done = []
     for record in find_lost_workers(storage.get_study_system_attrs(study_id), grace):
         why = why_lost(record)
-        write_record(storage, study_id, replace(record, state="lost"))
+        lost = replace(record, state="lost", reason=f"lost: {why} (declared by {by})")
+        if not _declare_lost(storage, study_id, lost):
+            continue  # another process declared it lost first, and handles its trial
         if record.trial_id is None:
             continue
         try:
-            line = _recover(storage, study_id, record, why, retries)
+            result = _recover(storage, study_id, record, why, retries)
         except (optuna.exceptions.UpdateFinishedTrialError, KeyError, RuntimeError):
             continue  # another process handled it first
-        if line:
+        if result:
+            line, outcome = result
+            write_record(storage, study_id, replace(lost, trial_outcome=outcome))
             done.append(line)
     return done
+
+
+def _declare_lost(storage: BaseStorage, study_id: int, lost: WorkerRecord) -> bool:
+    """Mark the worker lost unless its stored record already says it ended: a second reaper
+    must not overwrite the first one's reason and trial outcome with its own."""
+    stored = stored_record(storage, study_id, lost.id)
+    if stored is not None and not stored.alive:
+        return False
+    write_record(storage, study_id, lost)
+    return True
 
 
 def why_lost(record: WorkerRecord, now: float | None = None) -> str:
@@ -75,7 +110,10 @@ def _still_lost(storage: BaseStorage, record: WorkerRecord) -> FrozenTrial | Non
 
 def _recover(
     storage: BaseStorage, study_id: int, record: WorkerRecord, why: str, retries: int
-) -> str | None:
+) -> tuple[str, str] | None:
+    """Retry or fail the lost worker's trial. Returns the line to print and the trial's
+    outcome for the worker's record, or None when the trial was not the lost worker's any
+    more."""
     trial = _still_lost(storage, record)
     if trial is None:
         return None
@@ -91,7 +129,12 @@ def _recover(
     if not _change(storage, record, changes, TrialState.FAIL):
         return None
     discard_checkpoints(storage, study_id, trial)
-    return f"trial {trial.number}: {reason}; marked FAIL"
+    spent = (
+        f"its {retries} {'retry' if retries == 1 else 'retries'} used up"
+        if retries
+        else "the study allows no retries"
+    )
+    return f"trial {trial.number}: {reason}; marked FAIL", f"marked FAIL, {spent}"
 
 
 def _retry(
@@ -101,7 +144,7 @@ def _retry(
     lost: str,
     attempt: int,
     retries: int,
-) -> str | None:
+) -> tuple[str, str] | None:
     """Requeue the trial: from its last checkpoint, or from the start without one (a worker
     that claims a trial with no resume record trains it anew with its stored parameters;
     evaluations the lost run reported stay, as Optuna keeps the first value of a step)."""
@@ -118,7 +161,10 @@ def _retry(
         if saved
         else "from the start (it had no checkpoint yet)"
     )
-    return f"trial {trial.number}: {lost}; retry {attempt} of {retries} {where}"
+    return (
+        f"trial {trial.number}: {lost}; retry {attempt} of {retries} {where}",
+        f"{RETRIED} {where}, retry {attempt} of {retries}",
+    )
 
 
 def _change(

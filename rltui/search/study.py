@@ -80,7 +80,7 @@ def publish_spec(ostudy: optuna.Study, study: Study) -> int:
         latest = stored_spec(storage, study_id, current)
         if latest.text == text:
             return current
-        problems = incompatible_changes(latest.space, study.space)
+        problems = incompatible_changes(latest.space, study.space, study.spec.name)
         if problems:
             raise SpecError(problems, str(study.path) if study.path else None)
     version = current + 1
@@ -95,11 +95,10 @@ def publish_spec(ostudy: optuna.Study, study: Study) -> int:
     return version
 
 
-def enqueue_planned(ostudy: optuna.Study, study: Study) -> None:
-    """Queue the file's hand-picked trials and the grid's passes that the budget in force
-    holds, each once however often the file is re-published or the budget raised."""
-    storage, study_id = ostudy._storage, ostudy._study_id
-    system = storage.get_study_system_attrs(study_id)
+def planned_trials(ostudy: optuna.Study, study: Study) -> list[tuple[str, dict[str, Any]]]:
+    """The hand-picked trials and grid points that publishing ``study`` would enqueue now:
+    (a key that names each once, its parameters). Reads only."""
+    system = ostudy._storage.get_study_system_attrs(ostudy._study_id)
     done = set(system.get(attrs.ENQUEUED_VERSIONS, []))
     points = study.space.grid_points()
     passes = study.budget(system.get(attrs.BUDGET)) // len(points) if points else 0
@@ -110,22 +109,56 @@ def enqueue_planned(ostudy: optuna.Study, study: Study) -> None:
             wanted.append((f"pass {index}: {key}" if index else key, point))
     for params in study.spec.enqueue:
         wanted.append((json.dumps(params, sort_keys=True, default=str), params))
-    added = False
+    seen: set[str] = set()
+    fresh = []
     for key, params in wanted:
-        if key not in done:
-            enqueue(ostudy, params)
-            done.add(key)
-            added = True
-    if added:
-        storage.set_study_system_attr(study_id, attrs.ENQUEUED_VERSIONS, sorted(done))
+        if key not in done and key not in seen:
+            seen.add(key)
+            fresh.append((key, params))
+    return fresh
 
 
-def enqueue(ostudy: optuna.Study, params: dict[str, Any], **user_attrs: Any) -> None:
-    """Queue a hand-picked parameter set; it runs before any sampled one."""
+def enqueue_planned(ostudy: optuna.Study, study: Study) -> None:
+    """Queue the file's hand-picked trials and the grid's passes that the budget in force
+    holds, each once however often the file is re-published or the budget raised."""
+    storage, study_id = ostudy._storage, ostudy._study_id
+    fresh = planned_trials(ostudy, study)
+    if not fresh:
+        return
+    done = set(storage.get_study_system_attrs(study_id).get(attrs.ENQUEUED_VERSIONS, []))
+    for key, params in fresh:
+        enqueue(ostudy, params)
+        done.add(key)
+    storage.set_study_system_attr(study_id, attrs.ENQUEUED_VERSIONS, sorted(done))
+
+
+def enqueue(
+    ostudy: optuna.Study,
+    params: dict[str, Any],
+    *,
+    run_next: bool = False,
+    user_attrs: dict[str, Any] | None = None,
+) -> int:
+    """Queue a hand-picked parameter set and return its trial's number. It runs before any
+    sampled trial: at the end of the waiting ones, or with ``run_next`` ahead of every
+    enqueued one (the order is :mod:`rltui.search.queue`'s)."""
+    from optuna.trial import TrialState, create_trial
+
+    from rltui.search.queue import QUEUE_PRIORITY, front_priority
     from rltui.spec.grammar import coerce_scalar
 
+    storage, study_id = ostudy._storage, ostudy._study_id
     clean = {k: coerce_scalar(v) if isinstance(v, str) else v for k, v in params.items()}
-    ostudy.enqueue_trial(clean, user_attrs=user_attrs or None, skip_if_exists=False)
+    # As Study.enqueue_trial does, with the queue priority set in the same write, so that no
+    # worker can see the trial without it.
+    system: dict[str, Any] = {"fixed_params": clean}
+    if run_next:
+        system[QUEUE_PRIORITY] = front_priority(storage, study_id)
+    template = create_trial(
+        state=TrialState.WAITING, system_attrs=system, user_attrs=user_attrs or None
+    )
+    trial_id = storage.create_new_trial(study_id, template_trial=template)
+    return storage.get_trial_number_from_id(trial_id)
 
 
 def open_study(study: Study, storage_url: str | None = None) -> tuple[optuna.Study, str]:
@@ -134,8 +167,9 @@ def open_study(study: Study, storage_url: str | None = None) -> tuple[optuna.Stu
 
 
 def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, Study]:
-    """Join an existing study by name, reading its study file from the storage."""
-    storage = open_storage(storage_url)
+    """Join an existing study by name, reading its study file from the storage; a storage
+    that does not exist is an error, never created."""
+    storage = open_storage(storage_url, create=False)
     try:
         ostudy = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
@@ -153,3 +187,14 @@ def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, Study]:
         )
         raise StorageError(f"no study named '{name}' in this storage ({hint})") from None
     return ostudy, stored_spec(storage, ostudy._study_id)
+
+
+def spec_history(ostudy: optuna.Study) -> list[tuple[int, float | None, str]]:
+    """Every stored version of the study file, oldest first: (version, created, text)."""
+    system = ostudy._storage.get_study_system_attrs(ostudy._study_id)
+    history = []
+    for version in range(1, int(system.get(attrs.SPEC_VERSION, 0)) + 1):
+        record = system.get(attrs.spec_key(version))
+        if isinstance(record, dict) and isinstance(record.get("text"), str):
+            history.append((version, record.get("created"), record["text"]))
+    return history

@@ -4,6 +4,21 @@ Each worker writes its record (``rltui:worker:<id>`` on the study) every heartbe
 A record whose heartbeat is older than the grace time, or whose process is gone on this host,
 belongs to a lost worker; :func:`find_lost_workers` names them so their trials can be failed or
 retried.
+
+A worker that ends says why in its record's ``reason``, so that nothing about its end is
+silent. The reason starts with one of four words, which the UI reads as how much the end
+matters:
+
+- ``left: …`` — it ran out of work or was asked to go (the study drains, the trial budget is
+  reached, ``--max-trials`` is done, a checkpoint is out of its reach);
+- ``stopped by …`` — a signal (``stopped by SIGTERM: its trial 3 was paused``);
+- ``ended: …`` — its process was ended against its will (training that ignored a prune or
+  kill, an error in the loop itself);
+- ``lost: …`` — written by whoever declared it lost (``lost: no heartbeat for 23 s (declared
+  by worker 1f2e3d4c)``).
+
+A lost worker's record also says what became of the trial it held (``trial_outcome``),
+written once the trial has been handled: ``retried …`` or ``marked FAIL …``.
 """
 
 from __future__ import annotations
@@ -25,10 +40,18 @@ if TYPE_CHECKING:
 # name says nothing (containers with random names) or is the same on several machines.
 HOST = os.environ.get("RLTUI_HOST") or socket.gethostname()
 
+# The first word of a lost worker's ``trial_outcome`` when its trial is to run again.
+RETRIED = "retried"
+
 
 @dataclass(frozen=True)
 class WorkerRecord:
-    """What the UI shows of a worker; ``state`` is idle, training, draining, exited or lost."""
+    """What the UI shows of a worker; ``state`` is idle, training, draining, exited or lost.
+
+    ``reason`` says why an exited or lost worker ended (see the module docstring);
+    ``trial_outcome`` what became of a lost worker's trial (``trial`` keeps its number). Both
+    are None in records written before workers said why, which still load.
+    """
 
     id: str
     host: str
@@ -41,10 +64,17 @@ class WorkerRecord:
     trial_id: int | None = None
     log: str | None = None
     index: int = 0
+    reason: str | None = None
+    trial_outcome: str | None = None
 
     @property
     def alive(self) -> bool:
         return self.state not in ("exited", "lost")
+
+    @property
+    def trial_retried(self) -> bool:
+        """Whether a lost worker's trial was put back to run again (rather than failed)."""
+        return (self.trial_outcome or "").startswith(RETRIED)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,9 +91,16 @@ def new_record(worker_id: str, device: str, log: str | None, index: int = 0) -> 
 
 
 def write_record(storage: BaseStorage, study_id: int, record: WorkerRecord) -> WorkerRecord:
+    """Store ``record``; a live worker's heartbeat becomes now."""
     record = replace(record, heartbeat=time.time()) if record.alive else record
     storage.set_study_system_attr(study_id, attrs.worker_key(record.id), record.to_json())
     return record
+
+
+def stored_record(storage: BaseStorage, study_id: int, worker_id: str) -> WorkerRecord | None:
+    """The record of worker ``worker_id`` as the storage holds it now."""
+    value = storage.get_study_system_attrs(study_id).get(attrs.worker_key(worker_id))
+    return WorkerRecord.from_json(value) if isinstance(value, dict) else None
 
 
 def read_records(system_attrs: dict[str, Any]) -> list[WorkerRecord]:

@@ -1,8 +1,10 @@
 """The worker loop: claim a trial, train it, report, tell; until the budget is spent.
 
-A worker is one process with one torch thread. It claims trials through Optuna's own
-``ask()`` (enqueued and resumed trials first), so any number of workers on any number of hosts
-can share one storage. SIGTERM or SIGINT pause the running trial with a checkpoint and end the
+A worker is one process with one torch thread. It claims waiting trials in rltui's queue
+order (:mod:`rltui.search.queue`: resumes and retries first, then "run next" clones, then the
+rest as enqueued), each through the storage's atomic WAITING -> RUNNING change, and new ones
+through Optuna's own ``ask()``, so any number of workers on any number of hosts can share one
+storage. SIGTERM or SIGINT pause the running trial with a checkpoint and end the
 worker; a second signal ends it at once.
 """
 
@@ -31,15 +33,16 @@ from optuna.trial import TrialState
 
 from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
+from rltui.search.queue import claim_next
 from rltui.search.recovery import reap_lost_workers, trial_held_by
 from rltui.search.storage import StudyHome, journal_path
 from rltui.search.study import stored_spec
-from rltui.search.workers import drain_key, new_record
+from rltui.search.workers import drain_key, new_record, stored_record
 from rltui.spec import Study
 from rltui.train import checkpoint as ckpt
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
-from rltui.worker.session import Heartbeat, TrialSession
+from rltui.worker.session import STOP_GRACE, Heartbeat, TrialSession
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -82,6 +85,10 @@ class Worker:
         self.stopping = False
         self.trials_done = 0
         self.session: TrialSession | None = None
+        # Why the worker is told to stop (a signal, an unreachable checkpoint); its record
+        # says so when it leaves. ``interrupted`` is the trial a signal paused, if any.
+        self.stop_reason: str | None = None
+        self.interrupted: int | None = None
         spec = self.current_spec()
         self.home = self._home(spec)
         self.heartbeat = Heartbeat(
@@ -162,22 +169,55 @@ class Worker:
             f"worker {self.id} (pid {os.getpid()}) joined study '{self.study.study_name}'",
             flush=True,
         )
+        reason = "ended: its loop stopped unexpectedly"
         try:
-            while not self.stopping and not self._draining():
-                if self.max_trials is not None and self.trials_done >= self.max_trials:
-                    break
+            while (leave := self._reason_to_leave()) is None:
                 trial = self.claim()
                 if trial is None:
                     if self._wait_for_work():
                         continue
+                    leave = self._reason_to_leave() or self._budget_reached()
                     break
                 self.run_trial(trial)
                 self.trials_done += 1
+            reason = leave
+        except Exception as exc:
+            reason = f"ended: {type(exc).__name__}: {exc}"
+            raise
         finally:
             self.heartbeat.stop()
-            self.heartbeat.update(state="exited", trial=None, trial_id=None)
-        print(f"worker {self.id} finished after {self.trials_done} trial(s)", flush=True)
+            self._leave(reason)
+        print(f"worker {self.id} finished after {self.trials_done} trial(s): {reason}", flush=True)
         return 0
+
+    def _reason_to_leave(self) -> str | None:
+        """Why the worker should leave before claiming another trial; None while it stays."""
+        if self.stopping:
+            return self.stop_reason or "left: asked to stop"
+        system = self.storage.get_study_system_attrs(self.study_id)
+        if system.get(drain_key(self.id)):
+            return "left: asked to stop (drain of this worker)"
+        if system.get(attrs.DRAIN):
+            return "left: the study is draining"
+        if self.max_trials is not None and self.trials_done >= self.max_trials:
+            return f"left: it ran the {self.max_trials} trial(s) --max-trials allowed"
+        return None
+
+    def _budget_reached(self) -> str:
+        budget = (
+            self.storage.get_study_system_attrs(self.study_id).get(attrs.BUDGET)
+            or self.current_spec().n_trials
+        )
+        return f"left: the trial budget is reached ({budget} trial{'' if budget == 1 else 's'})"
+
+    def _leave(self, reason: str) -> None:
+        """Write the record of a worker that leaves, with why. A worker declared lost leaves
+        its record as the one who declared it wrote it: lost, with what became of its trial."""
+        if self.heartbeat.lost:
+            return
+        if self.interrupted is not None and reason.startswith("stopped by"):
+            reason = f"{reason}: its trial {self.interrupted} was paused"
+        self.heartbeat.update(state="exited", trial=None, trial_id=None, reason=reason)
 
     def _wait_for_work(self) -> bool:
         """With nothing to claim, stay while trials still train elsewhere: the heartbeat then
@@ -206,6 +246,7 @@ class Worker:
         if self.stopping:  # a second signal: stop now, the heartbeat handles the trial
             os._exit(128 + signum)
         self.stopping = True
+        self.stop_reason = f"stopped by {signal.Signals(signum).name}"
         if self.session is not None:
             self.session.ask(ControlAction.PAUSE.value)
 
@@ -214,6 +255,11 @@ class Worker:
         trial was failed or given to another worker. It drops the trial and leaves; a worker
         that was frozen that long (a suspended laptop, a stalled VM) is best started again."""
         self.stopping = True
+        # From now on the heartbeat rewrites the record as the declaring process left it
+        # (lost, why, what became of the trial) instead of bringing this worker back to life.
+        declared = stored_record(self.storage, self.study_id, self.id)
+        if declared is not None:
+            self.heartbeat.record = declared
         print(
             f"worker {self.id}: declared lost while it was silent for more than "
             f"{self.current_spec().spec.control.heartbeat_grace:g} s; another worker has "
@@ -236,7 +282,15 @@ class Worker:
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
                 self.study.tell(trial, state=TrialState.PRUNED)
-            self.heartbeat.update(state="exited", trial=None, trial_id=None)
+            self.heartbeat.update(
+                state="exited",
+                trial=None,
+                trial_id=None,
+                reason=(
+                    f"ended: its trial {trial.number}'s training did not stop within "
+                    f"{STOP_GRACE:g} s of a {action}, so its process was ended"
+                ),
+            )
             if not self.current_spec().spec.control.keep_checkpoints:
                 ckpt.remove(self.home.checkpoints / f"trial-{trial.number}")
         finally:
@@ -249,7 +303,10 @@ class Worker:
     def _on_beat(self) -> None:
         spec = self.current_spec()
         for line in reap_lost_workers(
-            self.study, spec.spec.control.heartbeat_grace, spec.spec.control.retries
+            self.study,
+            spec.spec.control.heartbeat_grace,
+            spec.spec.control.retries,
+            declared_by=f"worker {self.id}",
         ):
             print(line, flush=True)
         if self._draining() and self.heartbeat.record.state == "idle":
@@ -267,8 +324,9 @@ class Worker:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def claim(self) -> optuna.Trial | None:
-        """The next trial to run: a waiting (enqueued or resumed) one, else a new one while the
-        budget lasts; None when there is nothing left to do."""
+        """The next trial to run: a waiting one in queue order (resumes and retries first,
+        then enqueued trials, "run next" ones ahead: :mod:`rltui.search.queue`), else a new
+        one while the budget lasts; None when there is nothing left to do."""
         # Settle lost workers first: their trials may be waiting for a retry, and a worker
         # that finds the budget spent would otherwise leave a dead worker's trial RUNNING.
         control = self.current_spec().spec.control
@@ -281,7 +339,12 @@ class Worker:
                 self.storage.get_study_system_attrs(self.study_id).get(attrs.BUDGET)
                 or self.current_spec().n_trials
             )
-            if not waiting and len(trials) >= budget:
+            # A worker on another host may take the last waiting trial first: then the
+            # budget decides, as it does when none waits.
+            claimed = claim_next(self.study) if waiting else None
+            if claimed is not None:
+                return claimed
+            if len(trials) >= budget:
                 return None
             return self.study.ask()
 
@@ -353,7 +416,8 @@ class Worker:
         finally:
             self.session = None
             self.heartbeat.session = None
-            self.heartbeat.update(state="idle", trial=None, trial_id=None)
+            if not self.heartbeat.lost:  # a lost worker's record stays as it was declared
+                self.heartbeat.update(state="idle", trial=None, trial_id=None)
             _release_gpu_memory()
 
     def _still_ours(self, trial: optuna.Trial) -> bool:
@@ -376,6 +440,7 @@ class Worker:
         self.storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, None)
         self.storage.set_trial_system_attr(trial._trial_id, attrs.PAUSED, {**resume, "note": note})
         self.stopping = True  # a worker that cannot see checkpoints would only claim it again
+        self.stop_reason = f"left: {note}"
 
     def _finish(
         self,
@@ -412,6 +477,8 @@ class Worker:
                     "reason": "interrupted" if self.stopping else "user",
                 },
             )
+            if self.stopping:
+                self.interrupted = trial.number
             # Optuna restarts datetime_start when the trial is claimed again: keep the
             # training time so far, so that the trial's duration leaves out time paused.
             if claimed.datetime_start is not None:

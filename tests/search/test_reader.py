@@ -39,3 +39,21 @@ def test_a_poll_with_no_change_reuses_the_rows_and_their_summary(tmp_path: Path)
     assert after.best is not None and after.best.number == 3
     assert after.summary.running == frozenset()
     assert first.best.number == 1, "an earlier snapshot is not changed"
+
+
+def test_a_waiting_trial_shows_the_parameters_it_will_run_with(tmp_path: Path) -> None:
+    from rltui.search.study import enqueue
+
+    storage = open_storage(str(tmp_path / "study.journal"))
+    study = optuna.create_study(storage=storage, direction="maximize")
+    whole = enqueue(study, {"lr": 3e-3, "gamma": 0.99})
+    partial = enqueue(study, {"gamma": 0.95})  # lr is the sampler's to pick: not known yet
+    rows = StudyReader(study).poll().rows
+    assert rows[whole].status == TrialStatus.WAITING
+    assert rows[whole].params == {"lr": 3e-3, "gamma": 0.99}
+    assert rows[partial].params == {"gamma": 0.95}
+
+    taken = study.ask()  # a worker takes the first: its parameters are Optuna's now
+    taken.suggest_float("lr", 1e-4, 1e-2, log=True)
+    rows = StudyReader(study).poll().rows
+    assert rows[whole].status == TrialStatus.RUNNING and rows[whole].params == {"lr": 3e-3}

@@ -6,6 +6,7 @@ a paused trial pruned, a lost worker found one way or another, two reapers racin
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -276,3 +277,71 @@ def test_a_second_reaper_leaves_a_trial_another_worker_reclaimed(bench, monkeypa
     assert trial.state == TrialState.RUNNING
     assert trial.system_attrs[attrs.TRIAL_WORKER] == "c"
     assert trial.system_attrs[attrs.RETRIES] == 1
+
+
+def _stored_worker(bench: Bench, worker_id: str) -> WorkerRecord:
+    system = bench.storage.get_study_system_attrs(bench.study_id)
+    return WorkerRecord.from_json(system[attrs.worker_key(worker_id)])
+
+
+def test_a_lost_workers_record_says_why_who_declared_it_and_what_became_of_its_trial(bench):
+    number = bench.running("w1")
+    folder = bench.checkpoint(number, 2048)
+    bench.set(number, attrs.CHECKPOINT, {"checkpoint": str(folder), "timesteps": 2048})
+    bench.worker("w1", number, pid=1, host="far-away", silent=30)
+    reap_lost_workers(bench.ostudy, 4, 2, declared_by="worker w2")
+    record = _stored_worker(bench, "w1")
+    assert record.state == "lost" and record.trial == number
+    assert record.reason == "lost: no heartbeat for 30 s (declared by worker w2)"
+    assert record.trial_outcome == "retried from its checkpoint at 2,048 timesteps, retry 1 of 2"
+    assert record.trial_retried
+
+
+def test_a_lost_workers_failed_trial_and_the_default_declarer_are_recorded(bench):
+    number = bench.running("w1")
+    pid = _gone_pid()
+    bench.worker("w1", number, pid=pid)
+    bench.reap(retries=0)
+    record = _stored_worker(bench, "w1")
+    assert record.reason == (
+        f"lost: its process {pid} on host {HOST} is gone "
+        f"(declared by process {os.getpid()} on host {HOST})"
+    )
+    assert record.trial_outcome == "marked FAIL, the study allows no retries"
+    assert not record.trial_retried
+
+
+def test_a_later_reaper_keeps_the_first_ones_account_of_a_lost_worker(bench, monkeypatch):
+    # Reaper B found w1 lost while it was still alive in its read; by the time B writes, A has
+    # declared it and retried its trial. B must not replace A's account with a bare "lost".
+    number = bench.running("w1")
+    bench.worker("w1", number, pid=1, host="far-away", silent=30)
+    alive = bench.storage.get_study_system_attrs(bench.study_id)
+    reap_lost_workers(bench.ostudy, 4, 1, declared_by="worker a")
+    first = _stored_worker(bench, "w1")
+    read = bench.storage.get_study_system_attrs
+    stale = [alive]  # B's first read (the search for lost workers) predates A's writes
+
+    def get_study_system_attrs(study_id: int):
+        return stale.pop() if stale else read(study_id)
+
+    monkeypatch.setattr(bench.storage, "get_study_system_attrs", get_study_system_attrs)
+    assert reap_lost_workers(bench.ostudy, 4, 1, declared_by="worker b") == []
+    monkeypatch.undo()
+    assert _stored_worker(bench, "w1") == first
+    assert first.trial_outcome and "declared by worker a" in (first.reason or "")
+
+
+def test_records_written_before_workers_said_why_still_load():
+    old = {
+        "id": "w0",
+        "host": "h",
+        "pid": 1,
+        "device": "cpu",
+        "started": 0.0,
+        "heartbeat": 0.0,
+        "state": "exited",
+        "some_future_field": 1,
+    }
+    record = WorkerRecord.from_json(old)
+    assert (record.reason, record.trial_outcome, record.trial_retried) == (None, None, False)
