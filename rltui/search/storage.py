@@ -72,9 +72,12 @@ def resolve_storage_url(url: str | None, study_file: Path | None) -> str:
             raise StorageError("no storage given: pass --storage URL or a study file")
         return default_storage_url(study_file)
     _refuse_mistyped_scheme(url)
+    _refuse_sqlite_folder(url)
     base = study_file.resolve().parent if study_file else Path.cwd()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        return "sqlite:///" + str(base / url.removeprefix("sqlite:///"))
+        relative = url.removeprefix("sqlite:///")
+        _require_sqlite_folder(url, base / relative.split("?", 1)[0], written=relative)
+        return "sqlite:///" + str(base / relative)
     if _is_journal(url):
         path = Path(url.removeprefix(JOURNAL_PREFIX)).expanduser()
         return JOURNAL_PREFIX + str(path if path.is_absolute() else base / path)
@@ -107,6 +110,24 @@ def _refuse_mistyped_scheme(url: str) -> None:
             f"'{mask_url(url)}' looks like a database URL with its '://' mistyped",
             f"write {_EXAMPLE_URLS[scheme]}; a journal file whose path starts like this "
             "needs 'journal:' in front",
+        )
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file part of a ``sqlite:///`` URL as written (no query), or None for any other."""
+    if not url.lower().startswith("sqlite:///"):
+        return None
+    return url[len("sqlite:///") :].split("?", 1)[0]
+
+
+def _refuse_sqlite_folder(url: str) -> None:
+    """A SQLite URL ending in '/' names a folder: SQLite would make a database file of it (or
+    of the folder above), where the user meant a file inside."""
+    path = _sqlite_path(url)
+    if path is not None and (path == "" or path.endswith("/")):
+        raise StorageError(
+            f"'{mask_url(url)}' names a folder, not a SQLite database file",
+            "add the file's name, e.g. sqlite:///studies.db",
         )
 
 
@@ -151,6 +172,7 @@ def check_storage_url(url: str) -> None:
     if journal_path(url) is not None:
         _refuse_mistyped_scheme(url)
         return
+    _refuse_sqlite_folder(url)
     scheme = url.split("://", 1)[0]
     if scheme.split("+", 1)[0] not in RDB_SCHEMES:
         raise StorageError(
@@ -210,9 +232,19 @@ def require_existing(url: str) -> None:
             )
 
 
-def open_storage(url: str) -> BaseStorage:
-    """Open (creating when needed) the storage at ``url``; raises :class:`StorageError`."""
+def open_storage(url: str, *, create: bool = True) -> BaseStorage:
+    """Open the storage at ``url``; raises :class:`StorageError`.
+
+    A journal or SQLite file that is not there is created only when ``create`` (a study
+    file's storage); joining a study by name passes False, so that a mistyped path is an
+    error and leaves no empty storage behind. Either way a file is made only in a folder
+    that exists (a study's own folder beside its file excepted)."""
     check_storage_url(url)
+    if not create:
+        require_existing(url)
+    sqlite = _sqlite_path(url)
+    if sqlite is not None:
+        _require_sqlite_folder(url, Path(sqlite).expanduser())
     path = journal_path(url)
     if path is not None:
         if not path.parent.is_dir() and not path.parent.name.endswith(STUDY_HOME_SUFFIX):
@@ -241,6 +273,25 @@ def open_storage(url: str) -> BaseStorage:
     except Exception as exc:  # SQLAlchemy raises many types; all mean "cannot open"
         reason, hint = _explain(_first_line(exc))
         raise StorageError(f"cannot open the storage {mask_url(url)}: {reason}", hint) from None
+
+
+def _require_sqlite_folder(url: str, path: Path, written: str | None = None) -> None:
+    """SQLite makes its file but not the file's folder, and a path typed by hand that names a
+    missing folder is most often a typo: say which folder is missing, and for a relative path
+    (``written``: ``sqlite:///tmp/x.db`` means ``tmp/x.db``) how an absolute one is written."""
+    if path.parent.is_dir():
+        return
+    hint = "check the path, or create the folder first"
+    if written is not None:
+        hint = (
+            "sqlite:/// is followed by a path relative to the study file's folder (or the "
+            f"current one); for the absolute path /{written} write sqlite:////{written}"
+        )
+    raise StorageError(
+        f"cannot open the storage {mask_url(url)}: the folder {path.parent} of its SQLite file "
+        "does not exist",
+        hint,
+    )
 
 
 CONNECT_TIMEOUT = 10  # seconds; a firewalled host would otherwise hang for minutes

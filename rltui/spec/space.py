@@ -121,10 +121,20 @@ def contains(distribution: BaseDistribution, value: Any) -> bool:
         return False
 
 
-def incompatible_changes(old: SearchSpace, new: SearchSpace) -> list[Problem]:
-    """Edits Optuna refuses inside one study: a parameter's kind, log flag, or choices."""
+def incompatible_changes(
+    old: SearchSpace, new: SearchSpace, study_name: str | None = None
+) -> list[Problem]:
+    """Edits Optuna refuses inside one study: a parameter's kind, log flag, or choices.
+
+    Each comes with the ways out that work: keep the definition the study has (shown), or
+    start a new study under another ``name``. (A parameter cannot simply be renamed: its name
+    is the algorithm's argument.)
+    """
+    from rltui.spec.changes import describe_distribution
+
     problems = []
     old_d, new_d = old.distributions, new.distributions
+    fresh = f"'{study_name}-2'" if study_name else "another name"
     for name in old_d.keys() & new_d.keys():
         try:
             check_distribution_compatibility(old_d[name], new_d[name])
@@ -133,8 +143,8 @@ def incompatible_changes(old: SearchSpace, new: SearchSpace) -> list[Problem]:
                 Problem(
                     ("search_space", name),
                     f"Optuna cannot change this parameter inside a running study: {exc}",
-                    f"keep the old definition, give the new one another name "
-                    f"(e.g. '{name}_v2'), or start a new study with another 'name'",
+                    f"keep the study's definition ({describe_distribution(old_d[name])}), "
+                    f"or start a new study: set 'name' to {fresh}",
                 )
             )
     return problems

@@ -13,6 +13,7 @@ import pytest
 from rltui.cli import main
 from rltui.search import storage
 from rltui.search.storage import StorageError, mask_url, open_storage, resolve_storage_url
+from tests.conftest import needs_psycopg
 
 
 @pytest.mark.parametrize(
@@ -59,8 +60,45 @@ def test_a_journal_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     assert (tmp_path / "smoke.rltui" / "study.journal").exists()
 
 
+def test_an_absolute_path_with_three_slashes_creates_nothing_and_says_how_to_write_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StorageError, match="does not exist") as raised:
+        resolve_storage_url("sqlite:///tmp/nodir/x.db", None)
+    assert "write sqlite:////tmp/nodir/x.db" in str(raised.value)
+    with pytest.raises(StorageError, match=r"the folder .*nodir of its SQLite file does not exist"):
+        open_storage(f"sqlite:///{tmp_path}/nodir/x.db")
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("url", ["sqlite:///studies/", "sqlite:///", "sqlite:////tmp/"])
+def test_a_sqlite_url_naming_a_folder_is_refused(url: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "studies").mkdir()
+    with pytest.raises(StorageError, match="names a folder"):
+        resolve_storage_url(url, None)
+    with pytest.raises(StorageError, match="names a folder"):
+        storage.check_storage_url(url)
+    assert [p.name for p in tmp_path.iterdir()] == ["studies"]
+    assert not any((tmp_path / "studies").iterdir())
+
+
+@pytest.mark.parametrize("name", ["studes.db", "study.jornal"])
+def test_joining_a_mistyped_file_creates_nothing(name: str, tmp_path: Path) -> None:
+    url = resolve_storage_url(
+        f"sqlite:///{name}" if name.endswith(".db") else name, tmp_path / "s.yaml"
+    )
+    with pytest.raises(StorageError, match="no such"):
+        open_storage(url, create=False)
+    assert not any(tmp_path.iterdir())
+    # A study file's own storage is made on first use.
+    open_storage(url)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+@needs_psycopg
 def test_a_server_that_never_answers_times_out(monkeypatch) -> None:
-    pytest.importorskip("psycopg")
     monkeypatch.setattr(storage, "CONNECT_TIMEOUT", 1)
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]

@@ -1,0 +1,142 @@
+"""What an edit of a study file changes, said the way a user reads it.
+
+Used by the preview shown before an edited study file is applied to a study that has trials:
+one :class:`Change` per searched parameter, fixed hyperparameter or setting that differs, in
+file order. Comparison is of the checked values (``learning_rate: 1e-3`` and ``0.001`` are the
+same), not of the text, so reformatting or comments change nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from rltui.spec.loader import Study
+from rltui.spec.space import SearchParam
+
+# Keys of the study file shown in other sections of the preview, or that are the study itself.
+_NOT_SETTINGS = {"name", "hyperparameters", "search_space", "enqueue", "description"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: ``section`` is ``search space``, ``fixed`` or ``settings``; ``before`` or
+    ``after`` is None when the key was added or removed."""
+
+    section: str
+    key: str
+    before: str | None
+    after: str | None
+
+    @property
+    def verb(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "changed"
+
+    def describe(self) -> str:
+        if self.before is None:
+            return f"{self.key}: {self.after} (new)"
+        if self.after is None:
+            return f"{self.key}: {self.before} (removed)"
+        return f"{self.key}: {self.before} → {self.after}"
+
+
+def describe_distribution(distribution: BaseDistribution) -> str:
+    """``float 1e-05..0.01 log``, ``int 32..512 step 32``, ``choice(16, 32, 64)``."""
+    if isinstance(distribution, CategoricalDistribution):
+        return f"choice({', '.join(_value(c) for c in distribution.choices)})"
+    if isinstance(distribution, FloatDistribution | IntDistribution):
+        kind = "int" if isinstance(distribution, IntDistribution) else "float"
+        text = f"{kind} {_value(distribution.low)}..{_value(distribution.high)}"
+        if distribution.log:
+            text += " log"
+        if distribution.step not in (None, 1) or (kind == "float" and distribution.step):
+            text += f" step {_value(distribution.step)}"
+        return text
+    return repr(distribution)
+
+
+def describe_param(param: SearchParam) -> str:
+    if param.grid is not None:
+        return f"grid({', '.join(_value(v) for v in param.grid)})"
+    if param.distribution is not None:
+        return describe_distribution(param.distribution)
+    return f"fixed {_value(param.fixed)}"
+
+
+def study_changes(old: Study, new: Study) -> list[Change]:
+    """Every difference between two checked study files that a study would feel."""
+    changes: list[Change] = []
+    old_params, new_params = old.space.params, new.space.params
+    for name in _ordered(old_params, new_params):
+        before = describe_param(old_params[name]) if name in old_params else None
+        after = describe_param(new_params[name]) if name in new_params else None
+        if before != after:
+            changes.append(Change("search space", name, before, after))
+    old_fixed, new_fixed = old.spec.hyperparameters, new.spec.hyperparameters
+    for name in _ordered(old_fixed, new_fixed):
+        before = _value(old_fixed[name]) if name in old_fixed else None
+        after = _value(new_fixed[name]) if name in new_fixed else None
+        if before != after:
+            changes.append(Change("fixed", name, before, after))
+    old_flat, new_flat = _settings(old), _settings(new)
+    for key in _ordered(old_flat, new_flat):
+        before, after = old_flat.get(key), new_flat.get(key)
+        if before != after:
+            changes.append(Change("settings", key, before, after))
+    if old.spec.enqueue != new.spec.enqueue:
+        added = [p for p in new.spec.enqueue if p not in old.spec.enqueue]
+        removed = [p for p in old.spec.enqueue if p not in new.spec.enqueue]
+        for params in added:
+            changes.append(Change("settings", "enqueue", None, _value(params)))
+        for params in removed:
+            changes.append(Change("settings", "enqueue", _value(params), None))
+    return changes
+
+
+def _settings(study: Study) -> dict[str, str]:
+    dumped = study.spec.model_dump(mode="json")
+    flat: dict[str, str] = {}
+    _flatten(
+        {k: v for k, v in dumped.items() if k not in _NOT_SETTINGS},
+        (),
+        flat,
+    )
+    return flat
+
+
+def _flatten(value: Any, prefix: tuple[str, ...], out: dict[str, str]) -> None:
+    if isinstance(value, dict) and value and not (prefix and prefix[-1] == "env_kwargs"):
+        for key, item in value.items():
+            _flatten(item, (*prefix, str(key)), out)
+    else:
+        out[".".join(prefix)] = _value(value)
+
+
+def _ordered(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """Keys of both, in the order of ``second`` (the new file), removed ones after."""
+    return [*second, *(k for k in first if k not in second)]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_value(v)}" for k, v in value.items()) + "}"
+    if value is None:
+        return "null"
+    return str(value)
