@@ -1,13 +1,17 @@
-"""How a trial's values read on screen: numbers, durations, progress, and state colours.
+"""How a trial reads in the trial table: its columns, numbers, durations, progress, and
+state colours.
 
 State colours come from the theme's semantic colours, so a 16-colour theme gives 16-colour
-states. Everything here is pure and cheap: it runs for each changed cell.
+states. Text that comes from users or the storage (parameter values, worker names, column
+names) is made a :class:`~rich.text.Text` here, never a string, because the table reads a
+plain string as Rich markup. Everything here is pure and cheap: it runs for each changed cell.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +22,7 @@ from textual.theme import Theme
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import TrialRow
+from rltui.ui.trial_query import abbreviate
 
 Clock = Callable[[], datetime]
 
@@ -89,9 +94,27 @@ def number(value: float | None) -> str:
 
 
 def param(value: Any) -> str:
+    """A parameter value as plain text (numbers as :func:`number` writes them)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(value)
     return str(value)
+
+
+def literal(text: str) -> Text:
+    """Text shown as it is: ``[red]x`` stays ``[red]x``; too long, it ends in an ellipsis."""
+    return Text(text, overflow="ellipsis", no_wrap=True, end="")
+
+
+def param_cell(value: Any) -> str | Text:
+    """A parameter's cell: numbers as plain strings (they hold no markup), the rest literal."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value)
+    return literal(str(value))
+
+
+def value_cell(row: TrialRow) -> str:
+    """The objective value; a failed trial has none ("–"): its reason is in the detail."""
+    return "–" if row.status == TrialStatus.FAIL else number(row.value)
 
 
 def duration(seconds: float | None) -> str:
@@ -134,7 +157,7 @@ def sort_key(row: TrialRow, column: str, clock: Clock) -> tuple[int, int, Any]:
         value = row.number
     elif column == "state":
         value = STATE_ORDER.index(row.status)
-    elif column == "value":
+    elif column in ("value", "best"):  # the star column sorts by value, best first
         value = row.value
     elif column == "progress":
         value = row.timesteps
@@ -153,3 +176,73 @@ def sort_key(row: TrialRow, column: str, clock: Clock) -> tuple[int, int, Any]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (0, 0, value)
     return (0, 1, str(value))
+
+
+def ordered(rows: list[TrialRow], column: str, reverse: bool, clock: Clock) -> list[TrialRow]:
+    """``rows`` sorted by ``column``; missing values go last in either direction."""
+    keys = {row.number: sort_key(row, column, clock) for row in rows}
+    present = [r for r in rows if keys[r.number][0] == 0]
+    present.sort(key=lambda r: keys[r.number], reverse=reverse)
+    return present + sorted((r for r in rows if keys[r.number][0] != 0), key=lambda r: r.number)
+
+
+# Columns ---------------------------------------------------------------------------
+
+# key, label, width (without the cell padding)
+BASE_COLUMNS: list[tuple[str, str, int]] = [
+    ("number", "#", 4),
+    ("state", "state", 8),
+    ("value", "value", 9),
+    ("best", "★", 2),  # the best trial's star, and "●" on trials marked for comparison
+    ("progress", "progress", 16),  # "20.5k/20.5k 100%"
+    ("last_eval", "last eval", 9),
+    ("duration", "time", 7),
+    ("worker", "worker", 8),
+]
+FIXED = ("number", "state")  # never scroll sideways: the trial a key acts on stays in view
+ESSENTIAL = ("number", "state", "value", "best")
+# Base columns that give way to the parameters when the table is narrow, the first to give
+# way last; those that give way move to the right end, still reached by scrolling.
+YIELDING = ("progress", "duration", "last_eval", "worker")
+PARAM_WIDTH = (8, 12)  # "0.000316", "1.23e-05" fit; a longer name widens up to the second
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of the trial table as laid out for a width."""
+
+    key: str  # "number", ..., or "param:<name>"
+    label: str  # the heading; a parameter's short name
+    width: int  # cells, without padding
+
+
+def param_key(name: str) -> str:
+    return f"param:{name}"
+
+
+def table_columns(params: Sequence[str], width: int, padding: int = 1) -> list[TableColumn]:
+    """The trial table's columns for ``width`` cells, in display order: the fixed and
+    essential columns, the parameters and base columns that fit (parameters first), then the
+    rest (reached by scrolling right)."""
+    base = {key: TableColumn(key, label, size) for key, label, size in BASE_COLUMNS}
+    shorts = abbreviate(params)
+    low, high = PARAM_WIDTH
+    columns = [
+        TableColumn(param_key(name), shorts[name], min(max(len(shorts[name]), low), high))
+        for name in params
+    ]
+    room = width - sum(base[key].width + 2 * padding for key in ESSENTIAL)
+    shown: list[TableColumn] = []
+    for column in columns:
+        if column.width + 2 * padding > room:
+            break
+        shown.append(column)
+        room -= column.width + 2 * padding
+    fitting = set()
+    for key in YIELDING:
+        if base[key].width + 2 * padding <= room:
+            fitting.add(key)
+            room -= base[key].width + 2 * padding
+    first = [base[key] for key, _, _ in BASE_COLUMNS if key in ESSENTIAL or key in fitting]
+    rest = [base[key] for key, _, _ in BASE_COLUMNS if key in YIELDING and key not in fitting]
+    return first + shown + columns[len(shown) :] + rest

@@ -50,15 +50,15 @@ async def test_a_big_study_loads_in_chunks_in_order(study_file: Path, wait: Any)
 
 
 async def test_a_rebuild_during_loading_wins(study_file: Path, wait: Any) -> None:
-    from rltui.search.lifecycle import TrialStatus
     from rltui.ui.app import RltuiApp
+    from rltui.ui.trial_query import parse
 
     _big_study(study_file, 2500)
     app = RltuiApp(study_file, poll_interval=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait(pilot, lambda: app.main_screen.table.row_count >= FIRST_ROWS)
         table = app.main_screen.table
-        table.set_filter(state=TrialStatus.WAITING)  # while the first rebuild is loading
+        table.filter_by(parse("state:waiting", table.params))  # while the first rebuild loads
         await wait(pilot, lambda: not table._loading, timeout=60)
         await pilot.pause(0.3)
         assert [int(r.key.value) for r in table.ordered_rows] == [0]
@@ -77,7 +77,9 @@ async def test_a_changed_row_is_repainted_and_the_others_keep_their_rendering(
         screen = app.main_screen
         table = screen.table
         await wait(pilot, lambda: table.row_count == 301 and not table._loading, timeout=60)
+        table.scroll_x = table.max_scroll_x  # the fixed columns render apart: same caches
         await pilot.pause()
+        assert table.fixed_columns == 2
         cached = lambda n: [k for k in table._cell_render_cache.keys() if k[0].value == str(n)]  # noqa: E731, SIM118
         assert cached(3) and cached(5), "the visible rows were rendered"
         before = table._update_count
@@ -89,8 +91,11 @@ async def test_a_changed_row_is_repainted_and_the_others_keep_their_rendering(
         assert not cached(5) and cached(3), "only the changed row was forgotten"
         assert table._update_count == before, "no global invalidation"
         await pilot.pause()
-        line = "".join(seg.text for seg in table.render_line(5 + 1))  # row 5 below the header
-        assert "55.5" in line
+        line = lambda: "".join(seg.text for seg in table.render_line(5 + 1))  # noqa: E731  # row 5, below the header
+        assert line().split()[:2] == ["5", "COMPLETE"], "scrolled right: number and state stay"
+        table.scroll_x = 0
+        await pilot.pause()
+        assert "55.5" in line()
 
 
 async def test_once_a_study_shows_its_objects_leave_the_collectors_full_passes(

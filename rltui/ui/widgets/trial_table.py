@@ -3,6 +3,9 @@
 Following dolphie's live tables: only changed rows are touched, cells are updated without
 re-measuring columns (fixed widths), new rows are added by key, and the cursor stays on the
 same trial whatever moves around it.
+
+The trial's number and state never scroll sideways, so the trial a key acts on is always in
+view; the other columns are laid out for the table's width (:func:`cells.table_columns`).
 """
 
 from __future__ import annotations
@@ -19,22 +22,11 @@ from textual.theme import Theme
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
-from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.ui import cells
-from rltui.ui.cells import Clock
+from rltui.ui.cells import Clock, TableColumn
+from rltui.ui.trial_query import TrialQuery
 
-# key, label, width
-BASE_COLUMNS: list[tuple[str, str, int]] = [
-    ("number", "#", 4),
-    ("state", "state", 8),
-    ("value", "value", 9),
-    ("best", "★", 2),  # the best trial's star, and "●" on trials marked for comparison
-    ("progress", "progress", 16),  # "20.5k/20.5k 100%"
-    ("last_eval", "last eval", 9),
-    ("duration", "time", 7),
-    ("worker", "worker", 8),
-]
 # A rebuild (a study opened, a filter or the sort changed) adds this many rows at once, in
 # order, and the rest in chunks between screen updates, so a 10,000-trial study shows its
 # first rows at once and keys keep working while the rest load.
@@ -45,11 +37,28 @@ _ROW_CACHES = ("_cell_render_cache", "_row_render_cache", "_row_renderable_cache
 
 
 class TrialTable(DataTable[object]):
-    """Trials of one study; sortable by any column, filterable by state and by text."""
+    """Trials of one study; sortable by any column, filtered by a :class:`TrialQuery`."""
 
+    DEFAULT_CSS = """
+    TrialTable > .datatable--fixed { background: $panel 40%; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "cycle_sort", "Sort", id="table.sort"),
-        Binding("S", "reverse_sort", "Reverse", show=False, id="table.reverse"),
+        Binding(
+            "s",
+            "cycle_sort",
+            "Sort",
+            show=False,  # the state line above the table shows the sort
+            tooltip="Sort by the next column (value: best first)",
+            id="table.sort",
+        ),
+        Binding(
+            "S",
+            "reverse_sort",
+            "Reverse",
+            show=False,
+            tooltip="Reverse the sort order",
+            id="table.reverse",
+        ),
         Binding(
             "space",
             "toggle_mark",
@@ -77,17 +86,21 @@ class TrialTable(DataTable[object]):
             self.number = number
 
     def __init__(self, *, clock: Clock = datetime.now, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(
+            id=id, cursor_type="row", zebra_stripes=False, fixed_columns=len(cells.FIXED)
+        )
         self.clock = clock
         self.rows_by_number: dict[int, TrialRow] = {}
         self.params: list[str] = []
+        self.hidden_params: frozenset[str] = frozenset()  # left out by the column picker
         self.best_number: int | None = None
+        self.maximize = True  # the study's direction: "best first" follows it
         # Trials marked for comparison: this UI's own choice, never written to the storage.
         self.marked: set[int] = set()
         self.sort_column: str = "number"
         self.sort_reverse: bool = False
-        self.state_filter: TrialStatus | None = None
-        self.text_filter: str = ""
+        self.trial_filter = TrialQuery()
+        self._layout: list[TableColumn] = []
         self._theme: Theme | None = None
         self._loading: list[int] = []  # trial numbers still to add, in display order
         self._generation = 0  # bumped by each rebuild; chunks of an older one stop
@@ -99,13 +112,38 @@ class TrialTable(DataTable[object]):
 
     @property
     def column_keys(self) -> list[str]:
-        return [key for key, _, _ in BASE_COLUMNS] + [f"param:{p}" for p in self.params]
+        """The keys of the columns shown, in display order."""
+        return [column.key for column in self._layout]
+
+    @property
+    def shown_params(self) -> list[str]:
+        return [p for p in self.params if p not in self.hidden_params]
+
+    def _laid_out(self) -> list[TableColumn]:
+        # The vertical scrollbar's room is always kept, so that rows arriving (and the
+        # scrollbar with them) never change the layout.
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        return cells.table_columns(self.shown_params, width, self.cell_padding)
 
     def _add_columns(self) -> None:
-        for key, label, width in BASE_COLUMNS:
-            self.add_column(label, width=width, key=key)
-        for name in self.params:
-            self.add_column(name, width=max(len(name), 9), key=f"param:{name}")
+        self._layout = self._laid_out()
+        for column in self._layout:
+            self.add_column(Text(column.label), width=column.width, key=column.key)
+
+    def on_resize(self) -> None:
+        self.relayout()
+
+    def relayout(self) -> None:
+        """Fit the columns to the table's width; another choice of columns rebuilds the rows
+        (column widths depend on the column alone, so the same columns need nothing)."""
+        if [c.key for c in self._laid_out()] != self.column_keys:
+            self._rebuild()
+
+    def set_hidden_params(self, hidden: frozenset[str]) -> None:
+        """Leave out the columns of ``hidden`` parameters (the column picker's choice)."""
+        if hidden != self.hidden_params:
+            self.hidden_params = hidden
+            self._rebuild()
 
     # Applying snapshots --------------------------------------------------------
 
@@ -124,9 +162,13 @@ class TrialTable(DataTable[object]):
         number = self.selected_number
         return None if number is None else self.rows_by_number.get(number)
 
-    def apply(self, snapshot: Snapshot, theme: Theme) -> None:
-        """Bring the table up to date with ``snapshot``, touching only what changed."""
+    def apply(self, snapshot: Snapshot, theme: Theme, maximize: bool | None = None) -> None:
+        """Bring the table up to date with ``snapshot``, touching only what changed.
+
+        ``maximize``: the study's direction (by default the snapshot's), which "best first"
+        follows."""
         self._theme = theme
+        self.maximize = snapshot.direction.name == "MAXIMIZE" if maximize is None else maximize
         self.rows_by_number = snapshot.rows
         params = list(snapshot.summary.param_names)
         best = snapshot.best
@@ -258,20 +300,24 @@ class TrialTable(DataTable[object]):
         )
 
     def _cells(self, row: TrialRow) -> list[object]:
+        """``row``'s cells in the order of the columns shown."""
         theme = self._theme or self.app.current_theme
-        best = cells.best_and_mark(row.number == self.best_number, row.number in self.marked, theme)
-        failed = row.error if row.status == TrialStatus.FAIL and row.error else None
-        return [
-            row.number,
-            cells.state_text(row.status, theme, row.pending, noted=row.note is not None),
-            cells.number(row.value) if not failed else Text(failed[:9], style="italic"),
-            best,
-            cells.progress(row),
-            cells.number(row.last_eval),
-            cells.duration(cells.trial_duration(row, self.clock)),
-            (row.worker or "–")[:8],
-            *[cells.param(row.params[p]) if p in row.params else "–" for p in self.params],
-        ]
+        values: dict[str, object] = {
+            "number": row.number,
+            "state": cells.state_text(row.status, theme, row.pending, noted=row.note is not None),
+            "value": cells.value_cell(row),
+            "best": cells.best_and_mark(
+                row.number == self.best_number, row.number in self.marked, theme
+            ),
+            "progress": cells.progress(row),
+            "last_eval": cells.number(row.last_eval),
+            "duration": cells.duration(cells.trial_duration(row, self.clock)),
+            "worker": cells.literal(row.worker) if row.worker else "–",
+        }
+        for name in self.shown_params:
+            value = row.params.get(name)
+            values[cells.param_key(name)] = "–" if value is None else cells.param_cell(value)
+        return [values[key] for key in self.column_keys]
 
     # Marks for comparison --------------------------------------------------------
 
@@ -304,15 +350,8 @@ class TrialTable(DataTable[object]):
 
     # Sorting and filtering -----------------------------------------------------
 
-    def _key(self, row: TrialRow) -> tuple[int, int, object]:
-        return cells.sort_key(row, self.sort_column, self.clock)
-
     def _ordered(self, rows: list[TrialRow]) -> list[TrialRow]:
-        """``rows`` in display order: missing values go last in either direction."""
-        present = [r for r in rows if self._key(r)[0] == 0]
-        ordered = sorted(present, key=self._key, reverse=self.sort_reverse)
-        ordered += sorted((r for r in rows if self._key(r)[0] != 0), key=lambda r: r.number)
-        return ordered
+        return cells.ordered(rows, self.sort_column, self.sort_reverse, self.clock)
 
     def _sort(self, keep: int | None) -> None:
         if self._loading:
@@ -333,22 +372,27 @@ class TrialTable(DataTable[object]):
             self.move_cursor(row=index, animate=False, scroll=False)
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by ``column`` (a column key); the same column again flips the direction."""
+        """Sort by ``column`` (a column key; the star sorts by value). The same column again
+        flips the direction; a new one starts ascending, the value best first."""
+        column = "value" if column == "best" else column
         if reverse is None:
-            reverse = not self.sort_reverse if column == self.sort_column else False
+            if column == self.sort_column:
+                reverse = not self.sort_reverse
+            else:
+                reverse = self.maximize if column == "value" else False
         self.sort_column, self.sort_reverse = column, reverse
         if self.row_count:
             self._sort(self.selected_number)
         self.post_message(self.SortChanged(column, reverse))
 
     def action_cycle_sort(self) -> None:
-        keys = self.column_keys
+        keys = [key for key in self.column_keys if key != "best"]  # the star sorts by value
         following = (
             keys[(keys.index(self.sort_column) + 1) % len(keys)]
             if self.sort_column in keys
             else "number"
         )
-        self.sort_by(following, reverse=False)
+        self.sort_by(following, reverse=None if following == "value" else False)
 
     def action_reverse_sort(self) -> None:
         self.sort_by(self.sort_column, reverse=not self.sort_reverse)
@@ -357,25 +401,15 @@ class TrialTable(DataTable[object]):
         event.stop()
         self.sort_by(str(event.column_key.value))
 
-    def set_filter(self, state: TrialStatus | None = None, text: str | None = None) -> None:
-        if text is not None:
-            self.text_filter = text.strip().lower()
-        self.state_filter = state
+    def filter_by(self, query: TrialQuery) -> None:
+        """Show the trials ``query`` matches."""
+        self.trial_filter = query
         self._rebuild()
 
+    @property
+    def shown_count(self) -> int:
+        """How many trials the filter shows (counting rows still loading)."""
+        return self.row_count + len(self._loading)
+
     def _matches(self, row: TrialRow) -> bool:
-        if self.state_filter is not None and row.status != self.state_filter:
-            return False
-        if not self.text_filter:
-            return True
-        haystack = " ".join(
-            [
-                str(row.number),
-                row.status.value,
-                row.worker or "",
-                row.error or "",
-                row.note or "",
-                *(f"{k}={cells.param(v)}" for k, v in row.params.items()),
-            ]
-        ).lower()
-        return all(word in haystack for word in self.text_filter.split())
+        return self.trial_filter.matches(row)
