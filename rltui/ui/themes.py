@@ -1,15 +1,20 @@
 """Themes as small YAML data files turned into :class:`textual.theme.Theme`.
 
 rltui ships ``themes/rltui-{dark,light,ansi}.yaml``; users drop their own file into ``themes/``
-or ``~/.config/rltui/themes/`` (a later folder wins for the same name). A file that cannot be
-read is reported once and skipped; when the default itself is broken a copy built into this
-module is used, so the UI always starts.
+or the ``themes`` folder of their rltui config folder (``~/.config/rltui/themes/`` on Linux; a
+later folder wins for the same name). A file that cannot be read is reported once and skipped;
+when the default itself is broken a copy built into this module is used, so the UI always
+starts.
+
+Which theme a run starts in: the one asked for on the command line, else the one the user last
+picked (remembered in their settings), else the one that fits the terminal: ``rltui-ansi``
+where it shows fewer than 256 colours, whose 16 colours the terminal's own palette draws.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,10 +23,14 @@ import yaml
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from rltui.ui.settings import UserSettings, config_dir
+
 DEFAULT_THEME = "rltui-dark"
 ANSI_THEME = "rltui-ansi"
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "themes"
-USER_DIR = Path("~/.config/rltui/themes").expanduser()
+# Rich's names (``Console.color_system``) of the colour systems with fewer than 256 colours;
+# None: no colour at all (a dumb terminal, or NO_COLOR set).
+FEW_COLOURS = frozenset({"standard", "windows", None})
 
 _COLOUR_KEYS = (
     "primary",
@@ -73,7 +82,7 @@ class LoadedThemes:
 
 def theme_dirs() -> list[Path]:
     """Folders searched for theme files, lowest priority first."""
-    dirs = [SHIPPED_DIR, Path.cwd() / "themes", USER_DIR]
+    dirs = [SHIPPED_DIR, Path.cwd() / "themes", config_dir() / "themes"]
     extra = os.environ.get("RLTUI_THEMES")
     if extra:
         dirs.append(Path(extra).expanduser())
@@ -150,3 +159,30 @@ def load_themes(dirs: Iterable[Path] | None = None) -> LoadedThemes:
     default = loaded.themes.pop(DEFAULT_THEME, FALLBACK)
     loaded.themes = {DEFAULT_THEME: default, **loaded.themes}
     return loaded
+
+
+def initial_theme(
+    names: Sequence[str],
+    color_system: str | None,
+    *,
+    requested: str | None = None,
+    remembered: str | None = None,
+) -> str:
+    """The theme to start in, among the loaded ``names``.
+
+    ``color_system`` is the terminal's as Rich names it (``App.console.color_system``:
+    "standard", "256", "truecolor", "windows"); pass None when NO_COLOR is set. A theme
+    ``requested`` on the command line comes first, then the one the user ``remembered``
+    (picked in an earlier run), each only when it is loaded; else the terminal decides.
+    """
+    for wanted in (requested, remembered):
+        if wanted is not None and wanted in names:
+            return wanted
+    if color_system in FEW_COLOURS and ANSI_THEME in names:
+        return ANSI_THEME
+    return DEFAULT_THEME
+
+
+def remember_theme(name: str, settings: UserSettings) -> None:
+    """Keep the user's pick for the next run; problems go to ``settings.unreported()``."""
+    settings.remember(theme=name)
