@@ -1,0 +1,172 @@
+"""Study events: what happened between two reads of a study that the user did not ask for.
+
+Workers leave (the study drains, the budget is spent), are ended (training that ignored a
+prune), or are lost; a lost worker's trial is retried or failed; the budget is reached; a
+trial fails on a full disk. None of these answers a key the user pressed, so each is told
+once, as a notification and as a line in the events pane.
+
+Events are derived, not stored: :func:`events_between` compares the previous snapshot with the
+current one, so an event is reported exactly when its change is first seen, and never again.
+Everything it reads is written by the workers and reapers (see :mod:`rltui.search.workers` for
+the worker records' ``reason`` and ``trial_outcome``).
+
+When the study has just been opened there is no previous snapshot, and nothing is reported:
+the history of a long study would bury the screen, and what is still true is already shown
+where it belongs (lost and exited workers in the workers view with their reasons, failed
+trials in the table with their errors, the budget in the status bar).
+
+Pure Python: no Textual import, so it is tested without an app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from rltui.search.lifecycle import TrialStatus
+from rltui.search.reader import Snapshot, TrialRow
+from rltui.search.workers import WorkerRecord
+
+Severity = Literal["information", "warning", "error"]
+
+# Kinds of events; each is also the notification's title, capitalised.
+WORKER_EXITED = "worker exited"
+WORKER_ENDED = "worker ended"
+WORKER_LOST = "worker lost"
+TRIAL_RETRIED = "trial retried"
+TRIAL_FAILED = "trial failed"
+BUDGET_REACHED = "budget reached"
+DISK_FULL = "disk full"
+
+# How the operating system words a full disk (ENOSPC; errno 28 on Linux and macOS).
+_DISK_FULL_SIGNS = ("No space left on device", "[Errno 28]")
+_FINISHED = (TrialStatus.COMPLETE, TrialStatus.PRUNED, TrialStatus.FAIL)
+_FREE_SPACE = "free space on that disk, then start the workers again"
+
+
+@dataclass(frozen=True)
+class StudyEvent:
+    """One event: when it was seen, its kind (one of this module's constants), how much it
+    matters, and one line of plain text (never Rich markup: it quotes workers and errors)."""
+
+    time: float
+    kind: str
+    severity: Severity
+    text: str
+
+    @property
+    def title(self) -> str:
+        """The notification title: the kind, capitalised."""
+        return self.kind[:1].upper() + self.kind[1:]
+
+
+def events_between(
+    previous: Snapshot | None, current: Snapshot, n_trials: int | None
+) -> list[StudyEvent]:
+    """The events that happened between ``previous`` and ``current``, two snapshots of the
+    same study, oldest concern first: workers, then trials, then the budget.
+
+    ``n_trials`` is the study's trial budget (None: no budget). With ``previous`` None (the
+    study was just opened, or another study was) there are none; see the module docstring.
+    """
+    if previous is None:
+        return []
+    at = current.read_at
+    return [
+        *_worker_events(previous, current, at),
+        *_trial_events(previous, current, at),
+        *_budget_events(previous, current, n_trials, at),
+    ]
+
+
+def _worker_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[StudyEvent]:
+    before = {record.id: record for record in previous.workers}
+    for record in current.workers:
+        was = before.get(record.id)
+        # A record new since the previous read counts too: a worker that joined a draining
+        # study leaves within a second, before the UI has ever seen it alive.
+        if not record.alive and (was is None or was.alive):
+            yield _ended(record, at)
+        if record.trial_outcome and (was is None or not was.trial_outcome):
+            yield _trial_outcome(record, at)
+
+
+def _ended(record: WorkerRecord, at: float) -> StudyEvent:
+    reason = record.reason
+    if record.state == "lost":
+        text = f"worker {record.id} on {record.host} {reason or 'lost'}"
+        return StudyEvent(at, WORKER_LOST, "warning", text)
+    if reason is None:  # written by a worker from before records said why
+        return StudyEvent(at, WORKER_EXITED, "information", f"worker {record.id} exited")
+    text = f"worker {record.id} on {record.host} {reason}"
+    if _disk_full(reason):
+        return StudyEvent(at, DISK_FULL, "error", f"{text}; {_FREE_SPACE}")
+    if reason.startswith("ended"):
+        return StudyEvent(at, WORKER_ENDED, "warning", text)
+    return StudyEvent(at, WORKER_EXITED, "information", text)
+
+
+def _trial_outcome(record: WorkerRecord, at: float) -> StudyEvent:
+    trial = "its trial" if record.trial is None else f"trial {record.trial}"
+    text = f"{trial} {record.trial_outcome} (worker {record.id} lost)"
+    if record.trial_retried:
+        return StudyEvent(at, TRIAL_RETRIED, "warning", text)
+    return StudyEvent(at, TRIAL_FAILED, "error", text)
+
+
+def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[StudyEvent]:
+    if current.rows is previous.rows:  # the reader reuses the rows while nothing changed
+        return
+    earlier = previous.rows
+    for number, row in current.rows.items():
+        was = earlier.get(number)
+        # Unchanged trials keep their row object: an identity test skips them cheaply.
+        if was is row or row.status != TrialStatus.FAIL:
+            continue
+        if was is not None and was.status == TrialStatus.FAIL:
+            continue
+        if _disk_full(row.error) or _disk_full(row.traceback):
+            yield StudyEvent(at, DISK_FULL, "error", _disk_full_text(row))
+
+
+def _disk_full(text: str | None) -> bool:
+    return text is not None and any(sign in text for sign in _DISK_FULL_SIGNS)
+
+
+def _disk_full_text(row: TrialRow) -> str:
+    where = f" on worker {row.worker}" if row.worker else ""
+    said = (row.error or "").strip().splitlines()
+    detail = f": {said[-1]}" if said else ""
+    return (
+        f"trial {row.number} failed{where} because the disk is full{detail}; "
+        f"free space on the disk that holds the study's storage and checkpoints, "
+        "then enqueue the trial again"
+    )
+
+
+def _budget_events(
+    previous: Snapshot, current: Snapshot, n_trials: int | None, at: float
+) -> Iterator[StudyEvent]:
+    if not n_trials:
+        return
+    done_before = sum(previous.counts[status] for status in _FINISHED)
+    counts = current.counts
+    done = sum(counts[status] for status in _FINISHED)
+    if done_before < n_trials <= done:
+        split = ", ".join(
+            f"{counts[status]} {status.value.lower()}" for status in _FINISHED if counts[status]
+        )
+        yield StudyEvent(
+            at,
+            BUDGET_REACHED,
+            "information",
+            f"the budget of {n_trials} trials is reached ({split}); "
+            "raise n_trials in the study file to run more",
+        )
+
+
+def clock(event: StudyEvent) -> str:
+    """The event's time of day as the events pane shows it (local time, to the second)."""
+    return time.strftime("%H:%M:%S", time.localtime(event.time))
