@@ -2,12 +2,19 @@
 
 Plain Python without Textual: the screens call these methods from thread workers, so no
 storage I/O happens on the event loop. Each method returns the line the UI acknowledges with.
+
+The session also looks after the worker processes it starts (:class:`StartedWorkers`): each
+shows as ``starting`` until its record reaches the storage (a worker imports torch first,
+which takes seconds to a minute), as ``failed to start`` with the end of its log when it
+exits without one, and each is reaped when it exits, so none lingers as a zombie of the UI.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +22,10 @@ from typing import Any
 
 import optuna
 
+from rltui.search import attrs
 from rltui.search.control import ControlError, Controller
-from rltui.search.lifecycle import ControlAction
+from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
+from rltui.search.queue import describe_place, place_of
 from rltui.search.reader import Snapshot, StudyReader
 from rltui.search.storage import (
     StorageError,
@@ -26,16 +35,143 @@ from rltui.search.storage import (
     study_names,
 )
 from rltui.search.study import join_by_name, open_study, publish_spec
-from rltui.search.workers import HOST, WorkerRecord, drain_key
+from rltui.search.workers import HOST, WorkerRecord, drain_key, is_lost, read_records
 from rltui.spec import Problem, SpecError, Study, check_text, incompatible_changes
 from rltui.ui.memory import bulk_load
-from rltui.worker.pool import LocalPool, signal_worker
+from rltui.worker.pool import LaunchedWorker, LocalPool, signal_worker
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+NO_WORKER = "no worker is running: w starts one"
+LOG_TAIL_LINES = 3  # of a worker that failed to start: its error is at the end of its log
+MOST_FAILED = 5  # failed starts kept in view, the most recent
 
 
 class SessionError(Exception):
     """Opening a study failed; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class WorkerLaunch:
+    """A worker process started from this UI that has no record in the storage (yet).
+
+    ``failed`` is None while it starts; once it has exited without a record, the last lines
+    of its log (where its error is), and ``exit_code`` its exit status when known.
+    """
+
+    id: str
+    host: str
+    pid: int
+    index: int
+    started: float
+    log: Path
+    failed: str | None = None
+    exit_code: int | None = None
+
+    @property
+    def state(self) -> str:
+        return "starting" if self.failed is None else "failed to start"
+
+
+@dataclass
+class _Child:
+    """A worker process started here, until it has been reaped."""
+
+    launched: LaunchedWorker
+    index: int
+    started: float
+    exited: bool = False
+    exit_code: int | None = None
+    registered: bool = False  # its record has been seen in the storage
+    failed: str | None = None
+
+
+class StartedWorkers:
+    """The worker processes this UI started: what the workers view shows of them before
+    their records appear, and the reaping of each when it exits. Thread-safe: workers are
+    started from one thread and the study is polled from another."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._children: list[_Child] = []
+
+    def add(self, launched: Iterable[LaunchedWorker], first_index: int) -> None:
+        now = time.time()
+        with self._lock:
+            for offset, worker in enumerate(launched):
+                self._children.append(_Child(worker, first_index + offset, now))
+
+    def reap(self) -> None:
+        """Collect the exit status of every child that has exited (one nobody waits for
+        stays a zombie for as long as the UI runs). ``waitpid`` with WNOHANG never blocks."""
+        with self._lock:
+            for child in self._children:
+                if child.exited:
+                    continue
+                try:
+                    pid, status = os.waitpid(child.launched.pid, os.WNOHANG)
+                except ChildProcessError:  # reaped already: subprocess reaps dropped children
+                    child.exited = True
+                    continue
+                if pid:
+                    child.exited = True
+                    child.exit_code = os.waitstatus_to_exitcode(status)
+
+    def match(self, records: Iterable[WorkerRecord]) -> None:
+        """Note which children have registered, and which exited without doing so. Call
+        :meth:`reap` before reading ``records``: a worker that registered and exited at once
+        is then in the records read."""
+        ids = {r.id for r in records}
+        with self._lock:
+            for child in self._children:
+                if child.launched.worker_id in ids:
+                    child.registered = True
+                elif child.exited and not child.registered and child.failed is None:
+                    child.failed = _log_tail(child.launched.log) or "(its log is empty)"
+            failed = [id(c) for c in self._children if c.failed is not None and not c.registered]
+            dropped = set(failed[:-MOST_FAILED])
+            # Done with: reaped and registered (its record speaks for it), or failed long ago.
+            self._children = [
+                c
+                for c in self._children
+                if id(c) not in dropped and not (c.exited and c.registered)
+            ]
+
+    @property
+    def launches(self) -> tuple[WorkerLaunch, ...]:
+        """Started workers with no record yet: starting ones and failed ones, oldest first."""
+        with self._lock:
+            return tuple(
+                WorkerLaunch(
+                    c.launched.worker_id,
+                    HOST,
+                    c.launched.pid,
+                    c.index,
+                    c.started,
+                    c.launched.log,
+                    c.failed,
+                    c.exit_code,
+                )
+                for c in self._children
+                if not c.registered and (c.failed is not None or not c.exited)
+            )
+
+    def starting(self) -> bool:
+        """Whether a worker started here is still on its way to its first record."""
+        with self._lock:
+            return any(not c.exited and not c.registered for c in self._children)
+
+
+def _log_tail(log: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` non-blank lines of a worker's log (its error, when it failed)."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 4096))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        return f"(its log {log} cannot be read: {exc.strerror or exc})"
+    return "\n".join([line.rstrip() for line in text.splitlines() if line.strip()][-lines:])
 
 
 @dataclass
@@ -50,6 +186,7 @@ class Session:
     reader: StudyReader = field(init=False)
     _first_poll: bool = field(init=False, default=True)
     _indices: list[int] = field(init=False, default_factory=list)  # of workers started here
+    started: StartedWorkers = field(init=False, default_factory=StartedWorkers)
 
     def __post_init__(self) -> None:
         self.controller = Controller(self.ostudy)
@@ -112,11 +249,22 @@ class Session:
         return study_names(self.ostudy._storage)
 
     def poll(self) -> Snapshot:
+        """Read the study (see :class:`StudyReader`), and keep :attr:`launches` up to date."""
+        self.started.reap()  # first: see StartedWorkers.match
         if self._first_poll:
             self._first_poll = False
             with bulk_load():
-                return self.reader.poll()
-        return self.reader.poll()
+                snapshot = self.reader.poll()
+        else:
+            snapshot = self.reader.poll()
+        self.started.match(snapshot.workers)
+        return snapshot
+
+    @property
+    def launches(self) -> tuple[WorkerLaunch, ...]:
+        """Workers started from here whose records have not appeared (as of the last poll):
+        the workers view shows them as starting, or failed to start."""
+        return self.started.launches
 
     @property
     def log_dir(self) -> Path:
@@ -134,18 +282,65 @@ class Session:
     # Trial control ---------------------------------------------------------
 
     def request(self, number: int, action: ControlAction) -> str:
+        """Carry out ``action`` on trial ``number``. A resumed trial's acknowledgement says
+        where it waits, and when no worker is there to take it."""
         try:
-            return self.controller.request(number, action)
+            message = self.controller.request(number, action)
         except ControlError as exc:
             return f"not done: {exc}"
+        if action == ControlAction.RESUME:
+            storage, study_id = self.ostudy._storage, self.ostudy._study_id
+            trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
+            if status_of(storage.get_trial(trial_id)) == TrialStatus.WAITING:
+                message += self._waiting_note(trial_id)
+        return message
 
-    def enqueue(self, params: dict[str, Any], clone_of: int | None = None) -> str:
+    def enqueue(
+        self, params: dict[str, Any], clone_of: int | None = None, *, run_next: bool = False
+    ) -> str:
+        """Queue a trial with ``params`` (a clone of trial ``clone_of`` when given): at the
+        end of the queue, or with ``run_next`` ahead of every enqueued trial. The
+        acknowledgement says where it stands."""
         from rltui.search.study import enqueue
 
-        extra = {"rltui_clone_of": clone_of} if clone_of is not None else {}
-        enqueue(self.ostudy, params, **extra)
+        extra = {"rltui_clone_of": clone_of} if clone_of is not None else None
+        number = enqueue(self.ostudy, params, run_next=run_next, user_attrs=extra)
         source = f" (clone of trial {clone_of})" if clone_of is not None else ""
-        return f"enqueued a trial{source}: it runs next"
+        trial_id = self.ostudy._storage.get_trial_id_from_study_id_trial_number(
+            self.ostudy._study_id, number
+        )
+        return f"enqueued trial {number}{source}" + self._waiting_note(trial_id)
+
+    def _waiting_note(self, trial_id: int) -> str:
+        """``: runs next`` or ``: 3rd in the queue (…)``, and what keeps it waiting, if
+        anything does: no worker, or a study-wide drain."""
+        storage, study_id = self.ostudy._storage, self.ostudy._study_id
+        place = place_of(storage, study_id, trial_id)
+        note = ": a worker has taken it" if place is None else f": {describe_place(place[0])}"
+        if place is None:
+            return note
+        system = storage.get_study_system_attrs(study_id)
+        if system.get(attrs.DRAIN):
+            return f"{note}; the study is draining: d turns drain off so that workers take it"
+        if not self.worker_running(system):
+            return f"{note}; {NO_WORKER}"
+        return note
+
+    def worker_running(self, system: dict[str, Any] | None = None) -> bool:
+        """Whether a worker is there to take a waiting trial: one whose record is alive and
+        not leaving (draining, or its heartbeat silent past the grace time), or one started
+        here that has not registered yet. ``system`` is the study's system attributes when
+        the caller has read them."""
+        if system is None:
+            system = self.ostudy._storage.get_study_system_attrs(self.ostudy._study_id)
+        grace = self.study.spec.control.heartbeat_grace
+        now = time.time()
+        for record in read_records(system):
+            leaving = record.state == "draining" or system.get(drain_key(record.id))
+            if record.alive and not leaving and not is_lost(record, grace, now):
+                return True
+        self.started.reap()
+        return self.started.starting()
 
     def set_drain(self, on: bool) -> str:
         self.controller.set_drain(on)
@@ -175,7 +370,9 @@ class Session:
         return index
 
     def start_workers(self, count: int = 1, first_index: int = 0) -> str:
+        """Start ``count`` local workers; they show in :attr:`launches` until they register."""
         launched = self.pool().start(count, first_index=first_index)
+        self.started.add(launched, first_index)
         pids = ", ".join(str(w.pid) for w in launched)
         return f"started {len(launched)} worker{'s' if len(launched) != 1 else ''} (pid {pids})"
 
@@ -201,7 +398,7 @@ class Session:
 
     def check_publish(self, study: Study) -> list[Problem]:
         """Why Optuna would refuse ``study`` for this running study (empty when it would not)."""
-        return incompatible_changes(self.study.space, study.space)
+        return incompatible_changes(self.study.space, study.space, study.spec.name)
 
     def publish(self, study: Study) -> int:
         """Store ``study`` as the next spec version; raises SpecError when Optuna refuses."""

@@ -9,13 +9,19 @@ is shortened where it differs least, so that what tells two workers apart stays 
     ● a1b2c3d4 training #12  12m        ● a1b2c3d4 training #12             12m
       gpu-node-01:4242 cuda:0             gpu-node-01.cluster:4242 cuda:0 H100
 
+A worker started from this UI shows before its record exists (it imports torch first), as
+``starting`` and then, should it exit without a record, as ``failed to start`` with the end
+of its log (:func:`launch_text`).
+
 Pure and cheap, like ``cells``: it runs for every worker on every poll.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import textwrap
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -25,6 +31,9 @@ from textual.theme import Theme
 from rltui.search.workers import WorkerRecord
 from rltui.ui import cells, gpu
 
+if TYPE_CHECKING:  # the session loads Optuna; this module is drawn before it has loaded
+    from rltui.ui.session import WorkerLaunch
+
 # Which semantic theme colour each worker state takes (the trial states' colours where the
 # meaning is the same: a training worker is a RUNNING trial's colour).
 STATE_COLOUR = {
@@ -33,7 +42,11 @@ STATE_COLOUR = {
     "draining": "warning",
     "exited": "secondary",
     "lost": "error",
+    "starting": "secondary",
+    "failed to start": "error",
 }
+FAILURE_LINES = 4  # of a failed start's log tail, wrapped to the view's width
+STARTING_NOTE = "importing…"  # what a starting worker does: torch alone takes seconds
 # A worker is late when its heartbeat is this many intervals old (and at least MIN_LATE
 # seconds): one missed beat is noise, three are worth a look before the grace time runs out.
 LATE_BEATS = 3
@@ -204,6 +217,43 @@ def worker_text(
     if silent:
         text.append("\n" + squeeze(silent, width), style=colour)
     return text
+
+
+def launch_text(launch: WorkerLaunch, host: str, *, now: float, width: int, theme: Theme) -> Text:
+    """The workers view's entry for a worker started here that has no record: ``starting``
+    (how long ago it was started; where, and ``importing…``), or ``failed to start`` (its
+    exit status, and one line for each of the last lines of its log, where its error is)."""
+    colour = cells.theme_style(theme, STATE_COLOUR[launch.state])
+    text = Text(no_wrap=True, overflow="ellipsis")
+    head = Text()
+    head.append("○ " if launch.failed is None else "✗ ", style=colour)
+    head.append(launch.id[:8], style=Style(bold=True))
+    head.append(" ")
+    head.append(launch.state, style=colour)
+    head.truncate(width)
+    if launch.failed is None and fits(head.plain, when := age(now - launch.started), width):
+        head.append(_pad(head.plain, when, width), style="dim")
+    text.append_text(head)
+    pid = f":{launch.pid}"
+    if launch.failed is None:
+        doing = STARTING_NOTE
+    else:
+        doing = "exited" if launch.exit_code is None else f"exit {launch.exit_code}"
+    room = width - cell_len(INDENT) - len(pid) - 1 - cell_len(doing)
+    where = f"{squeeze(host, room)}{pid} {doing}" if room >= 3 else f"{pid[1:]} {doing}"
+    text.append("\n" + INDENT + where, style="dim" if launch.failed is None else "")
+    for line in failure_lines(launch.failed or "", width - cell_len(INDENT)):
+        text.append("\n" + INDENT + line, style=colour)
+    return text
+
+
+def failure_lines(tail: str, width: int) -> list[str]:
+    """A failed start's log tail wrapped to ``width``, its last :data:`FAILURE_LINES` lines:
+    the error a worker dies of is the end of its log, and the sidebar is narrow."""
+    wrapped = [
+        part for line in tail.splitlines() for part in textwrap.wrap(line.strip(), max(8, width))
+    ]
+    return [squeeze(line, width) for line in wrapped[-FAILURE_LINES:]]
 
 
 def _late_line(silence: str, when: str, width: int) -> str | None:

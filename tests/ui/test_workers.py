@@ -3,21 +3,27 @@ distinct indices, and a worker's whole record."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from datetime import datetime
 from typing import Any
 
+import psutil
 import pytest
 from rich.cells import cell_len
 from rich.console import Console
+from textual.app import App, ComposeResult
 from textual.theme import BUILTIN_THEMES
 from textual.widgets import Static
 
 from rltui.search import attrs
-from rltui.search.workers import WorkerRecord
+from rltui.search.lifecycle import ControlAction
+from rltui.search.workers import HOST, WorkerRecord
 from rltui.ui import worker_cells
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.worker_detail import WorkerDetailScreen
+from rltui.ui.session import Session
 from rltui.ui.widgets.workers_view import WorkersView
 
 from .conftest import fixed_clock
@@ -251,3 +257,108 @@ async def test_a_study_without_workers_says_how_to_start_one(study_file, wait):
         await opened(app, pilot, wait)
         view = app.main_screen.workers_view
         assert view.selected is None and "w starts one" in lines(view)[0]
+
+
+# Workers started from the UI, before and after their records -----------------------------------
+
+
+class ViewApp(App[None]):
+    """The workers view alone, fed as the main screen feeds it: records and launches."""
+
+    def compose(self) -> ComposeResult:
+        yield WorkersView(clock=datetime.now)
+
+    async def show(self, session: Session) -> list[str]:
+        snapshot = await asyncio.to_thread(session.poll)
+        view = self.query_one(WorkersView)
+        view.show(snapshot.workers, 0.5, session.launches)
+        await asyncio.sleep(0)
+        return lines(view)
+
+
+async def until(pilot: Any, app: ViewApp, session: Session, check: Any, what: str) -> list[str]:
+    """Poll and show until ``check(lines)`` holds; the lines shown then."""
+    deadline = asyncio.get_running_loop().time() + 120
+    while True:
+        shown = await app.show(session)
+        if check(shown):
+            return shown
+        assert asyncio.get_running_loop().time() < deadline, f"no {what}: {shown}"
+        await pilot.pause(0.1)
+
+
+@pytest.mark.slow
+async def test_a_started_worker_shows_as_starting_until_its_record_appears(study_file):
+    session = Session.open(study_file)
+    # Drained: the worker registers, finds nothing to do, and leaves (no training needed).
+    session.set_drain(True)
+    session.start_workers(1, first_index=0)
+    (launch,) = session.started.launches
+    app = ViewApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        shown = await app.show(session)
+        (entry,) = shown
+        assert entry.startswith(f"○ {launch.id} starting")
+        assert f"{HOST.split('.')[0]}" in entry and f":{launch.pid} importing…" in entry
+        assert app.query_one(WorkersView).selected is None  # no record to open yet
+        shown = await until(
+            pilot, app, session, lambda s: any(f"● {launch.id}" in line for line in s), "record"
+        )
+        assert not any("starting" in line for line in shown), shown
+        assert session.launches == ()
+        # It leaves, and the UI reaps it: no zombie stays behind.
+        await until(pilot, app, session, lambda s: "exited" in s[0], "exit")
+        await until(pilot, app, session, lambda _: gone(launch.pid), "reaped process")
+
+
+def gone(pid: int) -> bool:
+    """Whether no process has ``pid``: an exited child nobody reaped stays, as a zombie."""
+    try:
+        psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return True
+    return False
+
+
+@pytest.mark.slow
+async def test_a_worker_that_exits_without_a_record_shows_why(study_file):
+    session = Session.open(study_file)
+    study_file.unlink()  # the worker cannot read its study file
+    session.start_workers(1, first_index=0)
+    (launch,) = session.started.launches
+    app = ViewApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        shown = await until(pilot, app, session, lambda s: "failed" in s[0], "failure")
+        (entry,) = shown
+        assert entry.startswith(f"✗ {launch.id} failed to start")
+        assert f":{launch.pid} exit " in entry
+        assert "smoke.yaml" in entry  # the end of its log: what it could not read
+    assert gone(launch.pid)
+
+
+# What a trial left waiting is told -----------------------------------------------------------
+
+
+def test_a_resume_with_no_worker_says_how_to_start_one(scripted):
+    # The scripted workers, silent for an hour: lost (the grace time is far shorter).
+    silent = time.time() - 3600
+    put(scripted, *(record(w, "gpu-box", 4000, heartbeat=silent) for w in ("w1", "w2")))
+    session = Session.open(scripted.path)
+    message = session.request(5, ControlAction.RESUME)
+    assert message == (
+        "trial 5 queued to resume at 256 timesteps: runs next; no worker is running: w starts one"
+    )
+
+
+def test_an_enqueue_says_where_the_trial_waits(scripted):
+    put(scripted, *(record(w, "gpu-box", 4000, state="exited") for w in ("w1", "w2")))
+    session = Session.open(scripted.path)  # trial 0 waits already
+    at_end = session.enqueue({"gamma": 0.95}, clone_of=6)
+    assert at_end == (
+        "enqueued trial 7 (clone of trial 6): 2nd in the queue (1 waiting before it); "
+        "no worker is running: w starts one"
+    )
+    put(scripted, record("a1b2c3d4", "gpu-node-01.cluster", 4242, heartbeat=time.time()))
+    assert session.enqueue({"gamma": 0.97}, run_next=True) == "enqueued trial 8: runs next"
+    session.set_drain(True)
+    assert "the study is draining: d turns drain off" in session.enqueue({"gamma": 0.9})

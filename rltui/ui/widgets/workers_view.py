@@ -2,14 +2,16 @@
 
 ``● a1b2c3d4 training #12  12m`` / ``  gpu-node-01:4242 cuda:0`` (see
 :mod:`rltui.ui.worker_cells` for how each field is shortened to the sidebar's width); Enter
-or a click opens the worker's whole record.
+or a click opens the worker's whole record. Workers started from this UI show from the
+moment they are started, as ``starting``, until their record appears (or as ``failed to
+start``, with the end of their log, when they exit without one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -20,6 +22,9 @@ from textual.widgets.option_list import Option
 from rltui.search.workers import WorkerRecord
 from rltui.ui import worker_cells
 from rltui.ui.cells import Clock
+
+if TYPE_CHECKING:
+    from rltui.ui.session import WorkerLaunch
 
 EMPTY = "no workers yet: w starts one here, or rltui worker on any host"
 DEFAULT_WIDTH = 28  # the narrow sidebar's inside, until the view has been laid out
@@ -43,6 +48,10 @@ class WorkersView(OptionList):
         super().__init__(id=id)
         self.clock = clock
         self.records: list[WorkerRecord] = []
+        self.launches: tuple[WorkerLaunch, ...] = ()
+        # What each entry of the list is, in the list's order: live workers, then workers
+        # started here that have no record yet, then gone workers.
+        self.entries: list[WorkerRecord | WorkerLaunch] = []
         self.late = worker_cells.late_after(2.0)
         self._shown: list[tuple[str, Text]] = []
 
@@ -55,15 +64,28 @@ class WorkersView(OptionList):
 
     @property
     def selected(self) -> WorkerRecord | None:
-        """The highlighted worker (the first one until the user moves)."""
+        """The highlighted worker (the first one until the user moves); None on a worker
+        that has no record yet."""
         index = self.highlighted
-        if index is None or not 0 <= index < len(self.records):
+        if index is None or not 0 <= index < len(self.entries):
             return None
-        return self.records[index]
+        entry = self.entries[index]
+        return entry if isinstance(entry, WorkerRecord) else None
 
-    def show(self, records: Sequence[WorkerRecord], heartbeat_interval: float = 2.0) -> None:
-        """Show ``records``; a heartbeat older than a few ``heartbeat_interval`` is late."""
+    def show(
+        self,
+        records: Sequence[WorkerRecord],
+        heartbeat_interval: float = 2.0,
+        launches: Sequence[WorkerLaunch] = (),
+    ) -> None:
+        """Show ``records``, and ``launches`` (workers started here with no record yet,
+        ``Session.launches``); a heartbeat older than a few ``heartbeat_interval`` is late."""
         self.records, hidden = worker_cells.order(records)
+        known = {r.id for r in records}
+        # A record read after the launches were listed speaks for its worker.
+        self.launches = tuple(launch for launch in launches if launch.id not in known)
+        live = [r for r in self.records if r.alive]
+        self.entries = [*live, *self.launches, *self.records[len(live) :]]
         self.late = worker_cells.late_after(heartbeat_interval)
         title = f"Workers (+{hidden} gone)" if hidden else "Workers"
         if title != self.border_title:
@@ -76,19 +98,31 @@ class WorkersView(OptionList):
         width = self.scrollable_content_region.width or DEFAULT_WIDTH
         now = self.clock().timestamp()
         hosts = worker_cells.host_labels(self.records, width)
+        for launch in self.launches:
+            if launch.host not in hosts:
+                hosts[launch.host] = worker_cells.short_hosts([launch.host])[launch.host]
         theme = self.app.current_theme
         shown = [
             (
-                r.id,
+                entry.id,
                 worker_cells.worker_text(
-                    r, hosts[r.host], now=now, late=self.late, width=width, theme=theme
+                    entry, hosts[entry.host], now=now, late=self.late, width=width, theme=theme
                 ),
             )
-            for r in self.records
+            if isinstance(entry, WorkerRecord)
+            else (
+                f"launch-{entry.id}",
+                worker_cells.launch_text(
+                    entry, hosts[entry.host], now=now, width=width, theme=theme
+                ),
+            )
+            for entry in self.entries
         ]
         if shown == self._shown and (shown or self.option_count):
             return
-        keep = self.selected.id if self.selected is not None else None
+        # The highlighted entry's key, from the list as it was drawn (``entries`` is new).
+        index = self.highlighted
+        keep = self._shown[index][0] if index is not None and index < len(self._shown) else None
         if shown and [key for key, _ in shown] == [key for key, _ in self._shown]:
             # The same workers in the same places: swap the entries that changed, which
             # keeps the highlight and the scroll position where the user left them.
