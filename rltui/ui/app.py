@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import work
 from textual.app import App
+from textual.command import CommandPalette, Provider
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from rltui.ui.commands import RltuiCommands
+from rltui.ui.commands import RltuiCommands, RltuiPalette
 from rltui.ui.screens.main import POLL_INTERVAL, MainScreen
-from rltui.ui.themes import DEFAULT_THEME, load_themes
+from rltui.ui.settings import UserSettings
+from rltui.ui.themes import initial_theme, load_themes, remember_theme
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.status_bar import StatusBar
 
@@ -29,7 +32,9 @@ class RltuiApp(App[int]):
 
     TITLE = "rltui"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {RltuiCommands}
+    # Textual's own system commands are left out: its Quit skips rltui's question about
+    # running workers, its Theme offers themes without rltui's colours; F1 lists the keys.
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {RltuiCommands}
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
@@ -54,12 +59,18 @@ class RltuiApp(App[int]):
             self.register_theme(item)
         self.theme_names = loaded.names
         self._theme_problems = loaded.problems
-        wanted = theme or DEFAULT_THEME
-        self.theme = wanted if wanted in loaded.themes else DEFAULT_THEME
+        self.user_settings = UserSettings()
+        saved = self.user_settings.load()
+        # Textual hides NO_COLOR from its console: no colour counts as fewer than 256.
+        colours = None if self.no_color else self.console.color_system
+        self.theme = initial_theme(loaded.names, colours, requested=theme, remembered=saved.theme)
 
     async def on_mount(self) -> None:
         self.main_screen = MainScreen(clock=self.clock, poll_interval=self.poll_interval)
         await self.push_screen(self.main_screen)
+        # Only a theme picked from now on is remembered, not the one chosen at start-up.
+        self.watch(self, "theme", self._theme_picked, init=False)
+        self._report_settings_problems()
         if self._theme_problems:
             self.notify(
                 "\n".join(self._theme_problems),
@@ -131,6 +142,33 @@ class RltuiApp(App[int]):
         self.main_screen.attach(session)
         self.main_screen.query_one(Explorer).show_studies(names, session.name)
         self.notify(f"opened study '{session.name}'", timeout=3)
+
+    def _theme_picked(self, name: str) -> None:
+        remember_theme(name, self.user_settings)
+        self._report_settings_problems()
+
+    def _report_settings_problems(self) -> None:
+        for problem in self.user_settings.unreported():
+            self.notify(problem, title="Settings", severity="warning", timeout=8)
+
+    def action_command_palette(self) -> None:
+        """rltui's palette: Enter runs the entry found for everything typed before it."""
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[Any]", self)):
+            self.push_screen(RltuiPalette())
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: rltui's messages quote study files, storage
+        URLs, errors and package extras (``rltui[postgres]``), never Rich markup."""
+        del markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Background work that failed is reported once, here, instead of crashing the UI."""

@@ -181,8 +181,9 @@ def scripted(study_file: Path) -> Scripted:
     return Scripted(study_file, ostudy, url)
 
 
-async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 30.0) -> None:
-    """Let the app run until ``condition()`` holds (the UI is asynchronous and threaded)."""
+async def wait_for(pilot: Any, condition: Callable[[], Any], timeout: float = 600.0) -> None:
+    """Let the app run until ``condition()`` holds (the UI is asynchronous and threaded). The
+    limit only bounds a hang: on a busy machine the UI is slow, not wrong."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
@@ -221,3 +222,11 @@ def unfreeze_gc():
     import gc
 
     gc.unfreeze()
+
+
+@pytest.fixture(autouse=True)
+def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read or write the real user's settings, and every app starts in the same
+    theme whatever terminal runs the tests."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("COLORTERM", "truecolor")

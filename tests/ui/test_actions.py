@@ -7,6 +7,7 @@ from typing import Any
 from optuna.trial import TrialState
 
 from rltui.search import attrs
+from rltui.search.lifecycle import TrialStatus
 from rltui.search.workers import HOST, WorkerRecord, drain_key, write_record
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen
@@ -167,7 +168,9 @@ async def test_enqueue_refuses_values_outside_the_space(make_app, wait, scripted
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, EnqueueScreen)
-        assert "lies outside" in notes(app)
+        assert "5 is above the highest value, 0.999" in str(
+            app.screen.query_one("#problem-gamma").content
+        )
         await pilot.press("escape")
         await pilot.pause()
         assert len(scripted.ostudy.trials) == 7
@@ -265,15 +268,18 @@ async def test_sort_and_filters(make_app, wait):
         await pilot.press("s")  # number -> state
         assert table.sort_column == "state"
         assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "0"  # WAITING first
-        await pilot.press("s")  # -> value
+        await pilot.press("s")  # -> value, best first (the study maximizes)
         assert table.sort_column == "value"
-        assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "2"  # 15 is lowest
+        assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "6"  # 190 is best
         await pilot.press("S")
-        assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "6"
-        await pilot.press("f", "f")  # all -> WAITING -> RUNNING
-        assert table.state_filter is not None and table.state_filter.value == "RUNNING"
+        assert str(table.coordinate_to_cell_key((0, 0)).row_key.value) == "2"  # 15 is worst
+        state_line = app.main_screen.query_one("#table-state")
+        assert "sort: value" in str(state_line.render())  # always in view, not a toast
+        await pilot.press("f")  # the state picker: WAITING, PAUSED, RUNNING, …
+        await pilot.press("down", "space", "escape")
+        assert table.trial_filter.states == {TrialStatus.RUNNING}
         assert table.row_count == 1
-        await pilot.press("f", "f", "f", "f", "f")  # back to all
+        await pilot.press("f", "a")  # every state again
         assert table.row_count == 7
         await pilot.press("slash")
         await pilot.press(*"gamma=0.99")
@@ -304,14 +310,14 @@ async def test_help_and_panels(make_app, wait):
         await pilot.press("f1")
         await wait(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("escape")
-        await pilot.pause()
+        await wait(pilot, lambda: not isinstance(app.screen, HelpScreen))
         screen = app.main_screen
         assert screen.query_one("#sidebar").display
         await pilot.press("ctrl+b")
-        assert not screen.query_one("#sidebar").display
+        await wait(pilot, lambda: not screen.query_one("#sidebar").display)
         await pilot.press("ctrl+j")
-        assert not screen.query_one("#panel").display
-        assert "bottom panel hidden" in notes(app)
+        await wait(pilot, lambda: not screen.query_one("#panel").display)
+        await wait(pilot, lambda: "bottom panel hidden" in notes(app))
 
 
 async def test_small_terminal_collapses_panels(make_app, wait):

@@ -169,7 +169,7 @@ async def test_space_marks_trials_and_the_compare_tab_charts_them(make_app, wait
         assert table.marked == {2, 6} and table.get_cell("6", "best").plain == "★●"
         assert screen.check_action("clear_marks", ())
         await pilot.press("4")
-        view = screen.compare_view
+        view = screen.compare_pane.view
         await wait(pilot, lambda: len(drawn(view)) == 4)
         assert drawn(view) == {column: {2, 6} for column in PPO_COLUMNS}
         legend = str(view.query_one("#compare-legend").render())
@@ -191,7 +191,7 @@ async def test_without_marks_the_selected_trial_is_compared_with_the_best(make_a
         screen = await opened(app, pilot, wait)
         select(screen, 4)
         await pilot.press("4")
-        view = screen.compare_view
+        view = screen.compare_pane.view
         await wait(pilot, lambda: drawn(view).get("eval_mean_reward") == {4, 6})
         legend = str(view.query_one("#compare-legend").render())
         assert "#4 selected" in legend and "#6 best" in legend
@@ -203,7 +203,7 @@ async def test_m_picks_the_columns_shown(make_app, wait, scripted):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(app, pilot, wait)
         select(screen, 6)
-        await pilot.press("m")  # from the trials tab: the Compare tab and the picker open
+        await pilot.press("4", "m")  # the Compare tab, then its column picker
         await wait(pilot, lambda: isinstance(app.screen, ColumnPicker))
         picker = app.screen
         assert picker.available == (*PPO_COLUMNS, "approx_kl", "time_fps")
@@ -212,16 +212,16 @@ async def test_m_picks_the_columns_shown(make_app, wait, scripted):
         await pilot.press("space", "down", "space", "down", "space", "down", "down", "space")
         assert picker.ticked == ("value_loss", "approx_kl")
         await pilot.press("escape")
-        view = screen.compare_view
+        view = screen.compare_pane.view
         await wait(pilot, lambda: set(drawn(view)) == {"value_loss", "approx_kl"})
-        assert screen.compare_columns == ("value_loss", "approx_kl")
+        assert screen.compare_pane.columns == ("value_loss", "approx_kl")
         assert [c.display for c in view.query(MetricChart)][:3] == [True, True, False]
         assert app.main_screen.query_one("#tabs").active == "compare"
         await pilot.press("m")
         await wait(pilot, lambda: isinstance(app.screen, ColumnPicker))
         await pilot.press("d")  # back to the defaults
         await wait(pilot, lambda: set(drawn(view)) == set(PPO_COLUMNS))
-        assert screen.compare_columns == ()
+        assert screen.compare_pane.columns == ()
 
 
 async def test_compare_view_without_logs_says_so(make_app, wait):
@@ -229,7 +229,7 @@ async def test_compare_view_without_logs_says_so(make_app, wait):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(app, pilot, wait)
         await pilot.press("4")
-        view = screen.compare_view
+        view = screen.compare_pane.view
         chart = view.query_one("#compare-0", MetricChart)
         await wait(pilot, lambda: view.comparison is not None and not chart._dirty)
         await pilot.pause(0.8)

@@ -6,6 +6,7 @@ from typing import Any
 
 from rltui.search import attrs
 from rltui.ui.app import RltuiApp
+from rltui.ui.screens.apply_preview import ApplyPreviewScreen
 from rltui.ui.widgets.problems import ProblemsView
 
 SIZE = (120, 40)
@@ -63,8 +64,12 @@ async def test_valid_compatible_edit_publishes_version_2(make_app, wait, scripte
         pane = await open_editor(app, pilot, wait)
         edit(pane.editor, "n_trials: 8", "n_trials: 9")
         await pilot.press("ctrl+s")
+        # The study has trials: nothing is applied before the user has seen the preview.
+        await wait(pilot, lambda: isinstance(app.screen, ApplyPreviewScreen))
+        assert version(scripted) == 1
+        await pilot.press("a")
         await wait(pilot, lambda: "applied" in notes(app))
-        assert "saved and applied: study file version 2" in notes(app)
+        assert "applied: study file version 2" in notes(app)
         assert version(scripted) == 2
         assert "n_trials: 9" in scripted.path.read_text()
 
@@ -78,11 +83,14 @@ async def test_incompatible_edit_is_explained_before_saving_and_refused(make_app
         await wait(pilot, lambda: problems.problems)
         problem = problems.problems[0]
         assert "Optuna cannot change this parameter" in problem.message
-        assert "ent_coef_v2" in (problem.hint or "")  # the way out
+        assert "set 'name' to 'smoke-2'" in (problem.hint or "")  # the way out
         assert problem.line == 38 and 37 in pane.editor._problem_lines
         await pilot.press("ctrl+s")
+        await wait(pilot, lambda: isinstance(app.screen, ApplyPreviewScreen))
+        assert not app.screen.preview.applicable
+        await pilot.press("escape")
         await wait(pilot, lambda: "not applied" in notes(app))
-        assert "Optuna cannot make this change" in notes(app)
+        assert "Optuna refuses this edit" in notes(app)
         assert version(scripted) == 1
         assert "choice(0.0, 0.02)" in scripted.path.read_text()
 

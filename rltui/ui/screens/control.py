@@ -8,16 +8,16 @@ table shows the result at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
 
-from rltui.search.lifecycle import ALLOWED, ControlAction
+from rltui.search.lifecycle import ALLOWED, ControlAction, TrialStatus
 from rltui.search.reader import TrialRow
 from rltui.search.workers import WorkerRecord
-from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen
-from rltui.ui.screens.enqueue import EnqueueScreen
+from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen, UnsavedScreen
+from rltui.ui.screens.enqueue import EnqueueScreen, QueueRequest
 from rltui.ui.screens.host import MainScreenHost
 
 if TYPE_CHECKING:
@@ -36,41 +36,18 @@ CHECKED = (
     "start_worker",
     "drain",
     "drain_worker",
-    "pick_columns",
-    "clear_marks",
+    "resume_all",
 )
 
-CONTROL_BINDINGS = [
-    Binding(
-        "p",
-        "pause",
-        "Pause",
-        tooltip="Pause the selected trial (checkpoint, free the slot)",
-        id="trial.pause",
-    ),
-    Binding("r", "resume", "Resume", tooltip="Resume the selected paused trial", id="trial.resume"),
-    Binding(
-        "x", "prune", "Prune", tooltip="Prune the selected trial (ends PRUNED)", id="trial.prune"
-    ),
-    Binding(
-        "k",
-        "kill",
-        "Kill",
-        tooltip="Kill the selected trial (ends FAIL, after confirming)",
-        id="trial.kill",
-    ),
-    Binding(
-        "e",
-        "enqueue",
-        "Enqueue",
-        tooltip="Enqueue a trial prefilled with the selected one's parameters (clone with edits)",
-        id="trial.enqueue",
-    ),
+# Keys of the study and the app: on the screen, so they work from every pane but the ones
+# where the same keys are text.
+STUDY_BINDINGS = [
     Binding("w", "start_worker", "+Worker", tooltip="Start a local worker", id="worker.start"),
     Binding(
         "W",
         "drain_worker",
         "-Worker",
+        show=False,
         tooltip="Remove one worker after its current trial",
         id="worker.drain",
     ),
@@ -78,18 +55,31 @@ CONTROL_BINDINGS = [
         "d",
         "drain",
         "Drain",
+        show=False,
         tooltip="Drain: workers finish their trials and take no new ones (toggle)",
         id="study.drain",
     ),
-    Binding("t", "next_theme", "Theme", tooltip="Switch to the next theme", id="app.theme"),
+    Binding(
+        "R",
+        "resume_all",
+        "Resume all",
+        show=False,
+        tooltip="Resume every paused trial",
+        id="study.resume_all",
+    ),
+    Binding(
+        "t", "next_theme", "Theme", show=False, tooltip="Switch to the next theme", id="app.theme"
+    ),
     Binding(
         "q",
         "quit_rltui",
         "Quit",
-        tooltip="Quit (running workers keep going unless you say)",
+        tooltip="Quit (running workers keep going unless you say; unsaved edits are asked about)",
         id="app.quit",
     ),
 ]
+# Actions bound to keys that are text where text is typed: hidden from the footer there.
+TYPED_KEY_ACTIONS = frozenset([*(b.action for b in STUDY_BINDINGS), *TRIAL_ACTIONS, "enqueue"])
 
 
 class ControlMixin(MainScreenHost):
@@ -114,10 +104,13 @@ class ControlMixin(MainScreenHost):
             if TRIAL_ACTIONS[action] not in ALLOWED[row.status]:
                 return f"trial {row.number} is {row.status.value}"
             return None
-        if action in ("enqueue", "start_worker", "drain", "pick_columns") and self.session is None:
+        if action in ("enqueue", "start_worker", "drain", "resume_all") and self.session is None:
             return "no study is open"
-        if action == "clear_marks" and not self.table.marked:
-            return "no trial is marked (space marks the selected one)"
+        if action == "resume_all" and not any(
+            row.status == TrialStatus.PAUSED
+            for row in (self.snapshot.rows.values() if self.snapshot else ())
+        ):
+            return "no trial is paused"
         if action == "drain_worker" and not self.live_workers():
             return "no worker is running"
         return None
@@ -130,6 +123,8 @@ class ControlMixin(MainScreenHost):
             self.refresh_bindings()  # type: ignore[attr-defined]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in TYPED_KEY_ACTIONS and self.typing():
+            return False
         if action not in CHECKED:
             return True
         return True if self.why_not(action) is None else None
@@ -193,24 +188,31 @@ class ControlMixin(MainScreenHost):
         row = self.selected_trial()
         clone_of = row.number if row is not None else None
 
-        def answered(params: dict[str, Any] | None) -> None:
-            if params is None:
+        def answered(request: QueueRequest | None) -> None:
+            if request is None:
                 self.notify("nothing enqueued", title="Enqueue cancelled")
             else:
-                self._enqueue(session, params, clone_of)
+                self._enqueue(session, request, clone_of)
 
         self.app.push_screen(
             EnqueueScreen(session.study.space, dict(row.params) if row else {}, clone_of), answered
         )
 
     @work(thread=True, exit_on_error=False, group="control")
-    def _enqueue(self, session: Session, params: dict[str, Any], clone_of: int | None) -> None:
-        self.notify(session.enqueue(params, clone_of))
+    def _enqueue(self, session: Session, request: QueueRequest, clone_of: int | None) -> None:
+        self.notify(session.enqueue(request.params, clone_of, run_next=request.run_next))
         self.wake_poller()
 
     # Workers and the study ----------------------------------------------------------
 
     def action_start_worker(self) -> None:
+        if self.snapshot is not None and self.snapshot.draining:
+            self.notify(
+                "the study is draining: a new worker takes no trial and leaves at once "
+                "(d lifts the drain)",
+                severity="warning",
+                timeout=6,
+            )
         if self.session is not None:
             # On the UI thread, so that each press gets its own index (its own sampler seed).
             known = self.snapshot.workers if self.snapshot is not None else []
@@ -223,7 +225,8 @@ class ControlMixin(MainScreenHost):
                 session.start_workers(1, first_index=index)
                 + f", index {index}; logs in {session.log_dir}"
             )
-        except OSError as exc:
+            self.wake_poller()  # its "starting" entry shows at once
+        except (OSError, ValueError) as exc:  # ValueError: a bad RLTUI_WORKER_NICE, said how
             self.notify(f"could not start a worker: {exc}", severity="error")
 
     def action_drain_worker(self) -> None:
@@ -265,7 +268,37 @@ class ControlMixin(MainScreenHost):
         self.app.theme = following
         self.notify(f"theme: {following}")
 
+    def action_resume_all(self) -> None:
+        if self.session is not None:
+            self._resume_all(self.session, not self.live_workers())
+
+    @work(thread=True, exit_on_error=False, group="control")
+    def _resume_all(self, session: Session, idle: bool) -> None:
+        count = session.controller.resume_all()
+        note = f"{count} paused trial{'s' if count != 1 else ''} queued to resume"
+        if count and idle:
+            note += "; no worker is running: w starts one"
+        self.notify(note)
+        self.wake_poller()
+
     def action_quit_rltui(self) -> None:
+        pane = self.study_pane
+        if pane.modified:
+
+            def answered(choice: str | None) -> None:
+                if choice == "save":
+                    pane.save_only(then=self._quit_workers)
+                elif choice == "discard":
+                    self._quit_workers()
+                else:
+                    self.notify("still here: your edits are in the Study file tab")
+
+            name = pane.path.name if pane.path else "the study file"
+            self.app.push_screen(UnsavedScreen(name), answered)
+            return
+        self._quit_workers()
+
+    def _quit_workers(self) -> None:
         live = self.live_workers()
         if not live or self.session is None:
             self.app.exit(0)

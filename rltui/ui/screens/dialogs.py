@@ -69,7 +69,8 @@ class QuitScreen(ModalScreen[str | None]):
             yield Label(
                 f"Quit rltui. {self.running} {'workers are' if self.running != 1 else 'worker is'} "
                 f"running: keep {'them' if self.running != 1 else 'it'} going? Workers are "
-                "detached; reopen rltui later to see the study as it is."
+                "detached; reopen rltui later to see the study as it is. Stopping them "
+                "pauses their trials with a checkpoint (R resumes them later)."
             )
             with Horizontal():
                 yield Button("Stay", id="stay")
@@ -81,6 +82,42 @@ class QuitScreen(ModalScreen[str | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None if event.button.id == "stay" else event.button.id)
+
+    def action_answer(self, value: str | None) -> None:
+        self.dismiss(value)
+
+
+class UnsavedScreen(ModalScreen[str | None]):
+    """The study file has unsaved edits: ``save`` (write the file; nothing is applied),
+    ``discard``, or None to stay."""
+
+    DEFAULT_CSS = "UnsavedScreen { align: center middle; }" + DIALOG_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "answer('save')", "Save", id="unsaved.save"),
+        Binding("d", "answer('discard')", "Discard", id="unsaved.discard"),
+        Binding("escape,c", "answer(None)", "Cancel", id="unsaved.cancel"),
+    ]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name_shown = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                f"{self.name_shown} has unsaved edits. Save them to the file before quitting? "
+                "(Saving applies nothing to the study; reopen rltui and ctrl+s to apply.)"
+            )
+            with Horizontal():
+                yield Button("Cancel (c)", id="cancel")
+                yield Button("Discard (d)", id="discard", variant="error")
+                yield Button("Save (s)", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#save", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "cancel" else event.button.id)
 
     def action_answer(self, value: str | None) -> None:
         self.dismiss(value)

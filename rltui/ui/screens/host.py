@@ -1,6 +1,6 @@
 """What the main screen's mixins use of the screen they are mixed into.
 
-The mixins (control, editing, watching, charts, compare) each hold one concern of the main
+The mixins (control, watching) each hold one concern of the main
 screen; this base declares, for type checkers only, the screen's parts they share.
 """
 
@@ -42,6 +42,8 @@ class MainScreenHost:
         def study_pane(self) -> StudyFilePane: ...
 
         def wake_poller(self) -> None: ...
+
+        def typing(self) -> bool: ...
 
         def action_show_tab(self, tab: str) -> None: ...
 

@@ -1,5 +1,16 @@
 """The main window, VS Code's shape: sidebar, tabs, bottom panel, status bar, footer.
 
+The screen is a router of self-contained panes (trials, study file, charts, compare, the
+bottom panel's curves, problems, log and events, the explorer and the workers): each owns its
+state, keys and CSS, gets the study snapshot from here, and posts messages up.
+
+One focus model. Every pane and tab has a key that works from anywhere (``alt+1`` … ``alt+9``,
+``alt+0``; the plain digits too where no text is being typed), and ``escape`` always leaves
+the editor or the filter line. These are priority bindings: the app decides them in its own
+queue, in the order the keys were typed, before it hands the next key to a widget, so a
+burst such as ``escape 1 p`` (SSH typeahead) lands where the user meant each key. The footer
+shows the keys of the focused pane and the screen's own.
+
 A thread worker polls the storage (``Session.poll``) about twice a second and posts each
 snapshot; the next poll waits until the UI has applied it, so no change is lost and a slow
 UI is never flooded. Applying a snapshot touches only the rows that changed.
@@ -16,33 +27,37 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tabs
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tabs, TextArea
 from textual.worker import get_current_worker
 
-from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot
-from rltui.ui import memory
+from rltui.ui import chart_data, memory
 from rltui.ui.cells import Clock
+from rltui.ui.events import events_between
 from rltui.ui.gpu import Gpu, GpuProbe
-from rltui.ui.screens.charting import CHART_BINDINGS, ChartsMixin
-from rltui.ui.screens.comparing import COMPARE_BINDINGS, CompareMixin
-from rltui.ui.screens.control import CONTROL_BINDINGS, ControlMixin
-from rltui.ui.screens.editing import EditingMixin
+from rltui.ui.keys import alt_digit
+from rltui.ui.screens.control import STUDY_BINDINGS, ControlMixin
 from rltui.ui.screens.help import HelpScreen
 from rltui.ui.screens.trial_detail import TrialDetailScreen
 from rltui.ui.screens.watching import WatchMixin
 from rltui.ui.seeds import trial_seeds
-from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
-from rltui.ui.widgets.compare_view import CompareView
+from rltui.ui.widgets.charts import RewardCurves
+from rltui.ui.widgets.charts_pane import ChartsPane
+from rltui.ui.widgets.compare_pane import ComparePane
+from rltui.ui.widgets.editor import StudyEditor
+from rltui.ui.widgets.events_view import EventsView
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.log_view import LogView
 from rltui.ui.widgets.problems import ProblemsView
 from rltui.ui.widgets.status_bar import StatusBar
 from rltui.ui.widgets.study_file import StudyFilePane
+from rltui.ui.widgets.tabs import PaneTabs
 from rltui.ui.widgets.trial_table import TrialTable
+from rltui.ui.widgets.trials_pane import TrialsPane
 from rltui.ui.widgets.workers_view import WorkersView
 
 if TYPE_CHECKING:
@@ -50,7 +65,50 @@ if TYPE_CHECKING:
 
 POLL_INTERVAL = 0.5
 SETTLE_AFTER = 3.0  # seconds after a study first shows
-STATE_FILTERS: list[TrialStatus | None] = [None, *TrialStatus]
+
+# Places the focus keys go to: (key digit, where, label). Tabs of the main area, then the
+# bottom panel's, then the sidebar's two panes.
+PLACES: list[tuple[str, str, str]] = [
+    ("1", "trials", "Trials tab"),
+    ("2", "study", "Study file tab"),
+    ("3", "charts", "Charts tab"),
+    ("4", "compare", "Compare tab"),
+    ("5", "curves-tab", "Panel: reward curves"),
+    ("6", "problems-tab", "Panel: problems"),
+    ("7", "log-tab", "Panel: worker log"),
+    ("8", "events-tab", "Panel: events"),
+    ("9", "workers", "Sidebar: workers"),
+    ("0", "explorer", "Sidebar: explorer"),
+]
+PANEL_TABS = {"curves-tab", "problems-tab", "log-tab", "events-tab"}
+
+
+def _place_bindings() -> list[Binding]:
+    """Bindings of each place: the plain digit (text while typing), alt+digit (always), and
+    the name Esc and the digit typed at once arrive as (see :mod:`rltui.ui.keys`; left out of
+    the help and the palette)."""
+    bindings = []
+    for digit, where, label in PLACES:
+        tooltip = label
+        alt, *fused = alt_digit(digit).split(",")
+        for keys, action, description, suffix in (
+            (digit, "place", label, ""),
+            (alt, "go", label, ".alt"),
+            (",".join(fused), "go", "", ".fused"),
+        ):
+            if keys:
+                bindings.append(
+                    Binding(
+                        keys,
+                        f"{action}('{where}')",
+                        description,
+                        show=False,
+                        tooltip=tooltip if description else "",
+                        id=f"view.{where}{suffix}",
+                        priority=True,
+                    )
+                )
+    return bindings
 
 
 class SnapshotRead(Message):
@@ -63,43 +121,29 @@ class SnapshotRead(Message):
         self.gpus = gpus or []  # this machine's GPUs, probed on the same thread
 
 
-class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMixin, Screen[None]):
+class MainScreen(ControlMixin, WatchMixin, Screen[None]):
     """Everything the user works with; the App only opens studies and themes."""
 
     # The table has the focus from the start: focusing the explorer first (Textual's default)
     # and moving on would restyle the screen and rebuild the footer once more.
     AUTO_FOCUS = "#table"
     BINDINGS: ClassVar[list[BindingType]] = [
-        *CONTROL_BINDINGS,
+        *STUDY_BINDINGS,
+        *_place_bindings(),
         Binding(
-            "f",
-            "cycle_state_filter",
-            "State filter",
-            tooltip="Show one state at a time",
-            id="table.state_filter",
-        ),
-        Binding(
-            "slash",
-            "text_filter",
-            "Filter",
-            key_display="/",
-            tooltip="Filter trials by text",
-            id="table.text_filter",
-        ),
-        *CHART_BINDINGS,
-        *COMPARE_BINDINGS,
-        Binding(
-            "ctrl+s",
-            "save",
-            "Save",
-            tooltip="Save the study file; apply it when valid",
-            id="editor.save",
+            "escape",
+            "leave",
+            "Leave",
+            show=False,
+            tooltip="Leave the editor or the filter line",
+            id="view.leave",
             priority=True,
         ),
         Binding(
             "ctrl+b",
             "toggle_sidebar",
             "Sidebar",
+            show=False,
             tooltip="Show or hide the sidebar",
             id="view.sidebar",
         ),
@@ -107,30 +151,9 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
             "ctrl+j",
             "toggle_panel",
             "Panel",
+            show=False,
             tooltip="Show or hide the bottom panel",
             id="view.panel",
-        ),
-        Binding(
-            "1", "show_tab('trials')", "Trials", show=False, tooltip="Trials tab", id="view.trials"
-        ),
-        Binding(
-            "2",
-            "show_tab('study')",
-            "Study file",
-            show=False,
-            tooltip="Study file tab",
-            id="view.study",
-        ),
-        Binding(
-            "3", "show_tab('charts')", "Charts", show=False, tooltip="Charts tab", id="view.charts"
-        ),
-        Binding(
-            "4",
-            "show_tab('compare')",
-            "Compare",
-            show=False,
-            tooltip="Compare marked trials: logged columns side by side (Compare tab)",
-            id="view.compare",
         ),
         Binding(
             "f1,question_mark",
@@ -152,8 +175,6 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
         self._applied = threading.Event()
         self._sidebar_choice: bool | None = None
         self._panel_choice: bool | None = None
-        self._init_charts()
-        self._init_compare()
         self.gpu_probe = GpuProbe()
         self.gpus: list[Gpu] = []
         self._settled = False
@@ -166,34 +187,31 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
                 yield Explorer([Path.cwd(), Path.cwd() / "sample_studies"], id="explorer")
                 yield WorkersView(clock=self.clock, id="workers")
             with Vertical(id="main"):
-                with TabbedContent(id="tabs", initial="trials"):
+                with PaneTabs(id="tabs", initial="trials"):
                     with TabPane("Trials", id="trials"):
-                        yield Input(
-                            placeholder="filter: words to match (number, state, param=value)",
-                            id="filter",
-                        )
-                        yield TrialTable(clock=self.clock, id="table")
+                        yield TrialsPane(clock=self.clock, id="trials-pane")
                     with TabPane("Study file", id="study"):
                         yield StudyFilePane(id="study-file")
-                    with TabPane("Charts", id="charts"), Grid(id="chart-grid"):
-                        yield RewardCurves(id="top-curves")
-                        yield HistoryChart(id="history")
-                        yield ParamChart(id="param-chart")
-                        yield ImportanceChart(id="importance")
+                    with TabPane("Charts", id="charts"):
+                        yield ChartsPane(id="charts-pane")
                     with TabPane("Compare", id="compare"):
-                        yield CompareView(id="compare-view")
-                with TabbedContent(id="panel", initial="curves-tab"):
+                        yield ComparePane(id="compare-pane")
+                with PaneTabs(id="panel", initial="curves-tab"):
                     with TabPane("Curves", id="curves-tab"):
-                        yield RewardCurves(id="curves")
+                        curves = RewardCurves(id="curves")
+                        curves.can_focus = True  # a place of its own (5): focus shows where
+                        yield curves
                     with TabPane("Problems", id="problems-tab"):
                         yield ProblemsView(id="problems")
                     with TabPane("Log", id="log-tab"):
                         yield LogView(id="log")
+                    with TabPane("Events", id="events-tab"):
+                        yield EventsView(id="events")
         yield StatusBar(id="status")
-        yield Footer()
+        # Compact: at 80 columns the keys of the focused pane still fit.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self._fit(self.app.size.width, self.app.size.height)
         self.query_one(StatusBar).show_message(" rltui: opening the study…")
 
@@ -209,6 +227,10 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
         self.query_one("#panel").display = panel
 
     @property
+    def trials_pane(self) -> TrialsPane:
+        return self.query_one(TrialsPane)
+
+    @property
     def table(self) -> TrialTable:
         return self.query_one("#table", TrialTable)
 
@@ -219,6 +241,14 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
     @property
     def study_pane(self) -> StudyFilePane:
         return self.query_one("#study-file", StudyFilePane)
+
+    @property
+    def charts_pane(self) -> ChartsPane:
+        return self.query_one(ChartsPane)
+
+    @property
+    def compare_pane(self) -> ComparePane:
+        return self.query_one(ComparePane)
 
     # Studies and polling -----------------------------------------------------------
 
@@ -287,9 +317,9 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
         previous, self.snapshot = self.snapshot, snapshot
         if gpus is not None:
             self.gpus = gpus
+        spec = session.study.spec
         with self.app.batch_update():
-            self.table.apply(snapshot, self.app.current_theme)
-            spec = session.study.spec
+            self.trials_pane.apply(snapshot, self.app.current_theme, spec.direction == "maximize")
             self.query_one(StatusBar).show_study(
                 study=session.name,
                 storage=session.short_url,
@@ -302,24 +332,52 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
             )
             self.show_workers(session, snapshot)
             if previous is None or snapshot.changed:
-                self._update_charts()  # only the trials' data feeds the charts
-                self._update_compare()
+                self._update_charts(session)  # only the trials' data feeds the charts
         self.refresh_keys()
         self.announce_notes(session, snapshot)
-        self._maybe_importance(session, snapshot)
+        self._announce_events(previous, snapshot, session)
         if not self._settled:
             self._settled = True
             # Once the study shows (and a big table has loaded), keep its objects out of
             # the garbage collector's full passes: see rltui.ui.memory.
             self.set_timer(SETTLE_AFTER, memory.settle)
 
-    # Selection, detail, filters ------------------------------------------------------
+    def _update_charts(self, session: Session | None = None) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        selected = self.table.selected_number
+        self.query_one("#curves", RewardCurves).set_data(chart_data.curves(snapshot, 0, selected))
+        space = self.session.study.space if self.session else None
+        self.charts_pane.show(snapshot, space, selected, session)
+        self.compare_pane.show(self.session, snapshot, self.table.marked, selected)
+
+    def _announce_events(
+        self, previous: Snapshot | None, snapshot: Snapshot, session: Session
+    ) -> None:
+        """What happened that the user did not ask for: once as a notification, and kept
+        in the Events tab."""
+        events = events_between(previous, snapshot, session.study.n_trials)
+        if not events:
+            return
+        self.query_one(EventsView).add(events)
+        for event in events:
+            self.notify(event.text, title=event.title, severity=event.severity, timeout=8)
+
+    # Selection, detail ------------------------------------------------------------
 
     @on(DataTable.RowHighlighted, "#table")
     def _trial_highlighted(self) -> None:
         self.refresh_keys()
-        self._update_charts()
-        self._update_compare()  # with no trial marked, the selected one is compared
+        snapshot = self.snapshot
+        selected = self.table.selected_number
+        if snapshot is not None:
+            self.query_one("#curves", RewardCurves).set_data(
+                chart_data.curves(snapshot, 0, selected)
+            )
+        self.charts_pane.select(selected)
+        # With no trial marked, the selected one is compared.
+        self.compare_pane.show(self.session, snapshot, self.table.marked, selected)
         self.follow_log()
 
     @on(DataTable.RowSelected, "#table")
@@ -333,38 +391,148 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
         seeds = partial(trial_seeds, session, row) if session is not None else None
         self.app.push_screen(TrialDetailScreen(row, log, self.clock, seeds))
 
-    @on(TrialTable.SortChanged)
-    def _sorted(self, event: TrialTable.SortChanged) -> None:
-        self.notify(
-            f"sorted by {event.column.removeprefix('param:')}"
-            f"{' (descending)' if event.reverse else ''}",
-            timeout=2,
+    def on_trial_table_marks_changed(self, event: TrialTable.MarksChanged) -> None:
+        marked = sorted(event.marked)
+        if event.number is None:
+            self.notify("marks cleared: comparing the selected trial with the best", timeout=2)
+        else:
+            done = "marked" if event.number in event.marked else "unmarked"
+            listed = " ".join(f"#{n}" for n in marked) or "none marked"
+            self.notify(f"trial {event.number} {done} ({listed}); 4 compares", timeout=2)
+        self.refresh_keys()
+        self.compare_pane.show(
+            self.session, self.snapshot, event.marked, self.table.selected_number
         )
 
-    def action_cycle_state_filter(self) -> None:
-        current = self.table.state_filter
-        following = STATE_FILTERS[(STATE_FILTERS.index(current) + 1) % len(STATE_FILTERS)]
-        self.table.set_filter(state=following)
-        self.notify(f"showing {following.value if following else 'all'} trials", timeout=2)
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id == "tabs" and event.pane.id == "compare":
+            self.compare_pane.show(
+                self.session,
+                self.snapshot,
+                self.table.marked,
+                self.table.selected_number,
+                force=True,
+            )
 
-    def action_text_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        self.query_one("#tabs", TabbedContent).active = "trials"
-        box.focus()
+    # The study file ---------------------------------------------------------------
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(state=self.table.state_filter, text=event.value)
+    def on_study_file_pane_checked(self, event: StudyFilePane.Checked) -> None:
+        check = event.check
+        note = None
+        if check.incompatible:
+            note = "Optuna would refuse this edit in the running study (not applied on save):"
+        elif check.renamed:
+            note = (
+                f"'name' changed to '{check.renamed}': saving makes a new study file, "
+                "not a new version"
+            )
+        self.query_one(ProblemsView).show(check.all_problems, note)
+        count = len(check.errors) + len(check.incompatible)
+        self._label_study_tab(problems=count)
+        self.query_one("#panel", TabbedContent).get_tab("problems-tab").label = (
+            f"Problems {count}" if count else "Problems"
+        )
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if not event.value:
-            event.input.display = False
-        self.table.focus()
-        self.notify(f"filter: {event.value!r}" if event.value else "filter cleared", timeout=2)
+    def on_study_file_pane_modified_changed(self, event: StudyFilePane.ModifiedChanged) -> None:
+        self._label_study_tab(modified=event.modified)
 
-    # Views ----------------------------------------------------------------------
+    def _label_study_tab(
+        self, *, problems: int | None = None, modified: bool | None = None
+    ) -> None:
+        """``Study file ● ✗2``: ● while the buffer has unsaved edits, ✗ and the count of
+        problems."""
+        if problems is not None:
+            self._problem_count = problems
+        if modified is not None:
+            self._modified = modified
+        label = "Study file"
+        if getattr(self, "_modified", False):
+            label += " ●"
+        count = getattr(self, "_problem_count", 0)
+        if count:
+            label += f" ✗{count}"
+        self.query_one("#tabs", TabbedContent).get_tab("study").label = label
+
+    def on_study_file_pane_saved(self, event: StudyFilePane.Saved) -> None:
+        good = event.written and not event.note.startswith("saved to disk, not applied")
+        if event.note:
+            self.notify(
+                event.note,
+                title=str(event.path.name),
+                severity="information" if good else "warning",
+                timeout=6,
+            )
+        if self.session is None and event.written and event.check.study is not None:
+            # The study could not be opened before (a storage key being fixed, say): the
+            # saved file is another try.
+            self.app.open_study(event.path, self.app.storage_url, None)
+
+    def on_study_file_pane_applied(self, event: StudyFilePane.Applied) -> None:
+        self.notify(event.note, timeout=6)
+        self.wake_poller()
+
+    def on_problems_view_problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
+        self.action_go("study")
+        if event.problem.line:
+            self.study_pane.editor.jump_to(event.problem.line, event.problem.column)
+
+    # Focus and views ----------------------------------------------------------------
+
+    def typing(self) -> bool:
+        """Whether the focused widget takes text (the editor, the filter line)."""
+        return isinstance(self.focused, Input | TextArea)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "place":
+            return not self.typing()  # a digit typed in the editor is text
+        if action == "leave":
+            return self.typing()
+        if action in ("help", "toggle_sidebar", "toggle_panel"):
+            return True
+        if action == "clear_marks":
+            return True if self.table.marked else None
+        return super().check_action(action, parameters)
+
+    def action_go(self, where: str) -> None:
+        """Show the tab or pane ``where`` and give it the focus (see :data:`PLACES`)."""
+        if where in PANEL_TABS:
+            panel = self.query_one("#panel", TabbedContent)
+            if not panel.display:
+                panel.display = self._panel_choice = True
+            panel.active = where
+            target: Widget = panel.get_pane(where).children[0]
+        elif where in ("workers", "explorer"):
+            sidebar = self.query_one("#sidebar")
+            if not sidebar.display:
+                sidebar.display = self._sidebar_choice = True
+            target = self.query_one(f"#{where}")
+        else:
+            tabs = self.query_one("#tabs", TabbedContent)
+            tabs.active = where
+            target = {
+                "trials": self.table,
+                "study": self.study_pane.editor,
+                "charts": self.charts_pane,
+                "compare": self.compare_pane,
+            }[where]
+        self.set_focus(target)
+
+    def action_place(self, where: str) -> None:
+        self.action_go(where)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.action_go(tab)
+
+    def action_leave(self) -> None:
+        """Escape: out of the editor to its tab bar, out of the filter line to the table."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            self.trials_pane.leave_filter()
+        elif isinstance(focused, TextArea):
+            self.set_focus(self.query_one("#tabs", TabbedContent).query_one(Tabs))
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
@@ -378,21 +546,15 @@ class MainScreen(ControlMixin, EditingMixin, WatchMixin, ChartsMixin, CompareMix
         panel.display = self._panel_choice
         self.notify(f"bottom panel {'shown' if panel.display else 'hidden'}", timeout=2)
 
-    def action_show_tab(self, tab: str) -> None:
-        tabs = self.query_one("#tabs", TabbedContent)
-        tabs.active = tab
-        # The charts have nothing to focus: the tab bar takes the focus (left/right switch
-        # tabs). Left on a widget in another tab, the focus would bring that tab back as
-        # soon as a dialog closes and hands it back.
-        target = {"trials": self.table, "study": self.study_pane.editor}.get(tab)
-        (target or tabs.query_one(Tabs)).focus()
-
     def action_help(self) -> None:
         self.app.push_screen(
             HelpScreen(
                 [
-                    ("main", list(self.BINDINGS)),
-                    ("trial table", list(TrialTable.BINDINGS)),
+                    ("anywhere", list(self.BINDINGS)),
+                    ("trials", [*TrialsPane.BINDINGS, *TrialTable.BINDINGS]),
+                    ("study file", [*StudyEditor.BINDINGS, *StudyFilePane.BINDINGS]),
+                    ("charts", list(ChartsPane.BINDINGS)),
+                    ("compare", list(ComparePane.BINDINGS)),
                     ("workers", list(WorkersView.BINDINGS)),
                 ]
             )

@@ -46,7 +46,7 @@ def params_table(row: TrialRow) -> Table:
     table.add_column("name")
     table.add_column("value", justify="right")
     for name, value in sorted(row.params.items()):
-        table.add_row(name, cells.param(value))
+        table.add_row(name, cells.param_cell(value))
     return table
 
 

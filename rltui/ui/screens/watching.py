@@ -23,7 +23,9 @@ class WatchMixin(MainScreenHost):
     """Mixed into the main screen, which provides the attributes below."""
 
     def show_workers(self, session: Session, snapshot: Snapshot) -> None:
-        self.workers_view.show(snapshot.workers, session.study.spec.control.heartbeat_interval)
+        self.workers_view.show(
+            snapshot.workers, session.study.spec.control.heartbeat_interval, session.launches
+        )
 
     def worker_of(self, row: TrialRow | None) -> WorkerRecord | None:
         """The record of the worker that runs (or last ran) ``row``'s trial."""

@@ -80,6 +80,8 @@ class ChartView(Widget):
         self.set_interval(1 / MAX_FPS, self.redraw_if_dirty)
 
     def set_data(self, data: Any) -> None:
+        if data == self.data and self.data is not None:
+            return  # the same chart: no rebuild (the screen hands data over on every poll)
         self.data = data
         self._dirty = True
 

@@ -1,5 +1,12 @@
 """The study-file editor: a YAML TextArea that marks the lines with problems.
 
+Keys are handled in the order they were typed. Textual inserts a printable key as soon as the
+editor's queue reaches it, but resolves a bound key (a cursor move, ctrl+s) only after the key
+has bubbled up through every parent's queue; a burst such as ``Down Down End ZZ`` (SSH
+typeahead) then inserted ``ZZ`` before the cursor moved. Here every key bound on the editor or
+its parents runs from the editor's own queue, in turn with the typing. Keys that move the focus
+elsewhere are the screen's priority bindings, decided in the app's queue, in typing order too.
+
 Highlighting uses tree-sitter when ``textual[syntax]`` is installed and a small regex pass
 otherwise. Lines with problems get a ``●`` in the gutter and an underline in the theme's
 error colour; the colours follow the app theme (so the ANSI theme stays within 16 colours).
@@ -12,15 +19,20 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual._tree_sitter import TREE_SITTER
 from textual.binding import Binding, BindingType
 from textual.color import Color
+from textual.message import Message
 from textual.strip import Strip
 from textual.theme import Theme
 from textual.widgets import TextArea
 from textual.widgets.text_area import TextAreaTheme
 
+from rltui.ui.keys import fused_escape_names
 from rltui.ui.yaml_highlight import highlight_map
+
+FUSED_ESCAPES = fused_escape_names()
 
 PROBLEM = "rltui.problem"
 THEME_NAME = "rltui"
@@ -56,12 +68,42 @@ def editor_theme(theme: Theme) -> TextAreaTheme:
     return TextAreaTheme(name=THEME_NAME, syntax_styles=syntax)
 
 
+def next_indent(line: str) -> str:
+    """The indentation of a new line after ``line`` (the text before the cursor) in YAML:
+    the same as the line's, one level deeper after a key that opens a block, and under the
+    item's key after a list dash."""
+    stripped = line.rstrip()
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    body = stripped.lstrip(" ")
+    if body.startswith("- "):
+        indent += "  "  # the keys of a list item line up after its dash
+        body = body[2:].lstrip(" ")
+    if body.endswith(":") and not body.startswith("#"):
+        indent += "  "
+    return indent
+
+
 class StudyEditor(TextArea):
     """A study file's text. ``problem_lines`` are 1-based line numbers to mark."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "app.save", "Save & apply", id="editor.save", priority=True),
+        # Not a priority binding: it runs from the editor's queue, after every key typed
+        # before it has reached the buffer, so the save holds all of them.
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            tooltip="Save the study file (a study with trials: preview, then apply)",
+            id="editor.save",
+        ),
     ]
+
+    class SaveRequested(Message):
+        """ctrl+s: ``text`` is the buffer as typed up to that key."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         self._problem_lines: frozenset[int] = frozenset()
@@ -76,6 +118,47 @@ class StudyEditor(TextArea):
             soft_wrap=False,
         )
         self.indent_width = 2
+
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if key == "enter" and not self.read_only:
+            event.stop()
+            event.prevent_default()
+            row, column = self.selection.end
+            before = self.document.get_line(row)[:column]
+            start, end = self.selection
+            self.replace("\n" + next_indent(before), start, end, maintain_selection_offset=False)
+            return
+        typed = event.is_printable and not key.startswith(("alt+", "ctrl+"))
+        if not typed and key not in ("tab", "escape"):
+            active = self.screen.active_bindings.get(key)
+            if active is not None and not active.binding.priority:
+                event.stop()
+                event.prevent_default()
+                if active.enabled:
+                    await self.app.run_action(active.binding.action, active.node)
+                return
+            if key.startswith("alt+") and len(key) == 5:
+                # Esc and a key typed at once reach the app as one alt+key: do both (the
+                # screen's escape leaves the editor, then the key applies where focus went).
+                event.stop()
+                event.prevent_default()
+                for part in ("escape", key[4:]):
+                    bound = self.screen.active_bindings.get(part)
+                    if bound is not None and bound.enabled:
+                        await self.app.run_action(bound.binding.action, bound.node)
+                return
+        await super()._on_key(event)
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        # Esc and a digit typed together arrive as a printable character (see rltui.ui.keys):
+        # left to the screen's bindings, which switch tabs, not typed into the file.
+        if key in FUSED_ESCAPES:
+            return False
+        return super().check_consume_key(key, character)
+
+    def action_save(self) -> None:
+        self.post_message(self.SaveRequested(self.text))
 
     def on_mount(self) -> None:
         self._use_app_theme()
