@@ -448,3 +448,69 @@ def test_ui_killed_with_sigkill_stops_no_training(tmp_path: Path) -> None:
     finally:
         tmux.close()
         _kill_workers(study_file, reader or _safe_reader(study_file))
+
+
+def _spec_version(study_file: Path) -> int:
+    from rltui.search.study import spec_version
+
+    storage = open_storage(default_storage_url(study_file))
+    return spec_version(optuna.load_study(study_name="smoke", storage=storage))
+
+
+def test_editing_in_bursts_in_tmux(tmp_path: Path) -> None:
+    """The study file edited as over SSH: each burst is one send-keys call (typeahead), a
+    save shows the preview and applies only on 'a', Esc and a digit typed together switch
+    tabs and type nothing, quitting with unsaved edits asks, and a change made from a shell
+    meanwhile is never overwritten."""
+    study_file = tmp_path / "smoke.yaml"
+    _longer_smoke(study_file)
+    command = f"{shlex.quote(sys.executable)} -m rltui {shlex.quote(study_file.name)}"
+    tmux = Tmux(tmp_path)
+    try:
+        tmux.start("ui", command)
+        tmux.wait_text("ui", r"▕\s?0\s+WAITING")  # the study is open, with a trial
+        tmux.press("ui", "2")
+        tmux.wait_text("ui", r"\b1\s+# A seconds-long study")
+        tmux.press("ui", "C-Home")
+        # One burst: to the end of line 5 (n_trials: 6), replace the 6 with 9, and save.
+        tmux.press("ui", "Down", "Down", "Down", "Down", "End", "BSpace", "9", "C-s")
+        tmux.wait_text("ui", r"Apply smoke\.yaml to the study\?")
+        tmux.wait_text("ui", r"n_trials: 6 → 9")
+        assert "n_trials: 9\n" in study_file.read_text()  # saved: every key typed before ctrl+s
+        assert _spec_version(study_file) == 1  # and nothing applied yet
+        tmux.press("ui", "a")
+        tmux.wait_text("ui", r"applied: study file version 2")
+        assert _spec_version(study_file) == 2
+
+        # Esc and 1 sent together: the trials tab, nothing typed into the file.
+        tmux.press("ui", "Escape", "1")
+        tmux.wait_text("ui", r"sort: ")
+        tmux.press("ui", "2")
+        tmux.wait_text("ui", r"\b1\s+# A seconds-long study")
+        screen = tmux.screen("ui")
+        assert "¡" not in screen and "n_trials: 9" in screen
+
+        # An unsaved edit, then the file changed from a shell: a conflict, never overwritten.
+        tmux.press("ui", "C-Home", "End", "Space", "#", "x")
+        tmux.wait_text("ui", r"Study file ●")
+        on_disk = study_file.read_text().replace("n_trials: 9", "n_trials: 11")
+        study_file.write_text(on_disk)
+        tmux.wait_text("ui", r"changed on disk")
+        tmux.press("ui", "C-s")
+        tmux.wait_text("ui", r"changed on disk after you opened it")
+        tmux.press("ui", "n")
+        tmux.wait_text("ui", r"not saved")
+        assert study_file.read_text() == on_disk
+
+        # Quitting with unsaved edits asks; cancel keeps them.
+        tmux.press("ui", "Escape", "q")
+        tmux.wait_text("ui", r"has unsaved edits")
+        tmux.press("ui", "c")
+        tmux.wait_text("ui", r"still here")
+        tmux.press("ui", "q")
+        tmux.wait_text("ui", r"has unsaved edits")
+        tmux.press("ui", "d")  # discard: nothing written
+        tmux.wait_text("ui", EXITED)
+        assert study_file.read_text() == on_disk
+    finally:
+        tmux.close()
