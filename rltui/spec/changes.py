@@ -8,6 +8,7 @@ same), not of the text, so reformatting or comments change nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,23 +78,12 @@ def describe_param(param: SearchParam) -> str:
 def study_changes(old: Study, new: Study) -> list[Change]:
     """Every difference between two checked study files that a study would feel."""
     changes: list[Change] = []
-    old_params, new_params = old.space.params, new.space.params
-    for name in _ordered(old_params, new_params):
-        before = describe_param(old_params[name]) if name in old_params else None
-        after = describe_param(new_params[name]) if name in new_params else None
-        if before != after:
-            changes.append(Change("search space", name, before, after))
-    old_fixed, new_fixed = old.spec.hyperparameters, new.spec.hyperparameters
-    for name in _ordered(old_fixed, new_fixed):
-        before = _value(old_fixed[name]) if name in old_fixed else None
-        after = _value(new_fixed[name]) if name in new_fixed else None
-        if before != after:
-            changes.append(Change("fixed", name, before, after))
-    old_flat, new_flat = _settings(old), _settings(new)
-    for key in _ordered(old_flat, new_flat):
-        before, after = old_flat.get(key), new_flat.get(key)
-        if before != after:
-            changes.append(Change("settings", key, before, after))
+    for section, described in _SECTIONS:
+        before_all, after_all = described(old), described(new)
+        for key in _ordered(before_all, after_all):
+            before, after = before_all.get(key), after_all.get(key)
+            if before != after:
+                changes.append(Change(section, key, before, after))
     if old.spec.enqueue != new.spec.enqueue:
         added = [p for p in new.spec.enqueue if p not in old.spec.enqueue]
         removed = [p for p in old.spec.enqueue if p not in new.spec.enqueue]
@@ -102,6 +92,14 @@ def study_changes(old: Study, new: Study) -> list[Change]:
         for params in removed:
             changes.append(Change("settings", "enqueue", _value(params), None))
     return changes
+
+
+def _searched(study: Study) -> dict[str, str]:
+    return {name: describe_param(param) for name, param in study.space.params.items()}
+
+
+def _fixed(study: Study) -> dict[str, str]:
+    return {name: _value(value) for name, value in study.spec.hyperparameters.items()}
 
 
 def _settings(study: Study) -> dict[str, str]:
@@ -113,6 +111,14 @@ def _settings(study: Study) -> dict[str, str]:
         flat,
     )
     return flat
+
+
+# Each section of the preview, and how a study file's values read in it.
+_SECTIONS: tuple[tuple[str, Callable[[Study], dict[str, str]]], ...] = (
+    ("search space", _searched),
+    ("fixed", _fixed),
+    ("settings", _settings),
+)
 
 
 def _flatten(value: Any, prefix: tuple[str, ...], out: dict[str, str]) -> None:
