@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -16,6 +17,7 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from rltui.ui.commands import RltuiCommands, RltuiPalette
+from rltui.ui.screens.dialogs import UnsavedScreen
 from rltui.ui.screens.main import POLL_INTERVAL, MainScreen
 from rltui.ui.settings import UserSettings
 from rltui.ui.themes import initial_theme, load_themes, remember_theme
@@ -182,20 +184,45 @@ class RltuiApp(App[int]):
             )
 
     def on_explorer_study_file_chosen(self, event: Explorer.StudyFileChosen) -> None:
-        assert self.main_screen is not None
-        try:
-            text = event.path.read_text(encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"cannot read {event.path}: {exc}", severity="error")
-            return
-        self.main_screen.show_file(event.path, text)
-        self.notify(f"opening {event.path.name}…", timeout=2)
-        self.open_study(event.path, None, None)
+        self._leaving_the_buffer(partial(self._open_file, event.path))
 
     def on_explorer_stored_study_chosen(self, event: Explorer.StoredStudyChosen) -> None:
         if self.storage_url:
-            self.notify(f"joining study '{event.name}'…", timeout=2)
-            self.open_study(None, self.storage_url, event.name)
+            self._leaving_the_buffer(partial(self._join, event.name))
+
+    def _open_file(self, path: Path) -> None:
+        assert self.main_screen is not None
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.notify(f"cannot read {path}: {exc}", severity="error")
+            return
+        self.main_screen.show_file(path, text)
+        self.notify(f"opening {path.name}…", timeout=2)
+        self.open_study(path, None, None)
+
+    def _join(self, name: str) -> None:
+        self.notify(f"joining study '{name}'…", timeout=2)
+        self.open_study(None, self.storage_url, name)
+
+    def _leaving_the_buffer(self, then: Callable[[], None]) -> None:
+        """Switching study with unsaved edits asks first: save them, drop them, or stay."""
+        assert self.main_screen is not None
+        pane = self.main_screen.study_pane
+        if not pane.modified:
+            then()
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "save":
+                pane.save_only(then=then)
+            elif choice == "discard":
+                then()
+            else:
+                self.notify("still here: your edits are in the Study file tab")
+
+        name = pane.path.name if pane.path else "the study file"
+        self.push_screen(UnsavedScreen(name, leaving="opening another study"), answered)
 
 
 def run_ui(

@@ -371,3 +371,28 @@ async def test_a_burst_of_place_keys_ends_on_the_last_one(make_app, wait):
             await pilot.pause(0.3)
             await wait(pilot, lambda f=focused: getattr(app.focused, "id", None) == f)
             assert tabs.active == tab, keys
+
+
+async def test_opening_another_study_with_unsaved_edits_asks_first(make_app, wait, scripted):
+    from rltui.ui.widgets.explorer import Explorer
+
+    other = scripted.path.with_name("other.yaml")
+    other.write_text(scripted.path.read_text().replace("name: smoke", "name: other"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_editor(app, pilot, wait)
+        pane.editor.move_cursor((0, 0))
+        burst(app, "#")
+        await wait(pilot, lambda: pane.modified)
+        explorer = app.main_screen.query_one(Explorer)
+        explorer.post_message(Explorer.StudyFileChosen(other))
+        await wait(pilot, lambda: isinstance(app.screen, UnsavedScreen))
+        await pilot.press("c")
+        await wait(pilot, lambda: not isinstance(app.screen, UnsavedScreen))
+        assert pane.modified and pane.path == scripted.path  # still the edited buffer
+        explorer.post_message(Explorer.StudyFileChosen(other))
+        await wait(pilot, lambda: isinstance(app.screen, UnsavedScreen))
+        await pilot.press("s")  # saved to its file, then the other study opens
+        await wait(pilot, lambda: pane.path == other)
+        assert scripted.path.read_text().startswith("#")
+        assert "name: other" in pane.editor.text

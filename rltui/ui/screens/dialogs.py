@@ -98,15 +98,17 @@ class UnsavedScreen(ModalScreen[str | None]):
         Binding("escape,c", "answer(None)", "Cancel", id="unsaved.cancel"),
     ]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, leaving: str = "quitting") -> None:
         super().__init__()
         self.name_shown = name
+        self.leaving = leaving
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                f"{self.name_shown} has unsaved edits. Save them to the file before quitting? "
-                "(Saving applies nothing to the study; reopen rltui and ctrl+s to apply.)"
+                f"{self.name_shown} has unsaved edits. Save them to the file before "
+                f"{self.leaving}? (Saving applies nothing to the study; ctrl+s in its editor "
+                "later shows what applying would change.)"
             )
             with Horizontal():
                 yield Button("Cancel (c)", id="cancel")
