@@ -1,7 +1,8 @@
 """Themes as small YAML data files turned into :class:`textual.theme.Theme`.
 
-rltui ships ``themes/rltui-{dark,light,ansi}.yaml``; users drop their own file into ``themes/``
-or the ``themes`` folder of their rltui config folder (``~/.config/rltui/themes/`` on Linux; a
+rltui ships ``rltui/themes/rltui-{dark,light,ansi}.yaml`` (package data, so a wheel has them);
+users drop their own file into a ``themes/`` folder where they run rltui or the ``themes``
+folder of their rltui config folder (``~/.config/rltui/themes/`` on Linux; a
 later folder wins for the same name). A file that cannot be read is reported once and skipped;
 when the default itself is broken a copy built into this module is used, so the UI always
 starts.
@@ -27,7 +28,7 @@ from rltui.ui.settings import UserSettings, config_dir
 
 DEFAULT_THEME = "rltui-dark"
 ANSI_THEME = "rltui-ansi"
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "themes"
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "themes"  # package data: in the wheel too
 # Rich's names (``Console.color_system``) of the colour systems with fewer than 256 colours;
 # None: no colour at all (a dumb terminal, or NO_COLOR set).
 FEW_COLOURS = frozenset({"standard", "windows", None})
