@@ -32,7 +32,7 @@ from rltui.search.workers import WorkerRecord
 from rltui.ui import cells, gpu
 
 if TYPE_CHECKING:  # the session loads Optuna; this module is drawn before it has loaded
-    from rltui.ui.session import WorkerLaunch
+    from rltui.ui.launches import WorkerLaunch
 
 # Which semantic theme colour each worker state takes (the trial states' colours where the
 # meaning is the same: a training worker is a RUNNING trial's colour).

@@ -39,9 +39,9 @@ from rltui.ui import chart_data, memory
 from rltui.ui.cells import Clock
 from rltui.ui.events import events_between
 from rltui.ui.gpu import Gpu, GpuProbe
-from rltui.ui.keys import alt_digit
 from rltui.ui.screens.control import STUDY_BINDINGS, ControlMixin
 from rltui.ui.screens.help import HelpScreen
+from rltui.ui.screens.places import PANEL_TABS, place_bindings
 from rltui.ui.screens.trial_detail import TrialDetailScreen
 from rltui.ui.screens.watching import WatchMixin
 from rltui.ui.seeds import trial_seeds
@@ -66,50 +66,6 @@ if TYPE_CHECKING:
 POLL_INTERVAL = 0.5
 SETTLE_AFTER = 3.0  # seconds after a study first shows
 
-# Places the focus keys go to: (key digit, where, label). Tabs of the main area, then the
-# bottom panel's, then the sidebar's two panes.
-PLACES: list[tuple[str, str, str]] = [
-    ("1", "trials", "Trials tab"),
-    ("2", "study", "Study file tab"),
-    ("3", "charts", "Charts tab"),
-    ("4", "compare", "Compare tab"),
-    ("5", "curves-tab", "Panel: reward curves"),
-    ("6", "problems-tab", "Panel: problems"),
-    ("7", "log-tab", "Panel: worker log"),
-    ("8", "events-tab", "Panel: events"),
-    ("9", "workers", "Sidebar: workers"),
-    ("0", "explorer", "Sidebar: explorer"),
-]
-PANEL_TABS = {"curves-tab", "problems-tab", "log-tab", "events-tab"}
-
-
-def _place_bindings() -> list[Binding]:
-    """Bindings of each place: the plain digit (text while typing), alt+digit (always), and
-    the name Esc and the digit typed at once arrive as (see :mod:`rltui.ui.keys`; left out of
-    the help and the palette)."""
-    bindings = []
-    for digit, where, label in PLACES:
-        tooltip = label
-        alt, *fused = alt_digit(digit).split(",")
-        for keys, action, description, suffix in (
-            (digit, "place", label, ""),
-            (alt, "go", label, ".alt"),
-            (",".join(fused), "go", "", ".fused"),
-        ):
-            if keys:
-                bindings.append(
-                    Binding(
-                        keys,
-                        f"{action}('{where}')",
-                        description,
-                        show=False,
-                        tooltip=tooltip if description else "",
-                        id=f"view.{where}{suffix}",
-                        priority=True,
-                    )
-                )
-    return bindings
-
 
 class SnapshotRead(Message):
     """The poller read the storage."""
@@ -129,7 +85,7 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
     AUTO_FOCUS = "#table"
     BINDINGS: ClassVar[list[BindingType]] = [
         *STUDY_BINDINGS,
-        *_place_bindings(),
+        *place_bindings(),
         Binding(
             "escape",
             "leave",

@@ -24,7 +24,7 @@ from rltui.ui import worker_cells
 from rltui.ui.cells import Clock
 
 if TYPE_CHECKING:
-    from rltui.ui.session import WorkerLaunch
+    from rltui.ui.launches import WorkerLaunch
 
 EMPTY = "no workers yet: w starts one here, or rltui worker on any host"
 DEFAULT_WIDTH = 28  # the narrow sidebar's inside, until the view has been laid out
