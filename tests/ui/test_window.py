@@ -396,3 +396,19 @@ async def test_opening_another_study_with_unsaved_edits_asks_first(make_app, wai
         await wait(pilot, lambda: pane.path == other)
         assert scripted.path.read_text().startswith("#")
         assert "name: other" in pane.editor.text
+
+
+async def test_notifications_show_text_from_data_literally(make_app, wait):
+    from textual.widgets._toast import Toast
+
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(app, pilot, wait)
+        app.clear_notifications()
+        app.main_screen.notify("pip install 'rltui[postgres]' and [red]x[/red]")
+
+        def shown() -> str:
+            return " ".join(str(toast.render()) for toast in app.screen.query(Toast))
+
+        await wait(pilot, lambda: "pip install" in shown())
+        assert "'rltui[postgres]'" in shown() and "[red]x[/red]" in shown()
