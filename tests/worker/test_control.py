@@ -185,13 +185,11 @@ def train(params, ctx):
 """
 
 
-@pytest.mark.parametrize(
-    "action,state", [("prune", TrialStatus.PRUNED), ("kill", TrialStatus.FAIL)]
-)
-def test_training_that_ignores_a_stop_is_ended_with_its_process(action, state, study_file):
+def stuck_lab(study_file) -> Lab:
+    """A study of one trial whose training function never stops by itself."""
     folder = study_file(name="stuck").parent
     (folder / "stuck_fn.py").write_text(STUCK, encoding="utf-8")
-    lab = Lab(
+    return Lab(
         study_file(
             name="stuck",
             text="""
@@ -203,6 +201,13 @@ def test_training_that_ignores_a_stop_is_ended_with_its_process(action, state, s
             """,
         )
     )
+
+
+@pytest.mark.parametrize(
+    "action,state", [("prune", TrialStatus.PRUNED), ("kill", TrialStatus.FAIL)]
+)
+def test_training_that_ignores_a_stop_is_ended_with_its_process(action, state, study_file):
+    lab = stuck_lab(study_file)
     lab.pool.start(1)
     try:
         _running(lab, 0, past=10)

@@ -13,7 +13,7 @@ from rltui.search.workers import WorkerRecord, drain_key
 from rltui.ui.events import BUDGET_REACHED, WORKER_ENDED, WORKER_EXITED, events_between
 from rltui.worker.pool import signal_worker
 from tests.worker.helpers import HANG, Lab, wait_for
-from tests.worker.test_control import STUCK, _running, _wait_exit
+from tests.worker.test_control import _running, _wait_exit, stuck_lab
 
 pytestmark = pytest.mark.slow
 
@@ -97,20 +97,7 @@ def test_a_worker_stopped_by_sigterm_names_the_signal_and_the_trial_it_paused(st
 
 
 def test_a_worker_ended_after_a_prune_grace_says_so(study_file):
-    folder = study_file(name="stuck").parent
-    (folder / "stuck_fn.py").write_text(STUCK, encoding="utf-8")
-    lab = Lab(
-        study_file(
-            name="stuck",
-            text="""
-            name: stuck
-            n_trials: 1
-            pruner: {type: none}
-            train: {function: "stuck_fn:train", timesteps: 1000000000}
-            control: {heartbeat_interval: 0.5, heartbeat_grace: 30}
-            """,
-        )
-    )
+    lab = stuck_lab(study_file)
     [launched] = lab.pool.start(1)
     try:
         _running(lab, 0, past=10)
