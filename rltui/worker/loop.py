@@ -400,7 +400,7 @@ class Worker:
                 log.close()
                 self.heartbeat.session = None  # its last progress write must not follow ours
             if session.abandoned or not self._still_ours(trial):
-                print(f"trial {trial.number}: dropped (handled by another worker)", flush=True)
+                self._dropped(trial)
                 return
             self._finish(trial, study, outcome, folder, frozen)
             print(
@@ -410,7 +410,7 @@ class Worker:
             )
         except Exception as exc:
             if session.abandoned or not self._still_ours(trial):
-                print(f"trial {trial.number}: dropped (handled by another worker)", flush=True)
+                self._dropped(trial)
                 return
             self._fail(trial, exc, folder, study)
         finally:
@@ -419,6 +419,19 @@ class Worker:
             if not self.heartbeat.lost:  # a lost worker's record stays as it was declared
                 self.heartbeat.update(state="idle", trial=None, trial_id=None)
             _release_gpu_memory()
+
+    def _dropped(self, trial: optuna.Trial) -> None:
+        """The trial was handled by another worker, which found this one silent past the grace
+        (a stalled host). This worker drops the trial and leaves, as one told it was declared
+        lost does. Its own heartbeat may have written over the 'lost' record before it could
+        read it, so it says why it leaves in the record it leaves behind."""
+        print(f"trial {trial.number}: dropped (handled by another worker)", flush=True)
+        self.stopping = True
+        if not self.heartbeat.lost:
+            self.stop_reason = (
+                f"left: it was silent past the grace and another worker handled its trial "
+                f"{trial.number}"
+            )
 
     def _still_ours(self, trial: optuna.Trial) -> bool:
         """Whether the trial is still running on this worker: a worker declared lost may find

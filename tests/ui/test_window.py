@@ -44,6 +44,18 @@ async def open_editor(app: RltuiApp, pilot: Any, wait: Any) -> Any:
     return pane
 
 
+def set_buffer(pane: Any, text: str) -> None:
+    """Replace the whole buffer, as a paste would (an undoable edit)."""
+    pane.editor.replace(text, pane.editor.document.start, pane.editor.document.end)
+
+
+def edit_elsewhere(path: Any, old: str, new: str) -> None:
+    """Change the file as another program would, with a modification time of its own
+    (whatever the clock's resolution)."""
+    path.write_text(path.read_text().replace(old, new))
+    os.utime(path, ns=(1, 10**18))
+
+
 def version(scripted: Any) -> int:
     return scripted.storage.get_study_system_attrs(scripted.ostudy._study_id)[attrs.SPEC_VERSION]
 
@@ -230,11 +242,9 @@ async def test_a_change_on_disk_reloads_an_unmodified_buffer(make_app, wait, scr
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_editor(app, pilot, wait)
-        changed = scripted.path.read_text().replace("n_trials: 8", "n_trials: 10")
-        scripted.path.write_text(changed)
-        os.utime(scripted.path, ns=(1, 10**18))  # a stamp of its own, whatever the clock
+        edit_elsewhere(scripted.path, "n_trials: 8", "n_trials: 10")
         await wait(pilot, lambda: "n_trials: 10" in pane.editor.text, timeout=10)
-        assert "reloaded" in notes(app)
+        await wait(pilot, lambda: "reloaded" in notes(app))  # notifications arrive as messages
         assert not pane.modified
 
 
@@ -247,9 +257,7 @@ async def test_a_change_on_disk_under_edits_is_a_conflict_never_overwritten(
         pane.editor.move_cursor((0, 0))
         burst(app, "#")
         await wait(pilot, lambda: pane.modified)
-        changed = scripted.path.read_text().replace("n_trials: 8", "n_trials: 10")
-        scripted.path.write_text(changed)
-        os.utime(scripted.path, ns=(1, 10**18))
+        edit_elsewhere(scripted.path, "n_trials: 8", "n_trials: 10")
         await wait(pilot, lambda: "changed on disk while you edit" in notes(app), timeout=10)
         assert pane.editor.text.startswith("#")  # the buffer is left alone
         await pilot.press("ctrl+s")
@@ -269,7 +277,7 @@ async def test_saving_a_study_with_trials_previews_and_applies_only_on_confirm(
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_editor(app, pilot, wait)
         text = pane.editor.text.replace("n_trials: 8", "n_trials: 12")
-        pane.editor.replace(text, pane.editor.document.start, pane.editor.document.end)
+        set_buffer(pane, text)
         await pilot.press("ctrl+s")
         await wait(pilot, lambda: isinstance(app.screen, ApplyPreviewScreen))
         preview = app.screen.preview
@@ -294,7 +302,7 @@ async def test_a_grid_added_mid_study_says_how_many_trials_it_adds(make_app, wai
         assert "search_space:" in text
         grid = "search_space:\n  gae_lambda: grid_search([0.9, 0.95, 0.99])"
         text = text.replace("search_space:", grid)
-        pane.editor.replace(text, pane.editor.document.start, pane.editor.document.end)
+        set_buffer(pane, text)
         await pilot.press("ctrl+s")
         await wait(pilot, lambda: isinstance(app.screen, ApplyPreviewScreen))
         preview = app.screen.preview
@@ -312,7 +320,7 @@ async def test_a_refused_edit_cannot_be_applied_and_its_way_out_validates(make_a
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_editor(app, pilot, wait)
         text = pane.editor.text.replace("choice(0.0, 0.01)", "choice(0.0, 0.02)")
-        pane.editor.replace(text, pane.editor.document.start, pane.editor.document.end)
+        set_buffer(pane, text)
         await pilot.press("ctrl+s")
         await wait(pilot, lambda: isinstance(app.screen, ApplyPreviewScreen))
         preview = app.screen.preview
@@ -336,7 +344,7 @@ async def test_versions_are_listed_diffed_and_restored_into_the_buffer(make_app,
         pane = await open_editor(app, pilot, wait)
         original = pane.editor.text
         text = original.replace("n_trials: 8", "n_trials: 12")
-        pane.editor.replace(text, pane.editor.document.start, pane.editor.document.end)
+        set_buffer(pane, text)
         await pilot.press("ctrl+s")
         await wait(pilot, lambda: isinstance(app.screen, ApplyPreviewScreen))
         await pilot.press("a")

@@ -11,11 +11,20 @@ from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.workers import WorkerRecord, drain_key
 from rltui.ui.events import BUDGET_REACHED, WORKER_ENDED, WORKER_EXITED, events_between
-from rltui.worker.pool import signal_worker
+from rltui.worker.pool import LaunchedWorker, signal_worker
 from tests.worker.helpers import HANG, Lab, wait_for
 from tests.worker.test_control import _running, _wait_exit, stuck_lab
 
 pytestmark = pytest.mark.slow
+
+
+def _run_one_worker_to_its_end(lab: Lab) -> LaunchedWorker:
+    [launched] = lab.pool.start(1)
+    try:
+        assert lab.pool.wait(HANG), lab.logs()
+    finally:
+        lab.stop()
+    return launched
 
 
 def _record(lab: Lab, worker_id: str) -> WorkerRecord:
@@ -27,11 +36,7 @@ def test_a_worker_started_on_a_draining_study_leaves_saying_so(study_file):
     lab = Lab(study_file(name="drained", n_trials=4))
     Controller(lab.ostudy).set_drain(True)
     before = lab.snap()
-    [launched] = lab.pool.start(1)
-    try:
-        assert lab.pool.wait(HANG), lab.logs()
-    finally:
-        lab.stop()
+    launched = _run_one_worker_to_its_end(lab)
     after = lab.snap()
     record = _record(lab, launched.worker_id)
     assert (record.state, record.reason) == ("exited", "left: the study is draining")
@@ -63,11 +68,7 @@ def test_a_worker_asked_to_drain_by_itself_says_so(study_file):
 def test_a_worker_that_spends_the_budget_leaves_saying_so(study_file):
     lab = Lab(study_file(name="spent", n_trials=2))
     before = lab.snap()
-    [launched] = lab.pool.start(1)
-    try:
-        assert lab.pool.wait(HANG), lab.logs()
-    finally:
-        lab.stop()
+    launched = _run_one_worker_to_its_end(lab)
     after = lab.snap()
     record = _record(lab, launched.worker_id)
     assert (record.state, record.reason) == (

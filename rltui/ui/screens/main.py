@@ -134,6 +134,8 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
         self.gpu_probe = GpuProbe()
         self.gpus: list[Gpu] = []
         self._settled = False
+        self._problem_count = 0  # the study file tab's label: problems, unsaved edits
+        self._buffer_modified = False
 
     # Layout ------------------------------------------------------------------------
 
@@ -400,13 +402,12 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
         if problems is not None:
             self._problem_count = problems
         if modified is not None:
-            self._modified = modified
+            self._buffer_modified = modified
         label = "Study file"
-        if getattr(self, "_modified", False):
+        if self._buffer_modified:
             label += " ●"
-        count = getattr(self, "_problem_count", 0)
-        if count:
-            label += f" ✗{count}"
+        if self._problem_count:
+            label += f" ✗{self._problem_count}"
         self.query_one("#tabs", TabbedContent).get_tab("study").label = label
 
     def on_study_file_pane_saved(self, event: StudyFilePane.Saved) -> None:
