@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rltui.search.optuna_internals import storage_of
+
 if TYPE_CHECKING:  # the commands import what they need when they run: `rltui -h` stays quick
     import optuna
 
@@ -250,7 +252,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     ostudy = optuna.load_study(
         study_name=study.spec.name,
-        storage=ostudy._storage,
+        storage=storage_of(ostudy),
         sampler=make_sampler(study, args.index),
         pruner=make_pruner(study),
     )

@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import row_of
 from rltui.search.storage import StorageError, StudyHome, journal_path
 from rltui.search.study import stored_spec
@@ -242,7 +243,7 @@ class SpecVersions:
         if version not in self._read:
             try:
                 self._read[version] = stored_spec(
-                    self._ostudy._storage, self._ostudy._study_id, version
+                    storage_of(self._ostudy), study_id_of(self._ostudy), version
                 )
             except (StorageError, SpecError):
                 self._read[version] = self._fallback

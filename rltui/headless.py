@@ -19,6 +19,7 @@ from rich.text import Text
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StorageError, StudyHome, mask_url
@@ -107,7 +108,7 @@ def run_headless(
         budget = study.budget(trials)
         if budget != trials:
             console.print(f"{trials} trials rounded up to {budget}: whole passes over the grid")
-        ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.BUDGET, budget)
+        storage_of(ostudy).set_study_system_attr(study_id_of(ostudy), attrs.BUDGET, budget)
         enqueue_planned(ostudy, study)
     controller = Controller(ostudy)
     resumed = controller.resume_interrupted()
@@ -180,7 +181,7 @@ def _study_of(ostudy: optuna.Study, study: Study, version: int | None) -> Study:
     ``study`` when the storage does not hold it."""
     if version:
         try:
-            return stored_spec(ostudy._storage, ostudy._study_id, version)
+            return stored_spec(storage_of(ostudy), study_id_of(ostudy), version)
         except (StorageError, SpecError):
             pass
     return study

@@ -19,6 +19,7 @@ from optuna.trial import TrialState, create_trial
 
 from rltui.cli import main
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StudyHome, open_storage
 from rltui.search.study import open_study
 from rltui.search.workers import read_records
@@ -316,8 +317,8 @@ def _stored(tmp_path: Path, text: str | None) -> str:
     ostudy = optuna.create_study(storage=open_storage(url), study_name="stored")
     if text is not None:
         record = {"text": text, "path": "/elsewhere/stored.yaml", "created": 0.0}
-        ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.spec_key(1), record)
-        ostudy._storage.set_study_system_attr(ostudy._study_id, attrs.SPEC_VERSION, 1)
+        storage_of(ostudy).set_study_system_attr(study_id_of(ostudy), attrs.spec_key(1), record)
+        storage_of(ostudy).set_study_system_attr(study_id_of(ostudy), attrs.SPEC_VERSION, 1)
     return url
 
 

@@ -15,6 +15,7 @@ from optuna.trial import TrialState
 
 from rltui.export import export_study, friendly_name, progress_columns, progress_rows, seed_spread
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, trial_id_of
 from rltui.search.study import open_study
 from rltui.spec import load_study
 
@@ -87,7 +88,7 @@ def _finished(ostudy: optuna.Study, state: TrialState, value: float | None, seed
         mean = sum(v[step] for v in seeds.values()) / len(seeds)
         trial.report(mean, (step + 1) * 128)
     if seeds:
-        ostudy._storage.set_trial_system_attr(trial._trial_id, attrs.SEED_VALUES, seeds)
+        storage_of(ostudy).set_trial_system_attr(trial_id_of(trial), attrs.SEED_VALUES, seeds)
     if state == TrialState.COMPLETE:
         ostudy.tell(trial, value)
     else:

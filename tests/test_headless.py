@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from rltui import headless
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import trial_id_of
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.study import create_or_join
 from rltui.spec import Study, load_study
@@ -172,7 +173,7 @@ def test_ctrl_c_message_starts_its_own_line_when_piped(study, monkeypatch):
     storage = optuna.storages.InMemoryStorage()
     ostudy = create_or_join(study, storage)
     trial = ostudy.ask(study.space.distributions)
-    storage.set_trial_system_attr(trial._trial_id, attrs.TRIAL_SPEC_VERSION, 1)
+    storage.set_trial_system_attr(trial_id_of(trial), attrs.TRIAL_SPEC_VERSION, 1)
     trial.report(42.0, 100)
     ostudy.tell(trial, 42.0)
 

@@ -26,6 +26,7 @@ from rltui.search.lifecycle import (
     last_value,
     status_of,
 )
+from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.storage import StorageError
 from rltui.search.study import stored_spec
 from rltui.spec import SpecError
@@ -42,8 +43,8 @@ class Controller:
 
     def __init__(self, ostudy: optuna.Study):
         self.study = ostudy
-        self.storage = ostudy._storage
-        self.study_id = ostudy._study_id
+        self.storage = storage_of(ostudy)
+        self.study_id = study_id_of(ostudy)
 
     def _trial(self, number: int) -> FrozenTrial:
         # Checked here because storages index their trial lists with the number: the journal
@@ -76,23 +77,23 @@ class Controller:
         try:
             if status == TrialStatus.RUNNING:
                 self.storage.set_trial_system_attr(
-                    trial._trial_id, attrs.CONTROL, control_record(action)
+                    trial_id_of(trial), attrs.CONTROL, control_record(action)
                 )
                 return f"trial {number}: {action.value} requested"
             if action == ControlAction.RESUME:
                 return self._resume(trial)
             self.finish(trial, action)
         except UpdateFinishedTrialError:
-            now = status_of(self.storage.get_trial(trial._trial_id)).value
+            now = status_of(self.storage.get_trial(trial_id_of(trial))).value
             raise ControlError(f"trial {number} ended meanwhile ({now})") from None
         return f"trial {number} {_past(action)}"
 
     def _resume(self, trial: FrozenTrial) -> str:
         paused = trial.system_attrs.get(attrs.PAUSED) or {}
-        self.storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, paused)
-        self.storage.set_trial_system_attr(trial._trial_id, attrs.PAUSED, None)
-        self.storage.set_trial_system_attr(trial._trial_id, attrs.CONTROL, None)
-        self.storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.RESUME, paused)
+        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.PAUSED, None)
+        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.CONTROL, None)
+        self.storage.set_trial_state_values(trial_id_of(trial), TrialState.WAITING)
         return f"trial {trial.number} queued to resume at {paused.get('timesteps', 0):,} timesteps"
 
     def finish(
@@ -103,11 +104,11 @@ class Controller:
         if action == ControlAction.PRUNE:
             value = last_value(trial)
             self.storage.set_trial_state_values(
-                trial._trial_id, TrialState.PRUNED, None if value is None else [value]
+                trial_id_of(trial), TrialState.PRUNED, None if value is None else [value]
             )
         else:
-            self.storage.set_trial_system_attr(trial._trial_id, attrs.REASON, reason)
-            self.storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            self.storage.set_trial_system_attr(trial_id_of(trial), attrs.REASON, reason)
+            self.storage.set_trial_state_values(trial_id_of(trial), TrialState.FAIL)
         discard_checkpoints(self.storage, self.study_id, trial)
 
     def pause_all(self) -> int:

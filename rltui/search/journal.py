@@ -42,6 +42,8 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.storages.journal._base import BaseJournalSnapshot
 from optuna.storages.journal._file import BaseJournalFileLock
 
+from rltui.search.optuna_internals import journal_replay_module
+
 MAGIC = b"rltui-journal-snapshot-1\n"
 TAIL = 64  # bytes of the journal, just before the snapshot's end, kept to recognise it
 # log number, byte offset, device, inode, tail length, Optuna version length
@@ -173,7 +175,7 @@ def share_parsed_distributions() -> None:
     was 40 % of opening such a journal. Distributions are immutable values, so trials can
     share one object per string. Where Optuna's internals differ, nothing is changed.
     """
-    from optuna.storages.journal import _storage as replay
+    replay = journal_replay_module()
 
     parse = getattr(replay, "json_to_distribution", None)
     if callable(parse) and not hasattr(parse, "cache_info"):

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 
 if TYPE_CHECKING:
     import optuna
@@ -73,7 +74,7 @@ def place_of(storage: BaseStorage, study_id: int, trial_id: int) -> tuple[int, i
     it waits no longer (a worker took it meanwhile, or it ended)."""
     queue = waiting_trials(storage, study_id)
     for index, trial in enumerate(queue):
-        if trial._trial_id == trial_id:
+        if trial_id_of(trial) == trial_id:
             return index, len(queue)
     return None
 
@@ -97,17 +98,17 @@ def claim_next(ostudy: optuna.Study) -> optuna.Trial | None:
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
-    storage = ostudy._storage
-    for trial in waiting_trials(storage, ostudy._study_id):
+    storage = storage_of(ostudy)
+    for trial in waiting_trials(storage, study_id_of(ostudy)):
         # As Study._pop_waiting_trial_id: False when another process set it RUNNING first;
         # UpdateFinishedTrialError when it was finished meanwhile (a kill of a queued trial).
         try:
-            if not storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+            if not storage.set_trial_state_values(trial_id_of(trial), state=TrialState.RUNNING):
                 continue
         except UpdateFinishedTrialError:
             continue
         # Study.ask drops the study's cached trial list before it hands out a trial, so that
         # the sampler sees the trials as they are now; do the same for the trial taken here.
         ostudy._thread_local.cached_all_trials = None
-        return optuna.Trial(ostudy, trial._trial_id)
+        return optuna.Trial(ostudy, trial_id_of(trial))
     return None

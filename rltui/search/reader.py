@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus, pending_control, status_of
+from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.workers import WorkerRecord, read_records
 
 if TYPE_CHECKING:  # Optuna is imported lazily: the UI paints before it has loaded
@@ -71,7 +72,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
     status = status_of(trial)
     return TrialRow(
         number=trial.number,
-        trial_id=trial._trial_id,
+        trial_id=trial_id_of(trial),
         status=status,
         value=trial.value if trial.values else None,
         params=params_of(trial, status),
@@ -183,7 +184,7 @@ class StudyReader:
         self._last: Snapshot | None = None
 
     def poll(self) -> Snapshot:
-        storage, study_id = self.study._storage, self.study._study_id
+        storage, study_id = storage_of(self.study), study_id_of(self.study)
         trials = storage.get_all_trials(study_id, deepcopy=False)
         changed = set()
         for trial in trials:

@@ -32,6 +32,7 @@ from optuna.trial import FrozenTrial, TrialState
 from rltui.search import attrs
 from rltui.search.control import discard_checkpoints
 from rltui.search.lifecycle import TrialStatus, status_of
+from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.workers import (
     HOST,
     RETRIED,
@@ -51,7 +52,7 @@ def reap_lost_workers(
     ``declared_by`` names the caller in the lost worker's record (``worker 1f2e3d4c``); by
     default its process and host.
     """
-    storage, study_id = ostudy._storage, ostudy._study_id
+    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     by = declared_by or f"process {os.getpid()} on host {HOST}"
     done = []
     for record in find_lost_workers(storage.get_study_system_attrs(study_id), grace):
@@ -176,8 +177,8 @@ def _change(
     if trial is None:
         return False
     for key, value in changes.items():
-        storage.set_trial_system_attr(trial._trial_id, key, value)
+        storage.set_trial_system_attr(trial_id_of(trial), key, value)
     if _still_lost(storage, record) is None:
         return False
-    storage.set_trial_state_values(trial._trial_id, state)
+    storage.set_trial_state_values(trial_id_of(trial), state)
     return True

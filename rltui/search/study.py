@@ -12,6 +12,7 @@ from optuna.storages import BaseStorage
 from optuna.study import StudyDirection
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError, mask_url, open_storage, resolve_storage_url
 from rltui.spec import Problem, SpecError, Study, incompatible_changes, parse_study
 
@@ -46,7 +47,9 @@ def create_or_join(study: Study, storage: BaseStorage) -> optuna.Study:
 
 
 def spec_version(ostudy: optuna.Study) -> int:
-    return int(ostudy._storage.get_study_system_attrs(ostudy._study_id).get(attrs.SPEC_VERSION, 0))
+    return int(
+        storage_of(ostudy).get_study_system_attrs(study_id_of(ostudy)).get(attrs.SPEC_VERSION, 0)
+    )
 
 
 def stored_spec(storage: BaseStorage, study_id: int, version: int | None = None) -> Study:
@@ -73,7 +76,7 @@ def shareable_text(study: Study) -> str:
 def publish_spec(ostudy: optuna.Study, study: Study) -> int:
     """Store ``study`` as the next spec version unless it equals the latest; returns the
     version in force. Raises :class:`SpecError` for edits Optuna would refuse."""
-    storage, study_id = ostudy._storage, ostudy._study_id
+    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     text = shareable_text(study)
     current = spec_version(ostudy)
     if current:
@@ -98,7 +101,7 @@ def publish_spec(ostudy: optuna.Study, study: Study) -> int:
 def planned_trials(ostudy: optuna.Study, study: Study) -> list[tuple[str, dict[str, Any]]]:
     """The hand-picked trials and grid points that publishing ``study`` would enqueue now:
     (a key that names each once, its parameters). Reads only."""
-    system = ostudy._storage.get_study_system_attrs(ostudy._study_id)
+    system = storage_of(ostudy).get_study_system_attrs(study_id_of(ostudy))
     done = set(system.get(attrs.ENQUEUED_VERSIONS, []))
     points = study.space.grid_points()
     passes = study.budget(system.get(attrs.BUDGET)) // len(points) if points else 0
@@ -121,7 +124,7 @@ def planned_trials(ostudy: optuna.Study, study: Study) -> list[tuple[str, dict[s
 def enqueue_planned(ostudy: optuna.Study, study: Study) -> None:
     """Queue the file's hand-picked trials and the grid's passes that the budget in force
     holds, each once however often the file is re-published or the budget raised."""
-    storage, study_id = ostudy._storage, ostudy._study_id
+    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     fresh = planned_trials(ostudy, study)
     if not fresh:
         return
@@ -147,7 +150,7 @@ def enqueue(
     from rltui.search.queue import QUEUE_PRIORITY, front_priority
     from rltui.spec.grammar import coerce_scalar
 
-    storage, study_id = ostudy._storage, ostudy._study_id
+    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     clean = {k: coerce_scalar(v) if isinstance(v, str) else v for k, v in params.items()}
     # As Study.enqueue_trial does, with the queue priority set in the same write, so that no
     # worker can see the trial without it.
@@ -186,12 +189,12 @@ def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, Study]:
             )
         )
         raise StorageError(f"no study named '{name}' in this storage ({hint})") from None
-    return ostudy, stored_spec(storage, ostudy._study_id)
+    return ostudy, stored_spec(storage, study_id_of(ostudy))
 
 
 def spec_history(ostudy: optuna.Study) -> list[tuple[int, float | None, str]]:
     """Every stored version of the study file, oldest first: (version, created, text)."""
-    system = ostudy._storage.get_study_system_attrs(ostudy._study_id)
+    system = storage_of(ostudy).get_study_system_attrs(study_id_of(ostudy))
     history = []
     for version in range(1, int(system.get(attrs.SPEC_VERSION, 0)) + 1):
         record = system.get(attrs.spec_key(version))

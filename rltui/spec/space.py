@@ -115,10 +115,24 @@ def contains(distribution: BaseDistribution, value: Any) -> bool:
     """Whether ``value`` (a plain string is read as a number or bool first) lies inside."""
     if isinstance(value, str):
         value = coerce_scalar(value)
-    try:
-        return bool(distribution._contains(distribution.to_internal_repr(value)))
-    except (ValueError, TypeError, IndexError):
+    if isinstance(distribution, CategoricalDistribution):
+        try:
+            distribution.to_internal_repr(value)
+        except ValueError:
+            return False
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
+    if isinstance(distribution, IntDistribution) and not float(value).is_integer():
+        return False
+    low, high = distribution.low, distribution.high  # type: ignore[attr-defined]
+    if not low <= value <= high:
+        return False
+    step = getattr(distribution, "step", None)
+    if step is None:
+        return True
+    steps = (value - low) / step
+    return abs(steps - round(steps)) < 1e-8
 
 
 def incompatible_changes(

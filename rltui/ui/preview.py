@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError
 from rltui.search.study import planned_trials, stored_spec
 from rltui.spec import Problem, SpecError, Study, incompatible_changes
@@ -67,7 +68,7 @@ class Preview:
 
 def build_preview(session: Session, study: Study) -> Preview:
     """Compare ``study`` with the version in force and read what the storage would do."""
-    storage, study_id = session.ostudy._storage, session.ostudy._study_id
+    storage, study_id = storage_of(session.ostudy), study_id_of(session.ostudy)
     try:  # the version in force may come from another host
         current = stored_spec(storage, study_id)
     except (StorageError, SpecError):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rltui.search.optuna_internals import storage_of
+
 if TYPE_CHECKING:
     from rltui.export import SeedSpread
     from rltui.search.reader import TrialRow
@@ -31,7 +33,7 @@ def trial_seeds(session: Session, row: TrialRow) -> TrialSeeds | None:
     from rltui.export import SpecVersions, progress_rows, trial_spread
     from rltui.ui.metrics import log_path
 
-    trial = session.ostudy._storage.get_trial(row.trial_id)
+    trial = storage_of(session.ostudy).get_trial(row.trial_id)
     study = SpecVersions(session.ostudy, session.study).of(row.spec_version)
     spread = trial_spread(trial, study)
     if spread is not None:

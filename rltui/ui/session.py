@@ -22,6 +22,7 @@ import optuna
 from rltui.search import attrs
 from rltui.search.control import ControlError, Controller
 from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.queue import describe_place, place_of
 from rltui.search.reader import Snapshot, StudyReader
 from rltui.search.storage import (
@@ -119,7 +120,7 @@ class Session:
     def study_names(self) -> list[str]:
         """The studies in this storage, asked of the storage already open (opening it again
         would read a journal a second time)."""
-        return study_names(self.ostudy._storage)
+        return study_names(storage_of(self.ostudy))
 
     def poll(self) -> Snapshot:
         """Read the study (see :class:`StudyReader`), and keep :attr:`launches` up to date."""
@@ -162,7 +163,7 @@ class Session:
         except ControlError as exc:
             return f"not done: {exc}"
         if action == ControlAction.RESUME:
-            storage, study_id = self.ostudy._storage, self.ostudy._study_id
+            storage, study_id = storage_of(self.ostudy), study_id_of(self.ostudy)
             trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
             if status_of(storage.get_trial(trial_id)) == TrialStatus.WAITING:
                 message += self._waiting_note(trial_id)
@@ -179,15 +180,15 @@ class Session:
         extra = {"rltui_clone_of": clone_of} if clone_of is not None else None
         number = enqueue(self.ostudy, params, run_next=run_next, user_attrs=extra)
         source = f" (clone of trial {clone_of})" if clone_of is not None else ""
-        trial_id = self.ostudy._storage.get_trial_id_from_study_id_trial_number(
-            self.ostudy._study_id, number
+        trial_id = storage_of(self.ostudy).get_trial_id_from_study_id_trial_number(
+            study_id_of(self.ostudy), number
         )
         return f"enqueued trial {number}{source}" + self._waiting_note(trial_id)
 
     def _waiting_note(self, trial_id: int) -> str:
         """``: runs next`` or ``: 3rd in the queue (…)``, and what keeps it waiting, if
         anything does: no worker, or a study-wide drain."""
-        storage, study_id = self.ostudy._storage, self.ostudy._study_id
+        storage, study_id = storage_of(self.ostudy), study_id_of(self.ostudy)
         place = place_of(storage, study_id, trial_id)
         note = ": a worker has taken it" if place is None else f": {describe_place(place[0])}"
         if place is None:
@@ -205,7 +206,7 @@ class Session:
         here that has not registered yet. ``system`` is the study's system attributes when
         the caller has read them."""
         if system is None:
-            system = self.ostudy._storage.get_study_system_attrs(self.ostudy._study_id)
+            system = storage_of(self.ostudy).get_study_system_attrs(study_id_of(self.ostudy))
         grace = self.study.spec.control.heartbeat_grace
         now = time.time()
         for record in read_records(system):
@@ -250,8 +251,8 @@ class Session:
         return f"started {len(launched)} worker{'s' if len(launched) != 1 else ''} (pid {pids})"
 
     def drain_worker(self, record: WorkerRecord) -> str:
-        storage = self.ostudy._storage
-        storage.set_study_system_attr(self.ostudy._study_id, drain_key(record.id), True)
+        storage = storage_of(self.ostudy)
+        storage.set_study_system_attr(study_id_of(self.ostudy), drain_key(record.id), True)
         doing = f" after trial {record.trial}" if record.trial is not None else ""
         return f"worker {record.id} stops{doing}"
 

@@ -33,6 +33,7 @@ from optuna.trial import TrialState
 
 from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
+from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.queue import claim_next
 from rltui.search.recovery import reap_lost_workers, trial_held_by
 from rltui.search.storage import StudyHome, journal_path
@@ -72,8 +73,8 @@ class Worker:
         study_file: Path | None = None,
     ):
         self.study = ostudy
-        self.storage = ostudy._storage
-        self.study_id = ostudy._study_id
+        self.storage = storage_of(ostudy)
+        self.study_id = study_id_of(ostudy)
         self.storage_url = storage_url
         self.id = worker_id
         self.index = index
@@ -277,7 +278,7 @@ class Worker:
         try:
             if action == "kill":
                 self.storage.set_trial_system_attr(
-                    trial._trial_id, attrs.REASON, f"stopped by user ({note})"
+                    trial_id_of(trial), attrs.REASON, f"stopped by user ({note})"
                 )
                 self.study.tell(trial, state=TrialState.FAIL)
             else:
@@ -350,7 +351,7 @@ class Worker:
 
     # -- one trial -------------------------------------------------------------------------
     def run_trial(self, trial: optuna.Trial) -> None:
-        frozen = self.storage.get_trial(trial._trial_id)
+        frozen = self.storage.get_trial(trial_id_of(trial))
         resume = frozen.system_attrs.get(attrs.RESUME)
         if resume and not Path(resume.get("checkpoint") or "").exists():
             self._cannot_resume(trial, resume)
@@ -361,18 +362,18 @@ class Worker:
         session = TrialSession(trial, total)
         set_attr = self.storage.set_trial_system_attr
         set_attr(
-            trial._trial_id,
+            trial_id_of(trial),
             attrs.TRIAL_SPEC_VERSION,
             version
             or int(self.storage.get_study_system_attrs(self.study_id).get(attrs.SPEC_VERSION, 1)),
         )
-        set_attr(trial._trial_id, attrs.TRIAL_WORKER, self.id)
-        set_attr(trial._trial_id, attrs.CONTROL, None)
+        set_attr(trial_id_of(trial), attrs.TRIAL_WORKER, self.id)
+        set_attr(trial_id_of(trial), attrs.CONTROL, None)
         if resume:
-            set_attr(trial._trial_id, attrs.RESUME, None)
+            set_attr(trial_id_of(trial), attrs.RESUME, None)
         self.session = session
         self.heartbeat.session = session
-        self.heartbeat.update(state="training", trial=trial.number, trial_id=trial._trial_id)
+        self.heartbeat.update(state="training", trial=trial.number, trial_id=trial_id_of(trial))
         folder = self.home.checkpoints / f"trial-{trial.number}"
         started = time.time()
         print(f"trial {trial.number}: {'resuming' if resume else 'starting'}", flush=True)
@@ -437,7 +438,7 @@ class Worker:
         """Whether the trial is still running on this worker: a worker declared lost may find
         it failed, or claimed again by another worker, and must then leave it alone."""
         try:
-            return trial_held_by(self.storage, trial._trial_id, self.id) is not None
+            return trial_held_by(self.storage, trial_id_of(trial), self.id) is not None
         except Exception:  # the storage is failing: act as before and let Optuna refuse
             return True
 
@@ -450,8 +451,10 @@ class Worker:
             "set control.checkpoint_dir to a folder all hosts share"
         )
         print(f"trial {trial.number}: cannot resume: {note}", flush=True)
-        self.storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, None)
-        self.storage.set_trial_system_attr(trial._trial_id, attrs.PAUSED, {**resume, "note": note})
+        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.RESUME, None)
+        self.storage.set_trial_system_attr(
+            trial_id_of(trial), attrs.PAUSED, {**resume, "note": note}
+        )
         self.stopping = True  # a worker that cannot see checkpoints would only claim it again
         self.stop_reason = f"left: {note}"
 
@@ -466,7 +469,7 @@ class Worker:
         """Record how the trial ended; ``claimed`` is the trial as this worker claimed it."""
         set_attr = self.storage.set_trial_system_attr
         set_attr(
-            trial._trial_id,
+            trial_id_of(trial),
             attrs.PROGRESS,
             {
                 "timesteps": outcome.timesteps,
@@ -476,12 +479,12 @@ class Worker:
                 "eval_seconds": outcome.eval_seconds,
             },
         )
-        set_attr(trial._trial_id, attrs.CONTROL, None)
+        set_attr(trial_id_of(trial), attrs.CONTROL, None)
         if outcome.extra.get("seed_values"):
-            set_attr(trial._trial_id, attrs.SEED_VALUES, outcome.extra["seed_values"])
+            set_attr(trial_id_of(trial), attrs.SEED_VALUES, outcome.extra["seed_values"])
         if outcome.stopped == "pause":
             set_attr(
-                trial._trial_id,
+                trial_id_of(trial),
                 attrs.PAUSED,
                 {
                     "at": time.time(),
@@ -497,12 +500,12 @@ class Worker:
             if claimed.datetime_start is not None:
                 stint = max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
                 earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
-                set_attr(trial._trial_id, attrs.ELAPSED, earlier + stint)
+                set_attr(trial_id_of(trial), attrs.ELAPSED, earlier + stint)
             return
         if outcome.stopped in ("pruned", "prune"):
             self.study.tell(trial, state=TrialState.PRUNED)
         elif outcome.stopped == "kill":
-            set_attr(trial._trial_id, attrs.REASON, "stopped by user")
+            set_attr(trial_id_of(trial), attrs.REASON, "stopped by user")
             self.study.tell(trial, state=TrialState.FAIL)
         else:
             spec = study.spec
@@ -524,7 +527,7 @@ class Worker:
         print(f"trial {trial.number}: FAIL: {message}\n{tail}", flush=True)
         try:
             self.storage.set_trial_system_attr(
-                trial._trial_id, attrs.ERROR, {"message": message, "traceback": tail}
+                trial_id_of(trial), attrs.ERROR, {"message": message, "traceback": tail}
             )
             self.study.tell(trial, state=TrialState.FAIL)
         except Exception as inner:  # the storage itself is failing; the heartbeat will notice

@@ -21,6 +21,7 @@ from pathlib import Path
 import optuna
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import trial_id_of
 from rltui.search.workers import WorkerRecord, write_record
 
 POLL_SECONDS = 0.5
@@ -59,7 +60,7 @@ class TrialSession:
         if self.abandoned:
             return
         self.trial.storage.set_trial_system_attr(
-            self.trial._trial_id,
+            trial_id_of(self.trial),
             attrs.CHECKPOINT,
             {"checkpoint": str(path), "timesteps": timesteps},
         )
@@ -72,7 +73,7 @@ class TrialSession:
             self._requested_at = time.monotonic()
 
     def poll_control(self, storage: optuna.storages.BaseStorage) -> None:
-        record = storage.get_trial_system_attrs(self.trial._trial_id).get(attrs.CONTROL)
+        record = storage.get_trial_system_attrs(trial_id_of(self.trial)).get(attrs.CONTROL)
         if record and self._request is None:
             self.ask(str(record.get("action")))
 
@@ -95,7 +96,7 @@ class TrialSession:
             return
         self._published = self.timesteps
         storage.set_trial_system_attr(
-            self.trial._trial_id,
+            trial_id_of(self.trial),
             attrs.PROGRESS,
             {"timesteps": self.timesteps, "total": self.total, "updated": time.time()},
         )

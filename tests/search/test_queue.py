@@ -17,6 +17,7 @@ import pytest
 from optuna.trial import TrialState
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.queue import claim_next, describe_place, place_of, waiting_trials
 from rltui.search.storage import open_storage
 from rltui.search.study import enqueue, open_study
@@ -32,17 +33,17 @@ def study_in(tmp_path: Path) -> optuna.Study:
 
 
 def queued(ostudy: optuna.Study) -> list[int]:
-    return [t.number for t in waiting_trials(ostudy._storage, ostudy._study_id)]
+    return [t.number for t in waiting_trials(storage_of(ostudy), study_id_of(ostudy))]
 
 
 def paused_then_resumed(ostudy: optuna.Study) -> int:
     """A trial that ran, paused, and was queued to resume (as Controller.request does)."""
     # Created directly: ask() would pop a waiting trial rather than start a new one.
-    storage = ostudy._storage
-    trial = optuna.Trial(ostudy, storage.create_new_trial(ostudy._study_id))
+    storage = storage_of(ostudy)
+    trial = optuna.Trial(ostudy, storage.create_new_trial(study_id_of(ostudy)))
     trial.suggest_float("x", 0.0, 1.0)
-    storage.set_trial_system_attr(trial._trial_id, attrs.RESUME, {"timesteps": 64})
-    storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+    storage.set_trial_system_attr(trial_id_of(trial), attrs.RESUME, {"timesteps": 64})
+    storage.set_trial_state_values(trial_id_of(trial), TrialState.WAITING)
     return trial.number
 
 
@@ -56,7 +57,7 @@ def test_resumes_go_first_then_run_next_trials_latest_first_then_the_rest_in_ord
     resumed = paused_then_resumed(ostudy)
 
     assert queued(ostudy) == [resumed, late_next, early_next, first, second, last]
-    storage, study_id = ostudy._storage, ostudy._study_id
+    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     tid = storage.get_trial_id_from_study_id_trial_number(study_id, last)
     assert place_of(storage, study_id, tid) == (5, 6)
 
@@ -64,7 +65,7 @@ def test_resumes_go_first_then_run_next_trials_latest_first_then_the_rest_in_ord
     taken = []
     while (trial := claim_next(ostudy)) is not None:
         taken.append(trial.number)
-        assert storage.get_trial(trial._trial_id).state == TrialState.RUNNING
+        assert storage.get_trial(trial_id_of(trial)).state == TrialState.RUNNING
     assert taken == [resumed, late_next, early_next, first, second, last]
     assert place_of(storage, study_id, tid) is None  # it waits no longer
 
@@ -82,8 +83,8 @@ def test_a_trial_killed_while_it_waits_is_passed_over(tmp_path):
     ostudy = study_in(tmp_path)
     killed = enqueue(ostudy, {"x": 0.1}, run_next=True)
     kept = enqueue(ostudy, {"x": 0.2})
-    storage = ostudy._storage
-    tid = storage.get_trial_id_from_study_id_trial_number(ostudy._study_id, killed)
+    storage = storage_of(ostudy)
+    tid = storage.get_trial_id_from_study_id_trial_number(study_id_of(ostudy), killed)
     storage.set_trial_state_values(tid, TrialState.FAIL)
     trial = claim_next(ostudy)
     assert trial is not None and trial.number == kept

@@ -12,6 +12,7 @@ import pytest
 
 from rltui.cli import main
 from rltui.search import storage
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError, mask_url, open_storage, resolve_storage_url
 from tests.conftest import needs_psycopg
 
@@ -128,7 +129,7 @@ def test_a_password_in_the_study_file_is_not_stored_nor_on_worker_command_lines(
     study = load_study(path)
     journal = str(tmp_path / "pw.rltui" / "study.journal")
     ostudy, _ = open_study(study, journal)
-    stored = stored_spec(ostudy._storage, ostudy._study_id)
+    stored = stored_spec(storage_of(ostudy), study_id_of(ostudy))
     assert "sekret" not in stored.text and "me:***@db.example" in stored.text
     # The same file again is the same version, although its text holds the password.
     open_study(load_study(path), journal)

@@ -19,6 +19,7 @@ import pytest
 from optuna.trial import FrozenTrial, TrialState
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.study import open_study
 from rltui.search.workers import WorkerRecord, write_record
 from rltui.spec import load_study
@@ -43,13 +44,13 @@ class Scripted:
 
     @property
     def storage(self) -> Any:
-        return self.ostudy._storage
+        return storage_of(self.ostudy)
 
     def trial(self, number: int) -> FrozenTrial:
         return self.ostudy.trials[number]
 
     def system(self, number: int) -> dict[str, Any]:
-        tid = self.storage.get_trial_id_from_study_id_trial_number(self.ostudy._study_id, number)
+        tid = self.storage.get_trial_id_from_study_id_trial_number(study_id_of(self.ostudy), number)
         return self.storage.get_trial(tid).system_attrs
 
 
@@ -82,8 +83,8 @@ def add_trial(
     )
     if state == TrialState.PRUNED and value is not None:
         template.values = [value]
-    trial_id = ostudy._storage.create_new_trial(ostudy._study_id, template_trial=template)
-    return ostudy._storage.get_trial(trial_id).number
+    trial_id = storage_of(ostudy).create_new_trial(study_id_of(ostudy), template_trial=template)
+    return storage_of(ostudy).get_trial(trial_id).number
 
 
 def script_trials(ostudy: optuna.Study) -> None:
@@ -164,7 +165,7 @@ def script_trials(ostudy: optuna.Study) -> None:
             trial=trial,
             log=None,
         )
-        write_record(ostudy._storage, ostudy._study_id, record)
+        write_record(storage_of(ostudy), study_id_of(ostudy), record)
 
 
 @pytest.fixture

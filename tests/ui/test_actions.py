@@ -8,6 +8,7 @@ from optuna.trial import TrialState
 
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.workers import HOST, WorkerRecord, drain_key, write_record
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen
@@ -182,14 +183,18 @@ async def test_drain_toggles_the_study_attribute(make_app, wait, scripted):
         await opened(app, pilot, wait)
         await pilot.press("d")
         await settle(app, pilot)
-        assert scripted.ostudy._storage.get_study_system_attrs(scripted.ostudy._study_id).get(
-            attrs.DRAIN
+        assert (
+            storage_of(scripted.ostudy)
+            .get_study_system_attrs(study_id_of(scripted.ostudy))
+            .get(attrs.DRAIN)
         )
         await wait(pilot, lambda: app.main_screen.snapshot.draining)
         await pilot.press("d")
         await settle(app, pilot)
-        assert not scripted.ostudy._storage.get_study_system_attrs(scripted.ostudy._study_id).get(
-            attrs.DRAIN
+        assert (
+            not storage_of(scripted.ostudy)
+            .get_study_system_attrs(study_id_of(scripted.ostudy))
+            .get(attrs.DRAIN)
         )
 
 
@@ -199,7 +204,7 @@ async def test_remove_one_worker_sets_its_drain_key(make_app, wait, scripted):
         await opened(app, pilot, wait)
         await pilot.press("W")
         await settle(app, pilot)
-        system = scripted.ostudy._storage.get_study_system_attrs(scripted.ostudy._study_id)
+        system = storage_of(scripted.ostudy).get_study_system_attrs(study_id_of(scripted.ostudy))
         assert system.get(drain_key("w1")) is True
         assert "worker w1 stops after trial 4" in notes(app)
 
@@ -249,7 +254,7 @@ async def test_quit_can_stop_local_workers(make_app, wait, monkeypatch, scripted
     sent = []
     monkeypatch.setattr("rltui.ui.session.signal_worker", lambda pid, sig: sent.append(pid) or True)
     local = WorkerRecord("w9", HOST, 999_999, "cpu", 0.0, 0.0, state="training", trial=4)
-    write_record(scripted.storage, scripted.ostudy._study_id, local)
+    write_record(scripted.storage, study_id_of(scripted.ostudy), local)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(app, pilot, wait)
@@ -334,7 +339,7 @@ async def test_rows_update_in_place_as_progress_arrives(make_app, wait, scripted
     async with app.run_test(size=SIZE) as pilot:
         await opened(app, pilot, wait)
         select(app, 2)
-        tid = scripted.trial(4)._trial_id
+        tid = trial_id_of(scripted.trial(4))
         scripted.storage.set_trial_intermediate_value(tid, 768, 90.0)
         scripted.storage.set_trial_system_attr(
             tid, attrs.PROGRESS, {"timesteps": 768, "total": 1024}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import study_id_of
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.apply_preview import ApplyPreviewScreen
 from rltui.ui.widgets.problems import ProblemsView
@@ -30,7 +31,7 @@ def edit(editor: Any, old: str, new: str) -> None:
 
 
 def version(scripted: Any) -> int:
-    return scripted.storage.get_study_system_attrs(scripted.ostudy._study_id)[attrs.SPEC_VERSION]
+    return scripted.storage.get_study_system_attrs(study_id_of(scripted.ostudy))[attrs.SPEC_VERSION]
 
 
 def notes(app: RltuiApp) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import trial_id_of
 from rltui.ui.screens.trial_detail import TrialDetailScreen
 
 from .test_actions import opened, select
@@ -19,7 +20,7 @@ NOTE = (
 
 def set_note(scripted: Any, note: str) -> None:
     """What a worker that cannot reach trial 5's checkpoint writes (it stays PAUSED)."""
-    tid = scripted.trial(5)._trial_id
+    tid = trial_id_of(scripted.trial(5))
     scripted.storage.set_trial_system_attr(
         tid, attrs.PAUSED, {"timesteps": 256, "checkpoint": "/tmp/ckpt-5", "note": note}
     )
@@ -42,7 +43,7 @@ async def test_a_note_is_announced_once_and_shown_in_table_and_detail(make_app, 
         assert any(NOTE in str(n.message) for n in app._notifications)
 
         # Later polls, and changes to other trials, announce nothing more.
-        tid = scripted.trial(4)._trial_id
+        tid = trial_id_of(scripted.trial(4))
         scripted.storage.set_trial_intermediate_value(tid, 768, 90.0)
         await wait(pilot, lambda: table.get_cell("4", "last_eval") == "90")
         await pilot.pause(0.3)

@@ -11,6 +11,7 @@ from textual import events
 from textual.widgets import TabbedContent, Tabs
 
 from rltui.search import attrs
+from rltui.search.optuna_internals import study_id_of
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.apply_preview import ApplyPreviewScreen
 from rltui.ui.screens.dialogs import QuitScreen, UnsavedScreen
@@ -57,7 +58,7 @@ def edit_elsewhere(path: Any, old: str, new: str) -> None:
 
 
 def version(scripted: Any) -> int:
-    return scripted.storage.get_study_system_attrs(scripted.ostudy._study_id)[attrs.SPEC_VERSION]
+    return scripted.storage.get_study_system_attrs(study_id_of(scripted.ostudy))[attrs.SPEC_VERSION]
 
 
 def notes(app: RltuiApp) -> str:

@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction
+from rltui.search.optuna_internals import study_id_of
 from rltui.search.workers import HOST, WorkerRecord
 from rltui.ui import worker_cells
 from rltui.ui.app import RltuiApp
@@ -50,7 +51,7 @@ def put(scripted: Any, *records: WorkerRecord) -> None:
     """Store records as they are (write_record would stamp the heartbeat with the real time)."""
     for r in records:
         scripted.storage.set_study_system_attr(
-            scripted.ostudy._study_id, attrs.worker_key(r.id), r.to_json()
+            study_id_of(scripted.ostudy), attrs.worker_key(r.id), r.to_json()
         )
 
 

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 from rltui.search import attrs
 from rltui.search.control import ControlError, Controller
 from rltui.search.lifecycle import TrialStatus, status_of
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StudyHome
 from rltui.search.study import open_study
@@ -31,8 +32,8 @@ class Bench:
     def __init__(self, path: Path):
         self.path = path
         self.ostudy, _url = open_study(load_study(path))
-        self.storage = self.ostudy._storage
-        self.study_id = self.ostudy._study_id
+        self.storage = storage_of(self.ostudy)
+        self.study_id = study_id_of(self.ostudy)
         self.home = StudyHome.beside(path).make()
 
     def running(self, worker: str | None = None) -> int:

@@ -17,6 +17,7 @@ import pytest
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.worker.pool import pid_running
 from tests.worker.helpers import HANG, Lab, frozen, wait_for
 from tests.worker.test_control import assert_continued, trained_steps
@@ -27,7 +28,7 @@ GRACE, INTERVAL = 4.0, 0.5  # heartbeat_grace and heartbeat_interval of the tiny
 
 
 def _system(lab: Lab, number: int) -> dict:
-    storage, study_id = lab.ostudy._storage, lab.ostudy._study_id
+    storage, study_id = storage_of(lab.ostudy), study_id_of(lab.ostudy)
     trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
     return storage.get_trial_system_attrs(trial_id)
 
@@ -133,7 +134,9 @@ def test_drain_lets_running_trials_finish_and_starts_no_new_one(study_file):
     assert all(r.status == TrialStatus.COMPLETE and r.timesteps == 4096 for r in running)
     assert len(rows) < 4 and len(rows) == len(running), "a trial started after the drain"
     Controller(lab.ostudy).set_drain(False)
-    assert not lab.ostudy._storage.get_study_system_attrs(lab.ostudy._study_id).get(attrs.DRAIN)
+    assert (
+        not storage_of(lab.ostudy).get_study_system_attrs(study_id_of(lab.ostudy)).get(attrs.DRAIN)
+    )
 
 
 def test_pause_all_then_resume_all_continue_every_trial(study_file):

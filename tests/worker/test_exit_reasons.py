@@ -9,6 +9,7 @@ import pytest
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.workers import WorkerRecord, drain_key
 from rltui.ui.events import BUDGET_REACHED, WORKER_ENDED, WORKER_EXITED, events_between
 from rltui.worker.pool import LaunchedWorker, signal_worker
@@ -54,7 +55,7 @@ def test_a_worker_asked_to_drain_by_itself_says_so(study_file):
     [launched] = lab.pool.start(1)
     try:
         wait_for(lambda: (r := lab.trial(0)) and r.status == TrialStatus.RUNNING, "trial 0 running")
-        storage, study_id = lab.ostudy._storage, lab.ostudy._study_id
+        storage, study_id = storage_of(lab.ostudy), study_id_of(lab.ostudy)
         storage.set_study_system_attr(study_id, drain_key(launched.worker_id), True)
         assert lab.pool.wait(HANG), lab.logs()
     finally:

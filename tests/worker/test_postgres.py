@@ -17,6 +17,7 @@ import pytest
 
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import StudyReader
 from rltui.search.study import open_study
 from rltui.search.workers import drain_key
@@ -62,7 +63,7 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
         first = rows()[0].worker
         # Its worker is drained first, so that it leaves once trial 0 is paused and another
         # worker must resume it (drained after the pause, it could claim the resume itself).
-        ostudy._storage.set_study_system_attr(ostudy._study_id, drain_key(first), True)
+        storage_of(ostudy).set_study_system_attr(study_id_of(ostudy), drain_key(first), True)
         Controller(ostudy).request(0, "pause")
         wait_for(lambda: rows()[0].status == TrialStatus.PAUSED, what="trial 0 PAUSED")
         Controller(ostudy).request(0, "resume")

@@ -16,6 +16,8 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
+from rltui.search.optuna_internals import storage_of, study_id_of
+
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
     from optuna.study import Study
@@ -299,7 +301,7 @@ class PolicyGradientSampler(BaseSampler):
     def _policy(self, study: Study) -> tuple[_Policy, int]:
         """Replay the updates over the finished trials, reusing this process's cache."""
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
-        key = (id(study._storage), study._study_id)
+        key = (id(storage_of(study)), study_id_of(study))
         with self._lock:
             cache = self._caches.setdefault(key, _Cache())
             # Finished trials never change again, so an unchanged count means an unchanged set.

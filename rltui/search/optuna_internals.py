@@ -1,0 +1,49 @@
+"""The one place rltui reaches into Optuna's private parts.
+
+Optuna's public API has no way to get from a study to its storage and id, or from a trial to
+its storage id, yet rltui's control requests, heartbeats and recovery all write to the storage
+directly (a paused trial stays RUNNING with a record; Optuna has no PAUSED). Every such reach-in
+lives here, and ``tests/search/test_optuna_internals.py`` checks each one against the installed
+Optuna, so an Optuna release that moves one fails one named test instead of a worker at night.
+The journal backend's reach-ins (its offsets and file path, the replay's distribution parser,
+the no-op operation a repaired line becomes) are here too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # Optuna is imported lazily: the UI paints before it has loaded
+    import optuna
+    from optuna.storages import BaseStorage
+    from optuna.trial import FrozenTrial
+
+
+def storage_of(study: optuna.Study) -> BaseStorage:
+    """The storage an Optuna study reads and writes."""
+    return study._storage
+
+
+def study_id_of(study: optuna.Study) -> int:
+    """The study's id in its storage."""
+    return study._study_id
+
+
+def trial_id_of(trial: optuna.Trial | FrozenTrial) -> int:
+    """The trial's id in its storage (not its number, which counts within the study)."""
+    return trial._trial_id
+
+
+def journal_replay_module() -> Any:
+    """Optuna's journal replay module, whose distribution parser a journal open shares."""
+    from optuna.storages.journal import _storage
+
+    return _storage
+
+
+def journal_noop_operation() -> int:
+    """An operation code a journal replay skips (``DISCARD_TRIALS``: only Rustuna acts on it):
+    a line that cannot be read is rewritten as this, so plain Optuna opens the file too."""
+    from optuna.storages.journal._storage import JournalOperation
+
+    return int(JournalOperation.DISCARD_TRIALS)

@@ -1,0 +1,49 @@
+"""Each reach into Optuna's private parts, checked against the installed Optuna: a release
+that moves one fails here, by name, and not in a worker."""
+
+import json
+
+import optuna
+import pytest
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from rltui.search import optuna_internals as oi
+
+
+@pytest.fixture
+def study() -> optuna.Study:
+    return optuna.create_study(storage=optuna.storages.InMemoryStorage())
+
+
+def test_storage_and_study_id(study: optuna.Study) -> None:
+    storage = oi.storage_of(study)
+    assert isinstance(storage, BaseStorage)
+    assert storage.get_study_id_from_name(study.study_name) == oi.study_id_of(study)
+
+
+def test_trial_id_of_live_and_frozen_trials(study: optuna.Study) -> None:
+    trial = study.ask()
+    storage = oi.storage_of(study)
+    trial_id = oi.trial_id_of(trial)
+    assert storage.get_trial(trial_id).number == trial.number
+    study.tell(trial, 1.0)
+    frozen = study.trials[0]
+    assert oi.trial_id_of(frozen) == trial_id
+    assert storage.get_trial(trial_id).state == TrialState.COMPLETE
+
+
+def test_journal_noop_operation_is_skipped_by_replay(tmp_path) -> None:
+    path = tmp_path / "j.log"
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    optuna.create_study(storage=storage, study_name="s").optimize(lambda t: 1.0, n_trials=1)
+    with open(path, "a") as journal:
+        journal.write(json.dumps({"op_code": oi.journal_noop_operation()}) + "\n")
+    reopened = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    assert len(optuna.load_study(study_name="s", storage=reopened).trials) == 1
+
+
+def test_journal_replay_module_parses_distributions() -> None:
+    parse = oi.journal_replay_module().json_to_distribution
+    dist = optuna.distributions.FloatDistribution(0.0, 1.0)
+    assert parse(optuna.distributions.distribution_to_json(dist)) == dist
