@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the commands import what they need when they run: `rltui -h
     import optuna
 
     from rltui.search.storage import StorageError
-    from rltui.spec import Problem, SpecError, Study
+    from rltui.spec import Problem, SpecError, StudyFile
 
 COMMANDS = ("run", "worker", "validate", "ctl", "export", "ui")
 INTERRUPTED = 130  # the shell's code for a command ended by SIGINT (128 + 2)
@@ -118,7 +118,7 @@ def _main(argv: list[str] | None) -> int:
         return 1
 
 
-def check_file(path: Path, *, check_storage: bool = True) -> tuple[Study | None, list[Problem]]:
+def check_file(path: Path, *, check_storage: bool = True) -> tuple[StudyFile | None, list[Problem]]:
     """Read and check a study file: the one way every command reads one, so that ``run`` and
     ``worker`` refuse exactly what ``validate`` reports. Returns the study (None when it has
     errors) and every problem, located at its line. Opens and creates nothing.
@@ -127,9 +127,9 @@ def check_file(path: Path, *, check_storage: bool = True) -> tuple[Study | None,
     URL's scheme and driver are checked (``check_storage=False`` when ``--storage`` replaces
     it).
     """
-    from rltui.search.optimizers import check_optimizers
+    from rltui.search.sampling import check_sampler_and_pruner
     from rltui.search.storage import StorageError, check_storage_url
-    from rltui.spec import Problem, Study, check_text
+    from rltui.spec import Problem, StudyFile, check_text
     from rltui.spec.source import parse_yaml
 
     try:
@@ -145,7 +145,7 @@ def check_file(path: Path, *, check_storage: bool = True) -> tuple[Study | None,
     study, problems = check_text(text, str(path))
     if study is None:
         return None, problems
-    more = check_optimizers(study)
+    more = check_sampler_and_pruner(study)
     if check_storage and study.spec.storage:
         try:
             check_storage_url(study.spec.storage)
@@ -157,7 +157,7 @@ def check_file(path: Path, *, check_storage: bool = True) -> tuple[Study | None,
         problems = sorted(problems + more, key=lambda p: (p.line or 0, p.column or 0))
         if any(p.severity == "error" for p in more):
             return None, problems
-    return Study(study.spec, study.space, text, path.resolve(), study.warnings), problems
+    return StudyFile(study.spec, study.space, text, path.resolve(), study.warnings), problems
 
 
 def _storage_problem(exc: StorageError) -> Problem:
@@ -166,7 +166,7 @@ def _storage_problem(exc: StorageError) -> Problem:
     return Problem(("storage",), exc.message, exc.hint)
 
 
-def _load(path: Path, *, check_storage: bool) -> Study:
+def _load(path: Path, *, check_storage: bool) -> StudyFile:
     """The checked study of ``path``; raises :class:`SpecError` with its errors."""
     from rltui.spec import SpecError
 
@@ -176,7 +176,7 @@ def _load(path: Path, *, check_storage: bool) -> Study:
     return study
 
 
-def _located(path: Path, study: Study, exc: StorageError) -> SpecError:
+def _located(path: Path, study: StudyFile, exc: StorageError) -> SpecError:
     """A storage error as a problem of the study file's ``storage`` key (file:line:col)."""
     from rltui.spec import SpecError
     from rltui.spec.source import parse_yaml
@@ -184,7 +184,7 @@ def _located(path: Path, study: Study, exc: StorageError) -> SpecError:
     return SpecError([parse_yaml(study.text).place(_storage_problem(exc))], str(path))
 
 
-def _open(args: argparse.Namespace) -> tuple[optuna.Study, Study, str]:
+def _open(args: argparse.Namespace) -> tuple[optuna.Study, StudyFile, str]:
     """Resolve the study from a file or from --storage/--study; publish a file's spec.
 
     Joining by name creates nothing: a journal or SQLite file that is not there is an error
@@ -245,7 +245,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     ostudy, study, url = _open(args)  # bad input fails here, before torch loads
     import optuna
 
-    from rltui.search.optimizers import make_pruner, make_sampler
+    from rltui.search.sampling import make_pruner, make_sampler
     from rltui.search.storage import StudyHome
     from rltui.worker.logfile import Tee, worker_log
     from rltui.worker.loop import DeviceError, Worker

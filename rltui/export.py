@@ -24,7 +24,7 @@ from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import row_of
 from rltui.search.storage import StorageError, StudyHome, journal_path
 from rltui.search.study import stored_spec
-from rltui.spec import SpecError, Study
+from rltui.spec import SpecError, StudyFile
 
 FORMATS = ("csv",)
 
@@ -126,7 +126,7 @@ def seed_spread(seed_values: Any, kind: str, k: int, maximize: bool) -> SeedSpre
     return SeedSpread(seeds, values, std, curves)
 
 
-def trial_spread(trial: optuna.trial.FrozenTrial, study: Study) -> SeedSpread | None:
+def trial_spread(trial: optuna.trial.FrozenTrial, study: StudyFile) -> SeedSpread | None:
     """:func:`seed_spread` of a finished trial, under the study file ``study`` it ran with."""
     objective = study.spec.train.objective
     pruned = trial.state == optuna.trial.TrialState.PRUNED
@@ -139,7 +139,7 @@ def trial_spread(trial: optuna.trial.FrozenTrial, study: Study) -> SeedSpread | 
     )
 
 
-def trials_home(study: Study, storage_url: str) -> StudyHome:
+def trials_home(study: StudyFile, storage_url: str) -> StudyHome:
     """Where the workers wrote this study's ``trials/trial-N`` logs (as the worker decides)."""
     folder = study.spec.control.checkpoint_dir
     if folder:
@@ -152,7 +152,7 @@ def trials_home(study: Study, storage_url: str) -> StudyHome:
     return StudyHome(Path.cwd() / f"{study.spec.name}.rltui")
 
 
-def default_out(study: Study) -> Path:
+def default_out(study: StudyFile) -> Path:
     """``STUDY.rltui/export`` beside the study file, or ``./NAME-export`` without a file."""
     # A study read from a shared storage carries the path of the host that created it.
     if study.path is not None and study.path.exists():
@@ -161,7 +161,7 @@ def default_out(study: Study) -> Path:
 
 
 def export_study(
-    ostudy: optuna.Study, study: Study, storage_url: str, out: Path | None, fmt: str
+    ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Path | None, fmt: str
 ) -> Path:
     """Write ``trials.csv`` and each trial's ``trials/trial-N/progress.csv`` under ``out``.
 
@@ -232,12 +232,12 @@ class SpecVersions:
     """The study file each trial ran with (its objective may have changed since), read once
     per version; the study file in hand when a version cannot be read."""
 
-    def __init__(self, ostudy: optuna.Study, fallback: Study) -> None:
+    def __init__(self, ostudy: optuna.Study, fallback: StudyFile) -> None:
         self._ostudy = ostudy
         self._fallback = fallback
-        self._read: dict[int, Study] = {}
+        self._read: dict[int, StudyFile] = {}
 
-    def of(self, version: int | None) -> Study:
+    def of(self, version: int | None) -> StudyFile:
         if not version:
             return self._fallback
         if version not in self._read:

@@ -24,7 +24,7 @@ from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StorageError, StudyHome, mask_url
 from rltui.search.study import enqueue_planned, stored_spec
-from rltui.spec import SpecError, Study
+from rltui.spec import SpecError, StudyFile
 from rltui.worker.pool import LocalPool, pid_running, signal_worker
 
 STATUS_STYLE = {
@@ -55,7 +55,7 @@ def best_eval(row: TrialRow, maximize: bool) -> float | None:
     return max(values) if maximize else min(values)
 
 
-def render(snap: Snapshot, study: Study, url: str, limit: int = 20) -> Group:
+def render(snap: Snapshot, study: StudyFile, url: str, limit: int = 20) -> Group:
     best = snap.best
     counts = snap.counts
     head = Text.assemble(
@@ -93,7 +93,7 @@ def _short(value: object) -> str:
 
 
 def run_headless(
-    study: Study,
+    study: StudyFile,
     ostudy: optuna.Study,
     url: str,
     workers: int,
@@ -176,7 +176,7 @@ def _end_frame(console: Console) -> None:
         console.line()
 
 
-def _study_of(ostudy: optuna.Study, study: Study, version: int | None) -> Study:
+def _study_of(ostudy: optuna.Study, study: StudyFile, version: int | None) -> StudyFile:
     """The study file version a trial ran with (an edit may have changed its fixed values);
     ``study`` when the storage does not hold it."""
     if version:
@@ -187,7 +187,7 @@ def _study_of(ostudy: optuna.Study, study: Study, version: int | None) -> Study:
     return study
 
 
-def fixed_values(study: Study, best: TrialRow) -> dict[str, Any]:
+def fixed_values(study: StudyFile, best: TrialRow) -> dict[str, Any]:
     """What a trial of ``study`` used besides its searched parameters: the file's
     ``hyperparameters`` and the search space's fixed values (searched ones win, as in the
     worker)."""
@@ -198,7 +198,7 @@ def fixed_values(study: Study, best: TrialRow) -> dict[str, Any]:
 def _summary(
     console: Console,
     snap: Snapshot,
-    study: Study,
+    study: StudyFile,
     url: str,
     interrupted: bool,
     fixed: dict[str, Any] | None = None,

@@ -19,7 +19,7 @@ from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import trial_id_of
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.study import create_or_join
-from rltui.spec import Study, load_study
+from rltui.spec import StudyFile, load_study
 
 
 def _row(
@@ -72,7 +72,7 @@ def _text(console: Console) -> str:
 
 
 @pytest.fixture
-def study(study_file) -> Study:
+def study(study_file) -> StudyFile:
     return load_study(study_file(timesteps=300, every=100))
 
 
@@ -106,7 +106,7 @@ def test_parameters_with_brackets_are_shown_as_they_are(study):
     assert "net_arch=[small]" in _text(console)
 
 
-def _summary(study: Study, url: str = "journal:/tmp/x/tiny.rltui/study.journal") -> str:
+def _summary(study: StudyFile, url: str = "journal:/tmp/x/tiny.rltui/study.journal") -> str:
     best = ROWS[0]
     console = _piped()
     headless._summary(

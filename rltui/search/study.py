@@ -14,16 +14,16 @@ from optuna.study import StudyDirection
 from rltui.search import attrs
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError, mask_url, open_storage, resolve_storage_url
-from rltui.spec import Problem, SpecError, Study, incompatible_changes, parse_study
+from rltui.spec import Problem, SpecError, StudyFile, incompatible_changes, parse_study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def storage_url_for(study: Study, override: str | None = None) -> str:
+def storage_url_for(study: StudyFile, override: str | None = None) -> str:
     return resolve_storage_url(override or study.spec.storage, study.path)
 
 
-def create_or_join(study: Study, storage: BaseStorage) -> optuna.Study:
+def create_or_join(study: StudyFile, storage: BaseStorage) -> optuna.Study:
     """The Optuna study for a study file: created on first use; a changed file becomes a new
     spec version when Optuna can accept it. Raises :class:`SpecError` otherwise."""
     direction = study.spec.direction
@@ -52,7 +52,7 @@ def spec_version(ostudy: optuna.Study) -> int:
     )
 
 
-def stored_spec(storage: BaseStorage, study_id: int, version: int | None = None) -> Study:
+def stored_spec(storage: BaseStorage, study_id: int, version: int | None = None) -> StudyFile:
     """The study file stored as ``version`` (latest when None)."""
     system = storage.get_study_system_attrs(study_id)
     version = version or int(system.get(attrs.SPEC_VERSION, 0))
@@ -61,10 +61,12 @@ def stored_spec(storage: BaseStorage, study_id: int, version: int | None = None)
         raise StorageError("this study has no rltui study file stored: start it from a study file")
     path = record.get("path")
     study = parse_study(record["text"], path, check_env=False)
-    return Study(study.spec, study.space, study.text, Path(path) if path else None, study.warnings)
+    return StudyFile(
+        study.spec, study.space, study.text, Path(path) if path else None, study.warnings
+    )
 
 
-def shareable_text(study: Study) -> str:
+def shareable_text(study: StudyFile) -> str:
     """The study file's text as stored for every host to read: a password in its storage
     URL is masked (workers elsewhere are given the URL on their own command line)."""
     url = study.spec.storage
@@ -73,7 +75,7 @@ def shareable_text(study: Study) -> str:
     return study.text.replace(url, mask_url(url))
 
 
-def publish_spec(ostudy: optuna.Study, study: Study) -> int:
+def publish_spec(ostudy: optuna.Study, study: StudyFile) -> int:
     """Store ``study`` as the next spec version unless it equals the latest; returns the
     version in force. Raises :class:`SpecError` for edits Optuna would refuse."""
     storage, study_id = storage_of(ostudy), study_id_of(ostudy)
@@ -98,7 +100,7 @@ def publish_spec(ostudy: optuna.Study, study: Study) -> int:
     return version
 
 
-def planned_trials(ostudy: optuna.Study, study: Study) -> list[tuple[str, dict[str, Any]]]:
+def planned_trials(ostudy: optuna.Study, study: StudyFile) -> list[tuple[str, dict[str, Any]]]:
     """The hand-picked trials and grid points that publishing ``study`` would enqueue now:
     (a key that names each once, its parameters). Reads only."""
     system = storage_of(ostudy).get_study_system_attrs(study_id_of(ostudy))
@@ -121,7 +123,7 @@ def planned_trials(ostudy: optuna.Study, study: Study) -> list[tuple[str, dict[s
     return fresh
 
 
-def enqueue_planned(ostudy: optuna.Study, study: Study) -> None:
+def enqueue_planned(ostudy: optuna.Study, study: StudyFile) -> None:
     """Queue the file's hand-picked trials and the grid's passes that the budget in force
     holds, each once however often the file is re-published or the budget raised."""
     storage, study_id = storage_of(ostudy), study_id_of(ostudy)
@@ -152,7 +154,7 @@ def enqueue(
 
     storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     clean = {k: coerce_scalar(v) if isinstance(v, str) else v for k, v in params.items()}
-    # As Study.enqueue_trial does, with the queue priority set in the same write, so that no
+    # As optuna.Study.enqueue_trial does, with the queue priority set in the same write, so that no
     # worker can see the trial without it.
     system: dict[str, Any] = {"fixed_params": clean}
     if run_next:
@@ -164,12 +166,12 @@ def enqueue(
     return storage.get_trial_number_from_id(trial_id)
 
 
-def open_study(study: Study, storage_url: str | None = None) -> tuple[optuna.Study, str]:
+def open_study(study: StudyFile, storage_url: str | None = None) -> tuple[optuna.Study, str]:
     url = storage_url_for(study, storage_url)
     return create_or_join(study, open_storage(url)), url
 
 
-def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, Study]:
+def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, StudyFile]:
     """Join an existing study by name, reading its study file from the storage; a storage
     that does not exist is an error, never created."""
     storage = open_storage(storage_url, create=False)

@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
-    "Study": "loader",
+    "StudyFile": "loader",
     "check_text": "loader",
     "load_study": "loader",
     "parse_study": "loader",
@@ -32,7 +32,7 @@ __all__ = [
     "SearchParam",
     "SearchSpace",
     "SpecError",
-    "Study",
+    "StudyFile",
     "StudySpec",
     "TrainSpec",
     "build_space",
@@ -54,7 +54,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from rltui.spec.loader import Study, check_text, load_study, parse_study
+    from rltui.spec.loader import StudyFile, check_text, load_study, parse_study
     from rltui.spec.model import StudySpec, TrainSpec
     from rltui.spec.problems import Problem, SpecError, format_path
     from rltui.spec.space import SearchParam, SearchSpace, build_space, incompatible_changes

@@ -19,7 +19,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from rltui.spec.loader import Study
+from rltui.spec.loader import StudyFile
 from rltui.spec.space import SearchParam
 
 # Keys of the study file shown in other sections of the preview, or that are the study itself.
@@ -75,7 +75,7 @@ def describe_param(param: SearchParam) -> str:
     return f"fixed {_value(param.fixed)}"
 
 
-def study_changes(old: Study, new: Study) -> list[Change]:
+def study_changes(old: StudyFile, new: StudyFile) -> list[Change]:
     """Every difference between two checked study files that a study would feel."""
     changes: list[Change] = []
     for section, described in _SECTIONS:
@@ -94,15 +94,15 @@ def study_changes(old: Study, new: Study) -> list[Change]:
     return changes
 
 
-def _searched(study: Study) -> dict[str, str]:
+def _searched(study: StudyFile) -> dict[str, str]:
     return {name: describe_param(param) for name, param in study.space.params.items()}
 
 
-def _fixed(study: Study) -> dict[str, str]:
+def _fixed(study: StudyFile) -> dict[str, str]:
     return {name: _value(value) for name, value in study.spec.hyperparameters.items()}
 
 
-def _settings(study: Study) -> dict[str, str]:
+def _settings(study: StudyFile) -> dict[str, str]:
     dumped = study.spec.model_dump(mode="json")
     flat: dict[str, str] = {}
     _flatten(
@@ -114,7 +114,7 @@ def _settings(study: Study) -> dict[str, str]:
 
 
 # Each section of the preview, and how a study file's values read in it.
-_SECTIONS: tuple[tuple[str, Callable[[Study], dict[str, str]]], ...] = (
+_SECTIONS: tuple[tuple[str, Callable[[StudyFile], dict[str, str]]], ...] = (
     ("search space", _searched),
     ("fixed", _fixed),
     ("settings", _settings),

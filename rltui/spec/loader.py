@@ -22,7 +22,7 @@ from rltui.spec.space import SearchSpace, build_space, contains
 
 
 @dataclass(frozen=True)
-class Study:
+class StudyFile:
     """A checked study file: the schema values, the search space, and where it came from."""
 
     spec: StudySpec
@@ -54,7 +54,7 @@ class Study:
 
 def check_text(
     text: str, filename: str | None = None, *, check_env: bool = True
-) -> tuple[Study | None, list[Problem]]:
+) -> tuple[StudyFile | None, list[Problem]]:
     """Check a study file's text. Returns the study (None when it has errors) and all problems.
 
     Problems are sorted by line. Warnings do not make the study unusable.
@@ -83,10 +83,10 @@ def check_text(
     if spec is None or any(p.severity == "error" for p in problems):
         return None, problems
     path = Path(filename) if filename else None
-    return Study(spec, space, text, path, tuple(problems)), problems
+    return StudyFile(spec, space, text, path, tuple(problems)), problems
 
 
-def parse_study(text: str, filename: str | None = None, *, check_env: bool = True) -> Study:
+def parse_study(text: str, filename: str | None = None, *, check_env: bool = True) -> StudyFile:
     """Like :func:`check_text` but raises :class:`SpecError` when anything is wrong."""
     study, problems = check_text(text, filename, check_env=check_env)
     if study is None:
@@ -94,7 +94,7 @@ def parse_study(text: str, filename: str | None = None, *, check_env: bool = Tru
     return study
 
 
-def load_study(path: str | Path, *, check_env: bool = True) -> Study:
+def load_study(path: str | Path, *, check_env: bool = True) -> StudyFile:
     """Read and check a study file; raises :class:`SpecError` (also for a missing file)."""
     path = Path(path)
     try:
@@ -104,7 +104,7 @@ def load_study(path: str | Path, *, check_env: bool = True) -> Study:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Problem((), f"cannot read the study file: {exc}")], str(path)) from None
     study = parse_study(text, str(path), check_env=check_env)
-    return Study(study.spec, study.space, text, path.resolve(), study.warnings)
+    return StudyFile(study.spec, study.space, text, path.resolve(), study.warnings)
 
 
 def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> list[Problem]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from rltui.spec import Study
+from rltui.spec import StudyFile
 
 
 @dataclass
@@ -22,7 +22,7 @@ class TrialEnvs:
         self.eval.close()
 
 
-def make_envs(study: Study, seed: int | None) -> TrialEnvs:
+def make_envs(study: StudyFile, seed: int | None) -> TrialEnvs:
     spec = study.spec.train
     assert spec.env is not None
     train = make_vec_env(spec.env, n_envs=spec.n_envs, seed=seed, env_kwargs=spec.env_kwargs)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rltui.spec import Study
+from rltui.spec import StudyFile
 from rltui.train.checkpoint import publish
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, Reporter, TrialFailed
@@ -106,7 +106,7 @@ class TrialContext:
         return r if (r := self._reporter.requested()) in STOP_REQUESTS else None
 
 
-def load_function(study: Study) -> UserFunction:
+def load_function(study: StudyFile) -> UserFunction:
     """Import ``train.function``; the study file's folder comes first on ``sys.path``."""
     ref = study.spec.train.function or ""
     module_name, _, attr = ref.partition(":")
@@ -130,7 +130,7 @@ def load_function(study: Study) -> UserFunction:
 
 
 def train_function(
-    study: Study,
+    study: StudyFile,
     params: dict[str, Any],
     reporter: Reporter,
     *,

@@ -29,7 +29,7 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
 from stable_baselines3.common.vec_env import sync_envs_normalization
 
-from rltui.spec import Study
+from rltui.spec import StudyFile
 from rltui.train import checkpoint
 from rltui.train.envs import TrialEnvs, make_envs
 from rltui.train.hyperparams import ALGORITHMS, budget_aware, model_kwargs
@@ -132,7 +132,7 @@ class _Run:
 
 
 def train_sb3(
-    study: Study,
+    study: StudyFile,
     params: dict[str, Any],
     reporter: Reporter,
     *,
@@ -166,7 +166,7 @@ def train_sb3(
 
 
 def _start(
-    study: Study, params: dict[str, Any], seed: int | None, device: str, saved: Path | None
+    study: StudyFile, params: dict[str, Any], seed: int | None, device: str, saved: Path | None
 ) -> _Run:
     spec = study.spec.train
     assert spec.algorithm is not None
@@ -180,7 +180,7 @@ def _start(
 
 
 def build_model(
-    study: Study, params: dict[str, Any], envs: TrialEnvs, *, seed: int | None, device: str
+    study: StudyFile, params: dict[str, Any], envs: TrialEnvs, *, seed: int | None, device: str
 ) -> BaseAlgorithm:
     """A new model for ``params`` (fixed and sampled) on ``envs.train``; closes the envs and
     raises :class:`TrialFailed` when SB3 refuses the values."""
@@ -204,7 +204,7 @@ def _save_all(runs: list[_Run], folder: Path) -> Path:
 
 
 def _loop(
-    study: Study,
+    study: StudyFile,
     runs: list[_Run],
     reporter: Reporter,
     checkpoint_dir: Path,
@@ -334,7 +334,7 @@ def _mean_curve(runs: list[_Run]) -> list[tuple[int, float]]:
     ]
 
 
-def evaluate(study: Study, model: BaseAlgorithm, envs: TrialEnvs) -> float:
+def evaluate(study: StudyFile, model: BaseAlgorithm, envs: TrialEnvs) -> float:
     spec = study.spec.train.eval
     sync_envs_normalization(envs.train, envs.eval)
     mean, _std = evaluate_policy(

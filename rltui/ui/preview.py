@@ -15,7 +15,7 @@ from rltui.search import attrs
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError
 from rltui.search.study import planned_trials, stored_spec
-from rltui.spec import Problem, SpecError, Study, incompatible_changes
+from rltui.spec import Problem, SpecError, StudyFile, incompatible_changes
 from rltui.spec.changes import Change, study_changes
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class Preview:
     """The outcome of applying ``study``: nothing is applied until the user confirms."""
 
-    study: Study
+    study: StudyFile
     changes: tuple[Change, ...]
     refused: tuple[Problem, ...]
     enqueued: int  # trials the grid and the hand-picked list would add now
@@ -66,7 +66,7 @@ class Preview:
         return lines
 
 
-def build_preview(session: Session, study: Study) -> Preview:
+def build_preview(session: Session, study: StudyFile) -> Preview:
     """Compare ``study`` with the version in force and read what the storage would do."""
     storage, study_id = storage_of(session.ostudy), study_id_of(session.ostudy)
     try:  # the version in force may come from another host

@@ -34,7 +34,7 @@ from rltui.search.storage import (
 )
 from rltui.search.study import join_by_name, open_study, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key, is_lost, read_records
-from rltui.spec import Problem, SpecError, Study, check_text, incompatible_changes
+from rltui.spec import Problem, SpecError, StudyFile, check_text, incompatible_changes
 from rltui.ui.launches import StartedWorkers, WorkerLaunch
 from rltui.ui.memory import bulk_load
 from rltui.worker.pool import LocalPool, signal_worker
@@ -53,7 +53,7 @@ class Session:
     """One open study: the Optuna study, its latest study file, and where it lives."""
 
     ostudy: optuna.Study
-    study: Study
+    study: StudyFile
     url: str
     study_file: Path | None = None
     controller: Controller = field(init=False)
@@ -87,7 +87,9 @@ class Session:
                     raise SessionError(
                         f"the study file has problems: {first.format(study_file.name)}"
                     )
-                study = Study(study.spec, study.space, text, study_file.resolve(), study.warnings)
+                study = StudyFile(
+                    study.spec, study.space, text, study_file.resolve(), study.warnings
+                )
                 ostudy, url = open_study(study, storage_url)
                 return cls(ostudy, study, url, study_file.resolve())
             if storage_url and study_name:
@@ -270,11 +272,11 @@ class Session:
 
     # The study file ------------------------------------------------------------
 
-    def check_publish(self, study: Study) -> list[Problem]:
+    def check_publish(self, study: StudyFile) -> list[Problem]:
         """Why Optuna would refuse ``study`` for this running study (empty when it would not)."""
         return incompatible_changes(self.study.space, study.space, study.spec.name)
 
-    def publish(self, study: Study) -> int:
+    def publish(self, study: StudyFile) -> int:
         """Store ``study`` as the next spec version; raises SpecError when Optuna refuses."""
         version = publish_spec(self.ostudy, study)
         self.study = study

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from rltui.spec import Problem
 
 if TYPE_CHECKING:
-    from rltui.spec import Study
+    from rltui.spec import StudyFile
     from rltui.ui.session import Session
 
 Stamp = tuple[int, int] | None  # (mtime_ns, size) of the file; None: it does not exist
@@ -48,7 +48,7 @@ class Check:
     """The outcome of checking one buffer."""
 
     text: str
-    study: Study | None
+    study: StudyFile | None
     problems: tuple[Problem, ...]
     incompatible: tuple[Problem, ...] = ()
     renamed: str | None = None
@@ -70,14 +70,14 @@ class Check:
 
 def check_buffer(text: str, path: Path | None, session: Session | None) -> Check:
     """Check ``text`` as the study file, and against ``session``'s study when there is one."""
-    from rltui.spec import Study, check_text  # on the validation thread, not at start-up
+    from rltui.spec import StudyFile, check_text  # on the validation thread, not at start-up
     from rltui.spec.source import YamlSyntaxError, parse_yaml
 
     study, problems = check_text(text, str(path) if path else None, check_env=True)
     incompatible: list[Problem] = []
     renamed = None
     if study is not None and session is not None:
-        study = Study(
+        study = StudyFile(
             study.spec, study.space, text, path.resolve() if path else None, study.warnings
         )
         if study.spec.name != session.name:

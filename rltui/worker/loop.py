@@ -39,7 +39,7 @@ from rltui.search.recovery import reap_lost_workers, trial_held_by
 from rltui.search.storage import StudyHome, journal_path
 from rltui.search.study import stored_spec
 from rltui.search.workers import drain_key, new_record, stored_record
-from rltui.spec import Study
+from rltui.spec import StudyFile
 from rltui.train import checkpoint as ckpt
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
@@ -82,7 +82,7 @@ class Worker:
         self.max_trials = max_trials
         self.log = log
         self.study_file = study_file
-        self._specs: dict[int, Study] = {}
+        self._specs: dict[int, StudyFile] = {}
         self.stopping = False
         self.trials_done = 0
         self.session: TrialSession | None = None
@@ -103,7 +103,7 @@ class Worker:
         )
 
     # -- setup ---------------------------------------------------------------------------
-    def current_spec(self, version: int | None = None) -> Study:
+    def current_spec(self, version: int | None = None) -> StudyFile:
         """The study file in force (or ``version``), parsed once per version: the heartbeat
         asks every beat, and parsing YAML there would compete with training for the GIL."""
         if version is None:
@@ -113,7 +113,7 @@ class Worker:
             self._specs[version] = stored_spec(self.storage, self.study_id, version)
         return self._specs[version]
 
-    def _home(self, study: Study) -> StudyHome:
+    def _home(self, study: StudyFile) -> StudyHome:
         # The stored study file's path is another host's path for a remote worker: only a
         # file given on this command line, the configured folder, or the journal's folder count.
         folder = study.spec.control.checkpoint_dir
@@ -126,10 +126,10 @@ class Worker:
             return StudyHome(journal.parent).make()
         return StudyHome(Path.cwd() / f"{study.spec.name}.rltui").make()
 
-    def device(self, study: Study) -> str:
+    def device(self, study: StudyFile) -> str:
         return self.device_override or study.spec.device
 
-    def device_label(self, study: Study) -> str:
+    def device_label(self, study: StudyFile) -> str:
         """The device this worker trains on, as the workers view shows it (``cuda:0 NVIDIA
         H100 …``). Raises :class:`DeviceError` for a CUDA device this host does not have:
         SB3 would quietly train on the CPU instead."""
@@ -461,7 +461,7 @@ class Worker:
     def _finish(
         self,
         trial: optuna.Trial,
-        study: Study,
+        study: StudyFile,
         outcome: Outcome,
         folder: Path,
         claimed: optuna.trial.FrozenTrial,
@@ -521,7 +521,7 @@ class Worker:
         if not study.spec.control.keep_checkpoints:
             ckpt.remove(folder)
 
-    def _fail(self, trial: optuna.Trial, exc: Exception, folder: Path, study: Study) -> None:
+    def _fail(self, trial: optuna.Trial, exc: Exception, folder: Path, study: StudyFile) -> None:
         tail = "".join(traceback.format_exception(exc)[-6:])
         message = str(exc) if isinstance(exc, TrialFailed) else f"{type(exc).__name__}: {exc}"
         print(f"trial {trial.number}: FAIL: {message}\n{tail}", flush=True)

@@ -9,7 +9,7 @@ import gymnasium
 import pytest
 
 from rltui.cli import main
-from rltui.search.optimizers import check_optimizers
+from rltui.search.sampling import check_sampler_and_pruner
 from rltui.spec import check_text, parse_study
 from rltui.spec import environment as env_check
 from tests.spec.test_loader import GOOD
@@ -129,7 +129,7 @@ SAMPLER_CASES = {
 def test_sampler_and_pruner_option_types(case, tmp_path, capsys):
     block, expected = SAMPLER_CASES[case]
     study = parse_study(GOOD + block, "study.yaml")
-    problems = check_optimizers(study)
+    problems = check_sampler_and_pruner(study)
     assert len(problems) == 1 and expected in render(problems), render(problems)
     path = tmp_path / "study.yaml"
     path.write_text(GOOD + block)
@@ -149,4 +149,4 @@ def test_sampler_and_pruner_option_types(case, tmp_path, capsys):
     ],
 )
 def test_well_typed_options_pass(block):
-    assert check_optimizers(parse_study(GOOD + block)) == []
+    assert check_sampler_and_pruner(parse_study(GOOD + block)) == []

@@ -9,7 +9,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-from rltui.search import optimizers
+from rltui.search import sampling
 from rltui.spec import algorithms as algos
 from rltui.spec.hyperparameters import NAMED_VALUES, check_value
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
@@ -55,14 +55,14 @@ def test_policy_args_exist(name):
     "name", [n for n in SAMPLER_OPTIONS if n not in ("grid", "policy_gradient")]
 )
 def test_sampler_options_exist(name):
-    cls = optimizers._SAMPLERS[name]
+    cls = sampling._SAMPLERS[name]
     assert SAMPLER_OPTIONS[name] <= set(inspect.signature(cls.__init__).parameters)
 
 
 @pytest.mark.parametrize("name", [n for n in PRUNER_OPTIONS if n != "none"])
 def test_pruner_options_exist(name):
     assert PRUNER_OPTIONS[name] <= set(
-        inspect.signature(optimizers._PRUNERS[name].__init__).parameters
+        inspect.signature(sampling._PRUNERS[name].__init__).parameters
     )
 
 
@@ -151,7 +151,7 @@ def test_whole_floats_are_accepted_only_where_training_casts_them():
 
 
 def _option_classes() -> dict[str, dict[str, Any]]:
-    return {"sampler": optimizers._sampler_classes(), "pruner": optimizers._PRUNERS}
+    return {"sampler": sampling._sampler_classes(), "pruner": sampling._PRUNERS}
 
 
 @pytest.mark.parametrize(
@@ -169,4 +169,4 @@ def test_option_defaults_pass_the_type_check(key, kind):
         for n in table[kind]
         if params[n].default is not inspect.Parameter.empty
     }
-    assert optimizers._option_type_problems(key, kind, cls, defaults) == []
+    assert sampling._option_type_problems(key, kind, cls, defaults) == []

@@ -16,7 +16,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 from stable_baselines3.common.vec_env import VecNormalize
 
-from rltui.spec import Study, load_study
+from rltui.spec import StudyFile, load_study
 from rltui.train.envs import make_envs
 from rltui.train.trainer import (
     ALGORITHMS,
@@ -52,7 +52,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "ddpg": {**OFF_POLICY, "action_noise": "ornstein_uhlenbeck"},
 }
 
-StudyFactory = Callable[..., Study]
+StudyFactory = Callable[..., StudyFile]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -74,7 +74,7 @@ def make_study(study_file: Callable[..., Path]) -> StudyFactory:
         every: int = 100,
         n_envs: int = 1,
         normalize: str = "false",
-    ) -> Study:
+    ) -> StudyFile:
         text = STUDY.format(
             algorithm=algorithm,
             env=ENV.get(algorithm, "Pendulum-v1"),
@@ -88,7 +88,9 @@ def make_study(study_file: Callable[..., Path]) -> StudyFactory:
     return make
 
 
-def _train(study: Study, params: dict[str, Any], tmp_path: Path) -> tuple[Any, ScriptedReporter]:
+def _train(
+    study: StudyFile, params: dict[str, Any], tmp_path: Path
+) -> tuple[Any, ScriptedReporter]:
     reporter = ScriptedReporter()
     out = train_sb3(
         study,
@@ -192,7 +194,7 @@ def test_learning_in_chunks_equals_one_learn_call(algorithm, params, make_study)
         assert torch.equal(a, b)
 
 
-def _model(study: Study, params: dict[str, Any], device: str = "cpu") -> BaseAlgorithm:
+def _model(study: StudyFile, params: dict[str, Any], device: str = "cpu") -> BaseAlgorithm:
     envs = make_envs(study, study.spec.train.seed)
     return build_model(study, {"net_arch": [8], **params}, envs, seed=1, device=device)
 

@@ -11,7 +11,7 @@ import optuna
 from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
-from rltui.spec import Problem, Study
+from rltui.spec import Problem, StudyFile
 from rltui.spec.problems import show_value
 from rltui.spec.source import YamlSyntaxError, parse_yaml
 
@@ -34,7 +34,7 @@ _PRUNERS: dict[str, Any] = {
 }
 
 
-def make_sampler(study: Study, worker_index: int = 0) -> BaseSampler:
+def make_sampler(study: StudyFile, worker_index: int = 0) -> BaseSampler:
     """The study's sampler for one worker.
 
     A seeded sampler gets ``seed + worker_index`` so that parallel workers do not propose the
@@ -58,14 +58,14 @@ def make_sampler(study: Study, worker_index: int = 0) -> BaseSampler:
     return _SAMPLERS[kind](**options)
 
 
-def make_pruner(study: Study) -> BasePruner:
+def make_pruner(study: StudyFile) -> BasePruner:
     spec = study.spec.pruner
     if spec.type == "none":
         return optuna.pruners.NopPruner()
     return _PRUNERS[spec.type](**spec.options)
 
 
-def check_optimizers(study: Study) -> list[Problem]:
+def check_sampler_and_pruner(study: StudyFile) -> list[Problem]:
     """Bad sampler and pruner options, located in the study file, before any worker starts.
 
     Each option's value is checked against the type its Optuna constructor declares (Optuna
@@ -169,7 +169,7 @@ def _is(value: Any, expected: type) -> bool:
     return isinstance(value, expected)
 
 
-def _placed(study: Study, problems: list[Problem]) -> list[Problem]:
+def _placed(study: StudyFile, problems: list[Problem]) -> list[Problem]:
     if not problems:
         return problems
     try:
