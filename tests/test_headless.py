@@ -11,7 +11,6 @@ import optuna
 import pytest
 from optuna.study import StudyDirection
 from rich.console import Console
-from ruamel.yaml import YAML
 
 from rltui import headless
 from rltui.search import attrs
@@ -20,6 +19,7 @@ from rltui.search.optuna_internals import trial_id_of
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.study import create_or_join
 from rltui.spec import StudyFile, load_study
+from rltui.spec.source import parse_yaml
 
 
 def _row(
@@ -123,7 +123,7 @@ def test_summary_prints_the_whole_configuration_as_yaml(study):
     assert "learning_rate" in searched and "n_steps" not in searched
     assert "n_steps: 64" in fixed and "net_arch: [8]" in fixed
     # Pasted into a study file, the block is the whole configuration the trial used.
-    parsed = YAML(typ="safe").load(block)
+    parsed = parse_yaml(block).data  # as a study file is read
     assert parsed == {
         "hyperparameters": {
             "learning_rate": 0.001,
@@ -148,7 +148,7 @@ def test_searched_values_win_over_fixed_ones(study):
 )
 def test_yaml_values_read_back_as_the_same_value(value):
     text = f"key: {headless.yaml_value(value)}"
-    assert YAML(typ="safe").load(text) == {"key": value}
+    assert parse_yaml(text).data == {"key": value}
     # YAML 1.1 readers (PyYAML) take '1e-05' for a string; what we print is a number to both.
     if isinstance(value, float):
         assert re.search(r"\d\.\d*e", headless.yaml_value(value)) or "e" not in str(value)

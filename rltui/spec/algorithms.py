@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rltui.spec.limits import SIZES
+
 # What SB3's OffPolicyAlgorithm takes, shared by DQN, SAC, TD3 and DDPG.
 _OFF_POLICY_ARGS = frozenset(
     [
@@ -200,6 +202,11 @@ def _whole(low: int, example: int) -> ArgKind:
     return ArgKind(int, low=low, example=example)
 
 
+def _size(name: str, example: int) -> ArgKind:
+    """A size with a fixed bound, beyond which a trial cannot run (see rltui.spec.limits)."""
+    return ArgKind(int, low=1, high=SIZES[name].most, example=example)
+
+
 def _share(example: float) -> ArgKind:
     return ArgKind(float, low=0, high=1, example=example)
 
@@ -210,9 +217,9 @@ _FLAG = ArgKind(bool, example=True)
 # Arguments that name objects (net_arch, activation_fn, ...) are checked by name instead.
 ARG_KINDS: dict[str, ArgKind] = {
     "learning_rate": ArgKind(float, low=0, above=True, example=3e-4),
-    "n_steps": _whole(1, 2048),
-    "batch_size": _whole(1, 64),
-    "n_epochs": _whole(1, 10),
+    "n_steps": _size("n_steps", 2048),
+    "batch_size": _size("batch_size", 64),
+    "n_epochs": _size("n_epochs", 10),
     "gamma": _share(0.99),
     "gae_lambda": _share(0.95),
     "clip_range": ArgKind(float, low=0, above=True, example=0.2),
@@ -226,11 +233,13 @@ ARG_KINDS: dict[str, ArgKind] = {
     "target_kl": ArgKind(float, low=0, above=True, example=0.02, null=True),
     "rms_prop_eps": ArgKind(float, low=0, above=True, example=1e-5),
     "use_rms_prop": _FLAG,
-    "buffer_size": _whole(1, 100_000),
+    "buffer_size": _size("buffer_size", 100_000),
     "learning_starts": _whole(0, 1000),
     "tau": ArgKind(float, low=0, high=1, above=True, example=0.005),
     "train_freq": ArgKind(int, low=1, example=4, units=("step", "episode")),
-    "gradient_steps": _whole(-1, 1),  # -1: as many gradient steps as env steps
+    "gradient_steps": ArgKind(
+        int, low=-1, high=SIZES["gradient_steps"].most, example=1
+    ),  # -1: as many gradient steps as env steps
     "optimize_memory_usage": _FLAG,
     "target_update_interval": _whole(1, 1000),
     "exploration_fraction": _share(0.1),
@@ -249,7 +258,7 @@ ARG_KINDS: dict[str, ArgKind] = {
     "share_features_extractor": _FLAG,
     "normalize_images": _FLAG,
     "clip_mean": ArgKind(float, low=0, above=True, example=2.0),
-    "n_critics": _whole(1, 2),
+    "n_critics": _size("n_critics", 2),
     "action_noise_sigma": ArgKind(float, low=0, example=0.1),
 }
 # Where one algorithm reads an argument differently from the others.

@@ -15,12 +15,14 @@ from typing import Any
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution
 
 from rltui.spec import algorithms as algos
+from rltui.spec import limits
 from rltui.spec.algorithms import ArgKind
 from rltui.spec.grammar import coerce_scalar
 from rltui.spec.model import StudySpec
 from rltui.spec.problems import KeyPath, Problem, did_you_mean, show_value
 from rltui.spec.space import SearchSpace
 
+_PER_PARAMETER = 5  # problems listed for the values of one parameter: the rest are alike
 NAMED_VALUES: dict[str, tuple[str, ...]] = {
     "activation_fn": algos.ACTIVATIONS,
     "optimizer_class": algos.OPTIMIZERS,
@@ -47,9 +49,13 @@ def check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]:
             problems += _value_problems(algorithm, name, param.fixed, path)
         elif param.grid is not None:
             mapped = isinstance(raw, Mapping)
+            found: list[Problem] = []
             for index, value in enumerate(param.grid):
                 where = (*path, "grid_search", index) if mapped else path
-                problems += _value_problems(algorithm, name, value, where)
+                found += _value_problems(algorithm, name, value, where)
+                if len(found) >= _PER_PARAMETER:
+                    break
+            problems += found
         elif param.distribution is not None:
             problems += _distribution_problems(algorithm, name, param.distribution, path, raw)
     return problems
@@ -131,17 +137,61 @@ def _named_value_problem(name: str, value: Any, path: KeyPath) -> Problem | None
             f"did you mean '{guess}'?" if guess else f"use one of {', '.join(NAMED_VALUES[name])}",
         )
     if name == "net_arch":
-        if isinstance(value, str) and value not in algos.NET_ARCH_PRESETS:
-            guess = did_you_mean(value, algos.NET_ARCH_PRESETS)
+        return _net_arch_problem(value, path)
+    return None
+
+
+_NETWORKS = {"pi": "the policy", "vf": "the value function", "qf": "the Q-function"}
+
+
+def _net_arch_problem(value: Any, path: KeyPath, nested: bool = False) -> Problem | None:
+    """What is wrong with a ``net_arch`` value: a preset name, one layer size, a list of them,
+    or (at the top) a mapping of those per network (``{pi: small, qf: [64, 64]}``)."""
+    if isinstance(value, str):
+        if value in algos.NET_ARCH_PRESETS:
+            return None
+        guess = did_you_mean(value, algos.NET_ARCH_PRESETS)
+        return Problem(
+            path,
+            f"{show_value(value)} is not a net_arch preset",
+            f"did you mean '{guess}'?"
+            if guess
+            else f"use a list of layer sizes or one of {', '.join(algos.NET_ARCH_PRESETS)}",
+        )
+    if isinstance(value, dict) and not nested:
+        for key, part in value.items():
+            if key not in _NETWORKS:
+                guess = did_you_mean(key, _NETWORKS)
+                names = ", ".join(f"{k} ({what})" for k, what in _NETWORKS.items())
+                hint = f"did you mean '{guess}'?" if guess else f"use {names}"
+                return Problem((*path, key), f"'{key}' is not a network of net_arch", hint)
+            found = _net_arch_problem(part, (*path, key), nested=True)
+            if found is not None:
+                return found
+        return None
+    layers = value if isinstance(value, list) else [value]
+    if len(layers) > limits.MAX_LAYERS:
+        return Problem(
+            path,
+            f"{len(layers):,} hidden layers",
+            f"a network has at most {limits.MAX_LAYERS} layers here",
+        )
+    bound = limits.SIZES["net_arch"]
+    for index, units in enumerate(layers):
+        where = (*path, index) if isinstance(value, list) else path
+        number = isinstance(units, int | float) and not isinstance(units, bool)
+        if number and units > bound.most:
             return Problem(
-                path,
-                f"'{value}' is not a net_arch preset",
-                f"did you mean '{guess}'?"
-                if guess
-                else f"use a list of layer sizes or one of {', '.join(algos.NET_ARCH_PRESETS)}",
+                where, f"a layer of {_num(units)} units is too large", bound.hint("a layer")
             )
-        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
-            return Problem(path, "a layer size must be above 0")
+        if not isinstance(units, int) or isinstance(units, bool):
+            example = "e.g. net_arch: [64, 64], or a preset such as small"
+            if isinstance(units, float) and units.is_integer():
+                example = f"write {int(units)}"
+            message = f"a layer size must be a whole number, got {show_value(units)}"
+            return Problem(where, message, example)
+        if units <= 0:
+            return Problem(where, "a layer size must be above 0")
     return None
 
 
@@ -179,6 +229,10 @@ def _in_range(kind: ArgKind, value: float) -> bool:
 
 
 def _hint(name: str, kind: ArgKind, value: Any) -> str:
+    bound = limits.SIZES.get(name)
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if bound is not None and kind.high is not None and numeric and value > kind.high:
+        return bound.hint(name)
     if isinstance(value, str):
         number = coerce_scalar(value)
         if number != value and _fits(name, kind, number):
@@ -217,11 +271,21 @@ def _distribution_problems(
     algorithm: str, name: str, dist: BaseDistribution, path: KeyPath, raw: Any
 ) -> list[Problem]:
     mapped = isinstance(raw, Mapping)
+    if name == "net_arch" and not isinstance(dist, CategoricalDistribution):
+        # A searched number is one layer of that many units (see rltui.train.hyperparams).
+        for end in (getattr(dist, "low", 0), getattr(dist, "high", 0)):
+            whole = isinstance(end, float) and end.is_integer() and abs(end) < 1e15
+            found = _net_arch_problem(int(end) if whole else end, path)
+            if found is not None:
+                return [found]
+        return []
     if isinstance(dist, CategoricalDistribution):
         problems = []
         for index, choice in enumerate(dist.choices):
             where = (*path, "choices", index) if mapped and "choices" in raw else path
             problems += _value_problems(algorithm, name, choice, where)
+            if len(problems) >= _PER_PARAMETER:
+                break
         return problems
     kind = algos.arg_kind(algorithm, name)
     if kind is None:
@@ -247,7 +311,7 @@ def _distribution_problems(
                 Problem(
                     (*path, end) if mapped and end in raw else path,
                     f"the search reaches {_num(value)}, but {name} must be {describe(kind)}",
-                    hint,
+                    _hint(name, kind, value) if end == "high" and name in limits.SIZES else hint,
                 )
             )
     return problems
@@ -267,5 +331,7 @@ def _whole_steps(name: str, dist: FloatDistribution) -> bool:
 
 def _num(value: float | None) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
+        value = int(value)
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"  # 1,000,000: a bound the reader takes in at a glance
     return str(value)

@@ -10,14 +10,23 @@ from typing import Any
 from pydantic import ValidationError
 
 from rltui.spec import algorithms as algos
+from rltui.spec import limits
 from rltui.spec.environment import check_env as check_gym_env
+from rltui.spec.environment import env_shapes
 from rltui.spec.grammar import GrammarError, coerce_scalar, parse_sweep
 from rltui.spec.hyperparameters import check_hyperparameters, check_value
 from rltui.spec.model import StudySpec
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
-from rltui.spec.problems import KeyPath, Problem, SpecError, did_you_mean
+from rltui.spec.problems import KeyPath, Problem, SpecError, did_you_mean, guessing_at_most
+from rltui.spec.resources import check_memory
 from rltui.spec.schema_errors import pydantic_problems
-from rltui.spec.source import YamlSource, YamlSyntaxError, parse_yaml
+from rltui.spec.source import (
+    YamlSource,
+    YamlSyntaxError,
+    byte_position,
+    parse_yaml,
+    read_study,
+)
 from rltui.spec.space import SearchSpace, build_space, contains
 
 
@@ -44,7 +53,7 @@ class StudyFile:
         repeat trials), and any other budget is rounded up to whole passes.
         """
         requested = requested or self.spec.n_trials
-        points = len(self.space.grid_points())
+        points = self.space.grid_size()
         if not points:
             return requested
         if self.space.all_grid:
@@ -57,12 +66,50 @@ def check_text(
 ) -> tuple[StudyFile | None, list[Problem]]:
     """Check a study file's text. Returns the study (None when it has errors) and all problems.
 
-    Problems are sorted by line. Warnings do not make the study unusable.
+    Problems are sorted by line. Warnings do not make the study unusable. A ``module:Env-v0``
+    env id's module is imported from the folder of ``filename`` (or an installed package).
     """
     try:
         source = parse_yaml(text)
     except YamlSyntaxError as exc:
         return None, [_explain_tabs(exc.problem, text)]
+    folder = Path(filename).resolve().parent if filename else None
+    try:
+        with guessing_at_most(limits.MAX_GUESSES):
+            spec, space, problems = _check_source(source, text, check_env=check_env, folder=folder)
+    except RecursionError:
+        # The reader bounds nesting, so this is a safety net: still a message, not a crash.
+        too_deep = "the study file nests too deeply to be checked"
+        return None, [Problem((), too_deep, "flatten its deepest values", line=1, column=1)]
+    problems = _at_most(
+        sorted((source.place(p) for p in problems), key=lambda p: (p.line or 0, p.column or 0))
+    )
+    if spec is None or any(p.severity == "error" for p in problems):
+        return None, problems
+    path = Path(filename) if filename else None
+    return StudyFile(spec, space, text, path, tuple(problems)), problems
+
+
+def _at_most(problems: list[Problem]) -> list[Problem]:
+    """The first :data:`limits.MAX_PROBLEMS` problems, and one more that counts the rest."""
+    if len(problems) <= limits.MAX_PROBLEMS:
+        return problems
+    hidden = problems[limits.MAX_PROBLEMS :]
+    severity = "error" if any(p.severity == "error" for p in hidden) else "warning"
+    rest = Problem(
+        (),
+        f"{len(hidden):,} more problems are not listed",
+        "fix the ones above first",
+        hidden[0].line,
+        hidden[0].column,
+        severity,
+    )
+    return [*problems[: limits.MAX_PROBLEMS], rest]
+
+
+def _check_source(
+    source: YamlSource, text: str, *, check_env: bool, folder: Path | None
+) -> tuple[StudySpec | None, SearchSpace, list[Problem]]:
     problems: list[Problem] = []
     spec = None
     if not isinstance(source.data, Mapping):
@@ -76,14 +123,8 @@ def check_text(
     if spec is not None:
         space, more = build_space(spec.search_space)
         problems.extend(_point_into_expression(p, spec, source, text) for p in more)
-        problems.extend(_check_meaning(spec, space, check_env=check_env))
-    problems = sorted(
-        (source.place(p) for p in problems), key=lambda p: (p.line or 0, p.column or 0)
-    )
-    if spec is None or any(p.severity == "error" for p in problems):
-        return None, problems
-    path = Path(filename) if filename else None
-    return StudyFile(spec, space, text, path, tuple(problems)), problems
+        problems.extend(_check_meaning(spec, space, check_env=check_env, folder=folder))
+    return spec, space, problems
 
 
 def parse_study(text: str, filename: str | None = None, *, check_env: bool = True) -> StudyFile:
@@ -98,17 +139,25 @@ def load_study(path: str | Path, *, check_env: bool = True) -> StudyFile:
     """Read and check a study file; raises :class:`SpecError` (also for a missing file)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_study(path)
     except FileNotFoundError:
         raise SpecError([Problem((), "no such study file")], str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line, column = byte_position(exc.object, exc.start)
+        problem = Problem(
+            (), f"cannot read the study file: {exc}", "save it as UTF-8", line, column
+        )
+        raise SpecError([problem], str(path)) from None
+    except OSError as exc:
         raise SpecError([Problem((), f"cannot read the study file: {exc}")], str(path)) from None
     study = parse_study(text, str(path), check_env=check_env)
     return StudyFile(study.spec, study.space, text, path.resolve(), study.warnings)
 
 
-def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> list[Problem]:
-    problems: list[Problem] = []
+def _check_meaning(
+    spec: StudySpec, space: SearchSpace, *, check_env: bool, folder: Path | None
+) -> list[Problem]:
+    problems = _check_grid_size(space)
     problems += _check_typed("sampler", spec.sampler.type, spec.sampler.options, SAMPLER_OPTIONS)
     problems += _check_typed("pruner", spec.pruner.type, spec.pruner.options, PRUNER_OPTIONS)
     train = spec.train
@@ -126,9 +175,14 @@ def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> l
             )
         else:
             problems += check_hyperparameters(spec, space)
+        shapes = None
         if check_env and train.env:
             known = train.algorithm if train.algorithm in algos.ALGORITHM_ARGS else None
-            problems += check_gym_env(train.env, train.env_kwargs, known)
+            env_problems = check_gym_env(train.env, train.env_kwargs, known, folder)
+            problems += env_problems
+            shapes = None if env_problems else env_shapes(train.env, train.env_kwargs)
+        if not problems:
+            problems += check_memory(spec, space, shapes)
     overlap = spec.hyperparameters.keys() & spec.search_space.keys()
     for name in sorted(overlap):
         problems.append(
@@ -143,9 +197,24 @@ def _check_meaning(spec: StudySpec, space: SearchSpace, *, check_env: bool) -> l
     return problems
 
 
+def _check_grid_size(space: SearchSpace) -> list[Problem]:
+    points = space.grid_size()
+    if points <= limits.MAX_GRID_POINTS:
+        return []
+    sizes = " x ".join(f"{len(values):,}" for values in space.grid.values())
+    return [
+        Problem(
+            ("search_space", next(iter(space.grid))),
+            f"the grid makes {points:,} combinations ({sizes}), each one a trial",
+            f"a grid makes at most {limits.MAX_GRID_POINTS:,} trials: list fewer values, or "
+            "search some parameters instead of crossing them",
+        )
+    ]
+
+
 def _check_grid_budget(spec: StudySpec, space: SearchSpace) -> list[Problem]:
-    points = len(space.grid_points())
-    if not points or "n_trials" not in spec.model_fields_set:
+    points = space.grid_size()
+    if not points or points > limits.MAX_GRID_POINTS or "n_trials" not in spec.model_fields_set:
         return []
     if space.all_grid and spec.n_trials != points:
         return [

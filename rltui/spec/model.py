@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from rltui.spec.limits import MAX_ENTRIES, SIZES
+
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 FUNCTION_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -34,6 +36,10 @@ def _no_bool(value: Any) -> Any:
 Whole = Annotated[int, BeforeValidator(_no_bool)]
 PositiveWhole = Annotated[int, BeforeValidator(_no_bool), Field(gt=0)]
 Seed = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, le=SEED_MAX)]
+# Settings by name: a study needs dozens, so a thousand is a file that is not a study.
+Entries = Annotated[dict[str, Any], Field(max_length=MAX_ENTRIES)]
+# Sizes that cannot run past their bound (rltui.spec.limits says why).
+Timesteps = Annotated[PositiveWhole, Field(le=SIZES["timesteps"].most)]
 Number = Annotated[float, BeforeValidator(_no_bool)]
 Flag = Annotated[bool, Strict()]  # 1 or 'yes' is no boolean: say true or false
 
@@ -46,7 +52,7 @@ class _Typed(_Strict):
     """A ``{type: name, option: value, ...}`` block; everything but ``type`` is an option."""
 
     type: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: Entries = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -74,10 +80,13 @@ class PrunerSpec(_Typed):
 
 
 class EvalSpec(_Strict):
-    """How often and how thoroughly a trial's agent is evaluated."""
+    """How often and how thoroughly a trial's agent is evaluated.
 
-    every: PositiveWhole | None = None  # timesteps; default: a tenth of the budget
-    episodes: PositiveWhole = 5
+    ``every`` counts timesteps between evaluations; by default a tenth of the budget.
+    """
+
+    every: Annotated[PositiveWhole, Field(le=SIZES["every"].most)] | None = None
+    episodes: Annotated[PositiveWhole, Field(le=SIZES["episodes"].most)] = 5
     deterministic: Flag = True
 
 
@@ -113,11 +122,11 @@ class TrainSpec(_Strict):
     algorithm: str | None = None
     function: str | None = None
     env: str | None = None
-    env_kwargs: dict[str, Any] = Field(default_factory=dict)
-    n_envs: PositiveWhole = 1
+    env_kwargs: Entries = Field(default_factory=dict)
+    n_envs: Annotated[PositiveWhole, Field(le=SIZES["n_envs"].most)] = 1
     normalize: NormalizeSpec = Field(default_factory=lambda: NormalizeSpec(obs=False, reward=False))
     policy: str = "MlpPolicy"
-    timesteps: PositiveWhole
+    timesteps: Timesteps
     eval: EvalSpec = Field(default_factory=EvalSpec)
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     seed: Seed | None = None
@@ -195,8 +204,8 @@ class StudySpec(_Strict):
     sampler: SamplerSpec = Field(default_factory=SamplerSpec)
     pruner: PrunerSpec = Field(default_factory=PrunerSpec)
     train: TrainSpec
-    hyperparameters: dict[str, Any] = Field(default_factory=dict)
-    search_space: dict[str, Any] = Field(default_factory=dict)
+    hyperparameters: Entries = Field(default_factory=dict)
+    search_space: Entries = Field(default_factory=dict)
     enqueue: list[dict[str, Any]] = Field(default_factory=list)
     control: ControlSpec = Field(default_factory=ControlSpec)
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticUndefined
 
+from rltui.spec.limits import SIZES
 from rltui.spec.model import StudySpec
 from rltui.spec.problems import KeyPath, Problem, did_you_mean, show_value
 
@@ -48,10 +49,12 @@ def pydantic_problems(exc: ValidationError) -> list[Problem]:
     """One :class:`Problem` per pydantic error, at the key it concerns, with a way out."""
     problems = []
     for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        # A sampler's or pruner's options are written flat beside its type (see _Typed).
         path: KeyPath = tuple(
             p
-            for p in err["loc"]
-            if not (isinstance(p, str) and p.startswith("function-")) and p != "options"
+            for i, p in enumerate(loc)
+            if not (p == "options" and i > 0 and loc[i - 1] in ("sampler", "pruner"))
         )
         message, hint = _explain(err, path)
         problems.append(Problem(path, message, hint))
@@ -86,7 +89,10 @@ def _explain(err: ErrorDetails, path: KeyPath) -> tuple[str, str | None]:
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
         limit = (err.get("ctx") or {}).get(key)
-        return f"must be {words.format(limit)}, got {got}", _number_hint(example_key, field)
+        size = SIZES.get(name) if kind == "less_than_equal" else None
+        hint = size.hint(name) if size else _number_hint(example_key, field)
+        shown = f"{limit:,}" if size else limit
+        return f"must be {words.format(shown)}, got {got}", hint
     if kind in _NUMBER_TYPES:
         noun = "a whole number" if _base_type(field) is int else "a number"
         return f"must be {noun}, got {got}", _number_hint(example_key, field)
@@ -101,6 +107,9 @@ def _explain(err: ErrorDetails, path: KeyPath) -> tuple[str, str | None]:
         return f"must be one of {', '.join(choices)}, got {got}", hint
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"must be a mapping (key: value lines), got {got}", "see the README's example"
+    if kind == "too_long":
+        most = (err.get("ctx") or {}).get("max_length")
+        return f"holds more than {most:,} entries", "a study file holds settings, not data"
     if kind == "list_type":
         return f"must be a list, got {got}", f"write it as [a, b], e.g. {name}: [0, 1]"
     return err["msg"].removeprefix("Value error, "), None

@@ -8,6 +8,7 @@ Hydra Optuna-sweeper expression (``tag(log, interval(1e-5, 1e-2))``), a Ray Tune
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from optuna.distributions import (
     check_distribution_compatibility,
 )
 
+from rltui.spec import limits
 from rltui.spec.grammar import (
     GrammarError,
     GridSearch,
@@ -28,7 +30,7 @@ from rltui.spec.grammar import (
     is_sweep_expression,
     parse_sweep,
 )
-from rltui.spec.problems import Problem, did_you_mean
+from rltui.spec.problems import Problem, did_you_mean, show_value
 
 MAPPING_KEYS = {
     "float": {"type", "low", "high", "log", "step"},
@@ -86,6 +88,11 @@ class SearchSpace:
         """True when every searched parameter is a grid parameter (and there is a grid)."""
         return bool(self.grid) and not self.distributions.keys() - self.grid.keys()
 
+    def grid_size(self) -> int:
+        """How many combinations the grid parameters make (0 without a grid)."""
+        grid = self.grid
+        return math.prod(len(values) for values in grid.values()) if grid else 0
+
     def grid_points(self) -> list[dict[str, Any]]:
         """Every combination of the grid parameters, in a stable order (empty without a grid)."""
         grid = self.grid
@@ -100,14 +107,28 @@ def build_space(raw: Mapping[str, Any]) -> tuple[SearchSpace, list[Problem]]:
     """Convert a ``search_space`` mapping; returns the space and the problems found."""
     params: dict[str, SearchParam] = {}
     problems: list[Problem] = []
+    listed = 0  # values of all categorical and grid parameters so far
     for name, value in raw.items():
         path = ("search_space", name)
+        if listed > limits.MAX_ALL_CHOICES:
+            problems.append(
+                Problem(
+                    path,
+                    f"the search space lists more than {limits.MAX_ALL_CHOICES:,} values in all "
+                    "before this parameter",
+                    "list fewer values, or search ranges instead",
+                )
+            )
+            break
         try:
-            params[name] = _param(name, value)
+            params[name] = param = _param(name, value)
+            listed += len(param.grid or getattr(param.distribution, "choices", None) or ())
         except GrammarError as exc:
             problems.append(Problem(path, exc.message, exc.hint))
         except _Bad as exc:
             problems.append(Problem((*path, *exc.subpath), exc.message, exc.hint))
+        except (ValueError, OverflowError) as exc:  # Optuna's own checks of a distribution
+            problems.append(Problem(path, f"Optuna refuses this parameter: {exc}"))
     return SearchSpace(params), problems
 
 
@@ -131,8 +152,11 @@ def contains(distribution: BaseDistribution, value: Any) -> bool:
     step = getattr(distribution, "step", None)
     if step is None:
         return True
-    steps = (value - low) / step
-    return abs(steps - round(steps)) < 1e-8
+    try:
+        steps = (value - low) / step
+        return abs(steps - round(steps)) < 1e-8
+    except (OverflowError, ValueError):  # beyond what a float holds: no step lands there
+        return False
 
 
 def incompatible_changes(
@@ -199,6 +223,7 @@ def _param(name: str, value: Any) -> SearchParam:
 def _grid(values: Any) -> tuple[Any, ...]:
     if not isinstance(values, list) or not values:
         raise _Bad("grid_search needs a non-empty list of values", subpath=("grid_search",))
+    _few(values, ("grid_search",))
     return tuple(_scalar(v, ("grid_search",)) for v in values)
 
 
@@ -207,7 +232,7 @@ def _scalar(value: Any, subpath: tuple[Any, ...]) -> Any:
         value = coerce_scalar(value)
     if not isinstance(value, SCALAR_TYPES):
         raise _Bad(
-            f"{value!r} cannot be an Optuna choice",
+            f"{show_value(value)} cannot be an Optuna choice",
             "choices must be numbers, booleans, null or strings; name a preset instead "
             "(e.g. net_arch: choice(small, medium))",
             subpath,
@@ -219,16 +244,27 @@ def _number(value: Any, key: str) -> float | int:
     if isinstance(value, str):
         value = coerce_scalar(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Bad(f"'{key}' must be a number, not {value!r}", subpath=(key,))
+        raise _Bad(f"'{key}' must be a number, not {show_value(value)}", subpath=(key,))
+    if not math.isfinite(value):
+        raise _Bad(f"'{key}' must be a finite number, not {show_value(value)}", subpath=(key,))
     return value
+
+
+def _few(values: list[Any], subpath: tuple[Any, ...]) -> None:
+    if len(values) > limits.MAX_CHOICES:
+        raise _Bad(
+            f"{len(values):,} values are listed",
+            f"a parameter takes at most {limits.MAX_CHOICES:,} values: search a range instead",
+            subpath,
+        )
 
 
 def _mapping(value: Mapping[str, Any]) -> BaseDistribution:
     kind = value.get("type")
-    if kind not in MAPPING_KEYS:
+    if not isinstance(kind, str) or kind not in MAPPING_KEYS:
         guess = did_you_mean(str(kind), MAPPING_KEYS) if kind else None
         raise _Bad(
-            f"unknown parameter type {kind!r}" if kind else "the mapping has no 'type'",
+            f"unknown parameter type {show_value(kind)}" if kind else "the mapping has no 'type'",
             f"did you mean '{guess}'?" if guess else "use type: float, int or categorical",
             ("type",),
         )
@@ -246,6 +282,7 @@ def _mapping(value: Mapping[str, Any]) -> BaseDistribution:
         choices = value.get("choices")
         if not isinstance(choices, list) or not choices:
             raise _Bad("'choices' must be a non-empty list", subpath=("choices",))
+        _few(choices, ("choices",))
         scalars = tuple(_scalar(c, ("choices", i)) for i, c in enumerate(choices))
         if len(set(map(repr, scalars))) != len(scalars):
             raise _Bad("'choices' lists a value twice", subpath=("choices",))

@@ -122,12 +122,12 @@ BAD_CASES = {
     ),
     "negative n_steps": (
         GOOD.replace("choice(64, 128)", "-3"),
-        ["n_steps: must be a whole number of at least 1, got -3"],
+        ["n_steps: must be a whole number from 1 to 1,000,000, got -3"],
         8,
     ),
     "batch size 0": (
         GOOD.replace("batch_size: 32", "batch_size: 0"),
-        ["batch_size: must be a whole number of at least 1, got 0", "e.g. batch_size: 64"],
+        ["batch_size: must be a whole number from 1 to 1,000,000, got 0", "e.g. batch_size: 64"],
         10,
     ),
     "gamma above 1": (
@@ -142,7 +142,7 @@ BAD_CASES = {
     ),
     "choice out of range": (
         GOOD.replace("choice(64, 128)", "choice(64, 0)"),
-        ["n_steps: must be a whole number of at least 1, got 0"],
+        ["n_steps: must be a whole number from 1 to 1,000,000, got 0"],
         8,
     ),
     "interval beyond the range": (
@@ -167,7 +167,7 @@ BAD_CASES = {
     ),
     "fixed hyperparameter out of range": (
         GOOD + "hyperparameters:\n  n_epochs: -1\n",
-        ["hyperparameters.n_epochs: must be a whole number of at least 1, got -1"],
+        ["hyperparameters.n_epochs: must be a whole number from 1 to 10,000, got -1"],
         12,
     ),
     "quoted number": (
@@ -295,7 +295,7 @@ def test_unknown_study_name_suggests(tmp_path, capsys):
 
 def test_spec_layer_loads_no_torch():
     code = (
-        "import sys, rltui.spec, rltui.search.reader, rltui.worker.pool; "
+        "import sys, rltui.spec, rltui.search.reader, rltui.launch.local; "
         "print('torch' in sys.modules, 'stable_baselines3' in sys.modules)"
     )
     out = subprocess.run(
