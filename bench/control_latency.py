@@ -43,6 +43,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
+from rltui.launch.local import LaunchedWorker, LocalPool, pid_running, signal_worker
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
@@ -51,7 +52,6 @@ from rltui.search.storage import StudyHome
 from rltui.search.study import open_study
 from rltui.search.workers import WorkerRecord
 from rltui.spec import load_study
-from rltui.worker.pool import LaunchedWorker, LocalPool, pid_running, signal_worker
 from rltui.worker.session import POLL_SECONDS
 
 T = TypeVar("T")

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_big_study import make_big_study
 from ui_latency import busy_workers, load_line
 
-from rltui.worker.pool import NICE
+from rltui.launch.local import NICE
 
 END = b"\x1b[F"  # the End key, as xterm sends it
 

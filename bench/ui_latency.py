@@ -35,7 +35,7 @@ Prints figures beside the issue's reference figures and targets; asserts nothing
     go idle), which does not enter the figure.
     Measured four ways: no workers of ours ("quiet": other users' jobs may still run on the
     machine, see the load average printed); two ``rltui worker`` processes training this
-    study, started with ``rltui.worker.pool.LocalPool`` as the UI starts them (nice 10, each
+    study, started with ``rltui.launch.local.LocalPool`` as the UI starts them (nice 10, each
     in a session of its own, with its autogroup lowered too); the same with nice alone (how the
     pool was before, see ``NiceOnlyPool``); and the two workers at nice 0.
     Presses are reported together and split into those that scrolled the table (the whole
@@ -77,9 +77,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
 from make_big_study import make_big_study
 
+from rltui.launch.local import NICE, LocalPool, signal_worker
 from rltui.search.reader import StudyReader
 from rltui.search.storage import StudyHome, default_storage_url, open_storage
-from rltui.worker.pool import NICE, LocalPool, signal_worker
 
 WIDTH, HEIGHT = 120, 40
 ROW = re.compile(r"▕\s?\d+\s+(COMPLETE|PRUNED|FAIL|RUNNING|WAITING)\s")

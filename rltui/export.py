@@ -1,74 +1,32 @@
 """``rltui export``: a study's trials and training logs as CSV files.
 
-Writes ``trials.csv`` (one row per trial) and, for each trial with a training log,
-``trials/trial-N/progress.csv`` (one row per SB3 log dump and per evaluation). Reads the
-workers' ``progress.jsonl`` files with plain ``json``: this module imports neither torch nor
-Stable-Baselines3, so the UI can use :func:`progress_rows` to chart any column vs timesteps,
-and :func:`seed_spread` to show a several-seed trial's value seed by seed.
+Writes ``trials.csv`` (one row per trial, a several-seed trial's value seed by seed) and, for
+each trial with a training log, ``trials/trial-N/progress.csv`` (one row per SB3 log dump and
+per evaluation). The logs, their folders, the seed spread and the study file versions come from
+the search layer (:mod:`rltui.search.trial_logs`, :mod:`rltui.search.folders`,
+:mod:`rltui.search.seeds`, :class:`rltui.search.study.SpecVersions`), which the UI reads them
+through as well; this module only writes the CSV files.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-from rltui.search import attrs
-from rltui.search.optuna_internals import storage_of, study_id_of
+from rltui.search.folders import progress_log, study_home, trial_folder
 from rltui.search.reader import row_of
-from rltui.search.storage import StorageError, StudyHome, journal_path
-from rltui.search.study import stored_spec
-from rltui.spec import SpecError, StudyFile
+from rltui.search.seeds import trial_spread
+from rltui.search.storage import StudyHome
+from rltui.search.study import SpecVersions
+from rltui.search.trial_logs import progress_rows
+from rltui.spec import StudyFile
 
 FORMATS = ("csv",)
-
-# SB3 logger keys with an obvious friendlier name; other keys get '/' replaced by '_'.
-FRIENDLY: dict[str, str] = {
-    "eval/mean_reward": "eval_mean_reward",
-    "rollout/ep_rew_mean": "episode_reward_mean",
-    "train/loss": "total_loss",
-    "train/policy_gradient_loss": "policy_loss",
-    "train/value_loss": "value_loss",
-    "train/entropy_loss": "entropy_loss",
-    "train/approx_kl": "approx_kl",
-}
-
-
-def friendly_name(key: str) -> str:
-    """The CSV column name of an SB3 logger key (``train/loss`` -> ``total_loss``)."""
-    return FRIENDLY.get(key, key.replace("/", "_"))
-
-
-def progress_rows(log_path: Path, seeds: Sequence[int] = ()) -> list[dict[str, Any]]:
-    """The rows of a trial's ``progress.jsonl`` with friendly column names, in file order.
-
-    Each row has ``timesteps``; a missing file gives no rows, and a torn or malformed line
-    (a worker killed mid-write) is skipped. The trainer logs each seed's evaluation by its
-    position in ``train.seeds`` (``eval/seed_1``); given the trial's ``seeds``, those columns
-    are named by the seed itself (``eval_seed_7``), as in ``trials.csv``.
-    """
-    names = {f"eval/seed_{index}": f"eval_seed_{seed}" for index, seed in enumerate(seeds)}
-    try:
-        text = Path(log_path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    rows: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict) and "timesteps" in record:
-            rows.append(
-                {names.get(key) or friendly_name(str(key)): value for key, value in record.items()}
-            )
-    return rows
 
 
 def progress_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
@@ -76,80 +34,6 @@ def progress_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     keys = {key for row in rows for key in row}
     keys.discard("timesteps")
     return ["timesteps", *sorted(keys)]
-
-
-@dataclass(frozen=True)
-class SeedSpread:
-    """A several-seed trial's value seed by seed (``train.seeds``).
-
-    ``values[i]`` is seed ``seeds[i]``'s evaluation(s) at the points the trial's value was
-    taken from (the last one, the mean of the last k, or the best point of the mean curve), so
-    the mean of ``values`` is the trial's value. ``std`` is their population standard
-    deviation, as the training log's ``eval/seed_std``. ``curves`` holds every evaluation of
-    each seed, in order.
-    """
-
-    seeds: tuple[int, ...]
-    values: tuple[float, ...]
-    std: float
-    curves: tuple[tuple[float, ...], ...]
-
-
-def seed_spread(seed_values: Any, kind: str, k: int, maximize: bool) -> SeedSpread | None:
-    """The spread of a trial's value from its ``rltui:seed_values`` attribute.
-
-    ``seed_values`` maps each seed (as a string, in ``train.seeds`` order) to that seed's
-    evaluations. ``kind`` and ``k`` are the study file's objective; a PRUNED trial's value is
-    its last evaluation, so pass ``"last"`` for it. None when there is nothing to spread.
-    """
-    if not isinstance(seed_values, dict) or len(seed_values) < 2:
-        return None
-    try:
-        seeds = tuple(int(seed) for seed in seed_values)
-        curves = tuple(tuple(float(v) for v in values) for values in seed_values.values())
-    except (TypeError, ValueError):
-        return None
-    count = min(len(curve) for curve in curves)
-    if count == 0:
-        return None
-    if kind == "mean_last":
-        points = list(range(max(0, count - k), count))
-    elif kind == "best":
-        mean = [sum(curve[i] for curve in curves) / len(curves) for i in range(count)]
-        pick = max if maximize else min
-        points = [pick(range(count), key=lambda i: mean[i])]
-    else:
-        points = [count - 1]
-    values = tuple(sum(curve[i] for i in points) / len(points) for curve in curves)
-    centre = sum(values) / len(values)
-    std = (sum((v - centre) ** 2 for v in values) / len(values)) ** 0.5
-    return SeedSpread(seeds, values, std, curves)
-
-
-def trial_spread(trial: optuna.trial.FrozenTrial, study: StudyFile) -> SeedSpread | None:
-    """:func:`seed_spread` of a finished trial, under the study file ``study`` it ran with."""
-    objective = study.spec.train.objective
-    pruned = trial.state == optuna.trial.TrialState.PRUNED
-    kind = "last" if pruned else objective.type
-    return seed_spread(
-        trial.system_attrs.get(attrs.SEED_VALUES),
-        kind,
-        objective.k,
-        study.spec.direction == "maximize",
-    )
-
-
-def trials_home(study: StudyFile, storage_url: str) -> StudyHome:
-    """Where the workers wrote this study's ``trials/trial-N`` logs (as the worker decides)."""
-    folder = study.spec.control.checkpoint_dir
-    if folder:
-        return StudyHome(Path(folder).expanduser() / study.spec.name)
-    if study.path is not None:
-        return StudyHome.beside(study.path)
-    journal = journal_path(storage_url)
-    if journal is not None:
-        return StudyHome(journal.parent)
-    return StudyHome(Path.cwd() / f"{study.spec.name}.rltui")
 
 
 def default_out(study: StudyFile) -> Path:
@@ -171,7 +55,7 @@ def export_study(
         raise ValueError(f"unknown export format '{fmt}' (known: {', '.join(FORMATS)})")
     out = Path(out) if out is not None else default_out(study)
     out.mkdir(parents=True, exist_ok=True)
-    home = trials_home(study, storage_url)
+    trials_dir = study_home(study, storage_url, study.path).trials
     trials = sorted(ostudy.get_trials(deepcopy=False), key=lambda t: t.number)
     rows = [row_of(trial) for trial in trials]
     names = sorted({name for row in rows for name in row.params})
@@ -200,7 +84,7 @@ def export_study(
         writer = csv.writer(handle)
         writer.writerow(header)
         for row, spread in zip(rows, spreads, strict=True):
-            folder = home.trials / f"trial-{row.number}"
+            folder = trial_folder(trials_dir, row.number)
             duration = row.duration
             per_seed = dict(zip(spread.seeds, spread.values, strict=True)) if spread else {}
             writer.writerow(
@@ -221,33 +105,11 @@ def export_study(
                 ]
             )
             _write_progress(
-                folder / "progress.jsonl",
-                out / "trials" / f"trial-{row.number}",
+                progress_log(trials_dir, row.number),
+                trial_folder(out / "trials", row.number),
                 specs.of(row.spec_version).spec.train.seeds or (),
             )
     return out
-
-
-class SpecVersions:
-    """The study file each trial ran with (its objective may have changed since), read once
-    per version; the study file in hand when a version cannot be read."""
-
-    def __init__(self, ostudy: optuna.Study, fallback: StudyFile) -> None:
-        self._ostudy = ostudy
-        self._fallback = fallback
-        self._read: dict[int, StudyFile] = {}
-
-    def of(self, version: int | None) -> StudyFile:
-        if not version:
-            return self._fallback
-        if version not in self._read:
-            try:
-                self._read[version] = stored_spec(
-                    storage_of(self._ostudy), study_id_of(self._ostudy), version
-                )
-            except (StorageError, SpecError):
-                self._read[version] = self._fallback
-        return self._read[version]
 
 
 def _write_progress(log_path: Path, folder: Path, seeds: Sequence[int]) -> None:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,11 +19,42 @@ LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent
 )
 
 
-@pytest.mark.skipif(LINT_IMPORTS is None, reason="needs import-linter: pip install -e '.[dev]'")
+# What the design allows the UI: spec, search and the launchers; never these.
+UI_NEVER_IMPORTS = {"rltui.export", "rltui.worker", "rltui.train", "torch", "stable_baselines3"}
+
+
 def test_import_contracts_hold():
-    assert LINT_IMPORTS is not None
+    # Fails rather than skips: a skipped check looks like a kept contract.
+    assert LINT_IMPORTS is not None, (
+        "lint-imports (import-linter) is not installed beside this Python, so the layer "
+        "contracts in pyproject.toml went unchecked: install the dev extra, "
+        "pip install -e '.[dev]'"
+    )
     done = subprocess.run([LINT_IMPORTS], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_contracts_say_what_the_design_says():
+    """The contracts lint-imports checks are the design's, not a loosened copy of them."""
+    linter = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contracts = {contract["name"]: contract for contract in linter["contracts"]}
+    [layers] = [c["layers"] for c in contracts.values() if c["type"] == "layers"]
+    assert layers == [
+        "rltui.cli",
+        "rltui.ui | rltui.headless",
+        "rltui.launch | rltui.export",
+        "rltui.worker",
+        "rltui.train",
+        "rltui.search",
+        "rltui.spec",
+    ]
+    ui = [c for c in contracts.values() if c.get("source_modules") == ["rltui.ui"]]
+    assert len(ui) == 1 and ui[0]["type"] == "forbidden"
+    assert set(ui[0]["forbidden_modules"]) >= UI_NEVER_IMPORTS
+    assert ui[0]["allow_indirect_imports"] is False
+    launch = [c for c in contracts.values() if c.get("source_modules") == ["rltui.launch"]]
+    assert len(launch) == 1 and launch[0]["allow_indirect_imports"] is False
+    assert {"rltui.worker", "rltui.train", "torch"} <= set(launch[0]["forbidden_modules"])
 
 
 def _normal(name: str) -> str:

@@ -13,10 +13,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from rltui.export import export_study, friendly_name, progress_columns, progress_rows, seed_spread
+from rltui.export import export_study, progress_columns
 from rltui.search import attrs
 from rltui.search.optuna_internals import storage_of, trial_id_of
+from rltui.search.seeds import seed_spread
 from rltui.search.study import open_study
+from rltui.search.trial_logs import friendly_name, progress_rows
 from rltui.spec import load_study
 
 LOSSES = ("total_loss", "policy_loss", "value_loss", "entropy_loss")

@@ -203,3 +203,41 @@ def spec_history(ostudy: optuna.Study) -> list[tuple[int, float | None, str]]:
         if isinstance(record, dict) and isinstance(record.get("text"), str):
             history.append((version, record.get("created"), record["text"]))
     return history
+
+
+class SpecVersions:
+    """The study file each trial ran with (its objective may have changed since), read once
+    per version; the study file in hand when a version cannot be read."""
+
+    def __init__(self, ostudy: optuna.Study, fallback: StudyFile) -> None:
+        self._ostudy = ostudy
+        self._fallback = fallback
+        self._read: dict[int, StudyFile] = {}
+
+    def of(self, version: int | None) -> StudyFile:
+        """The study file stored as ``version``; the fallback for None, 0 or an unreadable one."""
+        if not version:
+            return self._fallback
+        if version not in self._read:
+            try:
+                self._read[version] = stored_spec(
+                    storage_of(self._ostudy), study_id_of(self._ostudy), version
+                )
+            except (StorageError, SpecError):
+                self._read[version] = self._fallback
+        return self._read[version]
+
+
+def open_to_read(study: StudyFile, storage_url: str | None = None) -> tuple[optuna.Study, str]:
+    """The Optuna study of a study file and its storage URL, opened to read only: no lock is
+    taken, and nothing is created or published (for a study that cannot be written). Raises
+    :class:`StorageError` when the storage or the study in it is not there."""
+    url = storage_url_for(study, storage_url)
+    storage = open_storage(url, create=False, read_only=True)
+    try:
+        return optuna.load_study(study_name=study.spec.name, storage=storage), url
+    except KeyError:
+        raise StorageError(
+            f"no study named '{study.spec.name}' in {mask_url(url)}",
+            "start it with `rltui run STUDY_FILE` where its storage can be written",
+        ) from None

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rltui.launch.local import LaunchedWorker
 from rltui.search.workers import HOST, WorkerRecord
-from rltui.worker.pool import LaunchedWorker
 
 LOG_TAIL_LINES = 3  # of a worker that failed to start: its error is at the end of its log
 MOST_FAILED = 5  # failed starts kept in view, the most recent

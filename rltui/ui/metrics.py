@@ -1,8 +1,7 @@
 """Training-log columns for the comparison view: each trial's ``progress.jsonl`` vs timesteps.
 
-Reading is plain file I/O (through :func:`rltui.export.progress_rows`), meant for a thread
-worker; each file is parsed again only when its size or modification time changes.
-``rltui.export`` (which imports Optuna) is loaded only then, not for the first paint.
+Reading is plain file I/O (through :func:`rltui.search.trial_logs.progress_rows`), meant for
+a thread worker; each file is parsed again only when its size or modification time changes.
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rltui.search.folders import progress_log
+from rltui.search.trial_logs import FRIENDLY, progress_rows
 from rltui.ui.widgets.charts import PALETTE, MetricSet
 
 Rows = list[dict[str, Any]]
@@ -29,10 +30,6 @@ _BOOKKEEPING = ("wall_time", "train_n_updates", "train_learning_rate", "train_cl
 _BOOKKEEPING_PREFIXES = ("time_", "eval_seed_")
 
 
-def log_path(trials_dir: Path, number: int) -> Path:
-    return trials_dir / f"trial-{number}" / "progress.jsonl"
-
-
 class LogCache:
     """Parsed ``progress.jsonl`` files, keyed by path and kept while (size, mtime) hold."""
 
@@ -42,7 +39,7 @@ class LogCache:
 
     def rows(self, path: Path, seeds: Sequence[int] = ()) -> Rows:
         """The file's rows; per-seed evaluation columns named by ``seeds`` (the trial's
-        ``train.seeds``) when given, see :func:`rltui.export.progress_rows`."""
+        ``train.seeds``) when given, see :func:`rltui.search.trial_logs.progress_rows`."""
         try:
             info = path.stat()
         except OSError:
@@ -52,8 +49,6 @@ class LogCache:
             cached = self._files.get(path)
         if cached is not None and cached[0] == key:
             return cached[1]
-        from rltui.export import progress_rows
-
         rows = progress_rows(path, seeds)
         with self._lock:
             self._files[path] = (key, rows)
@@ -68,9 +63,7 @@ def _number(value: Any) -> float | None:
 
 
 def columns(logs: dict[int, Rows]) -> list[str]:
-    """The numeric columns the logs hold, the familiar ones (export's FRIENDLY) first."""
-    from rltui.export import FRIENDLY
-
+    """The numeric columns the logs hold, the familiar ones (trial_logs' FRIENDLY) first."""
     found = {
         key
         for rows in logs.values()
@@ -123,7 +116,7 @@ def load(
     if trials_dir is None:
         return {}
     seeds = seeds or {}
-    logs = {n: cache.rows(log_path(trials_dir, n), seeds.get(n, ())) for n in numbers}
+    logs = {n: cache.rows(progress_log(trials_dir, n), seeds.get(n, ())) for n in numbers}
     return {n: rows for n, rows in logs.items() if rows}
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rltui.search.folders import progress_log
 from rltui.search.optuna_internals import storage_of
+from rltui.search.trial_logs import progress_rows
 
 if TYPE_CHECKING:
-    from rltui.export import SeedSpread
     from rltui.search.reader import TrialRow
+    from rltui.search.seeds import SeedSpread
     from rltui.ui.session import Session
 
 
@@ -30,8 +32,9 @@ class TrialSeeds:
 
 def trial_seeds(session: Session, row: TrialRow) -> TrialSeeds | None:
     """None for a trial trained with one seed (or with no evaluation yet)."""
-    from rltui.export import SpecVersions, progress_rows, trial_spread
-    from rltui.ui.metrics import log_path
+    # Both load Optuna: here, on the thread, not for the first paint.
+    from rltui.search.seeds import trial_spread
+    from rltui.search.study import SpecVersions
 
     trial = storage_of(session.ostudy).get_trial(row.trial_id)
     study = SpecVersions(session.ostudy, session.study).of(row.spec_version)
@@ -48,7 +51,7 @@ def trial_seeds(session: Session, row: TrialRow) -> TrialSeeds | None:
     if len(seeds) < 2:
         return None
     by_step: dict[int, tuple[float, ...]] = {}
-    for line in progress_rows(log_path(session.trials_dir, row.number), seeds):
+    for line in progress_rows(progress_log(session.trials_dir, row.number), seeds):
         values = [line.get(f"eval_seed_{seed}") for seed in seeds]
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             by_step[int(line["timesteps"])] = tuple(float(v) for v in values)  # type: ignore[arg-type]

@@ -30,10 +30,10 @@ import optuna
 import psutil
 import pytest
 
+from rltui.launch.local import pid_running
 from rltui.search.reader import Snapshot, StudyReader
 from rltui.search.storage import default_storage_url, open_storage
 from rltui.search.workers import HOST
-from rltui.worker.pool import pid_running
 
 TMUX = shutil.which("tmux")
 pytestmark = [

@@ -98,6 +98,7 @@ def test_joining_a_mistyped_file_creates_nothing(name: str, tmp_path: Path) -> N
     assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
+@pytest.mark.slow
 @needs_psycopg
 def test_a_server_that_never_answers_times_out(monkeypatch) -> None:
     monkeypatch.setattr(storage, "CONNECT_TIMEOUT", 1)
@@ -120,9 +121,9 @@ def test_a_server_that_never_answers_times_out(monkeypatch) -> None:
 def test_a_password_in_the_study_file_is_not_stored_nor_on_worker_command_lines(
     study_file, tmp_path: Path
 ) -> None:
+    from rltui.launch.local import STORAGE_ENV, LocalPool
     from rltui.search.study import open_study, spec_version, stored_spec
     from rltui.spec import load_study
-    from rltui.worker.pool import STORAGE_ENV, LocalPool
 
     secret = "postgresql://me:sekret@db.example/rltui"
     path = study_file(name="pw", extra=f"storage: {secret}\n")

@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from rltui.search.folders import progress_log
 from rltui.search.storage import StudyHome
 from rltui.ui import metrics
 from rltui.ui.screens.column_picker import ColumnPicker
@@ -57,7 +60,7 @@ def test_columns_put_familiar_ones_first_and_cache_by_stat(tmp_path):
     logs = metrics.load(tmp_path, [1, 2], cache)
     assert list(logs) == [1]
     assert metrics.columns(logs) == [*PPO_COLUMNS, "approx_kl", "time_fps"]
-    assert cache.rows(metrics.log_path(tmp_path, 1)) is logs[1]  # unchanged file: cached
+    assert cache.rows(progress_log(tmp_path, 1)) is logs[1]  # unchanged file: cached
 
 
 def test_default_columns_fall_back_to_what_the_logs_hold():
@@ -105,7 +108,7 @@ def test_a_trial_keeps_its_colour_in_every_chart(tmp_path):
 
 
 def test_per_seed_columns_are_named_by_the_seed(tmp_path):
-    path = metrics.log_path(tmp_path, 0)
+    path = progress_log(tmp_path, 0)
     path.parent.mkdir(parents=True)
     row = {"timesteps": 64, "eval/mean_reward": 2.0, "eval/seed_0": 1.0, "eval/seed_1": 3.0}
     path.write_text(json.dumps({**row, "eval/seed_std": 1.0}) + "\n", encoding="utf-8")
@@ -149,6 +152,7 @@ def drawn(view: CompareView) -> dict[str, set[int]]:
     return shown
 
 
+@pytest.mark.slow
 async def test_space_marks_trials_and_the_compare_tab_charts_them(make_app, wait, scripted):
     for number, scale in ((1, 1.0), (2, 2.0), (6, 3.0)):
         write_log(trials_dir(scripted), number, scale)
@@ -183,6 +187,7 @@ async def test_space_marks_trials_and_the_compare_tab_charts_them(make_app, wait
         assert table.marked == set() and table.get_cell("2", "best") == ""
 
 
+@pytest.mark.slow
 async def test_without_marks_the_selected_trial_is_compared_with_the_best(make_app, wait, scripted):
     for number, scale in ((4, 1.0), (6, 3.0)):
         write_log(trials_dir(scripted), number, scale)
@@ -197,6 +202,7 @@ async def test_without_marks_the_selected_trial_is_compared_with_the_best(make_a
         assert "#4 selected" in legend and "#6 best" in legend
 
 
+@pytest.mark.slow
 async def test_m_picks_the_columns_shown(make_app, wait, scripted):
     write_log(trials_dir(scripted), 6, 1.0)
     app = make_app()
@@ -224,6 +230,7 @@ async def test_m_picks_the_columns_shown(make_app, wait, scripted):
         assert screen.compare_pane.columns == ()
 
 
+@pytest.mark.slow
 async def test_compare_view_without_logs_says_so(make_app, wait):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

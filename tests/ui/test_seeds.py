@@ -10,8 +10,8 @@ from rich.console import Console
 from textual.widgets import Static
 
 from rltui.search import attrs
+from rltui.search.folders import progress_log
 from rltui.search.storage import StudyHome
-from rltui.ui import metrics
 from rltui.ui.screens.trial_detail import TrialDetailScreen
 from rltui.ui.seeds import trial_seeds
 from rltui.ui.session import Session
@@ -27,6 +27,7 @@ def plain(widget: Static) -> str:
     return console.export_text()
 
 
+@pytest.mark.slow
 async def test_trial_detail_shows_each_seeds_value_and_the_spread(make_app, wait, scripted):
     seeds = {"7": [10.0, 30.0], "0": [20.0, 50.0]}
     number = add_trial(
@@ -55,6 +56,7 @@ async def test_trial_detail_shows_each_seeds_value_and_the_spread(make_app, wait
         assert "15" in evaluations and "5" in evaluations.split("15", 1)[1]  # 10, 20 -> std 5
 
 
+@pytest.mark.slow
 async def test_a_one_seed_trial_shows_no_seeds(make_app, wait, monkeypatch):
     found = []
 
@@ -89,7 +91,7 @@ def test_a_running_trial_has_its_seeds_from_the_training_log(seeded_session):
     number = add_trial(
         session.ostudy, TrialState.RUNNING, 1, PARAMS, {256: 15.0, 512: 40.0}, None, {}
     )
-    log = metrics.log_path(StudyHome.beside(session.study_file).trials, number)
+    log = progress_log(StudyHome.beside(session.study_file).trials, number)
     log.parent.mkdir(parents=True)
     lines = [
         {"timesteps": 128, "train/loss": 1.0},

@@ -152,6 +152,7 @@ def two_hosts(scripted: Any) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 async def test_sidebar_shows_host_pid_device_and_age_of_each_host(make_app, wait, scripted, size):
     two_hosts(scripted)
@@ -231,7 +232,7 @@ async def test_each_started_worker_gets_its_own_index(make_app, wait, scripted, 
         indices.append(first_index)
         return []
 
-    monkeypatch.setattr("rltui.worker.pool.LocalPool.start", fake_start)
+    monkeypatch.setattr("rltui.launch.local.LocalPool.start", fake_start)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(app, pilot, wait)

@@ -9,11 +9,11 @@ from typing import TypeVar
 
 import optuna
 
+from rltui.launch.local import LocalPool
 from rltui.search.reader import Snapshot, StudyReader
 from rltui.search.storage import StudyHome
 from rltui.search.study import open_study
 from rltui.spec import load_study
-from rltui.worker.pool import LocalPool
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ class Lab:
     def stop(self) -> None:
         import signal
 
-        from rltui.worker.pool import signal_worker
+        from rltui.launch.local import signal_worker
 
         for worker in self.pool.started:
             signal_worker(worker.pid, signal.SIGKILL)

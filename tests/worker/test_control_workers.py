@@ -14,11 +14,11 @@ import time
 
 import pytest
 
+from rltui.launch.local import pid_running
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
-from rltui.worker.pool import pid_running
 from tests.worker.helpers import HANG, Lab, frozen, wait_for
 from tests.worker.test_control import assert_continued, trained_steps
 
@@ -171,7 +171,7 @@ PARENT = """
 import sys, time
 from pathlib import Path
 from rltui.search.storage import StudyHome
-from rltui.worker.pool import LocalPool
+from rltui.launch.local import LocalPool
 
 path = Path(sys.argv[1])
 [worker] = LocalPool(StudyHome.beside(path).logs, study_file=path, nice=0).start(1)

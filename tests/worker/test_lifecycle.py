@@ -16,7 +16,7 @@ from optuna.storages.journal import JournalFileBackend
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.storage import StudyHome
-from rltui.train.progress import read_progress
+from rltui.search.trial_logs import read_progress
 from tests.worker.helpers import HANG, Lab, frozen, wait_for
 from tests.worker.test_control import assert_continued, trained_steps
 

@@ -15,15 +15,15 @@ from collections import Counter
 
 import pytest
 
+from rltui.launch.local import LocalPool
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import StudyReader
 from rltui.search.study import open_study
+from rltui.search.trial_logs import read_progress
 from rltui.search.workers import drain_key
 from rltui.spec import load_study
-from rltui.train.progress import read_progress
-from rltui.worker.pool import LocalPool
 from tests.worker.helpers import HANG, wait_for
 
 URL = os.environ.get("RLTUI_TEST_POSTGRES_URL")
@@ -112,7 +112,7 @@ def test_three_workers_share_a_postgres_study(study_file, tmp_path):
 
 
 def _alive(pid: int) -> bool:
-    from rltui.worker.pool import pid_running
+    from rltui.launch.local import pid_running
 
     return pid_running(pid)
 

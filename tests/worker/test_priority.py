@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rltui.worker.pool import NICE, NICE_ENV, LocalPool
+from rltui.launch.local import NICE, NICE_ENV, LocalPool
 
 AUTOGROUP = Path("/proc/self/autogroup")
 

@@ -21,8 +21,8 @@ from rltui.ui import metrics
 from rltui.ui.widgets.compare_view import CompareView
 
 if TYPE_CHECKING:
-    from rltui.export import SpecVersions
     from rltui.search.reader import Snapshot
+    from rltui.search.study import SpecVersions
     from rltui.ui.session import Session
 
 
@@ -131,14 +131,14 @@ class ComparePane(Vertical, can_focus=True):
         versions: dict[int, int | None],
     ) -> None:
         specs = self._spec_versions(session)
-        # Per-seed columns are named by each trial's own train.seeds (see export.progress_rows).
+        # Per-seed columns are named by each trial's own train.seeds (see progress_rows).
         seeds = {n: specs.of(v).spec.train.seeds or () for n, v in versions.items()}
         comparison = metrics.compare(session.trials_dir, wanted, columns, self._logs, seeds)
         self.post_message(ComparisonRead(comparison))
 
     def _spec_versions(self, session: Session) -> SpecVersions:
         """The study file versions of ``session``'s trials, each read once."""
-        from rltui.export import SpecVersions
+        from rltui.search.study import SpecVersions  # loads Optuna: not for the first paint
 
         held = self._specs
         if held is None or held[0] is not session:

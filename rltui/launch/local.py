@@ -1,4 +1,4 @@
-"""Starting and stopping local worker processes, detached from the terminal.
+"""The local launcher: worker processes on this machine, detached from the terminal.
 
 Each worker is ``python -m rltui worker ...`` in a new session (``start_new_session``), so
 closing the UI, killing it, or a SIGHUP from a dropped SSH link stops no training. Workers run
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from rltui.worker.logfile import worker_log
+from rltui.search.folders import worker_log
 
 # The variable a started worker reads its storage URL from when the URL holds a password.
 STORAGE_ENV = "RLTUI_STORAGE_URL"
@@ -135,7 +135,14 @@ class LocalPool:
         for offset in range(count):
             worker_id = uuid.uuid4().hex[:8]
             log = worker_log(self.log_dir, worker_id)
-            env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+            # PYTHONSAFEPATH: the folder the window was started from is not put first on the
+            # worker's sys.path, so no module there shadows one the study names.
+            env = {
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONSAFEPATH": "1",
+                **(extra_env or {}),
+            }
             if self.storage_url is not None:
                 env[STORAGE_ENV] = self.storage_url
             with open(log, "ab") as out:
