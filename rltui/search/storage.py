@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from optuna.storages import BaseStorage, RDBStorage
 
-from rltui.search.journal import open_journal
+from rltui.search.journal import JournalWriteError, open_journal
 
 RDB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 JOURNAL_PREFIX = "journal:"
@@ -55,8 +57,11 @@ class StudyHome:
         return self.root / "trials"
 
     def make(self) -> StudyHome:
-        for folder in (self.root, self.logs, self.checkpoints, self.trials):
+        for folder in (self.root, self.logs, self.trials):
             folder.mkdir(parents=True, exist_ok=True)
+        # Checkpoints are loaded only from folders nobody else may write (rltui.train.trust):
+        # under a lax umask the folder is made so, not left to be refused at the first resume.
+        self.checkpoints.mkdir(mode=0o700, exist_ok=True)
         return self
 
 
@@ -232,15 +237,31 @@ def require_existing(url: str) -> None:
             )
 
 
-def open_storage(url: str, *, create: bool = True) -> BaseStorage:
+def write_refusal(journal: Path) -> int | None:
+    """Why this process cannot write ``journal`` and the files beside it (its lock, its
+    snapshot): EROFS on a read-only file system, EACCES without permission; None if it can."""
+    folder = journal.parent
+    while not folder.exists() and folder != folder.parent:  # a study's folder is made later
+        folder = folder.parent
+    for target in (journal, folder) if journal.exists() else (folder,):
+        if not os.access(target, os.W_OK):
+            return errno.EROFS if os.statvfs(target).f_flag & os.ST_RDONLY else errno.EACCES
+    return None
+
+
+def open_storage(url: str, *, create: bool = True, read_only: bool = False) -> BaseStorage:
     """Open the storage at ``url``; raises :class:`StorageError`.
 
     A journal or SQLite file that is not there is created only when ``create`` (a study
     file's storage); joining a study by name passes False, so that a mistyped path is an
     error and leaves no empty storage behind. Either way a file is made only in a folder
-    that exists (a study's own folder beside its file excepted)."""
+    that exists (a study's own folder beside its file excepted).
+
+    A journal is opened read-only (no lock taken, no file made; a write raises
+    :class:`~rltui.search.journal.JournalWriteError`, which says why) when ``read_only``, or
+    when this process cannot write it or its folder. Databases ignore ``read_only``."""
     check_storage_url(url)
-    if not create:
+    if not create or read_only:
         require_existing(url)
     sqlite = _sqlite_path(url)
     if sqlite is not None:
@@ -254,9 +275,13 @@ def open_storage(url: str, *, create: bool = True) -> BaseStorage:
                 f"the folder of the journal file {path} does not exist",
                 "check the path, or create the folder first",
             )
+        refusal = write_refusal(path) or (errno.EBADF if read_only else None)
+        if refusal is not None and not path.is_file():
+            raise StorageError(str(JournalWriteError(str(path), refusal)))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return open_journal(path)
+            if refusal is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            return open_journal(path, read_only=refusal)
         except OSError as exc:
             raise StorageError(
                 f"cannot use the journal file {path}: {exc.strerror or exc}",

@@ -144,6 +144,15 @@ class RltuiApp(App[int]):
         self.main_screen.attach(session)
         self.main_screen.query_one(Explorer).show_studies(names, session.name)
         self.notify(f"opened study '{session.name}'", timeout=3)
+        if session.read_only:
+            self.notify(
+                f"opened to read only: {session.read_only}",
+                title="Read-only study",
+                severity="warning",
+                timeout=12,
+            )
+        for note in session.journal_notes():
+            self.notify(note, title="Journal mended", severity="warning", timeout=12)
 
     def _theme_picked(self, name: str) -> None:
         remember_theme(name, self.user_settings)

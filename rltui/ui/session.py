@@ -19,8 +19,11 @@ from typing import Any
 
 import optuna
 
+from rltui.launch.local import LocalPool, signal_worker
 from rltui.search import attrs
 from rltui.search.control import ControlError, Controller
+from rltui.search.folders import study_home
+from rltui.search.journal import JournalWriteError, journal_notes
 from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.queue import describe_place, place_of
@@ -32,12 +35,11 @@ from rltui.search.storage import (
     mask_url,
     study_names,
 )
-from rltui.search.study import join_by_name, open_study, publish_spec
+from rltui.search.study import join_by_name, open_study, open_to_read, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key, is_lost, read_records
 from rltui.spec import Problem, SpecError, StudyFile, check_text, incompatible_changes
 from rltui.ui.launches import StartedWorkers, WorkerLaunch
 from rltui.ui.memory import bulk_load
-from rltui.worker.pool import LocalPool, signal_worker
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -56,6 +58,8 @@ class Session:
     study: StudyFile
     url: str
     study_file: Path | None = None
+    # Why the study was opened to read only (its storage cannot be written), or None.
+    read_only: str | None = None
     controller: Controller = field(init=False)
     reader: StudyReader = field(init=False)
     _first_poll: bool = field(init=False, default=True)
@@ -90,7 +94,15 @@ class Session:
                 study = StudyFile(
                     study.spec, study.space, text, study_file.resolve(), study.warnings
                 )
-                ostudy, url = open_study(study, storage_url)
+                try:
+                    ostudy, url = open_study(study, storage_url)
+                except JournalWriteError as exc:
+                    # A study in a folder this user cannot write (a read-only mount, another
+                    # user's study) is still worth looking at: opened to read, controls refuse.
+                    ostudy, url = open_to_read(study, storage_url)
+                    session = cls(ostudy, study, url, study_file.resolve())
+                    session.read_only = str(exc)
+                    return session
                 return cls(ostudy, study, url, study_file.resolve())
             if storage_url and study_name:
                 ostudy, study = join_by_name(storage_url, study_name)
@@ -151,15 +163,19 @@ class Session:
     @property
     def trials_dir(self) -> Path:
         """Where the workers write each trial's ``trial-N/progress.jsonl`` training log."""
-        from rltui.export import trials_home
+        return study_home(self.study, self.url, self.study.path).trials
 
-        return trials_home(self.study, self.url).trials
+    def journal_notes(self) -> list[str]:
+        """What opening the journal found and mended (lines torn by failed writes), once."""
+        return journal_notes(storage_of(self.ostudy))
 
     # Trial control ---------------------------------------------------------
 
     def request(self, number: int, action: ControlAction) -> str:
         """Carry out ``action`` on trial ``number``. A resumed trial's acknowledgement says
         where it waits, and when no worker is there to take it."""
+        if self.read_only:
+            return f"not done: {self.read_only}"
         try:
             message = self.controller.request(number, action)
         except ControlError as exc:
@@ -179,6 +195,8 @@ class Session:
         acknowledgement says where it stands."""
         from rltui.search.study import enqueue
 
+        if self.read_only:
+            return f"not done: {self.read_only}"
         extra = {"rltui_clone_of": clone_of} if clone_of is not None else None
         number = enqueue(self.ostudy, params, run_next=run_next, user_attrs=extra)
         source = f" (clone of trial {clone_of})" if clone_of is not None else ""
@@ -219,6 +237,8 @@ class Session:
         return self.started.starting()
 
     def set_drain(self, on: bool) -> str:
+        if self.read_only:
+            return f"not done: {self.read_only}"
         self.controller.set_drain(on)
         return (
             "draining: workers finish their trials and start no new ones"
@@ -247,12 +267,16 @@ class Session:
 
     def start_workers(self, count: int = 1, first_index: int = 0) -> str:
         """Start ``count`` local workers; they show in :attr:`launches` until they register."""
+        if self.read_only:
+            return f"not done: {self.read_only}"
         launched = self.pool().start(count, first_index=first_index)
         self.started.add(launched, first_index)
         pids = ", ".join(str(w.pid) for w in launched)
         return f"started {len(launched)} worker{'s' if len(launched) != 1 else ''} (pid {pids})"
 
     def drain_worker(self, record: WorkerRecord) -> str:
+        if self.read_only:
+            return f"not done: {self.read_only}"
         storage = storage_of(self.ostudy)
         storage.set_study_system_attr(study_id_of(self.ostudy), drain_key(record.id), True)
         doing = f" after trial {record.trial}" if record.trial is not None else ""
@@ -278,6 +302,8 @@ class Session:
 
     def publish(self, study: StudyFile) -> int:
         """Store ``study`` as the next spec version; raises SpecError when Optuna refuses."""
+        if self.read_only:
+            raise PermissionError(self.read_only)
         version = publish_spec(self.ostudy, study)
         self.study = study
         return version

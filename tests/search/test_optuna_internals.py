@@ -47,3 +47,40 @@ def test_journal_replay_module_parses_distributions() -> None:
     parse = oi.journal_replay_module().json_to_distribution
     dist = optuna.distributions.FloatDistribution(0.0, 1.0)
     assert parse(optuna.distributions.distribution_to_json(dist)) == dist
+
+
+def test_journal_backend_of_is_the_backend_a_journal_storage_writes_through(tmp_path) -> None:
+    backend = optuna.storages.journal.JournalFileBackend(str(tmp_path / "j.log"))
+    assert oi.journal_backend_of(optuna.storages.JournalStorage(backend)) is backend
+    assert oi.journal_backend_of(optuna.storages.InMemoryStorage()) is None
+
+
+def test_a_declared_journal_snapshot_is_asked_for_its_snapshot(tmp_path) -> None:
+    asked: list[str] = []
+
+    class Backend(optuna.storages.journal.BaseJournalBackend):
+        def read_logs(self, log_number_from: int) -> list[dict]:
+            return []
+
+        def append_logs(self, logs: list[dict]) -> None:
+            pass
+
+        def save_snapshot(self, snapshot: bytes) -> None:
+            pass
+
+        def load_snapshot(self) -> bytes | None:
+            asked.append("load")
+            return None
+
+    assert oi.declare_journal_snapshot(Backend) is Backend
+    optuna.storages.JournalStorage(Backend())
+    assert asked == ["load"]
+
+
+def test_share_parsed_distributions_caches_the_replay_parser() -> None:
+    oi.share_parsed_distributions()
+    oi.share_parsed_distributions()  # once only: the cache is not wrapped in another
+    parse = oi.journal_replay_module().json_to_distribution
+    assert hasattr(parse, "cache_info") and not hasattr(parse.__wrapped__, "cache_info")
+    text = optuna.distributions.distribution_to_json(optuna.distributions.IntDistribution(1, 3))
+    assert parse(text) is parse(text)

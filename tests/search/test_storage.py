@@ -11,7 +11,8 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState, create_trial
 
-from rltui.search.journal import _HEADER, MAGIC, SnapshotFileBackend, open_journal
+from rltui.search.journal import _HEADER, MAGIC, JournalFile, open_journal
+from rltui.search.optuna_internals import journal_backend_of
 from rltui.search.storage import mask_url, open_storage
 
 
@@ -57,10 +58,10 @@ def _plain(path: Path) -> list[optuna.trial.FrozenTrial]:
     return JournalStorage(JournalFileBackend(str(path))).get_all_trials(0, deepcopy=False)
 
 
-def _opened(path: Path) -> tuple[JournalStorage, SnapshotFileBackend]:
+def _opened(path: Path) -> tuple[JournalStorage, JournalFile]:
     storage = open_journal(path)
-    backend = storage._backend
-    assert isinstance(backend, SnapshotFileBackend)
+    backend = journal_backend_of(storage)
+    assert isinstance(backend, JournalFile)
     return storage, backend
 
 
@@ -169,3 +170,17 @@ def test_a_writer_killed_while_it_holds_the_journal_lock_blocks_no_one(tmp_path:
     holder.wait()
     assert written.wait(5), "the dead holder's lock was let go at once"
     assert open_storage(str(path)).get_study_system_attrs(study_id)["after"] == 1
+
+
+def test_a_journal_opened_to_read_only_takes_no_lock_and_makes_nothing(tmp_path: Path) -> None:
+    from rltui.search.storage import StorageError
+
+    path = tmp_path / "study.journal"
+    with pytest.raises(StorageError, match="no such journal file"):
+        open_storage(str(path), read_only=True)
+    assert list(tmp_path.iterdir()) == []
+    _write(path, 3)
+    Path(f"{path}.flock").unlink()
+    storage = open_storage(str(path), read_only=True)
+    assert storage.get_all_trials(0, deepcopy=False) == _plain(path)
+    assert not Path(f"{path}.flock").exists()

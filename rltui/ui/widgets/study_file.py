@@ -404,7 +404,7 @@ class StudyFilePane(Vertical):
         assert check.study is not None
         try:
             version = session.publish(check.study)
-        except SpecError as exc:
+        except (SpecError, OSError) as exc:  # refused by Optuna, or a storage that is read-only
             self.notify(f"not applied: {exc}", severity="warning", timeout=8)
             return
         self.post_message(
