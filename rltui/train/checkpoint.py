@@ -12,11 +12,18 @@ Writes are atomic and durable: a checkpoint is written into a temporary folder, 
 the folder are flushed to disk, and only then is it renamed into place. The previous good
 checkpoint is removed only once the new one is in place, so a crash at any point leaves one
 complete checkpoint to resume from.
+
+Loading unpickles, and unpickling runs code: :func:`load` reads a checkpoint only once
+:mod:`rltui.train.trust` has found it under the study's checkpoint root, written by this
+worker's user (or signed by a trusted group) and unchanged since it was saved. A save that
+fails (a full disk: ``OSError`` with ``errno.ENOSPC``) removes what it had written and leaves
+the previous checkpoint in place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pickle
 import random
@@ -34,6 +41,9 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from rltui.train.envs import TrialEnvs
+from rltui.train.trust import CheckpointRefused, TrustedCheckpoint, open_checkpoint, seal
+
+__all__ = ["CheckpointRefused", "TrainerState", "latest", "load", "publish", "remove", "save"]
 
 ENVS_FILE = "envs.pkl"
 NORMALIZE_FILE = "normalize.pkl"
@@ -72,16 +82,20 @@ def save(folder: Path, model: BaseAlgorithm, envs: TrialEnvs, state: TrainerStat
     tmp = folder / f".{final.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    model.save(tmp / "model.zip")
-    if isinstance(model, OffPolicyAlgorithm):
-        model.save_replay_buffer(tmp / "replay.pkl")
-    state.rng = capture_rng()
-    state.action_space_rng = _space_rng(model)
-    state.envs_saved = _save_envs(tmp / ENVS_FILE, envs)
-    _save_normalization(tmp / NORMALIZE_FILE, envs)
-    with open(tmp / "state.pkl", "wb") as out:
-        pickle.dump(state, out)
-    publish(tmp, final)
+    try:
+        model.save(tmp / "model.zip")
+        if isinstance(model, OffPolicyAlgorithm):
+            model.save_replay_buffer(tmp / "replay.pkl")
+        state.rng = capture_rng()
+        state.action_space_rng = _space_rng(model)
+        state.envs_saved = _save_envs(tmp / ENVS_FILE, envs)
+        _save_normalization(tmp / NORMALIZE_FILE, envs)
+        with open(tmp / "state.pkl", "wb") as out:
+            pickle.dump(state, out)
+        publish(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # on a full disk, give the space back at once
+        raise
     for old in folder.iterdir():
         if old != final and _STEP.match(old.name):
             shutil.rmtree(old, ignore_errors=True)  # older steps and leftovers of crashed writes
@@ -90,7 +104,9 @@ def save(folder: Path, model: BaseAlgorithm, envs: TrialEnvs, state: TrainerStat
 
 def publish(tmp: Path, final: Path) -> None:
     """Make the fully written folder ``tmp`` the checkpoint ``final``, durably: nothing is
-    flushed late, and the previous checkpoint of the same step is replaced, never lost."""
+    flushed late, and the previous checkpoint of the same step is replaced, never lost.
+    The folder is sealed first: nobody else may write it, and a manifest lists its files."""
+    seal(tmp, final)
     for path in tmp.iterdir():
         _fsync_file(path)
     _fsync_dir(tmp)
@@ -145,8 +161,10 @@ def _save_envs(path: Path, envs: TrialEnvs) -> bool:
                 (_unwrap(envs.train), _unwrap(envs.eval), _norm(envs.train), _norm(envs.eval)), out
             )
         return True
-    except Exception:
+    except Exception as exc:
         path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise  # a full disk, not envs that cannot be pickled
         return False
 
 
@@ -168,23 +186,32 @@ def _norm(venv: VecEnv) -> VecNormalize | None:
 
 
 def load(
-    path: Path, cls: type[BaseAlgorithm], fresh_envs: TrialEnvs, device: str
+    path: Path,
+    root: Path,
+    cls: type[BaseAlgorithm],
+    fresh_envs: TrialEnvs,
+    device: str,
+    *,
+    trial: str | None = None,
 ) -> tuple[BaseAlgorithm, TrialEnvs, TrainerState]:
-    """Restore a checkpoint written by :func:`save`. ``fresh_envs`` are used when the saved
-    envs could not be pickled (and closed otherwise); they then get the saved VecNormalize
-    statistics."""
-    with open(path / "state.pkl", "rb") as src:
+    """Restore a checkpoint written by :func:`save` under the checkpoint root ``root`` (of
+    trial folder ``trial`` when given), once :func:`rltui.train.trust.open_checkpoint`
+    trusts it; raises :class:`CheckpointRefused` otherwise, before anything is unpickled.
+    ``fresh_envs`` are used when the saved envs could not be pickled (and closed otherwise);
+    they then get the saved VecNormalize statistics."""
+    saved = open_checkpoint(path, root, trial=trial)
+    with saved.open("state.pkl") as src:
         state: TrainerState = pickle.load(src)
     envs = fresh_envs
-    if state.envs_saved and (path / ENVS_FILE).exists():
-        with open(path / ENVS_FILE, "rb") as src:
+    if state.envs_saved and saved.has(ENVS_FILE):
+        with saved.open(ENVS_FILE) as src:
             train, evaluation, train_norm, eval_norm = cloudpickle.load(src)
         fresh_envs.close()
         envs = TrialEnvs(_rewrap(train, train_norm), _rewrap(evaluation, eval_norm))
     else:
         state.envs_saved = False
-        if (path / NORMALIZE_FILE).exists():
-            with open(path / NORMALIZE_FILE, "rb") as src:
+        if saved.has(NORMALIZE_FILE):
+            with saved.open(NORMALIZE_FILE) as src:
                 train_norm, eval_norm = pickle.load(src)
             envs = TrialEnvs(
                 _restore_norm(fresh_envs.train, train_norm),
@@ -192,11 +219,9 @@ def load(
             )
     # With the envs restored, SB3 must keep the observation it stopped at (force_reset=False);
     # with fresh envs it resets them and the episode in progress starts over.
-    model = cls.load(
-        path / "model.zip", env=envs.train, device=device, force_reset=not state.envs_saved
-    )
-    if isinstance(model, OffPolicyAlgorithm) and (path / "replay.pkl").exists():
-        model.load_replay_buffer(path / "replay.pkl")
+    with saved.open("model.zip") as src:
+        model = cls.load(src, env=envs.train, device=device, force_reset=not state.envs_saved)
+    _load_replay(model, saved)
     # Loading builds a fresh policy (drawing random numbers) before copying the weights in,
     # so the RNG states are restored last.
     if state.rng is not None:
@@ -204,6 +229,12 @@ def load(
     if state.action_space_rng is not None:  # DQN explores with action_space.sample()
         model.action_space.np_random.bit_generator.state = state.action_space_rng
     return model, envs, state
+
+
+def _load_replay(model: BaseAlgorithm, saved: TrustedCheckpoint) -> None:
+    if isinstance(model, OffPolicyAlgorithm) and saved.has("replay.pkl"):
+        with saved.open("replay.pkl") as src:
+            model.load_replay_buffer(src)
 
 
 def _rewrap(venv: VecEnv, norm: VecNormalize | None) -> VecEnv:

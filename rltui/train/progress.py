@@ -1,12 +1,17 @@
 """A trial's training log: every SB3 log dump and every evaluation, one JSON line each.
 
 JSON lines are appended, so a resumed trial continues the same file; ``rltui export`` turns
-them into ``progress.csv``.
+them into ``progress.csv``. A trial that resumes from a checkpoint first drops the rows past
+it (:meth:`ProgressLog.truncate_after`): those of a run that was lost after its last
+checkpoint, which the resumed run trains again. Each row is one ``write(2)``; one that fails
+(a full disk) is cut off again, so no torn line is left for the next row to join.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,11 @@ class ProgressLog(KVWriter):
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115  # closed by close()
+        self._fd: int | None = self._open()
+        self._torn = False  # a failed row could not be cut off: the next one starts a new line
+
+    def _open(self) -> int:
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def sb3_logger(self) -> Logger:
         return Logger(folder=str(self.path.parent), output_formats=[self])
@@ -34,8 +43,56 @@ class ProgressLog(KVWriter):
                 row[key] = value
             elif hasattr(value, "item"):
                 row[key] = value.item()
-        self._file.write(json.dumps(row) + "\n")
-        self._file.flush()
+        self._append((json.dumps(row) + "\n").encode())
+
+    def _append(self, data: bytes) -> None:
+        """Append ``data`` whole, or raise ``OSError`` (``errno.ENOSPC`` on a full disk, with
+        the log's path) and leave the file as it was."""
+        if self._fd is None:
+            raise ValueError(f"the training log {self.path} is closed")
+        fd = self._fd
+        if self._torn:
+            data = b"\n" + data
+        before = os.fstat(fd).st_size
+        try:
+            _write_all(fd, data)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, before)
+                self._torn = False
+            except OSError:
+                self._torn = True
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+        self._torn = False
+
+    def truncate_after(self, step: int) -> int:
+        """Keep only the rows with ``timesteps <= step`` (and whole lines only); returns how
+        many were dropped. The file is replaced atomically: a reader sees the old rows or the
+        new ones, and a failure (a full disk) leaves the old file."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return 0
+        lines = data.split(b"\n")
+        kept = [line for line in lines[:-1] if _at_or_before(line, step)]  # lines[-1]: unended
+        dropped = len(lines) - 1 - len(kept) + (1 if lines[-1] else 0)
+        if not dropped:
+            return 0
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                _write_all(fd, b"".join(line + b"\n" for line in kept))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+        self.close()
+        self._fd, self._torn = self._open(), False
+        return dropped
 
     def evaluation(
         self,
@@ -58,17 +115,25 @@ class ProgressLog(KVWriter):
         self.write(row, {}, timesteps)
 
     def close(self) -> None:
-        self._file.close()
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
-def read_progress(path: Path) -> list[dict[str, Any]]:
-    """All rows of a progress log; a torn last line (a crash mid-write) is skipped."""
-    rows: list[dict[str, Any]] = []
-    if not path.exists():
-        return rows
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
+def _write_all(fd: int, data: bytes) -> None:
+    done = 0
+    while done < len(data):  # a short write (a nearly full disk) goes on, or fails next time
+        done += os.write(fd, data[done:])
+
+
+def _at_or_before(line: bytes, step: int) -> bool:
+    """Whether ``line`` is a whole row logged at or before ``step``."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return False  # torn by a crash mid-write
+    if not isinstance(row, dict):
+        return False
+    timesteps = row.get("timesteps")
+    return not isinstance(timesteps, (int, float)) or timesteps <= step

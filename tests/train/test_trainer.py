@@ -68,11 +68,12 @@ def _run(study, params, reporter, tmp_path: Path, resume: Path | None = None):
         reporter,
         device="cpu",
         seed=study.spec.train.seed,
-        checkpoint_dir=tmp_path / "ckpt",
+        checkpoint_dir=tmp_path / "trial-0",
         resume=resume,
     )
 
 
+@pytest.mark.slow
 def test_same_seed_same_curve(study_file, tmp_path):
     study = load_study(study_file(timesteps=384, every=128))
     first = _run(study, PARAMS, ScriptedReporter(), tmp_path)
@@ -110,8 +111,8 @@ def restores(monkeypatch):
         seen["saved"].append(_inspect(model, envs))
         return save(folder, model, envs, state)
 
-    def loading(path, cls, fresh_envs, device):
-        model, envs, state = load(path, cls, fresh_envs, device)
+    def loading(path, root, cls, fresh_envs, device, **kwargs):
+        model, envs, state = load(path, root, cls, fresh_envs, device, **kwargs)
         seen["restored"].append(_inspect(model, envs))
         return model, envs, state
 
@@ -120,6 +121,7 @@ def restores(monkeypatch):
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ppo", "dqn", "sac"])
 def test_pause_and_resume_equals_straight_run(kind, study_file, tmp_path, restores):
     if kind == "ppo":
@@ -161,6 +163,7 @@ def test_objectives():
     assert objective([], "last", 1, True) is None
 
 
+@pytest.mark.slow
 def test_several_seeds_report_their_mean_and_pause_together(study_file, tmp_path):
     path = study_file(timesteps=384, every=128)
     path.write_text(path.read_text().replace("  seed: 0\n", "  seeds: [0, 1]\n"))
@@ -182,6 +185,7 @@ def test_several_seeds_report_their_mean_and_pause_together(study_file, tmp_path
     assert resumed.evaluations == straight.evaluations
 
 
+@pytest.mark.slow
 def test_reports_land_on_planned_steps_whatever_the_rollout_size(study_file, tmp_path):
     # Optuna's median pruner compares trials only at equal steps.
     study = load_study(study_file(timesteps=384, every=128))
@@ -192,6 +196,7 @@ def test_reports_land_on_planned_steps_whatever_the_rollout_size(study_file, tmp
         assert out.evaluations == reporter.reports
 
 
+@pytest.mark.slow
 def test_training_leaves_nothing_in_the_temp_dir(study_file, tmp_path, monkeypatch):
     # SB3 makes an SB3-<date> folder per learn() call unless the model has a logger, and a
     # trial learns in many chunks: a long study would litter /tmp with thousands of them.
@@ -212,6 +217,7 @@ def _normalized(study_file) -> Any:
     return load_study(path)
 
 
+@pytest.mark.slow
 def test_normalization_survives_a_resume_with_rebuilt_envs(
     study_file, tmp_path, monkeypatch, restores
 ):
@@ -247,7 +253,7 @@ def test_a_checkpoint_saved_again_at_the_same_step_is_never_missing(
     study = load_study(study_file(timesteps=512, every=128))
     envs = make_envs(study, 0)
     model = build_model(study, PARAMS, envs, seed=0, device="cpu")
-    folder = tmp_path / "seed-0"
+    folder = tmp_path / "trial-0" / "seed-0"
     try:
         first = checkpoint.save(folder, model, envs, checkpoint.TrainerState())
         # A crash between taking the old checkpoint away and putting the new one in place
@@ -264,7 +270,9 @@ def test_a_checkpoint_saved_again_at_the_same_step_is_never_missing(
             checkpoint.save(folder, model, envs, checkpoint.TrainerState())
         monkeypatch.setattr(checkpoint.os, "replace", replace)
         found = checkpoint.latest(folder)
-        restored, restored_envs, _ = checkpoint.load(found, PPO, make_envs(study, 0), "cpu")
+        restored, restored_envs, _ = checkpoint.load(
+            found, tmp_path, PPO, make_envs(study, 0), "cpu"
+        )
         restored_envs.close()
         assert restored.num_timesteps == model.num_timesteps
 
