@@ -8,30 +8,22 @@ trial ends, its checkpoint is removed unless its study file keeps checkpoints.
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages import BaseStorage
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
-from rltui.search import attrs
+from rltui.search import attrs, endings
 from rltui.search.lifecycle import (
     ALLOWED,
     ControlAction,
+    StopCause,
     TrialStatus,
     control_record,
-    last_value,
     status_of,
 )
 from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
-from rltui.search.storage import StorageError
-from rltui.search.study import stored_spec
-from rltui.spec import SpecError
-
-STOPPED_BY_USER = "stopped by user"
 
 
 class ControlError(Exception):
@@ -90,26 +82,13 @@ class Controller:
 
     def _resume(self, trial: FrozenTrial) -> str:
         paused = trial.system_attrs.get(attrs.PAUSED) or {}
-        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.RESUME, paused)
-        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.PAUSED, None)
-        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.CONTROL, None)
-        self.storage.set_trial_state_values(trial_id_of(trial), TrialState.WAITING)
+        endings.requeue(self.storage, trial_id_of(trial), paused)
         return f"trial {trial.number} queued to resume at {paused.get('timesteps', 0):,} timesteps"
 
-    def finish(
-        self, trial: FrozenTrial, action: ControlAction, reason: str = STOPPED_BY_USER
-    ) -> None:
-        """End a trial no process is running: PRUNED with its last value, or FAIL. Its
-        checkpoint goes unless the study file keeps checkpoints."""
-        if action == ControlAction.PRUNE:
-            value = last_value(trial)
-            self.storage.set_trial_state_values(
-                trial_id_of(trial), TrialState.PRUNED, None if value is None else [value]
-            )
-        else:
-            self.storage.set_trial_system_attr(trial_id_of(trial), attrs.REASON, reason)
-            self.storage.set_trial_state_values(trial_id_of(trial), TrialState.FAIL)
-        discard_checkpoints(self.storage, self.study_id, trial)
+    def finish(self, trial: FrozenTrial, action: ControlAction) -> None:
+        """End a trial no process is running (WAITING or PAUSED): PRUNED with its last value,
+        or FAIL "stopped by user"; its checkpoint goes unless the study file keeps it."""
+        endings.end(self.study, trial_id_of(trial), StopCause.asked(action))
 
     def pause_all(self) -> int:
         """Ask every running trial to pause; returns how many were asked."""
@@ -143,47 +122,6 @@ class Controller:
     def set_drain(self, on: bool = True) -> None:
         """Study-wide drain: workers finish their trials and take no new ones."""
         self.storage.set_study_system_attr(self.study_id, attrs.DRAIN, time.time() if on else None)
-
-
-def checkpoint_folders(trial: FrozenTrial) -> list[Path]:
-    """The trial's checkpoint folders (``.../checkpoints/trial-N``) its records name.
-
-    Only folders with exactly that shape count, so a record that names something else (a
-    hand-edited storage, another layout) can never make us delete it.
-    """
-    found: list[Path] = []
-    for key in (attrs.PAUSED, attrs.RESUME, attrs.CHECKPOINT):
-        record = trial.system_attrs.get(key)
-        path = record.get("checkpoint") if isinstance(record, dict) else None
-        if not path:
-            continue
-        folder = Path(path)
-        if folder.name.startswith("step-"):  # a training function's checkpoint names its step
-            folder = folder.parent
-        shaped = folder.name == f"trial-{trial.number}" and folder.parent.name == "checkpoints"
-        if shaped and folder not in found:
-            found.append(folder)
-    return found
-
-
-def keeps_checkpoints(storage: BaseStorage, study_id: int, trial: FrozenTrial) -> bool:
-    """``control.keep_checkpoints`` of the study file version the trial ran with; True (keep)
-    when that version cannot be read."""
-    version = trial.system_attrs.get(attrs.TRIAL_SPEC_VERSION)
-    try:
-        spec = stored_spec(storage, study_id, int(version) if version else None)
-    except (StorageError, SpecError, ValueError, KeyError):
-        return True
-    return spec.spec.control.keep_checkpoints
-
-
-def discard_checkpoints(storage: BaseStorage, study_id: int, trial: FrozenTrial) -> None:
-    """Remove a finished trial's checkpoints unless its study file keeps them. A folder on
-    another host's disk may not be reachable from here: errors are ignored."""
-    if keeps_checkpoints(storage, study_id, trial):
-        return
-    for folder in checkpoint_folders(trial):
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _past(action: ControlAction) -> str:

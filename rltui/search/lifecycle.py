@@ -42,6 +42,23 @@ class ControlAction(str, enum.Enum):
     KILL = "kill"
 
 
+class StopCause(str, enum.Enum):
+    """Why a training run stopped before its budget (None where it ran the budget): what the
+    trainer returns, and what :mod:`rltui.search.endings` records."""
+
+    PAUSE = "pause"  # asked to pause (by the user, or a signal to its worker)
+    PRUNE = "prune"  # the user asked to prune
+    KILL = "kill"  # the user asked to kill
+    PRUNER = "pruned"  # the study's pruner stopped it
+
+    @classmethod
+    def asked(cls, action: ControlAction | str | None) -> StopCause | None:
+        """The stop a control request asks for (None for resume, or no request)."""
+        if action is None or ControlAction(action) is ControlAction.RESUME:
+            return None
+        return cls(ControlAction(action).value)
+
+
 # Which actions make sense in which state; the UI greys out the rest.
 ALLOWED: dict[TrialStatus, frozenset[ControlAction]] = {
     TrialStatus.WAITING: frozenset({ControlAction.PRUNE, ControlAction.KILL}),
@@ -64,12 +81,15 @@ def status_of(trial: FrozenTrial) -> TrialStatus:
     return _FROM_OPTUNA[state]
 
 
-def pending_control(trial: FrozenTrial) -> str | None:
+def pending_control(trial: FrozenTrial) -> ControlAction | None:
     """The action requested of a running trial that its worker has not carried out yet."""
     record = trial.system_attrs.get(attrs.CONTROL)
     if not record or status_of(trial) != TrialStatus.RUNNING:
         return None
-    return str(record.get("action"))
+    try:
+        return ControlAction(record.get("action"))
+    except ValueError:  # a record this version does not know: nothing it can carry out
+        return None
 
 
 def last_value(trial: FrozenTrial) -> float | None:

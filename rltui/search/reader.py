@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rltui.search import attrs
-from rltui.search.lifecycle import TrialStatus, pending_control, status_of
+from rltui.search.lifecycle import ControlAction, TrialStatus, pending_control, status_of
 from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.workers import WorkerRecord, read_records
 
@@ -42,7 +42,7 @@ class TrialRow:
     worker: str | None
     error: str | None
     traceback: str | None
-    pending: str | None
+    pending: ControlAction | None
     spec_version: int | None
     earlier: float = 0.0  # seconds trained in stints before a pause
     note: str | None = None  # why a resume did not happen (a checkpoint out of reach)

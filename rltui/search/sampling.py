@@ -177,3 +177,24 @@ def _placed(study: StudyFile, problems: list[Problem]) -> list[Problem]:
     except YamlSyntaxError:
         return problems
     return [source.place(p) for p in problems]
+
+
+def suggest_all(
+    trial: optuna.Trial, distributions: dict[str, optuna.distributions.BaseDistribution]
+) -> dict[str, Any]:
+    """Ask the sampler for every searched parameter (fixed values of enqueued trials win)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    params: dict[str, Any] = {}
+    for name, dist in distributions.items():
+        if isinstance(dist, FloatDistribution):
+            params[name] = trial.suggest_float(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
+        elif isinstance(dist, IntDistribution):
+            params[name] = trial.suggest_int(
+                name, dist.low, dist.high, step=dist.step, log=dist.log
+            )
+        elif isinstance(dist, CategoricalDistribution):
+            params[name] = trial.suggest_categorical(name, dist.choices)
+    return params

@@ -15,6 +15,7 @@ import math
 import numbers
 import os
 import shutil
+import stat
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -22,13 +23,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rltui.search.lifecycle import ControlAction, StopCause
 from rltui.spec import StudyFile
 from rltui.train.checkpoint import publish
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, Reporter, TrialFailed
+from rltui.train.trust import (
+    CheckpointRefused,
+    TrustPolicy,
+    judge_chain,
+    trusted_checkpoint,
+    walk,
+)
 
 STATE_FILE = "rltui-function.json"
-STOP_REQUESTS = ("pause", "prune", "kill")
+STOP_REQUESTS = (ControlAction.PAUSE, ControlAction.PRUNE, ControlAction.KILL)
 UserFunction = Callable[[dict[str, Any], "TrialContext"], Any]
 
 
@@ -97,20 +106,26 @@ class TrialContext:
     @property
     def paused(self) -> bool:
         """True when the stop is a pause: save state into :attr:`checkpoint_dir`."""
-        return not self.pruned and self._reporter.requested() == "pause"
+        return not self.pruned and self._reporter.requested() is ControlAction.PAUSE
 
-    def stop_reason(self) -> str | None:
+    def stop_reason(self) -> StopCause | None:
         """How the trial is to end: 'pruned' (by the pruner), or the user's request."""
         if self.pruned:
-            return "pruned"
-        return r if (r := self._reporter.requested()) in STOP_REQUESTS else None
+            return StopCause.PRUNER
+        return StopCause.asked(self._reporter.requested())
 
 
 def load_function(study: StudyFile) -> UserFunction:
-    """Import ``train.function``; the study file's folder comes first on ``sys.path``."""
+    """Import ``train.function``; the study file's folder comes first on ``sys.path``.
+
+    That folder is the stored study file's, which whoever can write the storage could name:
+    it goes on ``sys.path`` only when it, every folder above it, and the module files in it
+    are this user's own and writable by nobody else (:class:`TrialFailed` otherwise). A folder
+    this host does not have is left out, and the module is looked for on ``sys.path``.
+    """
     ref = study.spec.train.function or ""
     module_name, _, attr = ref.partition(":")
-    folder = str(study.path.parent) if study.path is not None else None
+    folder = _study_folder(study, ref, module_name)
     if folder is not None and folder not in sys.path:
         sys.path.insert(0, folder)
     try:
@@ -129,6 +144,48 @@ def load_function(study: StudyFile) -> UserFunction:
     return fn
 
 
+def _study_folder(study: StudyFile, ref: str, module_name: str) -> str | None:
+    """The study file's folder, resolved, once trusted; None when this host has none."""
+    if study.path is None:
+        return None
+    what = f"train.function '{ref}': the study folder"
+    try:
+        real = study.path.parent.resolve(strict=True)
+        _trusted_module(real, module_name, what)
+    except FileNotFoundError:
+        return None
+    except CheckpointRefused as exc:
+        raise TrialFailed(
+            f"{exc.reason}; or install '{module_name}' as a package, outside the study folder"
+        ) from exc
+    return str(real)
+
+
+def _trusted_module(folder: Path, module: str, what: str) -> None:
+    """Check ``folder``, the folders above it, and what importing ``module`` from it would
+    run (its top-level ``.py`` file or package, and their compiled copies in
+    ``__pycache__``): all this user's own and writable by nobody else. A group named in
+    ``RLTUI_CHECKPOINT_GROUP`` is not trusted here: nothing signs a study folder."""
+    policy = TrustPolicy(os.geteuid())
+    judge_chain(folder, policy, what)
+    top = module.split(".")[0]
+    entries: list[Path] = []
+    for candidate in (folder / f"{top}.py", folder / top, folder / "__pycache__"):
+        if not os.path.lexists(candidate):
+            continue
+        entries.append(candidate)
+        if candidate.name == "__pycache__":
+            entries += candidate.glob(f"{top}.*")
+        elif candidate.is_dir() and not candidate.is_symlink():
+            entries += [entry for entry, _ in walk(candidate)]
+    for entry in entries:
+        info = os.lstat(entry)
+        if stat.S_ISLNK(info.st_mode):  # what runs is the target: judge it and its folders
+            judge_chain(entry.resolve(strict=True), policy, what)
+        else:
+            policy.judge(entry, info, what)
+
+
 def train_function(
     study: StudyFile,
     params: dict[str, Any],
@@ -142,10 +199,12 @@ def train_function(
     checkpoint_on_eval: bool = False,  # unused: the function saves its state only at a pause
 ) -> Outcome:
     """Run the user's function for one trial; same contract as
-    :func:`rltui.train.trainer.train_sb3`. A returned float lands in ``extra["value"]``."""
+    :func:`rltui.train.trainer.train_sb3`. A returned float lands in ``extra["value"]``.
+    ``resume`` is handed to the function only once trusted (see :mod:`rltui.train.trust`)."""
     fn = load_function(study)
     saved: dict[str, Any] = {"evaluations": [], "timesteps": 0, "state": False}
     if resume is not None:
+        resume = trusted_checkpoint(resume, checkpoint_dir.parent, trial=checkpoint_dir.name)
         try:
             saved = json.loads((resume / STATE_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -158,6 +217,8 @@ def train_function(
     ctx = TrialContext(dict(params), seed, device, budget, resume, reporter, log, staging)
     ctx.evaluations = [(int(s), float(v)) for s, v in saved["evaluations"]]
     ctx.timesteps = int(saved["timesteps"])
+    if log is not None:  # rows a lost run wrote past the state it resumes from are gone
+        log.truncate_after(ctx.timesteps)
     started = time.perf_counter()
     try:
         returned = fn(ctx.params, ctx)
@@ -169,15 +230,15 @@ def train_function(
         raise TrialFailed(ctx.failure)
     out = Outcome(ctx.evaluations, ctx.timesteps, stopped=ctx.stop_reason())
     out.train_seconds = time.perf_counter() - started
-    if out.stopped == "pause" and ctx.timesteps >= ctx.budget:
+    if out.stopped is StopCause.PAUSE and ctx.timesteps >= ctx.budget:
         out.stopped = None  # it finished its budget before it noticed the pause
-    if out.stopped == "pause":
+    if out.stopped is StopCause.PAUSE:
         out.checkpoint = _save(ctx, checkpoint_dir)
     elif out.stopped is None and returned is not None:
         if not isinstance(returned, numbers.Real) or not math.isfinite(returned):
             raise TrialFailed(f"the function returned {returned!r}, not a finite number")
         out.extra["value"] = float(returned)
-    if out.stopped != "pause":
+    if out.stopped is not StopCause.PAUSE:
         shutil.rmtree(ctx._staging, ignore_errors=True)
     return out
 

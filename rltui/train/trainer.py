@@ -29,6 +29,7 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
 from stable_baselines3.common.vec_env import sync_envs_normalization
 
+from rltui.search.lifecycle import ControlAction, StopCause
 from rltui.spec import StudyFile
 from rltui.train import checkpoint
 from rltui.train.envs import TrialEnvs, make_envs
@@ -46,8 +47,8 @@ class Reporter(Protocol):
     def report(self, step: int, value: float) -> bool:
         """Record an evaluation; True when the pruner says the trial should stop."""
 
-    def requested(self) -> str | None:
-        """A pending user request for this trial: 'pause', 'prune', 'kill', or None."""
+    def requested(self) -> ControlAction | None:
+        """A pending user request for this trial (pause, prune, kill), or None."""
 
     def progress(self, timesteps: int) -> None:
         """Called often with the timesteps done; must be cheap."""
@@ -56,13 +57,17 @@ class Reporter(Protocol):
         """A checkpoint to retry from was written (only when the study allows retries)."""
 
 
+# The requests that end training at once (a pause first writes a checkpoint).
+_STOPS = (ControlAction.PRUNE, ControlAction.KILL)
+
+
 @dataclass
 class Outcome:
     """How a trial's training ended."""
 
     evaluations: list[tuple[int, float]]
     timesteps: int
-    stopped: str | None = None  # None: budget reached; else 'pruned', 'prune', 'pause', 'kill'
+    stopped: StopCause | None = None  # None: it ran its budget
     checkpoint: Path | None = None
     train_seconds: float = 0.0
     eval_seconds: float = 0.0
@@ -84,7 +89,7 @@ class _StopOnRequest(BaseCallback):
             self.reporter.progress(self.num_timesteps)
         if self.limit is not None and self.num_timesteps >= self.limit:
             return False
-        return self.reporter.requested() not in ("prune", "kill")
+        return self.reporter.requested() not in _STOPS
 
 
 def boundary(model: BaseAlgorithm) -> int | None:
@@ -147,13 +152,19 @@ def train_sb3(
 
     With ``train.seeds`` the configuration trains once per seed, in lockstep, and each
     evaluation reported to Optuna is the mean over the seeds.
+
+    ``checkpoint_dir`` is the trial's folder (``<checkpoint root>/trial-N``); ``resume`` is
+    loaded only from there, once trusted (:class:`checkpoint.CheckpointRefused` otherwise,
+    before training starts). The log then keeps no rows past the step training resumes at.
     """
     seeds = study.spec.train.seed_list if study.spec.train.seeds else [seed]
     runs: list[_Run] = []
     try:
         for index, run_seed in enumerate(seeds):
             saved = checkpoint.latest(resume / f"seed-{index}") if resume is not None else None
-            runs.append(_start(study, params, run_seed, device, saved))
+            runs.append(_start(study, params, run_seed, device, saved, checkpoint_dir))
+        if log is not None:  # rows a lost run wrote past its last checkpoint are gone
+            log.truncate_after(runs[0].model.num_timesteps)
         # Every model gets a logger of ours: without one, SB3 makes a new SB3-<date> folder
         # in the temp dir at each learn() call, and training learns in many chunks.
         for index, run in enumerate(runs):
@@ -166,14 +177,25 @@ def train_sb3(
 
 
 def _start(
-    study: StudyFile, params: dict[str, Any], seed: int | None, device: str, saved: Path | None
+    study: StudyFile,
+    params: dict[str, Any],
+    seed: int | None,
+    device: str,
+    saved: Path | None,
+    trial_dir: Path,
 ) -> _Run:
     spec = study.spec.train
     assert spec.algorithm is not None
     cls = budget_aware(ALGORITHMS[spec.algorithm])
     envs = make_envs(study, seed)
     if saved is not None:
-        model, envs, state = checkpoint.load(saved, cls, envs, device)
+        try:
+            model, envs, state = checkpoint.load(
+                saved, trial_dir.parent, cls, envs, device, trial=trial_dir.name
+            )
+        except BaseException:
+            envs.close()
+            raise
         return _Run(seed, model, envs, state)
     model = build_model(study, params, envs, seed=seed, device=device)
     return _Run(seed, model, envs, checkpoint.TrainerState(next_eval=spec.eval_every))
@@ -218,12 +240,12 @@ def _loop(
     out = Outcome(_mean_curve(runs), lead.model.num_timesteps)
     while lead.model.num_timesteps < spec.timesteps:
         request = reporter.requested()
-        if request == "pause":
+        if request is ControlAction.PAUSE:
             out.checkpoint = _save_all(runs, checkpoint_dir)
-            out.stopped = "pause"
+            out.stopped = StopCause.PAUSE
             break
-        if request in ("prune", "kill"):
-            out.stopped = request
+        if request in _STOPS:
+            out.stopped = StopCause.asked(request)
             break
         end = chunk_end(lead.model.num_timesteps, lead.state.next_eval, spec.timesteps, chunk, unit)
         started = time.perf_counter()
@@ -232,8 +254,8 @@ def _loop(
         out.train_seconds += time.perf_counter() - started
         now = lead.model.num_timesteps
         reporter.progress(now)
-        if reporter.requested() in ("prune", "kill"):
-            out.stopped = reporter.requested()
+        if (request := reporter.requested()) in _STOPS:
+            out.stopped = StopCause.asked(request)
             break
         if now >= lead.state.next_eval or now >= spec.timesteps:
             point = planned_step(now, lead.state.next_eval, spec.eval_every, spec.timesteps)
@@ -252,7 +274,7 @@ def _loop(
             # The final evaluation is reported but never pruned: a trial that spent its whole
             # budget is complete, whatever the median says.
             if reporter.report(point, value) and point < spec.timesteps:
-                out.stopped = "pruned"
+                out.stopped = StopCause.PRUNER
                 break
             if checkpoint_on_eval and now < spec.timesteps:
                 reporter.checkpointed(_save_all(runs, checkpoint_dir), now)

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.theme import Theme
 
-from rltui.search.lifecycle import TrialStatus
+from rltui.search.lifecycle import ControlAction, TrialStatus
 from rltui.search.reader import TrialRow
 from rltui.ui.trial_query import abbreviate
 
@@ -36,7 +36,12 @@ STATE_COLOUR: dict[TrialStatus, str] = {
     TrialStatus.FAIL: "error",
 }
 STATE_ORDER = list(TrialStatus)
-PENDING = {"pause": "pausing", "prune": "pruning", "kill": "killing", "resume": "resuming"}
+PENDING = {
+    ControlAction.PAUSE: "pausing",
+    ControlAction.PRUNE: "pruning",
+    ControlAction.KILL: "killing",
+    ControlAction.RESUME: "resuming",
+}
 SHORT = {
     TrialStatus.WAITING: "W",
     TrialStatus.RUNNING: "R",
@@ -54,13 +59,13 @@ def theme_style(theme: Theme, role: str, **kwargs: Any) -> Style:
 
 
 def state_text(
-    status: TrialStatus, theme: Theme, pending: str | None = None, noted: bool = False
+    status: TrialStatus, theme: Theme, pending: ControlAction | None = None, noted: bool = False
 ) -> Text:
     """The state in its colour; a requested action not yet carried out reads ``pausing``...;
     a trial with a note (a resume that could not happen) reads ``PAUSED !``."""
     style = theme_style(theme, STATE_COLOUR[status], bold=status == TrialStatus.RUNNING)
     if pending:
-        return Text(PENDING.get(pending, pending), style=style + Style(italic=True))
+        return Text(PENDING[pending], style=style + Style(italic=True))
     text = Text(status.value, style=style)
     if noted:
         text.append(" !", style=theme_style(theme, "error", bold=True))

@@ -1,5 +1,2 @@
-"""Worker processes: the trial loop (``loop``) and the local pool that starts them (``pool``).
-
-This package's ``__init__`` imports nothing so that the UI can use ``rltui.worker.pool``
-without loading the training code.
-"""
+"""Worker processes: the trial loop (``loop``), one trial (``trial``), the heartbeat
+(``session``). Launchers (:mod:`rltui.launch`) start them; so may a user, by hand."""

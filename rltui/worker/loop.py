@@ -14,47 +14,35 @@ import fcntl
 import os
 import signal
 import time
-import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
 from optuna.trial import TrialState
 
-from rltui.search import attrs
-from rltui.search.lifecycle import ControlAction, TrialStatus, status_of
+from rltui.search import attrs, endings
+from rltui.search.endings import DISK_FULL
+from rltui.search.folders import study_home
+from rltui.search.lifecycle import ControlAction, StopCause, TrialStatus, status_of
 from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.queue import claim_next
-from rltui.search.recovery import reap_lost_workers, trial_held_by
-from rltui.search.storage import StudyHome, journal_path
+from rltui.search.recovery import reap_lost_workers
+from rltui.search.storage import StudyHome
 from rltui.search.study import stored_spec
 from rltui.search.workers import drain_key, new_record, stored_record
 from rltui.spec import StudyFile
-from rltui.train import checkpoint as ckpt
-from rltui.train.progress import ProgressLog
-from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
+from rltui.worker.device import DeviceError, device_label
 from rltui.worker.session import STOP_GRACE, Heartbeat, TrialSession
+from rltui.worker.trial import SPACE_WAIT, TrialRun, disk_full
+
+__all__ = ["DeviceError", "Worker"]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 IDLE_POLL = 1.0  # seconds between looks for work while other workers' trials still train
-
-
-class DeviceError(Exception):
-    """A device this host cannot train on; the message says why and ``hint`` what to do."""
-
-    def __init__(self, message: str, hint: str):
-        super().__init__(f"{message} ({hint})")
 
 
 class Worker:
@@ -98,6 +86,7 @@ class Worker:
             new_record(worker_id, self.device_label(spec), log, index),
             spec.spec.control.heartbeat_interval,
             on_beat=self._on_beat,
+            grace=spec.spec.control.heartbeat_grace,
             on_overdue=self._end_stuck_trial,
             on_lost=self._on_lost,
         )
@@ -116,43 +105,13 @@ class Worker:
     def _home(self, study: StudyFile) -> StudyHome:
         # The stored study file's path is another host's path for a remote worker: only a
         # file given on this command line, the configured folder, or the journal's folder count.
-        folder = study.spec.control.checkpoint_dir
-        journal = journal_path(self.storage_url)
-        if folder:
-            return StudyHome(Path(folder).expanduser() / study.spec.name).make()
-        if self.study_file is not None:
-            return StudyHome.beside(self.study_file).make()
-        if journal is not None:
-            return StudyHome(journal.parent).make()
-        return StudyHome(Path.cwd() / f"{study.spec.name}.rltui").make()
+        return study_home(study, self.storage_url, self.study_file).make()
 
     def device(self, study: StudyFile) -> str:
         return self.device_override or study.spec.device
 
     def device_label(self, study: StudyFile) -> str:
-        """The device this worker trains on, as the workers view shows it (``cuda:0 NVIDIA
-        H100 …``). Raises :class:`DeviceError` for a CUDA device this host does not have:
-        SB3 would quietly train on the CPU instead."""
-        import torch
-
-        device = self.device(study)
-        if device in ("auto", "cuda") or device.startswith("cuda:"):
-            if torch.cuda.is_available():
-                index = int(device.split(":")[1]) if ":" in device else 0
-                count = torch.cuda.device_count()
-                if index >= count:
-                    raise DeviceError(
-                        f"device {device} asked for, but this host has {count} GPU(s)",
-                        f"use cuda:0 to cuda:{count - 1}, or --device cpu",
-                    )
-                return f"cuda:{index} {torch.cuda.get_device_name(index)}"
-            if device == "auto":
-                return "cpu"
-            raise DeviceError(
-                f"device {device} asked for, but torch {torch.__version__} sees no CUDA GPU here",
-                "install a CUDA build of torch (README, 'GPU'), or use --device cpu or auto",
-            )
-        return device
+        return device_label(self.device(study))
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> int:
@@ -249,7 +208,7 @@ class Worker:
         self.stopping = True
         self.stop_reason = f"stopped by {signal.Signals(signum).name}"
         if self.session is not None:
-            self.session.ask(ControlAction.PAUSE.value)
+            self.session.ask(ControlAction.PAUSE)
 
     def _on_lost(self) -> None:
         """Called from the heartbeat thread when this worker finds it was declared lost: its
@@ -268,34 +227,58 @@ class Worker:
             flush=True,
         )
 
-    def _end_stuck_trial(self, session: TrialSession, action: str) -> None:
+    def _end_stuck_trial(self, session: TrialSession, action: ControlAction) -> None:
         """Called from the heartbeat thread when the training has ignored a prune or kill for
         :data:`~rltui.worker.session.STOP_GRACE` seconds: record the trial's end as asked,
-        then end this process, the only way to stop training code that does not return."""
+        then end this process, the only way to stop code that does not return."""
         trial = session.trial
         note = "its training did not stop when asked, so its worker process was ended"
-        print(f"trial {trial.number}: {action}: {note}", flush=True)
+        print(f"trial {trial.number}: {action.value}: {note}", flush=True)
         try:
-            if action == "kill":
-                self.storage.set_trial_system_attr(
-                    trial_id_of(trial), attrs.REASON, f"stopped by user ({note})"
-                )
-                self.study.tell(trial, state=TrialState.FAIL)
-            else:
-                self.study.tell(trial, state=TrialState.PRUNED)
+            endings.end(self.study, trial_id_of(trial), StopCause.asked(action), reason=note)
             self.heartbeat.update(
                 state="exited",
                 trial=None,
                 trial_id=None,
                 reason=(
                     f"ended: its trial {trial.number}'s training did not stop within "
-                    f"{STOP_GRACE:g} s of a {action}, so its process was ended"
+                    f"{STOP_GRACE:g} s of a {action.value}, so its process was ended"
                 ),
             )
-            if not self.current_spec().spec.control.keep_checkpoints:
-                ckpt.remove(self.home.checkpoints / f"trial-{trial.number}")
         finally:
             os._exit(3)
+
+    def wait_for_space(self, place: str) -> None:
+        """Wait, with back-off, until the study's folder takes writes again (the disk filled
+        up): the study goes on by itself once space returns, and no trial is claimed only to
+        fail for want of it meanwhile."""
+        delay, longest = SPACE_WAIT
+        self._note(f"waiting: {DISK_FULL} at {place}")
+        probe = self.home.root / f".space-{self.id}"
+        while not self.stopping:
+            try:
+                with open(probe, "wb") as out:
+                    out.write(b"\0" * 65536)
+                    out.flush()
+                    os.fsync(out.fileno())
+                break
+            except OSError as exc:
+                if disk_full(exc) is None:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, longest)
+            finally:
+                with suppress(OSError):
+                    probe.unlink()
+        print(f"worker {self.id}: space is back at {self.home.root}; going on", flush=True)
+        self._note(None)
+
+    def _note(self, reason: str | None) -> None:
+        """Say in the worker's record what it waits for (a storage on the full disk may not
+        take even that: then the record says it once space returns)."""
+        self.heartbeat.record = replace(self.heartbeat.record, reason=reason)
+        with suppress(Exception):
+            self.heartbeat.update()
 
     def _draining(self) -> bool:
         system = self.storage.get_study_system_attrs(self.study_id)
@@ -308,6 +291,7 @@ class Worker:
             spec.spec.control.heartbeat_grace,
             spec.spec.control.retries,
             declared_by=f"worker {self.id}",
+            stall=self.heartbeat.stall,
         ):
             print(line, flush=True)
         if self._draining() and self.heartbeat.record.state == "idle":
@@ -331,7 +315,13 @@ class Worker:
         # Settle lost workers first: their trials may be waiting for a retry, and a worker
         # that finds the budget spent would otherwise leave a dead worker's trial RUNNING.
         control = self.current_spec().spec.control
-        for line in reap_lost_workers(self.study, control.heartbeat_grace, control.retries):
+        for line in reap_lost_workers(
+            self.study,
+            control.heartbeat_grace,
+            control.retries,
+            declared_by=f"worker {self.id}",
+            stall=self.heartbeat.stall,
+        ):
             print(line, flush=True)
         with self._claim_lock():
             trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
@@ -351,216 +341,4 @@ class Worker:
 
     # -- one trial -------------------------------------------------------------------------
     def run_trial(self, trial: optuna.Trial) -> None:
-        frozen = self.storage.get_trial(trial_id_of(trial))
-        resume = frozen.system_attrs.get(attrs.RESUME)
-        if resume and not Path(resume.get("checkpoint") or "").exists():
-            self._cannot_resume(trial, resume)
-            return
-        version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
-        study = self.current_spec(version)
-        total = study.spec.train.timesteps
-        session = TrialSession(trial, total)
-        set_attr = self.storage.set_trial_system_attr
-        set_attr(
-            trial_id_of(trial),
-            attrs.TRIAL_SPEC_VERSION,
-            version
-            or int(self.storage.get_study_system_attrs(self.study_id).get(attrs.SPEC_VERSION, 1)),
-        )
-        set_attr(trial_id_of(trial), attrs.TRIAL_WORKER, self.id)
-        set_attr(trial_id_of(trial), attrs.CONTROL, None)
-        if resume:
-            set_attr(trial_id_of(trial), attrs.RESUME, None)
-        self.session = session
-        self.heartbeat.session = session
-        self.heartbeat.update(state="training", trial=trial.number, trial_id=trial_id_of(trial))
-        folder = self.home.checkpoints / f"trial-{trial.number}"
-        started = time.time()
-        print(f"trial {trial.number}: {'resuming' if resume else 'starting'}", flush=True)
-        try:
-            params = frozen.params if resume else suggest_all(trial, study.space.distributions)
-            values = {**study.spec.hyperparameters, **study.space.fixed, **params}
-            log = ProgressLog(self.home.trials / f"trial-{trial.number}" / "progress.jsonl")
-            try:
-                if study.spec.train.function:
-                    from rltui.train.function import train_function as train
-                else:
-                    train = train_sb3
-                outcome = train(
-                    study,
-                    values,
-                    session,
-                    device=self.device(study),
-                    seed=study.spec.train.seed,
-                    checkpoint_dir=folder,
-                    resume=Path(resume["checkpoint"]) if resume else None,
-                    log=log,
-                    checkpoint_on_eval=study.spec.control.retries > 0,
-                )
-            finally:
-                log.close()
-                self.heartbeat.session = None  # its last progress write must not follow ours
-            if session.abandoned or not self._still_ours(trial):
-                self._dropped(trial)
-                return
-            self._finish(trial, study, outcome, folder, frozen)
-            print(
-                f"trial {trial.number}: {outcome.stopped or 'complete'} after "
-                f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s",
-                flush=True,
-            )
-        except Exception as exc:
-            if session.abandoned or not self._still_ours(trial):
-                self._dropped(trial)
-                return
-            self._fail(trial, exc, folder, study)
-        finally:
-            self.session = None
-            self.heartbeat.session = None
-            if not self.heartbeat.lost:  # a lost worker's record stays as it was declared
-                self.heartbeat.update(state="idle", trial=None, trial_id=None)
-            _release_gpu_memory()
-
-    def _dropped(self, trial: optuna.Trial) -> None:
-        """The trial was handled by another worker, which found this one silent past the grace
-        (a stalled host). This worker drops the trial and leaves, as one told it was declared
-        lost does. Its own heartbeat may have written over the 'lost' record before it could
-        read it, so it says why it leaves in the record it leaves behind."""
-        print(f"trial {trial.number}: dropped (handled by another worker)", flush=True)
-        self.stopping = True
-        if not self.heartbeat.lost:
-            self.stop_reason = (
-                f"left: it was silent past the grace and another worker handled its trial "
-                f"{trial.number}"
-            )
-
-    def _still_ours(self, trial: optuna.Trial) -> bool:
-        """Whether the trial is still running on this worker: a worker declared lost may find
-        it failed, or claimed again by another worker, and must then leave it alone."""
-        try:
-            return trial_held_by(self.storage, trial_id_of(trial), self.id) is not None
-        except Exception:  # the storage is failing: act as before and let Optuna refuse
-            return True
-
-    def _cannot_resume(self, trial: optuna.Trial, resume: dict[str, Any]) -> None:
-        """The checkpoint is not reachable from this host: the trial goes back to PAUSED."""
-        from rltui.search.workers import HOST
-
-        note = (
-            f"checkpoint {resume.get('checkpoint')} is not reachable from host {HOST}: "
-            "set control.checkpoint_dir to a folder all hosts share"
-        )
-        print(f"trial {trial.number}: cannot resume: {note}", flush=True)
-        self.storage.set_trial_system_attr(trial_id_of(trial), attrs.RESUME, None)
-        self.storage.set_trial_system_attr(
-            trial_id_of(trial), attrs.PAUSED, {**resume, "note": note}
-        )
-        self.stopping = True  # a worker that cannot see checkpoints would only claim it again
-        self.stop_reason = f"left: {note}"
-
-    def _finish(
-        self,
-        trial: optuna.Trial,
-        study: StudyFile,
-        outcome: Outcome,
-        folder: Path,
-        claimed: optuna.trial.FrozenTrial,
-    ) -> None:
-        """Record how the trial ended; ``claimed`` is the trial as this worker claimed it."""
-        set_attr = self.storage.set_trial_system_attr
-        set_attr(
-            trial_id_of(trial),
-            attrs.PROGRESS,
-            {
-                "timesteps": outcome.timesteps,
-                "total": study.spec.train.timesteps,
-                "updated": time.time(),
-                "train_seconds": outcome.train_seconds,
-                "eval_seconds": outcome.eval_seconds,
-            },
-        )
-        set_attr(trial_id_of(trial), attrs.CONTROL, None)
-        if outcome.extra.get("seed_values"):
-            set_attr(trial_id_of(trial), attrs.SEED_VALUES, outcome.extra["seed_values"])
-        if outcome.stopped == "pause":
-            set_attr(
-                trial_id_of(trial),
-                attrs.PAUSED,
-                {
-                    "at": time.time(),
-                    "timesteps": outcome.timesteps,
-                    "checkpoint": str(outcome.checkpoint),
-                    "reason": "interrupted" if self.stopping else "user",
-                },
-            )
-            if self.stopping:
-                self.interrupted = trial.number
-            # Optuna restarts datetime_start when the trial is claimed again: keep the
-            # training time so far, so that the trial's duration leaves out time paused.
-            if claimed.datetime_start is not None:
-                stint = max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
-                earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
-                set_attr(trial_id_of(trial), attrs.ELAPSED, earlier + stint)
-            return
-        if outcome.stopped in ("pruned", "prune"):
-            self.study.tell(trial, state=TrialState.PRUNED)
-        elif outcome.stopped == "kill":
-            set_attr(trial_id_of(trial), attrs.REASON, "stopped by user")
-            self.study.tell(trial, state=TrialState.FAIL)
-        else:
-            spec = study.spec
-            value = objective(
-                outcome.evaluations,
-                spec.train.objective.type,
-                spec.train.objective.k,
-                spec.direction == "maximize",
-            )
-            if outcome.extra.get("value") is not None:  # a train.function returned its own value
-                value = outcome.extra["value"]
-            self.study.tell(trial, value)
-        if not study.spec.control.keep_checkpoints:
-            ckpt.remove(folder)
-
-    def _fail(self, trial: optuna.Trial, exc: Exception, folder: Path, study: StudyFile) -> None:
-        tail = "".join(traceback.format_exception(exc)[-6:])
-        message = str(exc) if isinstance(exc, TrialFailed) else f"{type(exc).__name__}: {exc}"
-        print(f"trial {trial.number}: FAIL: {message}\n{tail}", flush=True)
-        try:
-            self.storage.set_trial_system_attr(
-                trial_id_of(trial), attrs.ERROR, {"message": message, "traceback": tail}
-            )
-            self.study.tell(trial, state=TrialState.FAIL)
-        except Exception as inner:  # the storage itself is failing; the heartbeat will notice
-            print(f"trial {trial.number}: could not record the failure: {inner}", flush=True)
-        if not study.spec.control.keep_checkpoints:
-            ckpt.remove(folder)
-
-
-def _release_gpu_memory() -> None:
-    """Hand the finished or paused trial's GPU memory back to the driver: torch's caching
-    allocator would otherwise keep it reserved for this process, out of other workers' reach
-    on a shared GPU."""
-    import gc
-
-    import torch
-
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        gc.collect()  # the trial's model and buffers, if a reference cycle still holds them
-        torch.cuda.empty_cache()
-
-
-def suggest_all(trial: optuna.Trial, distributions: dict[str, BaseDistribution]) -> dict[str, Any]:
-    """Ask the sampler for every searched parameter (fixed values of enqueued trials win)."""
-    params: dict[str, Any] = {}
-    for name, dist in distributions.items():
-        if isinstance(dist, FloatDistribution):
-            params[name] = trial.suggest_float(
-                name, dist.low, dist.high, step=dist.step, log=dist.log
-            )
-        elif isinstance(dist, IntDistribution):
-            params[name] = trial.suggest_int(
-                name, dist.low, dist.high, step=dist.step, log=dist.log
-            )
-        elif isinstance(dist, CategoricalDistribution):
-            params[name] = trial.suggest_categorical(name, dist.choices)
-    return params
+        TrialRun(self, trial).run()

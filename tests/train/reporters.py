@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rltui.search.lifecycle import ControlAction
+
 
 class ScriptedReporter:
     """Asks for ``action`` once training has passed ``at`` timesteps; prunes at ``prune_at``."""
@@ -18,9 +20,9 @@ class ScriptedReporter:
         self.reports.append((step, value))
         return self.prune_at is not None and step >= self.prune_at
 
-    def requested(self) -> str | None:
+    def requested(self) -> ControlAction | None:
         if self.action and not self.done and self.timesteps >= self.at:
-            return self.action
+            return ControlAction(self.action)
         return None
 
     def progress(self, timesteps: int) -> None:

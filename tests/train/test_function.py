@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import torch
 
+from rltui.search.trial_logs import read_progress
 from rltui.spec import load_study
 from rltui.train.function import STATE_FILE, TrialContext, train_function
-from rltui.train.progress import ProgressLog, read_progress
+from rltui.train.progress import ProgressLog
 from rltui.train.trainer import TrialFailed
 from tests.train.reporters import ScriptedReporter
 
@@ -86,7 +87,7 @@ def _run(study, reporter, tmp_path: Path, resume: Path | None = None, params=Non
         reporter,
         device="cpu",
         seed=study.spec.train.seed,
-        checkpoint_dir=tmp_path / "ckpt",
+        checkpoint_dir=tmp_path / "trial-0",
         resume=resume,
         log=log,
     )
@@ -115,7 +116,7 @@ def test_pause_and_resume_equals_straight_run(study_file, tmp_path):
     assert first.stopped == "pause" and first.timesteps == 35
     assert first.checkpoint is not None and first.checkpoint.name == "step-000000000035"
     assert (first.checkpoint / "toy.json").exists() and (first.checkpoint / STATE_FILE).exists()
-    assert [p.name for p in (tmp_path / "b" / "ckpt").iterdir()] == [first.checkpoint.name]
+    assert [p.name for p in (tmp_path / "b" / "trial-0").iterdir()] == [first.checkpoint.name]
 
     pausing.done = True
     resumed = _run(study, pausing, tmp_path / "b", resume=first.checkpoint)
@@ -211,6 +212,7 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+@pytest.mark.slow
 def test_torch_dqn_example_trains_and_resumes_exactly(study_file, tmp_path, one_thread):
     study = _study(study_file, ref="examples.torch_dqn:train", timesteps=600)
     # The study file's folder decides where 'examples' is imported from.

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.binding import Binding
 
+from rltui.search.endings import STOPPED_BY_USER
 from rltui.search.lifecycle import ALLOWED, ControlAction, TrialStatus
 from rltui.search.reader import TrialRow
 from rltui.search.workers import WorkerRecord
@@ -175,7 +176,7 @@ class ControlMixin(MainScreenHost):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Kill trial {row.number}? It ends FAIL with the reason 'stopped by user'.",
+                f"Kill trial {row.number}? It ends FAIL with the reason '{STOPPED_BY_USER}'.",
                 yes="Kill",
             ),
             answered,

@@ -1,0 +1,48 @@
+"""The device a worker trains on, as the study file or the command line names it."""
+
+from __future__ import annotations
+
+
+class DeviceError(Exception):
+    """A device this host cannot train on; the message says why and ``hint`` what to do."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(f"{message} ({hint})")
+
+
+def device_label(device: str) -> str:
+    """The device as the workers view shows it (``cuda:0 NVIDIA H100 …``). Raises
+    :class:`DeviceError` for a CUDA device this host does not have: SB3 would quietly train
+    on the CPU instead."""
+    import torch
+
+    if device in ("auto", "cuda") or device.startswith("cuda:"):
+        if torch.cuda.is_available():
+            index = int(device.split(":")[1]) if ":" in device else 0
+            count = torch.cuda.device_count()
+            if index >= count:
+                raise DeviceError(
+                    f"device {device} asked for, but this host has {count} GPU(s)",
+                    f"use cuda:0 to cuda:{count - 1}, or --device cpu",
+                )
+            return f"cuda:{index} {torch.cuda.get_device_name(index)}"
+        if device == "auto":
+            return "cpu"
+        raise DeviceError(
+            f"device {device} asked for, but torch {torch.__version__} sees no CUDA GPU here",
+            "install a CUDA build of torch (README, 'GPU'), or use --device cpu or auto",
+        )
+    return device
+
+
+def release_gpu_memory() -> None:
+    """Hand the finished or paused trial's GPU memory back to the driver: torch's caching
+    allocator would otherwise keep it reserved for this process, out of other workers' reach
+    on a shared GPU."""
+    import gc
+
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        gc.collect()  # the trial's model and buffers, if a reference cycle still holds them
+        torch.cuda.empty_cache()

@@ -1,0 +1,318 @@
+"""One claimed trial on one worker: train it, and record how it ended.
+
+How a trial ends is :mod:`rltui.search.endings`' business; this module decides which ending
+applies. A full disk (ENOSPC, EDQUOT) is not a trial's failure: the trial goes back to the
+queue to resume from its last checkpoint, every write that records an ending waits for space
+with back-off instead of failing, and the worker waits for space before it claims again.
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import optuna
+
+from rltui.search import attrs, endings
+from rltui.search.folders import progress_log, trial_folder
+from rltui.search.lifecycle import StopCause
+from rltui.search.optuna_internals import trial_id_of
+from rltui.search.recovery import trial_held_by
+from rltui.search.sampling import suggest_all
+from rltui.search.workers import HOST
+from rltui.spec import StudyFile
+from rltui.train.progress import ProgressLog
+from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
+from rltui.train.trust import CheckpointRefused
+from rltui.worker.device import release_gpu_memory
+from rltui.worker.session import TrialSession
+
+if TYPE_CHECKING:
+    from rltui.worker.loop import Worker
+
+T = TypeVar("T")
+SPACE_WAIT = (1.0, 30.0)  # first and longest wait between tries while the disk is full
+
+
+def disk_full(exc: BaseException | None) -> OSError | None:
+    """The ENOSPC or EDQUOT error behind ``exc`` (it may be wrapped), if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def where(error: OSError, fallback: Path) -> str:
+    return str(error.filename or fallback)
+
+
+class TrialRun:
+    """Train one claimed trial on ``worker`` and record its end."""
+
+    def __init__(self, worker: Worker, trial: optuna.Trial):
+        self.worker = worker
+        self.trial = trial
+        self.id = trial_id_of(trial)
+        self.storage = worker.storage
+        self.folder = trial_folder(worker.home.checkpoints, trial.number)
+
+    def say(self, line: str) -> None:
+        print(f"trial {self.trial.number}: {line}", flush=True)
+
+    def run(self) -> None:
+        worker, trial = self.worker, self.trial
+        frozen = self.storage.get_trial(self.id)
+        resume = frozen.system_attrs.get(attrs.RESUME)
+        if resume and not Path(resume.get("checkpoint") or "").exists():
+            self._cannot_resume(resume)
+            return
+        version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
+        study = worker.current_spec(version)
+        session = TrialSession(trial, study.spec.train.timesteps)
+        current = int(
+            self.storage.get_study_system_attrs(worker.study_id).get(attrs.SPEC_VERSION, 1)
+        )
+        self.storage.set_trial_system_attr(self.id, attrs.TRIAL_SPEC_VERSION, version or current)
+        self.storage.set_trial_system_attr(self.id, attrs.TRIAL_WORKER, worker.id)
+        self.storage.set_trial_system_attr(self.id, attrs.CONTROL, None)
+        if resume:
+            # The checkpoint it resumes from is its last one until training writes another:
+            # a retry after a loss starts there too, and its end removes it.
+            last = {"checkpoint": resume["checkpoint"], "timesteps": resume.get("timesteps", 0)}
+            self.storage.set_trial_system_attr(self.id, attrs.CHECKPOINT, last)
+            self.storage.set_trial_system_attr(self.id, attrs.RESUME, None)
+        worker.session = session
+        worker.heartbeat.session = session
+        worker.heartbeat.update(state="training", trial=trial.number, trial_id=self.id)
+        started = time.time()
+        self.say("resuming" if resume else "starting")
+        try:
+            params = frozen.params if resume else suggest_all(trial, study.space.distributions)
+            outcome = self._train(study, params, session, resume)
+            if session.abandoned or not self._still_ours():
+                self._dropped()
+                return
+            self._finish(study, outcome, frozen)
+            self.say(
+                f"{outcome.stopped.value if outcome.stopped else 'complete'} after "
+                f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s"
+            )
+        except Exception as exc:
+            if session.abandoned or not self._still_ours():
+                self._dropped()
+                return
+            full = disk_full(exc)
+            if isinstance(exc, CheckpointRefused) and resume:
+                self._refused(resume, exc.reason)
+            elif full is not None:
+                self._put_back(full)
+            else:
+                self._fail(exc)
+        finally:
+            session.close()
+            worker.session = None
+            worker.heartbeat.session = None
+            if not worker.heartbeat.lost:  # a lost worker's record stays as it was declared
+                self._quietly(
+                    lambda: worker.heartbeat.update(state="idle", trial=None, trial_id=None)
+                )
+            release_gpu_memory()
+
+    def _train(
+        self,
+        study: StudyFile,
+        params: dict[str, Any],
+        session: TrialSession,
+        resume: dict[str, Any] | None,
+    ) -> Outcome:
+        worker = self.worker
+        values = {**study.spec.hyperparameters, **study.space.fixed, **params}
+        if worker.study_file is not None:
+            # A train.function is imported from the study file's folder as this host has it,
+            # never from the path another host stored.
+            study = replace(study, path=worker.study_file.resolve())
+        log = ProgressLog(progress_log(worker.home.trials, self.trial.number))
+        try:
+            if study.spec.train.function:
+                from rltui.train.function import train_function as train
+            else:
+                train = train_sb3
+            return train(
+                study,
+                values,
+                session,
+                device=worker.device(study),
+                seed=study.spec.train.seed,
+                checkpoint_dir=self.folder,
+                resume=Path(resume["checkpoint"]) if resume else None,
+                log=log,
+                checkpoint_on_eval=study.spec.control.retries > 0,
+            )
+        finally:
+            session.close()  # the heartbeat's last progress write must not follow ours
+            log.close()
+
+    def _finish(
+        self, study: StudyFile, outcome: Outcome, claimed: optuna.trial.FrozenTrial
+    ) -> None:
+        """Record how the trial ended; ``claimed`` is the trial as this worker claimed it."""
+        progress = {
+            "timesteps": outcome.timesteps,
+            "total": study.spec.train.timesteps,
+            "updated": time.time(),
+            "train_seconds": outcome.train_seconds,
+            "eval_seconds": outcome.eval_seconds,
+        }
+        self._until_written(
+            lambda: self.storage.set_trial_system_attr(self.id, attrs.PROGRESS, progress)
+        )
+        if outcome.extra.get("seed_values"):
+            seeds = outcome.extra["seed_values"]
+            self._until_written(
+                lambda: self.storage.set_trial_system_attr(self.id, attrs.SEED_VALUES, seeds)
+            )
+        if outcome.stopped is StopCause.PAUSE:
+            self._until_written(lambda: self._pause(outcome, claimed))
+            return
+        value = None
+        if outcome.stopped is None:
+            spec = study.spec
+            value = objective(
+                outcome.evaluations,
+                spec.train.objective.type,
+                spec.train.objective.k,
+                spec.direction == "maximize",
+            )
+            if outcome.extra.get("value") is not None:  # a train.function returned its value
+                value = outcome.extra["value"]
+        self._until_written(
+            lambda: endings.end(self.worker.study, self.id, outcome.stopped, value=value)
+        )
+
+    def _pause(self, outcome: Outcome, claimed: optuna.trial.FrozenTrial) -> None:
+        stopping = self.worker.stopping
+        endings.pause(
+            self.storage,
+            self.id,
+            {
+                "timesteps": outcome.timesteps,
+                "checkpoint": str(outcome.checkpoint),
+                "reason": "interrupted" if stopping else "user",
+            },
+        )
+        if stopping:
+            self.worker.interrupted = self.trial.number
+        # Optuna restarts datetime_start when the trial is claimed again: keep the training
+        # time so far, so that the trial's duration leaves out time paused.
+        if claimed.datetime_start is not None:
+            stint = max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
+            earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
+            self.storage.set_trial_system_attr(self.id, attrs.ELAPSED, earlier + stint)
+
+    def _fail(self, exc: Exception) -> None:
+        tail = "".join(traceback.format_exception(exc)[-6:])
+        message = str(exc) if isinstance(exc, TrialFailed) else f"{type(exc).__name__}: {exc}"
+        self.say(f"FAIL: {message}\n{tail}")
+        try:
+            self._until_written(
+                lambda: endings.fail(self.worker.study, self.id, message, traceback=tail)
+            )
+        except Exception as inner:  # the storage itself is failing; the heartbeat will notice
+            self.say(f"could not record the failure: {inner}")
+
+    def _put_back(self, error: OSError) -> None:
+        """The disk filled up under the training: the trial goes back to the queue, to resume
+        from its last checkpoint (or from the start without one), and the worker waits for
+        space before it claims again. Not a retry: the trial did nothing wrong."""
+        place = where(error, self.worker.home.root)
+        saved = self.storage.get_trial(self.id).system_attrs.get(attrs.CHECKPOINT)
+        note = f"{endings.DISK_FULL} at {place}"
+        resume = {**saved, "note": note} if saved else None
+        self._until_written(
+            lambda: endings.requeue(self.storage, self.id, resume, changes={attrs.REASON: note})
+        )
+        frm = f"its checkpoint at {int(saved['timesteps']):,} timesteps" if saved else "the start"
+        self.say(f"{note}: put back in the queue to resume from {frm}")
+        self.worker.wait_for_space(place)
+
+    def _until_written(self, write: Callable[[], T]) -> T:
+        """Run a write that records the trial, waiting with back-off while the disk is full
+        (the storage may live on it): the outcome of a finished training is never dropped."""
+        delay, longest = SPACE_WAIT
+        said = False
+        while True:
+            try:
+                return write()
+            except Exception as exc:
+                full = disk_full(exc)
+                if full is None or self.worker.stopping:
+                    raise
+                if not said:
+                    place = where(full, self.worker.home.root)
+                    self.say(f"{endings.DISK_FULL} at {place}: waiting for space to record it")
+                    said = True
+                time.sleep(delay)
+                delay = min(delay * 2, longest)
+
+    def _quietly(self, write: Callable[[], Any]) -> None:
+        try:
+            write()
+        except Exception as exc:
+            if disk_full(exc) is None:
+                raise
+
+    def _dropped(self) -> None:
+        """The trial was handled by another worker, which found this one silent past the
+        grace (a stalled host). This worker drops the trial and leaves, as one told it was
+        declared lost does. Its own heartbeat may have written over the 'lost' record before
+        it could read it, so it says why it leaves in the record it leaves behind."""
+        self.say("dropped (handled by another worker)")
+        worker = self.worker
+        worker.stopping = True
+        if not worker.heartbeat.lost:
+            worker.stop_reason = (
+                f"left: it was silent past the grace and another worker handled its trial "
+                f"{self.trial.number}"
+            )
+
+    def _still_ours(self) -> bool:
+        """Whether the trial is still running on this worker: a worker declared lost may find
+        it failed, or claimed again by another worker, and must then leave it alone."""
+        try:
+            return trial_held_by(self.storage, self.id, self.worker.id) is not None
+        except Exception:  # the storage is failing: act as before and let Optuna refuse
+            return True
+
+    def _cannot_resume(self, resume: dict[str, Any]) -> None:
+        """The checkpoint is not reachable from this host: the trial goes back to PAUSED."""
+        note = (
+            f"checkpoint {resume.get('checkpoint')} is not reachable from host {HOST}: "
+            "set control.checkpoint_dir to a folder all hosts share"
+        )
+        self.refuse(resume, note)
+
+    def _refused(self, resume: dict[str, Any], reason: str) -> None:
+        """The checkpoint failed the checks before loading (rltui.train.trust): the trial goes
+        back to PAUSED with the reason, to resume once it is fixed; the worker goes on (the
+        trial is not waiting, so it does not claim it again)."""
+        self.say(f"cannot resume: {reason}")
+        self._until_written(
+            lambda: endings.pause(self.storage, self.id, {**resume, "note": reason})
+        )
+
+    def refuse(self, resume: dict[str, Any], note: str) -> None:
+        """The trial cannot resume here: it goes back to PAUSED with ``note`` as the reason,
+        and the worker leaves (it would only claim it again)."""
+        self.say(f"cannot resume: {note}")
+        endings.pause(self.storage, self.id, {**resume, "note": note})
+        self.worker.stopping = True
+        self.worker.stop_reason = f"left: {note}"
