@@ -2,8 +2,8 @@
 
 Workers leave (the study drains, the budget is spent), are ended (training that ignored a
 prune), or are lost; a lost worker's trial is retried or failed; the budget is reached; a
-trial fails on a full disk. None of these answers a key the user pressed, so each is told
-once, as a notification and as a line in the events pane.
+worker waits for space on a full disk (its trial back in the queue). None of these answers a
+key the user pressed, so each is told once.
 
 Events are derived, not stored: :func:`events_between` compares the previous snapshot with the
 current one, so an event is reported exactly when its change is first seen, and never again.
@@ -15,7 +15,8 @@ the history of a long study would bury the screen, and what is still true is alr
 where it belongs (lost and exited workers in the workers view with their reasons, failed
 trials in the table with their errors, the budget in the status bar).
 
-Pure Python: no Textual import, so it is tested without an app.
+Pure Python, beside the reader whose snapshots it compares: the window notifies each event
+and lists it in its events pane; `rltui run` prints it under its live table.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from rltui.search import endings
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.workers import WorkerRecord
@@ -38,7 +40,7 @@ WORKER_LOST = "worker lost"
 TRIAL_RETRIED = "trial retried"
 TRIAL_FAILED = "trial failed"
 BUDGET_REACHED = "budget reached"
-DISK_FULL = "disk full"
+DISK_FULL = endings.DISK_FULL
 
 # How the operating system words a full disk (ENOSPC; errno 28 on Linux and macOS).
 _DISK_FULL_SIGNS = ("No space left on device", "[Errno 28]")
@@ -89,6 +91,13 @@ def _worker_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator
         # study leaves within a second, before the UI has ever seen it alive.
         if not record.alive and (was is None or was.alive):
             yield _ended(record, at)
+        elif _waits_for_space(record) and (was is None or was.reason != record.reason):
+            text = (
+                f"worker {record.id} on {record.host} is {record.reason}: its trial went back "
+                "to the queue to resume from its checkpoint; free space there and the study "
+                "goes on by itself"
+            )
+            yield StudyEvent(at, DISK_FULL, "error", text)
         if record.trial_outcome and (was is None or not was.trial_outcome):
             yield _trial_outcome(record, at)
 
@@ -129,6 +138,11 @@ def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[
             continue
         if _disk_full(row.error) or _disk_full(row.traceback):
             yield StudyEvent(at, DISK_FULL, "error", _disk_full_text(row))
+
+
+def _waits_for_space(record: WorkerRecord) -> bool:
+    """A live worker whose record says it waits for a full disk (see rltui.worker.trial)."""
+    return record.alive and (record.reason or "").startswith(f"waiting: {DISK_FULL}")
 
 
 def _disk_full(text: str | None) -> bool:

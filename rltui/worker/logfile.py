@@ -1,6 +1,6 @@
 """A worker's log file: where it lives, and copying a hand-started worker's output into it.
 
-Workers started by :class:`rltui.worker.pool.LocalPool` write straight into their log: their
+Workers started by :class:`rltui.launch.local.LocalPool` write straight into their log: their
 stdout and stderr are the file. A worker started by hand (``rltui worker ...`` in a shell)
 keeps printing to the terminal and copies everything into the same kind of file, so that the
 UI's worker log view shows every worker, however it was started.
@@ -25,6 +25,7 @@ it ends when every writer has closed the pipes.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import select
 import signal
@@ -34,11 +35,6 @@ from pathlib import Path
 
 CHUNK = 65536
 COPIER_EXIT_WAIT = 5.0  # seconds; longer only when a child process still holds the pipes
-
-
-def worker_log(folder: Path, worker_id: str) -> Path:
-    """The log file of worker ``worker_id`` in a study's ``logs`` folder."""
-    return folder / f"worker-{worker_id}.log"
 
 
 class Tee:
@@ -134,6 +130,38 @@ def _write_all(fd: int, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+class LogStream(io.TextIOBase):
+    """``sys.stdout`` or ``sys.stderr`` of a worker whose output is its log file (started by
+    a launcher): a write the disk has no room for is dropped and counted instead of raising
+    inside training or the heartbeat thread, and the first write that fits says how many were
+    lost. Unbuffered, so every line is in the file (or counted lost) when ``print`` returns."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self.fd = fd
+        self.lost = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self.fd)
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8", "replace")
+        if self.lost:
+            note = f"[{self.lost} write(s) to this log lost while the disk was full]\n"
+            data = note.encode() + data
+        if _write_all(self.fd, data):
+            self.lost = 0
+        else:
+            self.lost += 1
+        return len(text)
 
 
 def _main(argv: list[str]) -> None:

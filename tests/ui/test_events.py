@@ -8,10 +8,7 @@ import pytest
 from optuna.study import StudyDirection
 from textual.app import App, ComposeResult
 
-from rltui.search.lifecycle import TrialStatus
-from rltui.search.reader import Snapshot, TrialRow
-from rltui.search.workers import WorkerRecord
-from rltui.ui.events import (
+from rltui.search.events import (
     BUDGET_REACHED,
     DISK_FULL,
     TRIAL_FAILED,
@@ -22,6 +19,9 @@ from rltui.ui.events import (
     StudyEvent,
     events_between,
 )
+from rltui.search.lifecycle import TrialStatus
+from rltui.search.reader import Snapshot, TrialRow
+from rltui.search.workers import WorkerRecord
 from rltui.ui.widgets.events_view import EMPTY, MAX_EVENTS, EventsView
 
 READ_AT = 1_750_000_000.0

@@ -6,13 +6,13 @@ import signal
 
 import pytest
 
+from rltui.launch.local import LaunchedWorker, signal_worker
 from rltui.search import attrs
 from rltui.search.control import Controller
+from rltui.search.events import BUDGET_REACHED, WORKER_ENDED, WORKER_EXITED, events_between
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.workers import WorkerRecord, drain_key
-from rltui.ui.events import BUDGET_REACHED, WORKER_ENDED, WORKER_EXITED, events_between
-from rltui.worker.pool import LaunchedWorker, signal_worker
 from tests.worker.helpers import HANG, Lab, wait_for
 from tests.worker.test_control import _running, _wait_exit, stuck_lab
 

@@ -34,10 +34,10 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tabs, TextArea
 from textual.worker import get_current_worker
 
+from rltui.search.events import events_between
 from rltui.search.reader import Snapshot
 from rltui.ui import chart_data, memory
 from rltui.ui.cells import Clock
-from rltui.ui.events import events_between
 from rltui.ui.gpu import Gpu, GpuProbe
 from rltui.ui.screens.control import STUDY_BINDINGS, ControlMixin
 from rltui.ui.screens.help import HelpScreen

@@ -12,7 +12,7 @@ from textual.events import Resize
 from textual.theme import Theme
 from textual.widgets import RichLog
 
-from rltui.ui.events import StudyEvent, clock
+from rltui.search.events import StudyEvent, clock
 
 MAX_EVENTS = 1000  # a study left running for days must not grow the pane without end
 EMPTY = "no events since the study was opened (workers leaving, lost; retries; budget)"

@@ -1,0 +1,53 @@
+"""A disk that fills up under running trials, staged for real on a small tmpfs that holds the
+study's folder (journal, checkpoints, logs): no trial fails, and the study goes on by itself
+once space returns."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from rltui.search.storage import StudyHome
+from tests.conftest import TINY_PPO
+from tests.disks import fill
+from tests.worker.helpers import HANG, Lab, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_full_disk_puts_trials_back_and_the_study_goes_on_when_space_returns(
+    tmpfs: Callable[[str], Path],
+) -> None:
+    small_disk = tmpfs("48m")
+    path = small_disk / "full.yaml"
+    text = TINY_PPO.format(
+        name="full", n_trials=2, timesteps=8192, every=512, pruner="none", extra="  retries: 1"
+    )
+    # The disk stays full longer than the heartbeat grace (4 s): no worker is declared lost
+    # for heartbeats it could not write.
+    path.write_text(text, encoding="utf-8")
+    lab = Lab(path)
+    lab.pool.start(2)
+    try:
+        wait_for(
+            lambda: sum(1 for r in lab.snap().rows.values() if (r.timesteps or 0) >= 1024) == 2,
+            "both trials training",
+        )
+        filler = fill(small_disk)
+        time.sleep(6)  # how long the disk stays full: every kind of write fails meanwhile
+        filler.unlink()
+        assert lab.pool.wait(HANG), lab.logs()
+    finally:
+        lab.stop()
+    journal = StudyHome.beside(path).journal
+    plain = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    trials = optuna.load_study(study_name="full", storage=plain).trials
+    logs = lab.logs()
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 2, logs
+    assert "lost" not in logs, logs
+    assert "disk full at" in logs and "space is back" in logs, logs
