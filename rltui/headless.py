@@ -16,16 +16,18 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from rltui.launch.local import LocalPool, pid_running, signal_worker
 from rltui.search import attrs
 from rltui.search.control import Controller
+from rltui.search.events import events_between
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StorageError, StudyHome, mask_url
 from rltui.search.study import enqueue_planned, stored_spec
+from rltui.search.workers import StallGuard
 from rltui.spec import SpecError, StudyFile
-from rltui.worker.pool import LocalPool, pid_running, signal_worker
 
 STATUS_STYLE = {
     TrialStatus.WAITING: "cyan",
@@ -131,13 +133,28 @@ def run_headless(
         ) as live:
             shown = True
             last_check = 0.0
+            control = study.spec.control
+            # Ticked every round: this process judges no heartbeat right after a stall of its own.
+            stall = StallGuard(max(0.5, control.heartbeat_interval), control.heartbeat_grace)
+            seen = reader.poll()
             while any(pid_running(w.pid) for w in pool.started):
                 time.sleep(0.5)
-                live.update(render(reader.poll(), study, url))
+                stall.tick()
+                snap = reader.poll()
+                # What went wrong that nobody asked for (a worker lost, a full disk), once;
+                # workers leaving as planned are in the summary.
+                for event in events_between(seen, snap, None):
+                    if event.severity != "information":
+                        style = "red" if event.severity == "error" else "yellow"
+                        _plain(live.console, f"{event.title}: {event.text}", style)
+                seen = snap
+                live.update(render(snap, study, url))
                 if time.monotonic() - last_check > study.spec.control.heartbeat_interval:
                     last_check = time.monotonic()
                     control = study.spec.control
-                    for line in reap_lost_workers(ostudy, control.heartbeat_grace, control.retries):
+                    for line in reap_lost_workers(
+                        ostudy, control.heartbeat_grace, control.retries, stall=stall
+                    ):
                         live.console.print(line)
             live.update(render(reader.poll(), study, url))
         _end_frame(console)

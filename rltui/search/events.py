@@ -91,13 +91,8 @@ def _worker_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator
         # study leaves within a second, before the UI has ever seen it alive.
         if not record.alive and (was is None or was.alive):
             yield _ended(record, at)
-        elif _waits_for_space(record) and (was is None or was.reason != record.reason):
-            text = (
-                f"worker {record.id} on {record.host} is {record.reason}: its trial went back "
-                "to the queue to resume from its checkpoint; free space there and the study "
-                "goes on by itself"
-            )
-            yield StudyEvent(at, DISK_FULL, "error", text)
+        elif _met_a_full_disk(record) and (was is None or was.reason != record.reason):
+            yield _disk_full_met(record, at)
         if record.trial_outcome and (was is None or not was.trial_outcome):
             yield _trial_outcome(record, at)
 
@@ -140,9 +135,22 @@ def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[
             yield StudyEvent(at, DISK_FULL, "error", _disk_full_text(row))
 
 
-def _waits_for_space(record: WorkerRecord) -> bool:
-    """A live worker whose record says it waits for a full disk (see rltui.worker.trial)."""
-    return record.alive and (record.reason or "").startswith(f"waiting: {DISK_FULL}")
+def _met_a_full_disk(record: WorkerRecord) -> bool:
+    """A live worker whose record says it waits for space on a full disk, or waited (the
+    storage may be on that disk: then only the second is ever written)."""
+    return record.alive and DISK_FULL in (record.reason or "")
+
+
+def _disk_full_met(record: WorkerRecord, at: float) -> StudyEvent:
+    who = f"worker {record.id} on {record.host}"
+    if (record.reason or "").startswith("waiting"):
+        text = (
+            f"{who} is {record.reason}: its trial went back to the queue to resume from its "
+            "checkpoint; free space there and the study goes on by itself"
+        )
+        return StudyEvent(at, DISK_FULL, "error", text)
+    text = f"{who} went on after a {record.reason}; free space there before it fills again"
+    return StudyEvent(at, DISK_FULL, "warning", text)
 
 
 def _disk_full(text: str | None) -> bool:

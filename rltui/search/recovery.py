@@ -19,51 +19,66 @@ at 12,288 timesteps, retry 1 of 2``). The trial itself keeps how many retries it
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import replace
-from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
-from rltui.search import attrs
-from rltui.search.control import discard_checkpoints
+from rltui.search import attrs, endings
 from rltui.search.lifecycle import TrialStatus, status_of
 from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
 from rltui.search.workers import (
     HOST,
     RETRIED,
+    Process,
+    StallGuard,
     WorkerRecord,
     find_lost_workers,
-    is_lost,
+    process_of,
     stored_record,
     write_record,
 )
 
 
 def reap_lost_workers(
-    ostudy: optuna.Study, grace: float, retries: int, declared_by: str | None = None
+    ostudy: optuna.Study,
+    grace: float,
+    retries: int,
+    declared_by: str | None = None,
+    stall: StallGuard | None = None,
 ) -> list[str]:
     """Handle every lost worker's trial; returns one line per action taken.
 
     ``declared_by`` names the caller in the lost worker's record (``worker 1f2e3d4c``); by
-    default its process and host.
+    default its process and host. ``stall`` is the caller's own :class:`StallGuard`, ticked
+    by the loop that calls this: while it has seen the caller stalled within the last grace
+    time, no heartbeat is old enough to count. Without one, heartbeats are judged by their age
+    alone.
     """
     storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     by = declared_by or f"process {os.getpid()} on host {HOST}"
+    # Taken before the read, so that a stall during the read cannot age a record.
+    now = time.time()
+    system = storage.get_study_system_attrs(study_id)
+    # Ticked after the read: a stall anywhere since the last tick, the read included, moves
+    # awake_since past ``now`` and spares every heartbeat this round.
+    awake_since = stall.tick(grace) if stall is not None else 0.0
     done = []
-    for record in find_lost_workers(storage.get_study_system_attrs(study_id), grace):
-        why = why_lost(record)
+    for record in find_lost_workers(system, grace, now, awake_since):
+        stored = stored_record(storage, study_id, record.id)
+        if stored is None or stored.heartbeat != record.heartbeat:
+            continue  # it has beaten since the read (this caller was slow): not lost
+        why = why_lost(record, now)
         lost = replace(record, state="lost", reason=f"lost: {why} (declared by {by})")
         if not _declare_lost(storage, study_id, lost):
             continue  # another process declared it lost first, and handles its trial
         if record.trial_id is None:
             continue
         try:
-            result = _recover(storage, study_id, record, why, retries)
+            result = _recover(ostudy, record, why, retries)
         except (optuna.exceptions.UpdateFinishedTrialError, KeyError, RuntimeError):
             continue  # another process handled it first
         if result:
@@ -84,13 +99,19 @@ def _declare_lost(storage: BaseStorage, study_id: int, lost: WorkerRecord) -> bo
 
 
 def why_lost(record: WorkerRecord, now: float | None = None) -> str:
-    """Why ``record``'s worker counts as lost: its process is gone on this host, or its
-    heartbeat has been silent (a frozen process, or another host that is gone)."""
-    # With an infinite grace, is_lost answers only the process check.
-    if record.host == HOST and is_lost(record, math.inf):
-        return f"its process {record.pid} on host {record.host} is gone"
-    silent = (now or time.time()) - record.heartbeat
-    return f"no heartbeat for {silent:.0f} s"
+    """Why ``record``'s worker counts as lost: its process is gone (or its pid reused) on this
+    host, or its heartbeat has been silent: a stopped process, a process whose heartbeat has
+    died, or another host that is gone."""
+    process = process_of(record)
+    where = f"its process {record.pid} on host {record.host}"
+    if process in (Process.GONE, Process.REUSED):
+        return f"{where} is {process.value}"
+    silent = f"no heartbeat for {(time.time() if now is None else now) - record.heartbeat:.0f} s"
+    if process is Process.STOPPED:
+        return f"{silent}: {where} is stopped"
+    if process is Process.RUNNING:
+        return f"{silent}, though {where} still runs: its heartbeat has stopped"
+    return silent
 
 
 def trial_held_by(storage: BaseStorage, trial_id: int, worker_id: str) -> FrozenTrial | None:
@@ -110,11 +131,12 @@ def _still_lost(storage: BaseStorage, record: WorkerRecord) -> FrozenTrial | Non
 
 
 def _recover(
-    storage: BaseStorage, study_id: int, record: WorkerRecord, why: str, retries: int
+    ostudy: optuna.Study, record: WorkerRecord, why: str, retries: int
 ) -> tuple[str, str] | None:
     """Retry or fail the lost worker's trial. Returns the line to print and the trial's
     outcome for the worker's record, or None when the trial was not the lost worker's any
     more."""
+    storage = storage_of(ostudy)
     trial = _still_lost(storage, record)
     if trial is None:
         return None
@@ -122,20 +144,15 @@ def _recover(
     used = int(trial.system_attrs.get(attrs.RETRIES) or 0)
     if used < retries:
         return _retry(storage, record, trial, lost, used + 1, retries)
-    reason = lost
-    changes: dict[str, Any] = {
-        attrs.REASON: reason,
-        attrs.ERROR: {"message": reason, "at": time.time()},
-    }
-    if not _change(storage, record, changes, TrialState.FAIL):
+    guard = _guard(storage, record)
+    if not endings.fail(ostudy, trial_id_of(trial), lost, guard=guard):
         return None
-    discard_checkpoints(storage, study_id, trial)
     spent = (
         f"its {retries} {'retry' if retries == 1 else 'retries'} used up"
         if retries
         else "the study allows no retries"
     )
-    return f"trial {trial.number}: {reason}; marked FAIL", f"marked FAIL, {spent}"
+    return f"trial {trial.number}: {lost}; marked FAIL", f"marked FAIL, {spent}"
 
 
 def _retry(
@@ -150,12 +167,11 @@ def _retry(
     that claims a trial with no resume record trains it anew with its stored parameters;
     evaluations the lost run reported stay, as Optuna keeps the first value of a step)."""
     saved = trial.system_attrs.get(attrs.CHECKPOINT)
-    changes: dict[str, Any] = {
-        attrs.RETRIES: attempt,
-        attrs.CONTROL: None,
-        attrs.RESUME: {**saved, "retry": attempt} if saved else None,
-    }
-    if not _change(storage, record, changes, TrialState.WAITING):
+    resume = {**saved, "retry": attempt} if saved else None
+    changes = {attrs.RETRIES: attempt}
+    if not endings.requeue(
+        storage, trial_id_of(trial), resume, changes=changes, guard=_guard(storage, record)
+    ):
         return None
     where = (
         f"from its checkpoint at {int(saved.get('timesteps', 0)):,} timesteps"
@@ -168,17 +184,7 @@ def _retry(
     )
 
 
-def _change(
-    storage: BaseStorage, record: WorkerRecord, changes: dict[str, Any], state: TrialState
-) -> bool:
-    """Write ``changes`` and then ``state``, re-reading the trial before each: False (and
-    nothing more written) as soon as it is no longer the lost worker's running trial."""
-    trial = _still_lost(storage, record)
-    if trial is None:
-        return False
-    for key, value in changes.items():
-        storage.set_trial_system_attr(trial_id_of(trial), key, value)
-    if _still_lost(storage, record) is None:
-        return False
-    storage.set_trial_state_values(trial_id_of(trial), state)
-    return True
+def _guard(storage: BaseStorage, record: WorkerRecord) -> endings.Guard:
+    """Re-read the trial before each write: the change goes on only while it is still the
+    lost worker's running trial (another reaper, or a claim, may have got there first)."""
+    return lambda: _still_lost(storage, record) is not None

@@ -1,9 +1,23 @@
 """Worker records: who is training what, and whether it is still alive.
 
 Each worker writes its record (``rltui:worker:<id>`` on the study) every heartbeat interval.
-A record whose heartbeat is older than the grace time, or whose process is gone on this host,
-belongs to a lost worker; :func:`find_lost_workers` names them so their trials can be failed or
-retried.
+:func:`find_lost_workers` names the records of lost workers so that their trials can be failed
+or retried. A worker counts as lost:
+
+- on this host, at once when its process is gone, or its pid now belongs to another process
+  (the record keeps the process's start time to tell); when its process is stopped (SIGSTOP,
+  a debugger) and its heartbeat is older than the grace time, since it holds its trial for as
+  long as it stays stopped; and when its process runs but its heartbeat is older than
+  :data:`HUNG_GRACES` grace times. A running process with an old heartbeat is not lost
+  sooner: a busy host can starve its heartbeat thread for a while, and the process itself says
+  it is alive; the long bound still frees the trial of a worker whose heartbeat thread died.
+- on another host, when its heartbeat is older than the grace time.
+
+Heartbeats are judged only by a reaper that was itself awake meanwhile: a process that was
+stalled (a suspended VM, a whole host under SIGSTOP, a storage that hung) sees every other
+heartbeat as old, though the others were most likely stalled with it. A :class:`StallGuard`
+notices the reaper's own stall and gives the others a full grace time from its wake-up before
+their silence counts.
 
 A worker that ends says why in its record's ``reason``, so that nothing about its end is
 silent. The reason starts with one of four words, which the UI reads as how much the end
@@ -23,10 +37,13 @@ written once the trial has been handled: ``retried …`` or ``marked FAIL …``.
 
 from __future__ import annotations
 
+import enum
 import os
 import socket
+import threading
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psutil
@@ -43,6 +60,10 @@ HOST = os.environ.get("RLTUI_HOST") or socket.gethostname()
 # The first word of a lost worker's ``trial_outcome`` when its trial is to run again.
 RETRIED = "retried"
 
+# How many grace times a worker whose process still runs on this host may go without a
+# heartbeat before it counts as lost all the same (its heartbeat thread has died).
+HUNG_GRACES = 10
+
 
 @dataclass(frozen=True)
 class WorkerRecord:
@@ -51,6 +72,10 @@ class WorkerRecord:
     ``reason`` says why an exited or lost worker ended (see the module docstring);
     ``trial_outcome`` what became of a lost worker's trial (``trial`` keeps its number). Both
     are None in records written before workers said why, which still load.
+
+    ``pid_start`` is when the process started, as its host counts it (Linux: clock ticks after
+    boot, field 22 of ``/proc/<pid>/stat``), so that a reused pid is not taken for the worker;
+    None where the system does not say, and in older records.
     """
 
     id: str
@@ -66,6 +91,7 @@ class WorkerRecord:
     index: int = 0
     reason: str | None = None
     trial_outcome: str | None = None
+    pid_start: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -87,7 +113,10 @@ class WorkerRecord:
 
 def new_record(worker_id: str, device: str, log: str | None, index: int = 0) -> WorkerRecord:
     now = time.time()
-    return WorkerRecord(worker_id, HOST, os.getpid(), device, now, now, log=log, index=index)
+    pid = os.getpid()
+    return WorkerRecord(
+        worker_id, HOST, pid, device, now, now, log=log, index=index, pid_start=process_start(pid)
+    )
 
 
 def write_record(storage: BaseStorage, study_id: int, record: WorkerRecord) -> WorkerRecord:
@@ -117,22 +146,130 @@ def drain_key(worker_id: str) -> str:
     return f"{attrs.PREFIX}drain_worker:{worker_id}"
 
 
-def is_lost(record: WorkerRecord, grace: float, now: float | None = None) -> bool:
+class Process(enum.Enum):
+    """What this host can see of a worker record's process."""
+
+    ELSEWHERE = "on another host"
+    GONE = "gone"
+    REUSED = "gone (its pid now belongs to another process)"
+    STOPPED = "stopped"
+    RUNNING = "running"
+
+
+def process_of(record: WorkerRecord) -> Process:
+    """The state of ``record``'s process, as seen from this host."""
+    if record.host != HOST:
+        return Process.ELSEWHERE
+    stat = _proc_stat(record.pid)
+    if stat is None:  # no /proc: ask psutil, which cannot tell a reused pid
+        return _psutil_state(record.pid)
+    state, started = stat
+    if state in "ZXx":
+        return Process.GONE
+    if record.pid_start is not None and started != record.pid_start:
+        return Process.REUSED
+    # T: stopped by a signal; t: stopped by a debugger. Either holds its trial.
+    return Process.STOPPED if state in "Tt" else Process.RUNNING
+
+
+def is_lost(
+    record: WorkerRecord, grace: float, now: float | None = None, awake_since: float = 0.0
+) -> bool:
+    """Whether ``record``'s worker is lost (see the module docstring). ``awake_since`` is the
+    wall time since which the caller has run without a stall: silence counts from no earlier."""
     if not record.alive:
         return False
-    if record.host == HOST and not _pid_alive(record.pid):
+    process = process_of(record)
+    if process in (Process.GONE, Process.REUSED):
         return True
-    return (now or time.time()) - record.heartbeat > grace
+    silent = (time.time() if now is None else now) - max(record.heartbeat, awake_since)
+    if process is Process.RUNNING:
+        return silent > HUNG_GRACES * grace
+    return silent > grace
 
 
-def find_lost_workers(system_attrs: dict[str, Any], grace: float) -> list[WorkerRecord]:
-    now = time.time()
-    return [r for r in read_records(system_attrs) if is_lost(r, grace, now)]
+def find_lost_workers(
+    system_attrs: dict[str, Any],
+    grace: float,
+    now: float | None = None,
+    awake_since: float = 0.0,
+) -> list[WorkerRecord]:
+    """The lost workers among a study's records. ``now`` is best taken before the attributes
+    were read: a record can then only look younger than it is, never older."""
+    now = time.time() if now is None else now
+    return [r for r in read_records(system_attrs) if is_lost(r, grace, now, awake_since)]
 
 
-def _pid_alive(pid: int) -> bool:
+class StallGuard:
+    """Since when this process has run without a stall, for a reaper to judge others fairly.
+
+    Tick it every round of a periodic loop (about ``interval`` seconds apart); a gap between two
+    ticks longer than ``interval`` plus half the grace time, measured with the monotonic clock,
+    means the process was stalled, and :attr:`awake_since` becomes the wall time it woke up.
+    Records are compared with it in wall time, the only clock shared across hosts. The first
+    tick only starts the count (starting up is no stall); ticks may come from several threads.
+    """
+
+    def __init__(self, interval: float, grace: float | None = None):
+        self.interval = interval
+        self.grace = grace
+        self.awake_since = 0.0  # no stall seen
+        self.stalled_for = 0.0  # seconds of the last stall
+        self._last: float | None = None
+        self._lock = threading.Lock()
+
+    def late(self, seconds: float) -> None:
+        """This process ran but could not write its own heartbeat for ``seconds`` (a full
+        disk, an unreachable database): to the others it looked as stalled as it would if it
+        had not run, and theirs may be as late, so it counts as a stall when long enough."""
+        with self._lock:
+            if self.grace is not None and seconds > self.grace / 2:
+                self.awake_since = time.time()
+                self.stalled_for = seconds
+
+    def tick(self, grace: float | None = None) -> float:
+        """Note that the process runs now; returns :attr:`awake_since`. ``grace`` replaces the
+        grace time (a new version of the study file may change it)."""
+        with self._lock:
+            if grace is not None:
+                self.grace = grace
+            now = time.monotonic()
+            gap = 0.0 if self._last is None else now - self._last
+            if self.grace is not None and gap > self.interval + self.grace / 2:
+                self.awake_since = time.time()
+                self.stalled_for = gap
+            self._last = now
+            return self.awake_since
+
+
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks after boot (Linux); None where the system
+    does not say or there is no such process."""
+    stat = _proc_stat(pid)
+    return stat[1] if stat and stat[0] not in "Xx" else None
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """The state letter and start time (clock ticks after boot) of process ``pid`` from
+    Linux's ``/proc``; ``("X", 0)`` when there is no such process; None without ``/proc``."""
     try:
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return ("X", 0) if Path("/proc/self/stat").exists() else None
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+    fields = text[text.rindex(")") + 2 :].split()
+    return fields[0], int(fields[19])  # fields 3 and 22
+
+
+def _psutil_state(pid: int) -> Process:
+    try:
+        status = psutil.Process(pid).status()
     except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return False
+        return Process.GONE
+    if status in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+        return Process.GONE
+    if status in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP):
+        return Process.STOPPED
+    return Process.RUNNING

@@ -254,6 +254,7 @@ class Worker:
         fail for want of it meanwhile."""
         delay, longest = SPACE_WAIT
         self._note(f"waiting: {DISK_FULL} at {place}")
+        began = time.monotonic()
         probe = self.home.root / f".space-{self.id}"
         while not self.stopping:
             try:
@@ -270,15 +271,21 @@ class Worker:
             finally:
                 with suppress(OSError):
                     probe.unlink()
+        waited = time.monotonic() - began
         print(f"worker {self.id}: space is back at {self.home.root}; going on", flush=True)
-        self._note(None)
+        # Said once space is back too: a storage on the full disk took nothing meanwhile.
+        self._note(f"{DISK_FULL} at {place} for {waited:.0f} s: its trial went back to the queue")
 
     def _note(self, reason: str | None) -> None:
-        """Say in the worker's record what it waits for (a storage on the full disk may not
-        take even that: then the record says it once space returns)."""
-        self.heartbeat.record = replace(self.heartbeat.record, reason=reason)
-        with suppress(Exception):
+        """Say ``reason`` in the worker's record now, or not at all: a storage on the full
+        disk takes nothing, and a wait told after it ended would be news of the past (the
+        note written once space is back says it then)."""
+        record = self.heartbeat.record
+        self.heartbeat.record = replace(record, reason=reason)
+        try:
             self.heartbeat.update()
+        except Exception:
+            self.heartbeat.record = record
 
     def _draining(self) -> bool:
         system = self.storage.get_study_system_attrs(self.study_id)

@@ -12,6 +12,7 @@ and then the whole worker process, the only way to stop code that does not retur
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -21,8 +22,9 @@ from pathlib import Path
 import optuna
 
 from rltui.search import attrs
+from rltui.search.lifecycle import ControlAction
 from rltui.search.optuna_internals import trial_id_of
-from rltui.search.workers import WorkerRecord, write_record
+from rltui.search.workers import StallGuard, WorkerRecord, write_record
 
 POLL_SECONDS = 0.5
 STOP_GRACE = 10.0  # seconds a prune or kill waits for the training to stop by itself
@@ -35,9 +37,13 @@ class TrialSession:
         self.trial = trial
         self.total = total
         self.timesteps = 0
-        self._request: str | None = None
+        self._request: ControlAction | None = None
         self._requested_at = 0.0
         self._published = -1
+        # Held while the heartbeat thread writes progress, so that once the worker has
+        # closed the session (and goes on to tell the trial) no late write can follow.
+        self._writing = threading.Lock()
+        self.closed = False
         # Set when this worker learns it was declared lost (it was frozen or cut off longer
         # than the grace time): the trial has been failed or handed to another worker, and
         # nothing this worker does may touch it any more.
@@ -50,7 +56,7 @@ class TrialSession:
         self.trial.report(value, step)
         return self.trial.should_prune()
 
-    def requested(self) -> str | None:
+    def requested(self) -> ControlAction | None:
         return self._request
 
     def progress(self, timesteps: int) -> None:
@@ -66,7 +72,7 @@ class TrialSession:
         )
 
     # -- for the worker ---------------------------------------------------------------
-    def ask(self, action: str) -> None:
+    def ask(self, action: ControlAction) -> None:
         """A request from inside this process (SIGTERM, drain)."""
         if self._request is None:
             self._request = action
@@ -75,35 +81,51 @@ class TrialSession:
     def poll_control(self, storage: optuna.storages.BaseStorage) -> None:
         record = storage.get_trial_system_attrs(trial_id_of(self.trial)).get(attrs.CONTROL)
         if record and self._request is None:
-            self.ask(str(record.get("action")))
+            # A request this version does not know is nothing it can carry out.
+            with contextlib.suppress(ValueError):
+                self.ask(ControlAction(record.get("action")))
 
-    def overdue_stop(self, grace: float = STOP_GRACE) -> str | None:
+    def overdue_stop(self, grace: float = STOP_GRACE) -> ControlAction | None:
         """The prune or kill asked for more than ``grace`` seconds ago, if any."""
         if self.abandoned:
             return None
-        if self._request in ("prune", "kill") and time.monotonic() - self._requested_at > grace:
+        stops = (ControlAction.PRUNE, ControlAction.KILL)
+        if self._request in stops and time.monotonic() - self._requested_at > grace:
             return self._request
         return None
 
     def abandon(self) -> None:
         """Stop training at once (as a kill does) and write nothing more to the trial."""
         self.abandoned = True
-        self._request = "kill"
+        self._request = ControlAction.KILL
         self._requested_at = time.monotonic()
 
+    def close(self) -> None:
+        """The training returned: from now on the heartbeat writes nothing to the trial (the
+        worker is about to tell it, and Optuna refuses writes to a finished trial)."""
+        with self._writing:
+            self.closed = True
+
     def publish_progress(self, storage: optuna.storages.BaseStorage) -> None:
-        if self.timesteps == self._published or self.abandoned:
-            return
-        self._published = self.timesteps
-        storage.set_trial_system_attr(
-            trial_id_of(self.trial),
-            attrs.PROGRESS,
-            {"timesteps": self.timesteps, "total": self.total, "updated": time.time()},
-        )
+        with self._writing:
+            if self.timesteps == self._published or self.abandoned or self.closed:
+                return
+            self._published = self.timesteps
+            storage.set_trial_system_attr(
+                trial_id_of(self.trial),
+                attrs.PROGRESS,
+                {"timesteps": self.timesteps, "total": self.total, "updated": time.time()},
+            )
 
 
 class Heartbeat(threading.Thread):
-    """Writes the worker record every ``interval`` seconds and polls the current trial."""
+    """Writes the worker record every ``interval`` seconds and polls the current trial.
+
+    Its :attr:`stall` guard notes every round of the thread (the monotonic gap between them),
+    so that a worker which was stalled, and so saw every other heartbeat grow old, declares no
+    one lost on waking: the reaping calls take it as their ``stall``. ``grace`` is the study's
+    heartbeat grace time; when not given, the first reaping call gives it.
+    """
 
     def __init__(
         self,
@@ -112,8 +134,9 @@ class Heartbeat(threading.Thread):
         record: WorkerRecord,
         interval: float,
         on_beat: Callable[[], None] | None = None,
-        on_overdue: Callable[[TrialSession, str], None] | None = None,
+        on_overdue: Callable[[TrialSession, ControlAction], None] | None = None,
         on_lost: Callable[[], None] | None = None,
+        grace: float | None = None,
     ):
         super().__init__(name="rltui-heartbeat", daemon=True)
         self.storage = storage
@@ -127,6 +150,10 @@ class Heartbeat(threading.Thread):
         self.session: TrialSession | None = None
         self._stop_event = threading.Event()
         self.errors = 0
+        self._failing: str | None = None  # the error last printed, while beats keep failing
+        self._failing_since: float | None = None
+        # The thread ticks every POLL_SECONDS and beats every interval, whichever is longer.
+        self.stall = StallGuard(max(interval, POLL_SECONDS), grace)
 
     def update(self, **changes: object) -> None:
         self.record = replace(self.record, **changes)  # type: ignore[arg-type]
@@ -134,7 +161,9 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         last_beat = 0.0
+        self.stall.tick()  # counts from here: the worker's start is no stall
         while not self._stop_event.wait(POLL_SECONDS):
+            self._tick()
             try:
                 session = self.session
                 if session is not None:
@@ -153,11 +182,37 @@ class Heartbeat(threading.Thread):
                     if session is not None:
                         session.publish_progress(self.storage)
                     self.record = write_record(self.storage, self.study_id, self.record)
+                    self._wrote()
                     if self.on_beat is not None:
                         self.on_beat()
             except Exception as exc:  # a storage hiccup must not kill the worker's liveness
                 self.errors += 1
-                print(f"heartbeat: {type(exc).__name__}: {exc}", flush=True)
+                said = f"heartbeat: {type(exc).__name__}: {exc}"
+                if said != self._failing:  # once, not every beat while the cause lasts
+                    print(said, flush=True)
+                    self._failing = said
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()
+
+    def _wrote(self) -> None:
+        """A beat reached the storage: after a run of failed writes, say so, and count the
+        time this worker's record could not be written as a stall of its own."""
+        if self._failing_since is None:
+            return
+        silent = time.monotonic() - self._failing_since
+        self._failing, self._failing_since = None, None
+        self.stall.late(silent)
+        print(f"heartbeat: writing again after {silent:.0f} s", flush=True)
+
+    def _tick(self) -> None:
+        woke = self.stall.awake_since
+        if self.stall.tick() != woke:
+            print(
+                f"heartbeat: this worker did not run for {self.stall.stalled_for:.0f} s (a "
+                "stalled host or process); it declares no other worker lost until they have "
+                f"had {self.stall.grace:g} s to beat again",
+                flush=True,
+            )
 
     def _declared_lost(self) -> bool:
         """Whether another worker has marked this one lost while it was silent."""

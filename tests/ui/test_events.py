@@ -193,6 +193,20 @@ def test_a_worker_ending_on_a_full_disk_is_a_disk_full_event():
     assert event.text.startswith(f"worker w1 on gpu-01 {reason}; free space")
 
 
+def test_a_worker_waiting_for_space_then_going_on_is_told_once_each():
+    waiting = worker(state="idle", reason="waiting: disk full at /d/study.rltui")
+    went_on = worker(
+        state="idle", reason="disk full at /d/study.rltui for 7 s: its trial went back to the queue"
+    )
+    [first] = events_between(snap(workers=[worker()]), snap(workers=[waiting]), None)
+    assert (first.kind, first.severity) == (DISK_FULL, "error")
+    assert "goes on by itself" in first.text
+    assert events_between(snap(workers=[waiting]), snap(workers=[waiting]), None) == []
+    [second] = events_between(snap(workers=[waiting]), snap(workers=[went_on]), None)
+    assert (second.kind, second.severity) == (DISK_FULL, "warning")
+    assert second.text.startswith("worker w1 on gpu-01 went on after a disk full at /d/")
+
+
 @pytest.mark.parametrize("budget", [3, None, 0])
 def test_the_budget_is_reached_once(budget):
     two = {0: row(0, TrialStatus.COMPLETE), 1: row(1, TrialStatus.PRUNED)}

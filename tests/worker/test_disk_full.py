@@ -4,6 +4,9 @@ once space returns."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,8 +34,14 @@ def test_a_full_disk_puts_trials_back_and_the_study_goes_on_when_space_returns(
     # The disk stays full longer than the heartbeat grace (4 s): no worker is declared lost
     # for heartbeats it could not write.
     path.write_text(text, encoding="utf-8")
-    lab = Lab(path)
-    lab.pool.start(2)
+    lab = Lab(path)  # to watch the study while `rltui run` runs it
+    run = subprocess.Popen(
+        [sys.executable, "-m", "rltui", "run", str(path), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     try:
         wait_for(
             lambda: sum(1 for r in lab.snap().rows.values() if (r.timesteps or 0) >= 1024) == 2,
@@ -41,13 +50,18 @@ def test_a_full_disk_puts_trials_back_and_the_study_goes_on_when_space_returns(
         filler = fill(small_disk)
         time.sleep(6)  # how long the disk stays full: every kind of write fails meanwhile
         filler.unlink()
-        assert lab.pool.wait(HANG), lab.logs()
+        out, _ = run.communicate(timeout=HANG)
     finally:
-        lab.stop()
+        run.kill()
+    home = StudyHome.beside(path)
+    logs = "\n".join(log.read_text() for log in home.logs.glob("worker-*.log"))
+    assert run.returncode == 0, out + logs
     journal = StudyHome.beside(path).journal
     plain = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
     trials = optuna.load_study(study_name="full", storage=plain).trials
-    logs = lab.logs()
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 2, logs
     assert "lost" not in logs, logs
     assert "disk full at" in logs and "space is back" in logs, logs
+    # `rltui run` said it once, under its table, as the window's events pane does.
+    told = [line for line in out.splitlines() if line.startswith("Disk full: worker")]
+    assert told and len(set(told)) == len(told), out  # each thing said once
