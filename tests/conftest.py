@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rltui.worker.pool import NICE_ENV
+from rltui.launch.local import NICE_ENV
 
 # Set by CI (.ci/run), which installs every extra and starts a server: a test that needs the
 # PostgreSQL driver or server then fails when it is missing instead of skipping.
@@ -93,3 +93,33 @@ def study_file(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+COLLECTED = pytest.StashKey[list[pytest.Item]]()
+"""Every test collected in this run, before ``-m`` or ``-k`` deselected any: what
+tests/test_markers.py checks the ``slow`` mark against."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # tryfirst: the mark plugin's own hook deselects ``-m "not slow"`` tests from ``items``.
+    config.stash[COLLECTED] = list(items)
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount a real tmpfs of a given size (``"1m"``) to fill; unmounted after the test."""
+    from tests.disks import mount, umount
+
+    mounted: list[Path] = []
+
+    def make(size: str) -> Path:
+        folder = tmp_path / f"disk-{len(mounted)}"
+        folder.mkdir()
+        mount(["-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], "a tmpfs mount")
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in mounted:
+        umount(folder)

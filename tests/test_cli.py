@@ -18,13 +18,13 @@ import pytest
 from optuna.trial import TrialState, create_trial
 
 from rltui.cli import main
+from rltui.launch.local import LocalPool
 from rltui.search import attrs
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StudyHome, open_storage
 from rltui.search.study import open_study
 from rltui.search.workers import read_records
 from rltui.spec import load_study
-from rltui.worker.pool import LocalPool
 from tests.conftest import needs_psycopg
 
 StudyFile = Callable[..., Path]

@@ -125,6 +125,7 @@ print(json.dumps(taken))
 """
 
 
+@pytest.mark.slow
 def test_processes_racing_for_the_queue_take_each_trial_once_and_in_order(tmp_path):
     ostudy = study_in(tmp_path)
     for index in range(24):

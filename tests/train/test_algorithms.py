@@ -103,6 +103,7 @@ def _train(
     return out, reporter
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("algorithm", "timesteps", "every"),
     [
@@ -125,6 +126,7 @@ def test_each_algorithm_spends_its_budget_and_reports_on_planned_steps(
     assert out.evaluations == reporter.reports
 
 
+@pytest.mark.slow
 def test_a_budget_inside_a_train_freq_window_is_met_exactly(make_study, tmp_path):
     # 1,500 is 187.5 windows of 8 steps: SB3 alone would stop at 1,504.
     study = make_study("dqn", timesteps=1500, every=500)
@@ -133,6 +135,7 @@ def test_a_budget_inside_a_train_freq_window_is_met_exactly(make_study, tmp_path
     assert [s for s, _ in reporter.reports] == [500, 1000, 1500]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("algorithm", "params", "updates"),
     [
@@ -155,6 +158,7 @@ def test_the_budgets_last_shorter_window_is_learned_from(algorithm, params, upda
         model.get_env().close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("algorithm", "timesteps", "trained"),
     [
@@ -173,6 +177,7 @@ def test_several_envs_end_at_the_budget(algorithm, timesteps, trained, make_stud
     assert steps[-1] == timesteps and set(steps) <= {100, 200, 300, timesteps}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("algorithm", "params"),
     [

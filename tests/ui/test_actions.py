@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from optuna.trial import TrialState
 
 from rltui.search import attrs
@@ -65,6 +66,7 @@ async def test_table_shows_every_state_and_the_status_bar(make_app, wait):
         assert "smoke" in status and "best 190 (#6)" in status and "2 workers" in status
 
 
+@pytest.mark.slow
 async def test_pause_prune_kill_running_trial_write_control_records(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -105,6 +107,7 @@ async def test_resume_moves_a_paused_trial_to_waiting(make_app, wait, scripted):
         assert "queued to resume at 256 timesteps" in notes(app)
 
 
+@pytest.mark.slow
 async def test_actions_that_do_not_apply_are_greyed_and_do_nothing(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -121,6 +124,7 @@ async def test_actions_that_do_not_apply_are_greyed_and_do_nothing(make_app, wai
         assert "trial 1 is COMPLETE" in notes(app)
 
 
+@pytest.mark.slow
 async def test_enqueue_clones_the_selected_trial_with_edits(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -144,6 +148,7 @@ async def test_enqueue_clones_the_selected_trial_with_edits(make_app, wait, scri
         await wait(pilot, lambda: app.main_screen.table.row_count == 8)
 
 
+@pytest.mark.slow
 async def test_enqueue_form_takes_typing_at_once(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -158,6 +163,7 @@ async def test_enqueue_form_takes_typing_at_once(make_app, wait, scripted):
         assert scripted.ostudy.trials[-1].system_attrs["fixed_params"]["learning_rate"] == 5e-3
 
 
+@pytest.mark.slow
 async def test_enqueue_refuses_values_outside_the_space(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -216,7 +222,7 @@ async def test_start_worker_launches_one_detached_worker(make_app, wait, monkeyp
         calls.append((count, first_index, self.study_file))
         return []
 
-    monkeypatch.setattr("rltui.worker.pool.LocalPool.start", fake_start)
+    monkeypatch.setattr("rltui.launch.local.LocalPool.start", fake_start)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(app, pilot, wait)
@@ -265,6 +271,7 @@ async def test_quit_can_stop_local_workers(make_app, wait, monkeypatch, scripted
     assert sent == [999_999]
 
 
+@pytest.mark.slow
 async def test_sort_and_filters(make_app, wait):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -293,6 +300,7 @@ async def test_sort_and_filters(make_app, wait):
         assert table.has_focus
 
 
+@pytest.mark.slow
 async def test_enter_opens_the_detail_with_traceback(make_app, wait):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -308,6 +316,7 @@ async def test_enter_opens_the_detail_with_traceback(make_app, wait):
         assert not isinstance(app.screen, TrialDetailScreen)
 
 
+@pytest.mark.slow
 async def test_help_and_panels(make_app, wait):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

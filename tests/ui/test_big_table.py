@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from optuna.trial import TrialState, create_trial
 
 from rltui.search.study import open_study
 from rltui.spec import load_study
 from rltui.ui.widgets.trial_table import FIRST_ROWS
+
+pytestmark = pytest.mark.slow  # each test drives the app for seconds
 
 
 def _big_study(path: Path, n: int) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rltui.search import attrs
 from rltui.search.optuna_internals import study_id_of
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.apply_preview import ApplyPreviewScreen
 from rltui.ui.widgets.problems import ProblemsView
+
+pytestmark = pytest.mark.slow  # each test drives the app for seconds
 
 SIZE = (120, 40)
 

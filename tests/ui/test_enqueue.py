@@ -79,6 +79,7 @@ async def test_categoricals_are_choices_with_the_trials_value_selected(space):
     )
 
 
+@pytest.mark.slow
 async def test_a_bad_number_says_what_is_wrong_under_its_field_and_is_not_enqueued(space):
     app = FormApp(EnqueueScreen(space, dict(CLONED), clone_of=4))
     async with app.run_test(size=(100, 40)) as pilot:

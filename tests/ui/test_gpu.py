@@ -252,6 +252,7 @@ def status_text(app) -> str:
     return str(app.main_screen.query_one("#status").render())
 
 
+@pytest.mark.slow
 async def test_status_bar_shows_the_gpu_use(smi, make_app, wait):
     smi(f"echo '{H100}'")
     app = make_app()
@@ -262,6 +263,7 @@ async def test_status_bar_shows_the_gpu_use(smi, make_app, wait):
         assert "best 190 (#6)" in status and "2 workers" in status
 
 
+@pytest.mark.slow
 async def test_status_bar_names_the_gpu_on_wide_terminals(smi, make_app, wait):
     smi(
         "echo '0, NVIDIA H100 80GB HBM3, 91, 80000, 81559'\n"
@@ -279,6 +281,7 @@ async def test_status_bar_names_the_gpu_on_wide_terminals(smi, make_app, wait):
         assert styles == [cells.theme_style(app.current_theme, "warning", bold=True)]
 
 
+@pytest.mark.slow
 async def test_status_bar_without_nvidia_smi_shows_the_device(no_gpu, make_app, wait):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from textual.binding import Binding
 from textual.dom import DOMNode
 
@@ -68,6 +69,7 @@ async def open_help(wait, pilot, app) -> HelpScreen:
     return app.screen
 
 
+@pytest.mark.slow
 async def test_help_lists_every_key_of_the_main_window(make_app, wait) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -109,6 +111,7 @@ def test_readme_keys_are_read_from_the_table() -> None:
     assert readme_keys(text) == {"p", "r", "w", "W", "1", "alt+1"}
 
 
+@pytest.mark.slow
 async def test_the_readme_key_table_lists_the_keys_the_help_lists(make_app, wait) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

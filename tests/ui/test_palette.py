@@ -3,10 +3,13 @@ commands that serve no rltui user left out, and runs what was typed, however fas
 
 from __future__ import annotations
 
+import pytest
 from textual.command import Command, CommandInput, CommandList, CommandPalette
 
 from rltui.search import attrs
 from rltui.ui.commands import RltuiPalette, declared_bindings, palette_entries
+
+pytestmark = pytest.mark.slow  # each test drives the app for seconds
 
 SIZE = (120, 40)
 TEXTUAL_ONLY = {"Screenshot", "Maximize", "Minimize", "Keys", "Quit", "Theme"}

@@ -133,6 +133,7 @@ def test_textual_reports_how_many_colours_the_terminal_has(
     assert (initial_theme(NAMES, color_system) == ANSI_THEME) is few, color_system
 
 
+@pytest.mark.slow
 async def test_the_app_starts_in_the_16_colour_theme_and_remembers_the_pick(
     config_home: Path, monkeypatch: pytest.MonkeyPatch, make_app, wait
 ) -> None:

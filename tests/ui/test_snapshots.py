@@ -15,6 +15,8 @@ from rltui.ui.widgets.charts import ChartView
 
 from .test_compare import trials_dir, write_log
 
+pytestmark = pytest.mark.slow  # each snapshot drives the app for seconds
+
 BIG, SMALL = (120, 40), (80, 24)
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rltui.search import attrs
 from rltui.search.optuna_internals import trial_id_of
 from rltui.ui.screens.trial_detail import TrialDetailScreen
 
 from .test_actions import opened, select
+
+pytestmark = pytest.mark.slow  # each test drives the app for seconds
 
 SIZE = (120, 40)
 NOTE = (

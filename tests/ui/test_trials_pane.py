@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from optuna.study import StudyDirection
 from textual.app import App, ComposeResult
 
@@ -140,6 +141,7 @@ async def test_a_narrow_table_moves_its_low_value_columns_to_the_right_end() -> 
         assert "worker" in line(table, 0) and table.max_scroll_x == 0
 
 
+@pytest.mark.slow
 async def test_sorting_by_value_puts_the_best_first_for_the_studys_direction() -> None:
     for maximize, best in ((True, 38), (False, 0)):
         app = PaneApp(study(), maximize=maximize)
@@ -156,6 +158,7 @@ async def test_sorting_by_value_puts_the_best_first_for_the_studys_direction() -
             assert state_line(app).startswith("sort: value, worst first")
 
 
+@pytest.mark.slow
 async def test_the_filter_line_filters_and_the_state_line_says_so() -> None:
     app = PaneApp(study())
     async with app.run_test(size=(120, 24)) as pilot:
@@ -172,6 +175,7 @@ async def test_the_filter_line_filters_and_the_state_line_says_so() -> None:
         assert app.pane.filter_line.value == "state:fail Comp" and table.row_count == 0
 
 
+@pytest.mark.slow
 async def test_a_bad_term_says_what_is_wrong_and_keeps_the_last_good_filter() -> None:
     app = PaneApp(study())
     async with app.run_test(size=(120, 24)) as pilot:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 from textual import events
 from textual.widgets import TabbedContent, Tabs
 
@@ -17,6 +18,8 @@ from rltui.ui.screens.apply_preview import ApplyPreviewScreen
 from rltui.ui.screens.dialogs import QuitScreen, UnsavedScreen
 from rltui.ui.screens.versions import VersionsScreen
 from rltui.ui.widgets.editor import next_indent
+
+pytestmark = pytest.mark.slow  # each test drives the app for seconds
 
 SIZE = (120, 40)
 

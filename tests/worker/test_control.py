@@ -14,7 +14,7 @@ from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.storage import StudyHome
-from rltui.train.progress import read_progress
+from rltui.search.trial_logs import read_progress
 from tests.worker.helpers import HANG, Lab, frozen, wait_for
 
 pytestmark = pytest.mark.slow
