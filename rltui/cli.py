@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rltui.search.lifecycle import ControlAction
 from rltui.search.optuna_internals import storage_of
 
 if TYPE_CHECKING:  # the commands import what they need when they run: `rltui -h` stays quick
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--worker-id", default=None, help=argparse.SUPPRESS)
     worker.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     # Given by LocalPool when the storage URL holds a password: the URL is in the environment
-    # (rltui.worker.pool.STORAGE_ENV), where `ps` does not show it.
+    # (rltui.launch.local.STORAGE_ENV), where `ps` does not show it.
     worker.add_argument("--storage-from-env", action="store_true", help=argparse.SUPPRESS)
     # Given by LocalPool, which has redirected the worker's output into this file already.
     worker.add_argument("--log", type=Path, default=None, help=argparse.SUPPRESS)
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     ctl = sub.add_parser("ctl", help="control trials: pause, resume, prune, kill, drain, ...")
     ctl.add_argument(
         "action",
-        choices=("pause", "resume", "prune", "kill", "drain", "undrain", "pause-all", "resume-all"),
+        choices=(*(a.value for a in ControlAction), "drain", "undrain", "pause-all", "resume-all"),
     )
     ctl.add_argument("trials", nargs="*", type=int, help="trial numbers")
     ctl.add_argument("--study-file", type=Path, dest="study_file")
@@ -105,6 +106,7 @@ def _main(argv: list[str] | None) -> int:
         argv.insert(0, "ui")
     args = build_parser().parse_args(argv)
     from rltui.search.control import ControlError
+    from rltui.search.journal import JournalWriteError
     from rltui.search.storage import StorageError
     from rltui.spec import SpecError
 
@@ -113,7 +115,7 @@ def _main(argv: list[str] | None) -> int:
     except SpecError as exc:
         print(f"{exc}\n{len(exc.problems)} problem(s); nothing was started.", file=sys.stderr)
         return 1
-    except (StorageError, ControlError) as exc:
+    except (StorageError, ControlError, JournalWriteError) as exc:
         print(f"rltui: {exc}", file=sys.stderr)
         return 1
 
@@ -130,10 +132,10 @@ def check_file(path: Path, *, check_storage: bool = True) -> tuple[StudyFile | N
     from rltui.search.sampling import check_sampler_and_pruner
     from rltui.search.storage import StorageError, check_storage_url
     from rltui.spec import Problem, StudyFile, check_text
-    from rltui.spec.source import parse_yaml
+    from rltui.spec.source import parse_yaml, read_study
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_study(path)  # reads no more than the size limit: any file can be named
     except FileNotFoundError:
         return None, [Problem((), "no such study file")]
     except UnicodeDecodeError as exc:
@@ -239,15 +241,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     if args.storage_from_env:
-        from rltui.worker.pool import STORAGE_ENV
+        from rltui.launch.local import STORAGE_ENV
 
         args.storage = os.environ.get(STORAGE_ENV) or args.storage
     ostudy, study, url = _open(args)  # bad input fails here, before torch loads
     import optuna
 
+    from rltui.search.folders import worker_log
     from rltui.search.sampling import make_pruner, make_sampler
     from rltui.search.storage import StudyHome
-    from rltui.worker.logfile import Tee, worker_log
+    from rltui.worker.logfile import LogStream, Tee
     from rltui.worker.loop import DeviceError, Worker
 
     ostudy = optuna.load_study(
@@ -272,6 +275,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print(f"rltui: {exc}", file=sys.stderr)
         return 1
     if args.log is not None:  # started by LocalPool: the output goes to that file already
+        sys.stdout, sys.stderr = LogStream(1), LogStream(2)  # a full disk drops lines, no more
         return worker.run()
     # Started by hand: print to the terminal as before, and copy into a log like the pool's,
     # beside the study file, or else in the folder the worker keeps its checkpoints in.
@@ -328,9 +332,29 @@ def cmd_ctl(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from rltui.export import export_study
+    from rltui.search.journal import JournalWriteError
+    from rltui.search.study import open_to_read
 
-    ostudy, study, url = _open(args)
-    written = export_study(ostudy, study, url, args.out, args.format)
+    try:
+        ostudy, study, url = _open(args)
+    except JournalWriteError:
+        if args.study_file is None:
+            raise
+        # A study that cannot be written (a read-only disk, a full one) is read as it is:
+        # the file is not published and no study is created.
+        study = _load(args.study_file, check_storage=args.storage is None)
+        ostudy, url = open_to_read(study, args.storage)
+    try:
+        written = export_study(ostudy, study, url, args.out, args.format)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        code = f" (Errno {exc.errno})" if exc.errno else ""
+        print(
+            f"rltui: cannot write the export: {where}{exc.strerror or exc}{code}; "
+            "pass --out FOLDER on a disk that can be written",
+            file=sys.stderr,
+        )
+        return 1
     print(f"wrote {written}")
     return 0
 
