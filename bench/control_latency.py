@@ -52,7 +52,7 @@ from rltui.search.storage import StudyHome
 from rltui.search.study import open_study
 from rltui.search.workers import WorkerRecord
 from rltui.spec import load_study
-from rltui.worker.session import POLL_SECONDS
+from rltui.worker.heartbeat import POLL_SECONDS
 
 T = TypeVar("T")
 

@@ -162,8 +162,9 @@ t = time.perf_counter()
 import rltui.ui.app
 print("import rltui.ui.app (what the UI needs to paint)", time.perf_counter() - t)
 t = time.perf_counter()
-from rltui.ui.session import Session
-print("import rltui.ui.session (Optuna, pydantic: on the opening thread)", time.perf_counter() - t)
+from rltui.ui.services.session import Session
+print("import rltui.ui.services.session (Optuna, pydantic: on the opening thread)",
+      time.perf_counter() - t)
 t = time.perf_counter()
 session = Session.open(__import__("pathlib").Path({str(study_file)!r}))
 print("Session.open (journal replay, spec check)", time.perf_counter() - t)

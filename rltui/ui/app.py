@@ -16,17 +16,18 @@ from textual.command import CommandPalette, Provider
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from rltui.ui.commands import RltuiCommands, RltuiPalette
 from rltui.ui.screens.dialogs import UnsavedScreen
-from rltui.ui.screens.main import POLL_INTERVAL, MainScreen
-from rltui.ui.settings import UserSettings
-from rltui.ui.themes import initial_theme, load_themes, remember_theme
+from rltui.ui.screens.main import MainScreen
+from rltui.ui.screens.palette import RltuiCommands, RltuiPalette
+from rltui.ui.screens.poller import POLL_INTERVAL
+from rltui.ui.services.settings import UserSettings
+from rltui.ui.services.themes import initial_theme, load_themes, remember_theme
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     # Optuna and pydantic load on the thread that opens the study, after the first paint.
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
 
 class RltuiApp(App[int]):
@@ -108,7 +109,7 @@ class RltuiApp(App[int]):
         the command line, no study file) the app exits with status 1 and prints why on the
         terminal; otherwise it says why and stays, showing the study file for editing.
         """
-        from rltui.ui.session import Session, SessionError
+        from rltui.ui.services.session import Session, SessionError
 
         try:
             session = Session.open(study_file, storage_url, study_name)

@@ -337,7 +337,7 @@ def test_the_window_opens_a_read_only_study_to_read_and_its_controls_say_why(
     read_only_study: Path,
 ) -> None:
     from rltui.search.lifecycle import ControlAction
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
     session = Session.open(read_only_study)
     assert session.read_only is not None

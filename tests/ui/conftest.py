@@ -212,13 +212,13 @@ def make_app(scripted: Scripted) -> Callable[..., Any]:
 @pytest.fixture
 def no_gpu(monkeypatch):
     """The GPU probe finds no nvidia-smi, whatever this machine has."""
-    monkeypatch.setattr("rltui.ui.gpu.COMMAND", "rltui-test-no-nvidia-smi")
+    monkeypatch.setattr("rltui.ui.services.gpu.COMMAND", "rltui-test-no-nvidia-smi")
 
 
 @pytest.fixture(autouse=True)
 def unfreeze_gc():
-    """An app that settles freezes the objects alive then (rltui.ui.memory.settle); in a test
-    process they are other tests' too, so each test hands them back to the collector."""
+    """An app that settles freezes the objects alive then (rltui.ui.services.memory.settle); in
+    a test process they are other tests' too, so each test hands them back to the collector."""
     yield
     import gc
 

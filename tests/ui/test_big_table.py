@@ -54,7 +54,7 @@ async def test_a_big_study_loads_in_chunks_in_order(study_file: Path, wait: Any)
 
 async def test_a_rebuild_during_loading_wins(study_file: Path, wait: Any) -> None:
     from rltui.ui.app import RltuiApp
-    from rltui.ui.trial_query import parse
+    from rltui.ui.models.trial_query import parse
 
     _big_study(study_file, 2500)
     app = RltuiApp(study_file, poll_interval=0.1)
@@ -72,6 +72,8 @@ async def test_a_changed_row_is_repainted_and_the_others_keep_their_rendering(
 ) -> None:
     from dataclasses import replace
 
+    from textual.widgets.data_table import RowKey
+
     from rltui.ui.app import RltuiApp
 
     _big_study(study_file, 300)
@@ -83,16 +85,16 @@ async def test_a_changed_row_is_repainted_and_the_others_keep_their_rendering(
         table.scroll_x = table.max_scroll_x  # the fixed columns render apart: same caches
         await pilot.pause()
         assert table.fixed_columns == 2
-        cached = lambda n: [k for k in table._cell_render_cache.keys() if k[0].value == str(n)]  # noqa: E731, SIM118
+        cached = lambda n: RowKey(str(n)) in table.cached_rows()  # noqa: E731
         assert cached(3) and cached(5), "the visible rows were rendered"
-        before = table._update_count
+        before = table.render_generation
         snapshot = screen.snapshot
         rows = dict(snapshot.rows)
         rows[5] = replace(rows[5], value=55.5)
         screen.apply(replace(snapshot, rows=rows, changed=frozenset({5})))
         assert table.get_cell("5", "value") == "55.5"
         assert not cached(5) and cached(3), "only the changed row was forgotten"
-        assert table._update_count == before, "no global invalidation"
+        assert table.render_generation == before, "no global invalidation"
         await pilot.pause()
         line = lambda: "".join(seg.text for seg in table.render_line(5 + 1))  # noqa: E731  # row 5, below the header
         assert line().split()[:2] == ["5", "COMPLETE"], "scrolled right: number and state stay"

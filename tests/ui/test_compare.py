@@ -10,8 +10,9 @@ import pytest
 
 from rltui.search.folders import progress_log
 from rltui.search.storage import StudyHome
-from rltui.ui import metrics
+from rltui.ui.models import metrics
 from rltui.ui.screens.column_picker import ColumnPicker
+from rltui.ui.textual.internals import notifications
 from rltui.ui.widgets.charts import PALETTE, MetricChart
 from rltui.ui.widgets.compare_view import CompareView, grid_shape
 
@@ -243,6 +244,6 @@ async def test_compare_view_without_logs_says_so(make_app, wait):
         assert chart._text.plain == MetricChart.empty_message
         await pilot.press("m")
         await wait(
-            pilot, lambda: "no training logs" in "".join(str(n.message) for n in app._notifications)
+            pilot, lambda: "no training logs" in "".join(str(n.message) for n in notifications(app))
         )
         assert not isinstance(app.screen, ColumnPicker)

@@ -10,6 +10,7 @@ from rltui.search import attrs
 from rltui.search.optuna_internals import study_id_of
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.apply_preview import ApplyPreviewScreen
+from rltui.ui.textual.internals import notifications
 from rltui.ui.widgets.problems import ProblemsView
 
 pytestmark = pytest.mark.slow  # each test drives the app for seconds
@@ -39,7 +40,7 @@ def version(scripted: Any) -> int:
 
 
 def notes(app: RltuiApp) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
+    return "\n".join(str(n.message) for n in notifications(app))
 
 
 async def test_invalid_text_shows_problems_is_saved_but_not_applied(make_app, wait, scripted):

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from rltui.ui import cells, gpu
-from rltui.ui.gpu import Gpu, GpuProbe, describe, memory_tight, parse, short_name
+from rltui.ui.display import cells
+from rltui.ui.services import gpu
+from rltui.ui.services.gpu import Gpu, GpuProbe, describe, memory_tight, parse, short_name
 from rltui.ui.widgets.status_bar import StatusBar
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the fake nvidia-smi is sh")
@@ -286,7 +287,7 @@ async def test_status_bar_without_nvidia_smi_shows_the_device(no_gpu, make_app, 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait(pilot, lambda: app.main_screen.snapshot is not None)
-        await wait(pilot, lambda: app.main_screen.gpu_probe.missing)
+        await wait(pilot, lambda: app.main_screen.poller.gpu_probe.missing)
         await pilot.pause(0.3)  # a few more polls
         status = status_text(app)
         assert status.endswith("│ 2 workers │ cpu"), status

@@ -24,3 +24,37 @@ def test_first_paint_needs_neither_optuna_nor_pydantic():
     code = "import sys, rltui.ui.app; print('optuna' in sys.modules, 'pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_models_are_plain_python():
+    """What the window shows is computed without Textual: no module of rltui.ui.models
+    imports it (for types neither), nor a UI package that does, and importing them all
+    leaves Textual unloaded."""
+    import ast
+    from pathlib import Path
+
+    import rltui.ui.models
+
+    folder = Path(rltui.ui.models.__file__).parent
+    kinds_with_textual = ("rltui.ui.display", "rltui.ui.screens", "rltui.ui.textual")
+    kinds_with_textual += ("rltui.ui.widgets", "rltui.ui.app")
+    found = []
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.split(".")[0] in ("textual", "textual_plotext")
+                or name.startswith(kinds_with_textual)
+            ]
+    assert found == []
+    modules = sorted(f"rltui.ui.models.{path.stem}" for path in folder.glob("[!_]*.py"))
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]

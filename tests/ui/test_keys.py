@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from textual._xterm_parser import XTermParser
-
-from rltui.ui.keys import alt_digit
-
-
-def parsed(data: str) -> list[str]:
-    return [getattr(event, "key", "") for event in XTermParser().feed(data)]
+from rltui.ui.textual.internals import keys_read_from
+from rltui.ui.textual.keys import alt_digit
 
 
 def test_esc_and_a_digit_typed_together_arrive_under_a_bound_name():
     for digit in "1234567890":
         names = alt_digit(digit).split(",")
         assert names[0] == f"alt+{digit}"
-        keys = parsed(f"\x1b{digit}")
+        keys = keys_read_from(f"\x1b{digit}")
         assert len(keys) == 1 and keys[0] in names, (digit, keys)

@@ -16,7 +16,7 @@ BROKEN = "sqlite:////rltui-no-such-folder/x.db"  # fails at once, with no driver
 
 
 async def ended(app: RltuiApp, pilot: Any, wait: Any) -> None:
-    await wait(pilot, lambda: app._exit)
+    await wait(pilot, lambda: app.return_code is not None)
 
 
 def status(app: RltuiApp) -> str:
@@ -52,7 +52,7 @@ async def test_a_study_file_whose_storage_fails_stays_open_and_says_so(study_fil
     async with app.run_test(size=SIZE) as pilot:
         await wait(pilot, lambda: "study not opened" in status(app))
         assert "cannot open the storage sqlite:////rltui-no-such-folder/x.db" in status(app)
-        assert app.main_screen.session is None and not app._exit
+        assert app.main_screen.session is None and app.return_code is None
         assert app.main_screen.study_pane.path == study_file  # there to be fixed
 
         # Fixed in the editor and saved: the study opens.
@@ -71,4 +71,4 @@ async def test_a_storage_given_with_a_study_file_that_fails_keeps_the_app(study_
     async with app.run_test(size=SIZE) as pilot:
         await wait(pilot, lambda: "study not opened" in status(app))
         await pilot.pause(0.2)
-        assert not app._exit
+        assert app.return_code is None

@@ -7,7 +7,8 @@ import pytest
 from textual.command import Command, CommandInput, CommandList, CommandPalette
 
 from rltui.search import attrs
-from rltui.ui.commands import RltuiPalette, declared_bindings, palette_entries
+from rltui.ui.screens.palette import RltuiPalette, declared_bindings, palette_entries
+from rltui.ui.textual.internals import notifications
 
 pytestmark = pytest.mark.slow  # each test drives the app for seconds
 
@@ -94,7 +95,7 @@ async def test_a_command_that_does_not_apply_says_why(make_app, wait, scripted):
         await open_palette(app, pilot, wait)
         await pilot.press(*"Resume the selected paused", "enter")
         await wait(pilot, lambda: not isinstance(app.screen, CommandPalette))
-        await wait(pilot, lambda: any("trial 1 is" in n.message for n in app._notifications))
+        await wait(pilot, lambda: any("trial 1 is" in n.message for n in notifications(app)))
         assert attrs.CONTROL not in scripted.system(1)
 
 

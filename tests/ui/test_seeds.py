@@ -12,9 +12,9 @@ from textual.widgets import Static
 from rltui.search import attrs
 from rltui.search.folders import progress_log
 from rltui.search.storage import StudyHome
+from rltui.ui.models.seeds import trial_seeds
 from rltui.ui.screens.trial_detail import TrialDetailScreen
-from rltui.ui.seeds import trial_seeds
-from rltui.ui.session import Session
+from rltui.ui.services.session import Session
 
 from .conftest import add_trial
 

@@ -10,8 +10,14 @@ import pytest
 import yaml
 from textual.app import App
 
-from rltui.ui.settings import Settings, UserSettings, settings_path
-from rltui.ui.themes import ANSI_THEME, DEFAULT_THEME, initial_theme, remember_theme, theme_dirs
+from rltui.ui.services.settings import Settings, UserSettings, settings_path
+from rltui.ui.services.themes import (
+    ANSI_THEME,
+    DEFAULT_THEME,
+    initial_theme,
+    remember_theme,
+    theme_dirs,
+)
 
 NAMES = [DEFAULT_THEME, "rltui-light", ANSI_THEME]
 

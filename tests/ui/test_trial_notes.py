@@ -10,6 +10,7 @@ import pytest
 from rltui.search import attrs
 from rltui.search.optuna_internals import trial_id_of
 from rltui.ui.screens.trial_detail import TrialDetailScreen
+from rltui.ui.textual.internals import notifications
 
 from .test_actions import opened, select
 
@@ -31,7 +32,7 @@ def set_note(scripted: Any, note: str) -> None:
 
 
 def announced(app: Any) -> list[str]:
-    return [str(n.title) for n in app._notifications if "could not resume" in str(n.title)]
+    return [str(n.title) for n in notifications(app) if "could not resume" in str(n.title)]
 
 
 async def test_a_note_is_announced_once_and_shown_in_table_and_detail(make_app, wait, scripted):
@@ -44,7 +45,7 @@ async def test_a_note_is_announced_once_and_shown_in_table_and_detail(make_app, 
         set_note(scripted, NOTE)
         await wait(pilot, lambda: table.get_cell("5", "state").plain == "PAUSED !")
         assert announced(app) == ["Trial 5 could not resume: still PAUSED"]
-        assert any(NOTE in str(n.message) for n in app._notifications)
+        assert any(NOTE in str(n.message) for n in notifications(app))
 
         # Later polls, and changes to other trials, announce nothing more.
         tid = trial_id_of(scripted.trial(4))

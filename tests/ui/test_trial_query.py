@@ -7,8 +7,8 @@ import pytest
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import TrialRow
-from rltui.ui import cells
-from rltui.ui.trial_query import QueryError, abbreviate, parse, short_name
+from rltui.ui.display import cells
+from rltui.ui.models.trial_query import QueryError, abbreviate, parse, short_name
 
 PARAMS = ["batch_size", "ent_coef", "gamma", "learning_rate", "net_arch", "vf_coef"]
 

@@ -12,8 +12,9 @@ from textual.app import App, ComposeResult
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
+from rltui.ui.screens.tick_list import TickList
 from rltui.ui.widgets.trial_table import TrialTable
-from rltui.ui.widgets.trials_pane import TickList, TrialsPane
+from rltui.ui.widgets.trials_pane import TrialsPane
 
 from .conftest import T0, fixed_clock
 

@@ -17,6 +17,7 @@ from rltui.ui.app import RltuiApp
 from rltui.ui.screens.apply_preview import ApplyPreviewScreen
 from rltui.ui.screens.dialogs import QuitScreen, UnsavedScreen
 from rltui.ui.screens.versions import VersionsScreen
+from rltui.ui.textual.internals import notifications
 from rltui.ui.widgets.editor import next_indent
 
 pytestmark = pytest.mark.slow  # each test drives the app for seconds
@@ -65,7 +66,7 @@ def version(scripted: Any) -> int:
 
 
 def notes(app: RltuiApp) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
+    return "\n".join(str(n.message) for n in notifications(app))
 
 
 async def test_a_burst_of_moves_and_typing_lands_in_typing_order(make_app, wait):
@@ -411,7 +412,7 @@ async def test_opening_another_study_with_unsaved_edits_asks_first(make_app, wai
 
 
 async def test_notifications_show_text_from_data_literally(make_app, wait):
-    from textual.widgets._toast import Toast
+    from rltui.ui.textual.internals import Toast
 
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:

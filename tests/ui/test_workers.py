@@ -21,10 +21,10 @@ from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction
 from rltui.search.optuna_internals import study_id_of
 from rltui.search.workers import HOST, WorkerRecord
-from rltui.ui import worker_cells
 from rltui.ui.app import RltuiApp
+from rltui.ui.display import worker_cells
 from rltui.ui.screens.worker_detail import WorkerDetailScreen
-from rltui.ui.session import Session
+from rltui.ui.services.session import Session
 from rltui.ui.widgets.workers_view import WorkersView
 
 from .conftest import fixed_clock
@@ -243,7 +243,7 @@ async def test_each_started_worker_gets_its_own_index(make_app, wait, scripted, 
 
 
 def test_next_worker_index_counts_records_and_workers_started_here(scripted):
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
     session = Session.open(scripted.path)
     assert session.next_worker_index([]) == 0

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from rltui.spec import format_path
-from rltui.ui.preview import Preview
+from rltui.ui.models.preview import Preview
 from rltui.ui.screens.dialogs import DIALOG_CSS
 
 SECTIONS = ("search space", "fixed", "settings")

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, SelectionList, Static
 
-from rltui.ui.metrics import MAX_CHARTS
+from rltui.ui.models.metrics import MAX_CHARTS
 
 # What the picker returns for "the default columns".
 DEFAULTS: tuple[str, ...] = ()

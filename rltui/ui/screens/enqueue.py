@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
-from rltui.ui import cells
+from rltui.ui.display import cells
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution

@@ -2,49 +2,48 @@
 
 The screen is a router of self-contained panes (trials, study file, charts, compare, the
 bottom panel's curves, problems, log and events, the explorer and the workers): each owns its
-state, keys and CSS, gets the study snapshot from here, and posts messages up.
+state, keys and CSS, gets the study snapshot from here, and posts messages up. What the
+screen does beyond composing and routing is done by objects it owns and calls by name:
+:class:`StudyPoller` reads the storage, :class:`StudyControls` carries out the study keys,
+:class:`StudyNews` announces what the user did not ask for, :class:`Places` moves the focus,
+and :class:`StudyFileStatus` keeps the Problems panel and the tab labels up to date.
 
 One focus model. Every pane and tab has a key that works from anywhere (``alt+1`` … ``alt+9``,
 ``alt+0``; the plain digits too where no text is being typed), and ``escape`` always leaves
-the editor or the filter line. These are priority bindings: the app decides them in its own
-queue, in the order the keys were typed, before it hands the next key to a widget, so a
-burst such as ``escape 1 p`` (SSH typeahead) lands where the user meant each key. The footer
-shows the keys of the focused pane and the screen's own.
-
-A thread worker polls the storage (``Session.poll``) about twice a second and posts each
-snapshot; the next poll waits until the UI has applied it, so no change is lost and a slow
-UI is never flooded. Applying a snapshot touches only the rows that changed.
+the editor or the filter line (:mod:`rltui.ui.screens.places`). The footer shows the keys of
+the focused pane and the screen's own. Applying a snapshot touches only the rows that changed.
 """
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tabs, TextArea
-from textual.worker import get_current_worker
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, TextArea
 
-from rltui.search.events import events_between
-from rltui.search.reader import Snapshot
-from rltui.ui import chart_data, memory
-from rltui.ui.cells import Clock
-from rltui.ui.gpu import Gpu, GpuProbe
-from rltui.ui.screens.control import STUDY_BINDINGS, ControlMixin
+from rltui.search.lifecycle import ControlAction
+from rltui.search.reader import Snapshot, TrialRow
+from rltui.search.workers import WorkerRecord
+from rltui.ui.display.cells import Clock
+from rltui.ui.models import chart_data
+from rltui.ui.models.seeds import trial_seeds
 from rltui.ui.screens.help import HelpScreen
-from rltui.ui.screens.places import PANEL_TABS, place_bindings
+from rltui.ui.screens.places import VIEW_BINDINGS, Places, place_bindings
+from rltui.ui.screens.poller import POLL_INTERVAL, SnapshotRead, StudyPoller
+from rltui.ui.screens.study_controls import STUDY_BINDINGS, StudyControls
+from rltui.ui.screens.study_file_status import StudyFileStatus
+from rltui.ui.screens.study_news import StudyNews
 from rltui.ui.screens.trial_detail import TrialDetailScreen
-from rltui.ui.screens.watching import WatchMixin
-from rltui.ui.seeds import trial_seeds
+from rltui.ui.screens.worker_detail import WorkerDetailScreen
+from rltui.ui.services import memory
+from rltui.ui.services.gpu import Gpu
 from rltui.ui.widgets.charts import RewardCurves
 from rltui.ui.widgets.charts_pane import ChartsPane
 from rltui.ui.widgets.compare_pane import ComparePane
@@ -61,81 +60,31 @@ from rltui.ui.widgets.trials_pane import TrialsPane
 from rltui.ui.widgets.workers_view import WorkersView
 
 if TYPE_CHECKING:
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
-POLL_INTERVAL = 0.5
 SETTLE_AFTER = 3.0  # seconds after a study first shows
 
 
-class SnapshotRead(Message):
-    """The poller read the storage."""
-
-    def __init__(self, session: Session, snapshot: Snapshot, gpus: list[Gpu] | None = None) -> None:
-        super().__init__()
-        self.session = session
-        self.snapshot = snapshot
-        self.gpus = gpus or []  # this machine's GPUs, probed on the same thread
-
-
-class MainScreen(ControlMixin, WatchMixin, Screen[None]):
+class MainScreen(Screen[None]):
     """Everything the user works with; the App only opens studies and themes."""
 
     # The table has the focus from the start: focusing the explorer first (Textual's default)
     # and moving on would restyle the screen and rebuild the footer once more.
     AUTO_FOCUS = "#table"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        *STUDY_BINDINGS,
-        *place_bindings(),
-        Binding(
-            "escape",
-            "leave",
-            "Leave",
-            show=False,
-            tooltip="Leave the editor or the filter line",
-            id="view.leave",
-            priority=True,
-        ),
-        Binding(
-            "ctrl+b",
-            "toggle_sidebar",
-            "Sidebar",
-            show=False,
-            tooltip="Show or hide the sidebar",
-            id="view.sidebar",
-        ),
-        Binding(
-            "ctrl+j",
-            "toggle_panel",
-            "Panel",
-            show=False,
-            tooltip="Show or hide the bottom panel",
-            id="view.panel",
-        ),
-        Binding(
-            "f1,question_mark",
-            "help",
-            "Help",
-            key_display="F1",
-            tooltip="Keys and help",
-            id="app.help",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*STUDY_BINDINGS, *place_bindings(), *VIEW_BINDINGS]
 
     def __init__(self, clock: Clock = datetime.now, poll_interval: float = POLL_INTERVAL) -> None:
         super().__init__()
         self.session: Session | None = None
         self.snapshot: Snapshot | None = None
         self.clock = clock
-        self.poll_interval = poll_interval
-        self._wake = threading.Event()
-        self._applied = threading.Event()
-        self._sidebar_choice: bool | None = None
-        self._panel_choice: bool | None = None
-        self.gpu_probe = GpuProbe()
         self.gpus: list[Gpu] = []
+        self.poller = StudyPoller(self, poll_interval)
+        self.controls = StudyControls(self)
+        self.news = StudyNews(self)
+        self.places = Places(self)
+        self.study_file_status = StudyFileStatus(self)
         self._settled = False
-        self._problem_count = 0  # the study file tab's label: problems, unsaved edits
-        self._buffer_modified = False
 
     # Layout ------------------------------------------------------------------------
 
@@ -170,19 +119,11 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self._fit(self.app.size.width, self.app.size.height)
+        self.places.fit()
         self.query_one(StatusBar).show_message(" rltui: opening the study…")
 
     def on_resize(self) -> None:
-        self._fit(self.app.size.width, self.app.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        """Collapse the sidebar and the bottom panel on small terminals, unless asked."""
-        sidebar = self._sidebar_choice if self._sidebar_choice is not None else width >= 110
-        panel = self._panel_choice if self._panel_choice is not None else height >= 30
-        self.query_one("#sidebar").display = sidebar
-        self.query_one("#sidebar").set_class(width >= 160, "-wide")  # room for host names
-        self.query_one("#panel").display = panel
+        self.places.fit()
 
     @property
     def trials_pane(self) -> TrialsPane:
@@ -208,7 +149,7 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
     def compare_pane(self) -> ComparePane:
         return self.query_one(ComparePane)
 
-    # Studies and polling -----------------------------------------------------------
+    # Studies and snapshots ---------------------------------------------------------
 
     def attach(self, session: Session) -> None:
         """Show ``session``'s study and start polling it."""
@@ -229,44 +170,25 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
             if path is not None and path.exists():
                 text = path.read_text(encoding="utf-8")
             self.study_pane.load(path, text)
-        self._applied.set()
-        self._poll(session)
+        self.poller.start(session)
 
     def show_file(self, path: Path, text: str) -> None:
         """Show a study file that has no open study (e.g. it does not validate)."""
         self.study_pane.load(path, text)
 
     def wake_poller(self) -> None:
-        self._wake.set()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
-    def _poll(self, session: Session) -> None:
-        worker = get_current_worker()
-        while not worker.is_cancelled and session is self.session:
-            try:
-                snapshot = session.poll()
-            except Exception as exc:  # the storage went away; say so and keep trying
-                self.notify(f"cannot read the storage: {exc}", severity="error", timeout=4)
-                self._wake.wait(2.0)
-                continue
-            self._applied.clear()
-            self.post_message(SnapshotRead(session, snapshot, self.gpu_probe.read()))
-            self._applied.wait(5.0)
-            self._wake.wait(self.poll_interval)
-            self._wake.clear()
+        self.poller.wake()
 
     def on_unmount(self) -> None:
         self.session = None
-        self._wake.set()
-        self._applied.set()
-        self.gpu_probe.close()
+        self.poller.stop()
 
     def on_snapshot_read(self, event: SnapshotRead) -> None:
         try:
             if event.session is self.session:
                 self.apply(event.snapshot, event.gpus)
         finally:
-            self._applied.set()
+            self.poller.applied()
 
     def apply(self, snapshot: Snapshot, gpus: list[Gpu] | None = None) -> None:
         """Bring every view up to date with ``snapshot`` (and the GPUs' use, when given)."""
@@ -288,16 +210,17 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
                 gpus=self.gpus,
                 width=self.app.size.width,
             )
-            self.show_workers(session, snapshot)
+            self.workers_view.show(
+                snapshot.workers, spec.control.heartbeat_interval, session.launches
+            )
             if previous is None or snapshot.changed:
                 self._update_charts(session)  # only the trials' data feeds the charts
-        self.refresh_keys()
-        self.announce_notes(session, snapshot)
-        self._announce_events(previous, snapshot, session)
+        self.controls.refresh_keys()
+        self.news.announce(previous, snapshot, session)
         if not self._settled:
             self._settled = True
             # Once the study shows (and a big table has loaded), keep its objects out of
-            # the garbage collector's full passes: see rltui.ui.memory.
+            # the garbage collector's full passes: see rltui.ui.services.memory.
             self.set_timer(SETTLE_AFTER, memory.settle)
 
     def _update_charts(self, session: Session | None = None) -> None:
@@ -310,23 +233,17 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
         self.charts_pane.show(snapshot, space, selected, session)
         self.compare_pane.show(self.session, snapshot, self.table.marked, selected)
 
-    def _announce_events(
-        self, previous: Snapshot | None, snapshot: Snapshot, session: Session
-    ) -> None:
-        """What happened that the user did not ask for: once as a notification, and kept
-        in the Events tab."""
-        events = events_between(previous, snapshot, session.study.n_trials)
-        if not events:
-            return
-        self.query_one(EventsView).add(events)
-        for event in events:
-            self.notify(event.text, title=event.title, severity=event.severity, timeout=8)
+    # Selection, detail, workers ------------------------------------------------------
 
-    # Selection, detail ------------------------------------------------------------
+    def worker_of(self, row: TrialRow | None) -> WorkerRecord | None:
+        """The record of the worker that runs (or last ran) ``row``'s trial."""
+        if row is None or not row.worker or self.snapshot is None:
+            return None
+        return next((w for w in self.snapshot.workers if w.id == row.worker), None)
 
     @on(DataTable.RowHighlighted, "#table")
     def _trial_highlighted(self) -> None:
-        self.refresh_keys()
+        self.controls.refresh_keys()
         snapshot = self.snapshot
         selected = self.table.selected_number
         if snapshot is not None:
@@ -336,7 +253,9 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
         self.charts_pane.select(selected)
         # With no trial marked, the selected one is compared.
         self.compare_pane.show(self.session, snapshot, self.table.marked, selected)
-        self.follow_log()
+        # The log panel follows the selected trial's worker.
+        row = self.table.selected_row
+        self.query_one(LogView).follow_trial(self.worker_of(row), row.number if row else None)
 
     @on(DataTable.RowSelected, "#table")
     def _trial_selected(self) -> None:
@@ -349,15 +268,11 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
         seeds = partial(trial_seeds, session, row) if session is not None else None
         self.app.push_screen(TrialDetailScreen(row, log, self.clock, seeds))
 
+    def on_workers_view_worker_chosen(self, event: WorkersView.WorkerChosen) -> None:
+        self.app.push_screen(WorkerDetailScreen(event.record, self.clock, event.late))
+
     def on_trial_table_marks_changed(self, event: TrialTable.MarksChanged) -> None:
-        marked = sorted(event.marked)
-        if event.number is None:
-            self.notify("marks cleared: comparing the selected trial with the best", timeout=2)
-        else:
-            done = "marked" if event.number in event.marked else "unmarked"
-            listed = " ".join(f"#{n}" for n in marked) or "none marked"
-            self.notify(f"trial {event.number} {done} ({listed}); 4 compares", timeout=2)
-        self.refresh_keys()
+        self.controls.refresh_keys()  # the trials pane acknowledged the marks
         self.compare_pane.show(
             self.session, self.snapshot, event.marked, self.table.selected_number
         )
@@ -375,63 +290,61 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
     # The study file ---------------------------------------------------------------
 
     def on_study_file_pane_checked(self, event: StudyFilePane.Checked) -> None:
-        check = event.check
-        note = None
-        if check.incompatible:
-            note = "Optuna would refuse this edit in the running study (not applied on save):"
-        elif check.renamed:
-            note = (
-                f"'name' changed to '{check.renamed}': saving makes a new study file, "
-                "not a new version"
-            )
-        self.query_one(ProblemsView).show(check.all_problems, note)
-        count = len(check.errors) + len(check.incompatible)
-        self._label_study_tab(problems=count)
-        self.query_one("#panel", TabbedContent).get_tab("problems-tab").label = (
-            f"Problems {count}" if count else "Problems"
-        )
+        self.study_file_status.checked(event.check)
 
     def on_study_file_pane_modified_changed(self, event: StudyFilePane.ModifiedChanged) -> None:
-        self._label_study_tab(modified=event.modified)
-
-    def _label_study_tab(
-        self, *, problems: int | None = None, modified: bool | None = None
-    ) -> None:
-        """``Study file ● ✗2``: ● while the buffer has unsaved edits, ✗ and the count of
-        problems."""
-        if problems is not None:
-            self._problem_count = problems
-        if modified is not None:
-            self._buffer_modified = modified
-        label = "Study file"
-        if self._buffer_modified:
-            label += " ●"
-        if self._problem_count:
-            label += f" ✗{self._problem_count}"
-        self.query_one("#tabs", TabbedContent).get_tab("study").label = label
+        self.study_file_status.modified(event.modified)
 
     def on_study_file_pane_saved(self, event: StudyFilePane.Saved) -> None:
-        good = event.written and not event.note.startswith("saved to disk, not applied")
-        if event.note:
-            self.notify(
-                event.note,
-                title=str(event.path.name),
-                severity="information" if good else "warning",
-                timeout=6,
-            )
-        if self.session is None and event.written and event.check.study is not None:
-            # The study could not be opened before (a storage key being fixed, say): the
-            # saved file is another try.
-            self.app.open_study(event.path, self.app.storage_url, None)
+        self.study_file_status.saved(event)
 
     def on_study_file_pane_applied(self, event: StudyFilePane.Applied) -> None:
-        self.notify(event.note, timeout=6)
-        self.wake_poller()
+        self.study_file_status.applied(event)
 
     def on_problems_view_problem_chosen(self, event: ProblemsView.ProblemChosen) -> None:
         self.action_go("study")
         if event.problem.line:
             self.study_pane.editor.jump_to(event.problem.line, event.problem.column)
+
+    # Study keys: carried out by self.controls --------------------------------------
+
+    def why_not(self, action: str) -> str | None:
+        """None when ``action`` applies now, else the reason it does not (the palette says
+        it)."""
+        return self.controls.why_not(action)
+
+    def action_pause(self) -> None:
+        self.controls.control(ControlAction.PAUSE)
+
+    def action_resume(self) -> None:
+        self.controls.control(ControlAction.RESUME)
+
+    def action_prune(self) -> None:
+        self.controls.control(ControlAction.PRUNE)
+
+    def action_kill(self) -> None:
+        self.controls.kill()
+
+    def action_enqueue(self) -> None:
+        self.controls.enqueue()
+
+    def action_start_worker(self) -> None:
+        self.controls.start_worker()
+
+    def action_drain_worker(self) -> None:
+        self.controls.drain_worker()
+
+    def action_drain(self) -> None:
+        self.controls.toggle_drain()
+
+    def action_resume_all(self) -> None:
+        self.controls.resume_all()
+
+    def action_next_theme(self) -> None:
+        self.controls.next_theme()
+
+    def action_quit_rltui(self) -> None:
+        self.controls.quit()
 
     # Focus and views ----------------------------------------------------------------
 
@@ -448,60 +361,25 @@ class MainScreen(ControlMixin, WatchMixin, Screen[None]):
             return True
         if action == "clear_marks":
             return True if self.table.marked else None
-        return super().check_action(action, parameters)
+        return self.controls.check(action)
 
     def action_go(self, where: str) -> None:
-        """Show the tab or pane ``where`` and give it the focus (see :data:`PLACES`)."""
-        if where in PANEL_TABS:
-            panel = self.query_one("#panel", TabbedContent)
-            if not panel.display:
-                panel.display = self._panel_choice = True
-            panel.active = where
-            target: Widget = panel.get_pane(where).children[0]
-        elif where in ("workers", "explorer"):
-            sidebar = self.query_one("#sidebar")
-            if not sidebar.display:
-                sidebar.display = self._sidebar_choice = True
-            target = self.query_one(f"#{where}")
-        else:
-            tabs = self.query_one("#tabs", TabbedContent)
-            tabs.active = where
-            target = {
-                "trials": self.table,
-                "study": self.study_pane.editor,
-                "charts": self.charts_pane,
-                "compare": self.compare_pane,
-            }[where]
-        self.set_focus(target)
+        self.places.go(where)
 
     def action_place(self, where: str) -> None:
-        self.action_go(where)
-
-    def action_show_tab(self, tab: str) -> None:
-        self.action_go(tab)
+        self.places.go(where)
 
     def action_leave(self) -> None:
-        """Escape: out of the editor to its tab bar, out of the filter line to the table."""
-        focused = self.focused
-        if isinstance(focused, Input):
-            self.trials_pane.leave_filter()
-        elif isinstance(focused, TextArea):
-            self.set_focus(self.query_one("#tabs", TabbedContent).query_one(Tabs))
+        self.places.leave()
 
     def action_clear_marks(self) -> None:
         self.table.clear_marks()
 
     def action_toggle_sidebar(self) -> None:
-        sidebar = self.query_one("#sidebar")
-        self._sidebar_choice = not sidebar.display
-        sidebar.display = self._sidebar_choice
-        self.notify(f"sidebar {'shown' if sidebar.display else 'hidden'}", timeout=2)
+        self.places.toggle_sidebar()
 
     def action_toggle_panel(self) -> None:
-        panel = self.query_one("#panel")
-        self._panel_choice = not panel.display
-        panel.display = self._panel_choice
-        self.notify(f"bottom panel {'shown' if panel.display else 'hidden'}", timeout=2)
+        self.places.toggle_panel()
 
     def action_help(self) -> None:
         self.app.push_screen(

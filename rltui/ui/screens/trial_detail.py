@@ -18,9 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from rltui.search.reader import TrialRow
-from rltui.ui import cells
-from rltui.ui.cells import Clock
-from rltui.ui.seeds import TrialSeeds
+from rltui.ui.display import cells
+from rltui.ui.display.cells import Clock
+from rltui.ui.models.seeds import TrialSeeds
 from rltui.ui.widgets.log_view import read_tail
 
 TRACEBACK_LINES = 20

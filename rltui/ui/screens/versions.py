@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from rltui.ui.preview import text_diff
+from rltui.ui.models.preview import text_diff
 
 Version = tuple[int, float | None, str]
 

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from rltui.search.workers import HOST, WorkerRecord
-from rltui.ui import cells, worker_cells
-from rltui.ui.cells import Clock
+from rltui.ui.display import cells, worker_cells
+from rltui.ui.display.cells import Clock
 from rltui.ui.widgets.log_view import read_tail
 
 LOG_LINES = 30

@@ -1,1 +1,3 @@
-"""One widget per module: table, editor, charts, panels and bars of the main screen."""
+"""One widget per module: the panes of the main window (trials, study file, charts, compare,
+the bottom panel's views, the sidebar's explorer and workers) and the table, editor, charts
+and bars they are made of. Each owns its state, keys and CSS, and posts messages up."""

@@ -5,16 +5,16 @@ textual-plotext's own widget rebuilds the whole chart on every render; a redraw 
 hundred points costs tens of milliseconds. Here each chart keeps its data in plain Python
 objects, marks itself dirty when they change, and a timer (at most ``MAX_FPS`` a second)
 rebuilds only dirty charts that are on screen, on a thread, downsampled to the widget's
-width. ``render`` only hands out the finished text. This is the one module that reaches into
-plotext.
+width. ``render`` only hands out the finished text. This is the one module that draws with
+plotext; the one private part of it that drawing needs is reached through
+:mod:`rltui.ui.textual.internals`.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -25,31 +25,12 @@ from textual_plotext.plot import Plot
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import TrialRow
+from rltui.ui.models.chart_data import PALETTE, CurveSet, MetricSet, ParamData, downsample
+from rltui.ui.textual import internals
 
 MAX_FPS = 2.0
-# Standard ANSI colour names, so that charts stay within 16 colours in any theme.
-PALETTE = ("blue", "green", "magenta", "cyan", "yellow", "white")
 # plotext keeps some state in module globals: one build at a time.
 _BUILD_LOCK = threading.Lock()
-
-
-def downsample(points: Sequence[tuple[float, float]], width: int) -> list[tuple[float, float]]:
-    """At most about ``width`` points, always keeping the first and the last."""
-    if width <= 0 or len(points) <= width:
-        return list(points)
-    stride = math.ceil(len(points) / width)
-    picked = list(points[::stride])
-    if picked[-1] != points[-1]:
-        picked.append(points[-1])
-    return picked
-
-
-@dataclass(frozen=True)
-class CurveSet:
-    """Reward curves to draw: which trials, and the title saying why these."""
-
-    title: str
-    rows: tuple[TrialRow, ...]
 
 
 class ChartView(Widget):
@@ -102,8 +83,7 @@ class ChartView(Widget):
             plt = self._plot
             plt.clear_figure()
             plt.theme("clear")
-            plt.plotsize(width, height)
-            plt._set_size(width, height)
+            internals.size_plot(plt, width, height)
             drawn = self.draw(plt, data, width) if data is not None else False
             text = Text.from_ansi(plt.build()) if drawn else Text(self.empty_for(data), style="dim")
         self.post_message(self.Built(self, text, generation))
@@ -197,15 +177,6 @@ class HistoryChart(ChartView):
         return True
 
 
-@dataclass(frozen=True)
-class ParamData:
-    """One parameter's values against the objective."""
-
-    name: str
-    log: bool
-    points: tuple[tuple[Any, float], ...]
-
-
 class ParamChart(ChartView):
     """A parameter against the objective; log axis for log-scaled parameters."""
 
@@ -247,17 +218,6 @@ class ImportanceChart(ChartView):
         )
         plt.title("parameter importance")
         return True
-
-
-@dataclass(frozen=True)
-class MetricSet:
-    """One training-log column against timesteps: a series per trial, each with the trial's
-    colour, so that a trial looks the same in every chart (``column`` None: no logs)."""
-
-    column: str | None
-    series: tuple[tuple[int, str, tuple[tuple[float, float], ...]], ...]
-    # The timesteps every chart of a comparison spans, so that their x axes line up.
-    x_range: tuple[float, float] | None = None
 
 
 class MetricChart(ChartView):

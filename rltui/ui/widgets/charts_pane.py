@@ -17,12 +17,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 
 from rltui.search.reader import Snapshot
-from rltui.ui import chart_data
+from rltui.ui.models import chart_data
 from rltui.ui.widgets.charts import HistoryChart, ImportanceChart, ParamChart, RewardCurves
 
 if TYPE_CHECKING:
     from rltui.spec import SearchSpace
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
 
 class ChartsPane(Grid, can_focus=True):

@@ -17,13 +17,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 
-from rltui.ui import metrics
+from rltui.ui.models import metrics
 from rltui.ui.widgets.compare_view import CompareView
 
 if TYPE_CHECKING:
     from rltui.search.reader import Snapshot
     from rltui.search.study import SpecVersions
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
 
 class ComparisonRead(Message):
@@ -170,7 +170,14 @@ class ComparePane(Vertical, can_focus=True):
     def _open_picker(self, comparison: metrics.Comparison) -> None:
         if not comparison.available:
             trials = " ".join(f"#{n}" for n in comparison.target.numbers) or "these trials"
-            self.notify(f"no training logs (progress.jsonl) for {trials} yet", severity="warning")
+            where = f" in {self.session.trials_dir}" if self.session is not None else ""
+            self.notify(
+                f"no training logs (progress.jsonl) for {trials}{where} yet; a trial trained on "
+                "another host keeps its log there: set control.checkpoint_dir to a folder both "
+                "hosts share",
+                severity="warning",
+                timeout=8,
+            )
             return
 
         # Loaded on first use: SelectionList is not needed for the first paint.

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Static
 
-from rltui.ui.metrics import MAX_CHARTS, Comparison
+from rltui.ui.models.metrics import MAX_CHARTS, Comparison
 from rltui.ui.widgets.charts import MetricChart
 
 HINT = "space marks trials (Trials tab) · m: columns"

@@ -20,17 +20,16 @@ from typing import ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual._tree_sitter import TREE_SITTER
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.message import Message
 from textual.strip import Strip
 from textual.theme import Theme
-from textual.widgets import TextArea
 from textual.widgets.text_area import TextAreaTheme
 
-from rltui.ui.keys import fused_escape_names
-from rltui.ui.yaml_highlight import highlight_map
+from rltui.ui.models.yaml_highlight import Highlight, highlight_map
+from rltui.ui.textual.internals import TREE_SITTER, HookedTextArea
+from rltui.ui.textual.keys import fused_escape_names
 
 FUSED_ESCAPES = fused_escape_names()
 
@@ -83,7 +82,7 @@ def next_indent(line: str) -> str:
     return indent
 
 
-class StudyEditor(TextArea):
+class StudyEditor(HookedTextArea):
     """A study file's text. ``problem_lines`` are 1-based line numbers to mark."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -119,7 +118,7 @@ class StudyEditor(TextArea):
         )
         self.indent_width = 2
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def key_pressed(self, event: events.Key) -> bool:
         key = event.key
         if key == "enter" and not self.read_only:
             event.stop()
@@ -128,7 +127,7 @@ class StudyEditor(TextArea):
             before = self.document.get_line(row)[:column]
             start, end = self.selection
             self.replace("\n" + next_indent(before), start, end, maintain_selection_offset=False)
-            return
+            return True
         typed = event.is_printable and not key.startswith(("alt+", "ctrl+"))
         if not typed and key not in ("tab", "escape"):
             active = self.screen.active_bindings.get(key)
@@ -137,7 +136,7 @@ class StudyEditor(TextArea):
                 event.prevent_default()
                 if active.enabled:
                     await self.app.run_action(active.binding.action, active.node)
-                return
+                return True
             if key.startswith("alt+") and len(key) == 5:
                 # Esc and a key typed at once reach the app as one alt+key: do both (the
                 # screen's escape leaves the editor, then the key applies where focus went).
@@ -147,12 +146,13 @@ class StudyEditor(TextArea):
                     bound = self.screen.active_bindings.get(part)
                     if bound is not None and bound.enabled:
                         await self.app.run_action(bound.binding.action, bound.node)
-                return
-        await super()._on_key(event)
+                return True
+        return False  # TextArea types it, or moves the cursor
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:
-        # Esc and a digit typed together arrive as a printable character (see rltui.ui.keys):
-        # left to the screen's bindings, which switch tabs, not typed into the file.
+        # Esc and a digit typed together arrive as a printable character (see
+        # rltui.ui.textual.keys): left to the screen's bindings, which switch tabs, not typed
+        # into the file.
         if key in FUSED_ESCAPES:
             return False
         return super().check_consume_key(key, character)
@@ -169,7 +169,7 @@ class StudyEditor(TextArea):
         self.register_theme(editor_theme(current))
         self._problem_style = Style(bold=True, color=Color.parse(current.error or "red").rich_color)
         self.theme = THEME_NAME
-        self._line_cache.clear()
+        self.forget_rendered_lines()
         self.refresh()
 
     def mark_problems(self, lines: Iterable[int]) -> None:
@@ -178,7 +178,7 @@ class StudyEditor(TextArea):
         if marked == self._problem_lines:
             return
         self._problem_lines = marked
-        self._build_highlight_map()
+        self.rebuild_highlights()
         self.refresh()
 
     def jump_to(self, line: int, column: int | None = None) -> None:
@@ -189,21 +189,20 @@ class StudyEditor(TextArea):
         self.scroll_cursor_visible(center=True)
         self.focus()
 
-    def _build_highlight_map(self) -> None:
-        super()._build_highlight_map()
-        if not self._highlight_query:
-            self._highlights.update(highlight_map(self.document.lines))
-        for row in getattr(self, "_problem_lines", ()):
-            self._highlights[row].append((0, None, PROBLEM))
+    def add_highlights(self, highlights: dict[int, list[Highlight]], tree_sitter: bool) -> None:
+        if not tree_sitter:
+            highlights.update(highlight_map(self.document.lines))
+        for row in self._problem_lines:
+            highlights[row].append((0, None, PROBLEM))
 
-    def _render_line(self, y: int) -> Strip:
-        strip = super()._render_line(y)
+    def decorate_line(self, strip: Strip, y: int) -> Strip:
+        """A problem line's gutter shows ``●``."""
         if not self._problem_lines or not self.show_line_numbers:
             return strip
-        try:
-            row, section = self.wrapped_document._offset_to_line_info[y + self.scroll_offset.y]
-        except IndexError:
+        place = self.document_place(y)
+        if place is None:
             return strip
+        row, section = place
         if section or row not in self._problem_lines:
             return strip
         gutter = self.gutter_width

@@ -8,6 +8,8 @@ from pathlib import Path
 from textual import work
 from textual.widgets import Log
 
+from rltui.search.workers import WorkerRecord
+
 TAIL_BYTES = 32_000
 
 
@@ -47,6 +49,14 @@ class LogView(Log):
             return
         self.write_line(f"── {title or path} ──")
         self._tail(path, self._stop)
+
+    def follow_trial(self, record: WorkerRecord | None, number: int | None) -> None:
+        """Follow the log of ``record``, the worker that runs (or ran) trial ``number``; no
+        worker or no log: say so."""
+        if record is not None and record.log and number is not None:
+            self.follow(Path(record.log), f"worker {record.id} (trial {number})")
+        else:
+            self.follow(None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="log")
     def _tail(self, path: Path, stop: threading.Event) -> None:

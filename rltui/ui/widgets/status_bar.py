@@ -10,7 +10,8 @@ from textual.widgets import Static
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot
-from rltui.ui import cells, gpu
+from rltui.ui.display import cells
+from rltui.ui.services import gpu
 
 
 class StatusBar(Static):

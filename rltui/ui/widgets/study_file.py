@@ -27,11 +27,18 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from rltui.spec import SpecError
-from rltui.ui.study_buffer import Check, Stamp, check_buffer, disk_stamp, write_atomically
+from rltui.ui.models.study_buffer import (
+    Check,
+    Stamp,
+    after_save,
+    check_buffer,
+    disk_stamp,
+    write_atomically,
+)
 from rltui.ui.widgets.editor import StudyEditor
 
 if TYPE_CHECKING:
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
 DEBOUNCE = 0.3
 DISK_POLL = 1.0  # seconds between looks at the file on disk
@@ -332,35 +339,13 @@ class StudyFilePane(Vertical):
             )
             return
         stamp = disk_stamp(path)
-        if session is None:
-            note = (
-                "saved; no study was open: opening it now"
-                if check.study is not None
-                else "saved; no study is open, so nothing was applied"
-            )
-        elif check.study is None:
-            note = f"saved to disk, not applied: {len(check.errors)} problem(s) in the file"
-        elif check.renamed:
-            note = (
-                f"saved to disk, not applied: the name changed to '{check.renamed}', which is "
-                "another study; open it from the explorer"
-            )
-        else:
-            from rltui.ui.preview import build_preview
-
-            preview = build_preview(session, check.study)
-            if preview.empty:
-                note = "saved; nothing changes for the study"
-            elif preview.trials == 0 and preview.applicable:
-                # No trial to disturb yet: applied at once, as a new study would be.
-                self.post_message(self.Saved(path, check, True, "", stamp))
-                self._publish(session, check)  # its note says it all
-                return
-            else:
-                self.post_message(self.Saved(path, check, True, "", stamp))  # the preview says
-                self.post_message(self.PreviewReady(path, check, preview))
-                return
-        self.post_message(self.Saved(path, check, True, note, stamp))
+        after = after_save(check, session)
+        # Applied at once or previewed, the apply's note or the preview says what happened.
+        self.post_message(self.Saved(path, check, True, after.note, stamp))
+        if after.apply_now and session is not None:
+            self._publish(session, check)
+        elif after.preview is not None:
+            self.post_message(self.PreviewReady(path, check, after.preview))
 
     def on_study_file_pane_saved(self, event: Saved) -> None:
         if event.written:
@@ -374,7 +359,7 @@ class StudyFilePane(Vertical):
 
     def on_study_file_pane_preview_ready(self, event: PreviewReady) -> None:
         event.stop()
-        from rltui.ui.preview import Preview
+        from rltui.ui.models.preview import Preview
         from rltui.ui.screens.apply_preview import ApplyPreviewScreen
 
         preview = event.preview

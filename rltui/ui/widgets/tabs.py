@@ -15,7 +15,7 @@ from textual.widgets import TabbedContent, TabPane
 class PaneTabs(TabbedContent):
     """A TabbedContent whose tab follows the focus as it is now, not as it was."""
 
-    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
         # Textual runs this handler of every class in the MRO: prevent_default() keeps
         # TabbedContent's own from running too.
         focused = self.screen.focused

@@ -10,33 +10,30 @@ view; the other columns are laid out for the table's width (:func:`cells.table_c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
 from textual.message import Message
 from textual.theme import Theme
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from rltui.search.reader import Snapshot, TrialRow
-from rltui.ui import cells
-from rltui.ui.cells import Clock, TableColumn
-from rltui.ui.trial_query import TrialQuery
+from rltui.ui.display import cells
+from rltui.ui.display.cells import Clock, TableColumn
+from rltui.ui.models.trial_query import TrialQuery
+from rltui.ui.textual.internals import LiveDataTable
 
 # A rebuild (a study opened, a filter or the sort changed) adds this many rows at once, in
 # order, and the rest in chunks between screen updates, so a 10,000-trial study shows its
 # first rows at once and keys keep working while the rest load.
 FIRST_ROWS = 200
 ROW_CHUNK = 500
-# DataTable's render caches that _forget_rendering trims row by row.
-_ROW_CACHES = ("_cell_render_cache", "_row_render_cache", "_row_renderable_cache", "_line_cache")
 
 
-class TrialTable(DataTable[object]):
+class TrialTable(LiveDataTable[object]):
     """Trials of one study; sortable by any column, filtered by a :class:`TrialQuery`."""
 
     DEFAULT_CSS = """
@@ -206,23 +203,16 @@ class TrialTable(DataTable[object]):
             else:
                 self.add_row(*self._cells(row), key=str(number))
                 added = True
-        self._forget_rendering(stale)
+        self.forget_rendering(stale)
         if (added or (snapshot.changed and self.sort_column != "number")) and self.row_count:
             self._sort(keep)
         elif keep is not None:
             self._restore(keep)
 
     def _set_cells(self, number: int, values: list[object]) -> bool:
-        """Put one row's changed cells in place; whether any changed.
-
-        ``DataTable.update_cell`` would do this too, but each call makes the table forget how
-        every row renders (one global counter keys all its caches): with running trials'
-        progress and durations changing every poll, each poll then cost a re-render of the
-        whole visible table and a walk over all rows (35 ms for 10,000 rows), and a key
-        pressed just after waited for it. :meth:`_forget_rendering` forgets only these rows.
-        """
-        row_key = RowKey(str(number))
-        data = self._data[row_key]
+        """Put one row's changed cells in place; whether any changed (then
+        :meth:`forget_rendering` repaints the row alone, see :class:`LiveDataTable`)."""
+        data = self.row_cells(RowKey(str(number)))
         changed = False
         for key, value in zip(self.column_keys, values, strict=True):
             column_key = ColumnKey(key)
@@ -230,32 +220,6 @@ class TrialTable(DataTable[object]):
                 data[column_key] = value
                 changed = True
         return changed
-
-    def _forget_rendering(self, rows: set[RowKey]) -> None:
-        """Drop the cached rendering of ``rows`` (see :meth:`_set_cells`) and repaint."""
-        if not rows:
-            return
-        caches: list[Any] = [getattr(self, name, None) for name in _ROW_CACHES]
-        if not all(hasattr(cache, "keys") and hasattr(cache, "discard") for cache in caches):
-            self._update_count += 1  # a DataTable laid out otherwise: forget every row
-            self.refresh()
-            return
-        cells, row_lines, renderables, lines = caches
-        located = (self._row_locations.get(key) for key in rows)
-        indices = {index for index in located if index is not None}
-        # Keys: (row key, column key, ...), (row key, line, ...), (update count, row index).
-        for cache, position, wanted in (
-            (cells, 0, rows),
-            (row_lines, 0, rows),
-            (renderables, 1, indices),
-        ):
-            for key in [k for k in cache.keys() if k[position] in wanted]:  # noqa: SIM118
-                cache.discard(key)
-        lines.clear()  # keyed by screen line: rebuilt cheaply from the rows' caches
-        # Repaint those rows alone: a whole-table refresh would send every visible row and
-        # the scrollbar to the terminal again (about 25 kB/s over SSH while trials run).
-        for index in indices:
-            self.refresh_row(index)
 
     def _rebuild(self) -> None:
         keep = self.selected_number
@@ -285,19 +249,6 @@ class TrialTable(DataTable[object]):
             self.set_timer(0.01, lambda: self._load_more(generation, keep))
         elif self.row_count:
             self._sort(keep if keep is not None else self.selected_number)
-
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        # Every column has a fixed width and every row a height of 1, so there is nothing to
-        # measure: DataTable would render every cell of every new row to find column widths
-        # (about 2 s for 10,000 rows). Only the scrollable size changes.
-        if any(column.auto_width for column in self.columns.values()):
-            super()._update_dimensions(new_rows)
-            return
-        width = sum(column.get_render_width(self) for column in self.columns.values())
-        header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(
-            width + self._row_label_column_width, self._total_row_height + header
-        )
 
     def _cells(self, row: TrialRow) -> list[object]:
         """``row``'s cells in the order of the columns shown."""
@@ -346,7 +297,7 @@ class TrialTable(DataTable[object]):
                 and self._set_cells(number, self._cells(row))
             ):
                 stale.add(RowKey(str(number)))
-        self._forget_rendering(stale)
+        self.forget_rendering(stale)
 
     # Sorting and filtering -----------------------------------------------------
 

@@ -9,7 +9,6 @@ notifications.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -19,16 +18,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.theme import Theme
-from textual.widgets import Footer, Input, SelectionList, Static
+from textual.widgets import Input, Static
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot
-from rltui.ui import cells
-from rltui.ui.cells import Clock
-from rltui.ui.keys import fused_escape_names
-from rltui.ui.trial_query import QueryError, TrialQuery, abbreviate, parse
+from rltui.ui.display import cells
+from rltui.ui.display.cells import Clock
+from rltui.ui.models.trial_query import QueryError, TrialQuery, abbreviate, parse
+from rltui.ui.screens.tick_list import TickList
+from rltui.ui.textual.keys import fused_escape_names
 from rltui.ui.widgets.trial_table import TrialTable
 
 # Keys of the selected trial: shown in the footer while this pane has the focus, acted on by
@@ -95,56 +94,10 @@ class FilterLine(Input):
         self.post_message(self.Left())
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:
-        # Esc and a digit typed together switch tabs, as from the editor (rltui.ui.keys).
+        # Esc and a digit typed together switch tabs, as from the editor (rltui.ui.textual.keys).
         if key in FUSED_ESCAPES:
             return False
         return super().check_consume_key(key, character)
-
-
-class TickList(ModalScreen[tuple[str, ...] | None]):
-    """A titled list to tick. Escape returns the ticked values in list order (an empty tuple
-    when none, meaning all), ``a`` returns all, ``q`` cancels (None)."""
-
-    DEFAULT_CSS = """
-    TickList { align: center middle; }
-    #ticks { width: 60; max-width: 95%; height: auto; max-height: 80%;
-             border: round $primary; background: $surface; padding: 0 1; }
-    #ticks SelectionList { height: auto; max-height: 20; border: none; }
-    #ticks-hint { color: $text-muted; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "done", "Apply", tooltip="Apply the ticked choice", id="ticks.done"),
-        Binding("a", "all", "All", tooltip="Choose all (no restriction)", id="ticks.all"),
-        Binding("q", "cancel", "Cancel", tooltip="Close without changing", id="ticks.cancel"),
-    ]
-
-    def __init__(self, title: str, hint: str, items: Sequence[tuple[str, str, bool]]) -> None:
-        """``items``: (what the list shows, the value returned, ticked now)."""
-        super().__init__()
-        self.title_text = title
-        self.hint = hint
-        self.items = list(items)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="ticks") as box:
-            box.border_title = self.title_text
-            yield Static(self.hint, id="ticks-hint")
-            # Text prompts: parameter names are shown as they are, never read as markup.
-            yield SelectionList[str](
-                *((Text(prompt), value, ticked) for prompt, value, ticked in self.items),
-                id="tick-list",
-            )
-        yield Footer()
-
-    def action_done(self) -> None:
-        chosen = set(self.query_one("#tick-list", SelectionList).selected)
-        self.dismiss(tuple(value for _, value, _ in self.items if value in chosen))
-
-    def action_all(self) -> None:
-        self.dismiss(())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class TrialsPane(Vertical):
@@ -269,6 +222,16 @@ class TrialsPane(Vertical):
     @on(TrialTable.SortChanged)
     def _sorted(self) -> None:
         self.show_state()  # the message goes on up: the screen listens too
+
+    @on(TrialTable.MarksChanged)
+    def _marked(self, event: TrialTable.MarksChanged) -> None:
+        # Acknowledged here; the message goes on up to the screen, which compares them.
+        if event.number is None:
+            self.notify("marks cleared: comparing the selected trial with the best", timeout=2)
+        else:
+            done = "marked" if event.number in event.marked else "unmarked"
+            listed = " ".join(f"#{n}" for n in sorted(event.marked)) or "none marked"
+            self.notify(f"trial {event.number} {done} ({listed}); 4 compares", timeout=2)
 
     # The filter line --------------------------------------------------------------
 

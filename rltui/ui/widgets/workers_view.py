@@ -1,7 +1,7 @@
 """The workers view: every worker of the study, from every host, in two lines each.
 
 ``● a1b2c3d4 training #12  12m`` / ``  gpu-node-01:4242 cuda:0`` (see
-:mod:`rltui.ui.worker_cells` for how each field is shortened to the sidebar's width); Enter
+:mod:`rltui.ui.display.worker_cells` for how each field is shortened to the sidebar's width); Enter
 or a click opens the worker's whole record. Workers started from this UI show from the
 moment they are started, as ``starting``, until their record appears (or as ``failed to
 start``, with the end of their log, when they exit without one).
@@ -20,11 +20,11 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from rltui.search.workers import WorkerRecord
-from rltui.ui import worker_cells
-from rltui.ui.cells import Clock
+from rltui.ui.display import worker_cells
+from rltui.ui.display.cells import Clock
 
 if TYPE_CHECKING:
-    from rltui.ui.launches import WorkerLaunch
+    from rltui.ui.services.launches import WorkerLaunch
 
 EMPTY = "no workers yet: w starts one here, or rltui worker on any host"
 DEFAULT_WIDTH = 28  # the narrow sidebar's inside, until the view has been laid out

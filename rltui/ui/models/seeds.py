@@ -18,7 +18,7 @@ from rltui.search.trial_logs import progress_rows
 if TYPE_CHECKING:
     from rltui.search.reader import TrialRow
     from rltui.search.seeds import SeedSpread
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 
 Highlight = tuple[int, int | None, str]
+"""(start, end or None for the line's end, highlight name), as TextArea keeps them: offsets
+in bytes in a highlight map, in characters from :func:`line_highlights`."""
 
 _KEY = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][\w.\-]*)(\s*:)(?=\s|$)")
 _INLINE_KEY = re.compile(r"(?<=[{,]\s)([A-Za-z_][\w.\-]*)(:)|(?<=\{)([A-Za-z_][\w.\-]*)(:)")

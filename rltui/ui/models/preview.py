@@ -19,7 +19,7 @@ from rltui.spec import Problem, SpecError, StudyFile, incompatible_changes
 from rltui.spec.changes import Change, study_changes
 
 if TYPE_CHECKING:
-    from rltui.ui.session import Session
+    from rltui.ui.services.session import Session
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from rltui.search.folders import progress_log
 from rltui.search.trial_logs import FRIENDLY, progress_rows
-from rltui.ui.widgets.charts import PALETTE, MetricSet
+from rltui.ui.models.chart_data import PALETTE, MetricSet
 
 Rows = list[dict[str, Any]]
 

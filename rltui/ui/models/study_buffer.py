@@ -1,5 +1,6 @@
 """The study file as the editor holds it: the buffer checked (against the open study too),
-and the file on disk (its stamp, and writes that are whole or nothing).
+the file on disk (its stamp, and writes that are whole or nothing), and what a save means for
+the open study.
 
 Plain Python without Textual: the study-file pane calls these from its thread workers.
 """
@@ -15,7 +16,8 @@ from rltui.spec import Problem
 
 if TYPE_CHECKING:
     from rltui.spec import StudyFile
-    from rltui.ui.session import Session
+    from rltui.ui.models.preview import Preview
+    from rltui.ui.services.session import Session
 
 Stamp = tuple[int, int] | None  # (mtime_ns, size) of the file; None: it does not exist
 
@@ -89,3 +91,36 @@ def check_buffer(text: str, path: Path | None, session: Session | None) -> Check
             except YamlSyntaxError:
                 pass
     return Check(text, study, tuple(problems), tuple(incompatible), renamed)
+
+
+@dataclass(frozen=True)
+class AfterSave:
+    """What a buffer just written to disk means for the open study: a note to show, or a
+    preview of the changes to apply on the user's word, or an edit to apply at once."""
+
+    note: str = ""
+    preview: Preview | None = None
+    apply_now: bool = False
+
+
+def after_save(check: Check, session: Session | None) -> AfterSave:
+    """What to do once ``check``'s buffer is on disk (reads the storage: on a thread)."""
+    if session is None:
+        if check.study is not None:
+            return AfterSave("saved; no study was open: opening it now")
+        return AfterSave("saved; no study is open, so nothing was applied")
+    if check.study is None:
+        return AfterSave(f"saved to disk, not applied: {len(check.errors)} problem(s) in the file")
+    if check.renamed:
+        return AfterSave(
+            f"saved to disk, not applied: the name changed to '{check.renamed}', which is "
+            "another study; open it from the explorer"
+        )
+    from rltui.ui.models.preview import build_preview
+
+    preview = build_preview(session, check.study)
+    if preview.empty:
+        return AfterSave("saved; nothing changes for the study")
+    if preview.trials == 0 and preview.applicable:
+        return AfterSave(apply_now=True)  # no trial to disturb yet: as a new study would be
+    return AfterSave(preview=preview)

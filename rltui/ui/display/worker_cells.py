@@ -29,10 +29,11 @@ from rich.text import Text
 from textual.theme import Theme
 
 from rltui.search.workers import WorkerRecord
-from rltui.ui import cells, gpu
+from rltui.ui.display import cells
+from rltui.ui.services import gpu
 
 if TYPE_CHECKING:  # the session loads Optuna; this module is drawn before it has loaded
-    from rltui.ui.launches import WorkerLaunch
+    from rltui.ui.services.launches import WorkerLaunch
 
 # Which semantic theme colour each worker state takes (the trial states' colours where the
 # meaning is the same: a training worker is a RUNNING trial's colour).

@@ -16,17 +16,19 @@ import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from textual import on
 from textual.actions import parse
 from textual.binding import Binding
-from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from rltui.ui.screens.help import key_label
+from rltui.ui.textual.internals import HookedCommandPalette
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class RltuiCommands(Provider):
                 yield Hit(score, matcher.highlight(title), command, text=title, help=help_)
 
 
-class RltuiPalette(CommandPalette):
+class RltuiPalette(HookedCommandPalette):
     """Textual's command palette whose Enter never runs a stale entry.
 
     Each keystroke starts a new search in a worker, and the list shows the previous search's
@@ -137,14 +139,11 @@ class RltuiPalette(CommandPalette):
 
     def __init__(self) -> None:
         super().__init__(id="--command-palette")
-        self._search: Worker[object] | None = None
+        self._search: Worker[Any] | None = None
         self._enter_waiting = False
 
-    def _gather_commands(self, search_value: str) -> Worker[object]:
-        # Textual's method is a @work method: calling it starts the search and returns its
-        # worker, the one whose end means the list shows this text's hits.
-        self._search = super()._gather_commands(search_value)
-        return self._search
+    def search_started(self, search: Worker[Any]) -> None:
+        self._search = search
 
     def _searching(self) -> bool:
         return self._search is not None and self._search.state != WorkerState.SUCCESS
@@ -167,4 +166,4 @@ class RltuiPalette(CommandPalette):
         event.stop()
         if self._enter_waiting:
             self._enter_waiting = False
-            self._select_or_command()
+            self.run_highlighted()

@@ -1,4 +1,4 @@
-"""Keys as terminals really send them: the one module that reads Textual's key tables.
+"""Keys as terminals really send them.
 
 Esc and a digit typed together (what SSH typeahead delivers when a user leaves the editor and
 switches tabs at once) reach the app as one sequence, ``ESC 1``. Textual reads that sequence as
@@ -7,16 +7,15 @@ macOS's Option+1 and names it after the character Option+1 types (``¡``:
 the same. rltui binds both names wherever it binds ``alt+DIGIT``, so the key does what the user
 meant whichever name arrives, and ``¡`` is never typed into a study file by accident.
 
-``tests/ui/test_keys.py`` fails when Textual changes these tables; the supported range of
-Textual is pinned in ``pyproject.toml``.
+Textual's key tables are read through :mod:`rltui.ui.textual.internals`;
+``tests/ui/test_keys.py`` fails when Textual changes them.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
-from textual.keys import _character_to_key
+from rltui.ui.textual.internals import key_of_sequence
 
 
 @cache
@@ -24,9 +23,9 @@ def alt_digit(digit: str) -> str:
     """``alt+1`` and the other name the same sequence arrives under, comma-separated, as
     :class:`textual.binding.Binding` takes several keys."""
     names = [f"alt+{digit}"]
-    character = ANSI_SEQUENCES_KEYS.get(f"\x1b{digit}")
-    if isinstance(character, str) and len(character) == 1:
-        names.append(_character_to_key(character))
+    other = key_of_sequence(f"\x1b{digit}")
+    if other is not None:
+        names.append(other)
     return ",".join(names)
 
 

@@ -1,8 +1,11 @@
-"""What each chart shows, computed from a snapshot (pure and cheap: runs on the event loop)."""
+"""What each chart shows, computed from a snapshot (pure and cheap: runs on the event loop),
+and the plain data each chart widget draws (:mod:`rltui.ui.widgets.charts`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rltui.search.lifecycle import TrialStatus
@@ -10,11 +13,51 @@ from rltui.search.reader import Snapshot, TrialRow
 
 if TYPE_CHECKING:
     from rltui.spec import SearchSpace
-from rltui.ui.widgets.charts import CurveSet, ParamData
 
+# Standard ANSI colour names, so that charts stay within 16 colours in any theme.
+PALETTE = ("blue", "green", "magenta", "cyan", "yellow", "white")
 TOP_K = 5
 MAX_CURVES = 20
 CURVE_MODES = ("selected + running", f"top {TOP_K}", "running", f"last {MAX_CURVES}")
+
+
+@dataclass(frozen=True)
+class CurveSet:
+    """Reward curves to draw: which trials, and the title saying why these."""
+
+    title: str
+    rows: tuple[TrialRow, ...]
+
+
+@dataclass(frozen=True)
+class ParamData:
+    """One parameter's values against the objective."""
+
+    name: str
+    log: bool
+    points: tuple[tuple[Any, float], ...]
+
+
+@dataclass(frozen=True)
+class MetricSet:
+    """One training-log column against timesteps: a series per trial, each with the trial's
+    colour, so that a trial looks the same in every chart (``column`` None: no logs)."""
+
+    column: str | None
+    series: tuple[tuple[int, str, tuple[tuple[float, float], ...]], ...]
+    # The timesteps every chart of a comparison spans, so that their x axes line up.
+    x_range: tuple[float, float] | None = None
+
+
+def downsample(points: Sequence[tuple[float, float]], width: int) -> list[tuple[float, float]]:
+    """At most about ``width`` points, always keeping the first and the last."""
+    if width <= 0 or len(points) <= width:
+        return list(points)
+    stride = math.ceil(len(points) / width)
+    picked = list(points[::stride])
+    if picked[-1] != points[-1]:
+        picked.append(points[-1])
+    return picked
 
 
 def _finite(value: float | None) -> bool:

@@ -24,11 +24,11 @@ import yaml
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from rltui.ui.settings import UserSettings, config_dir
+from rltui.ui.services.settings import UserSettings, config_dir
 
 DEFAULT_THEME = "rltui-dark"
 ANSI_THEME = "rltui-ansi"
-SHIPPED_DIR = Path(__file__).resolve().parents[1] / "themes"  # package data: in the wheel too
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "themes"  # package data: in the wheel too
 # Rich's names (``Console.color_system``) of the colour systems with fewer than 256 colours;
 # None: no colour at all (a dumb terminal, or NO_COLOR set).
 FEW_COLOURS = frozenset({"standard", "windows", None})

@@ -22,7 +22,7 @@ from textual.theme import Theme
 
 from rltui.search.lifecycle import ControlAction, TrialStatus
 from rltui.search.reader import TrialRow
-from rltui.ui.trial_query import abbreviate
+from rltui.ui.models.trial_query import abbreviate
 
 Clock = Callable[[], datetime]
 

@@ -4,7 +4,7 @@ Plain Python without Textual: the screens call these methods from thread workers
 storage I/O happens on the event loop. Each method returns the line the UI acknowledges with.
 
 The session also looks after the worker processes it starts
-(:class:`rltui.ui.launches.StartedWorkers`).
+(:class:`rltui.ui.services.launches.StartedWorkers`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from rltui.search.storage import (
 from rltui.search.study import join_by_name, open_study, open_to_read, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key, is_lost, read_records
 from rltui.spec import Problem, SpecError, StudyFile, check_text, incompatible_changes
-from rltui.ui.launches import StartedWorkers, WorkerLaunch
-from rltui.ui.memory import bulk_load
+from rltui.ui.services.launches import StartedWorkers, WorkerLaunch
+from rltui.ui.services.memory import bulk_load
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
