@@ -25,6 +25,27 @@ needs_psycopg = pytest.mark.skipif(
 ``RLTUI_REQUIRE_POSTGRES`` is set."""
 
 
+# Set by CI too: a test that needs an optional extra (contrib, atari, mujoco) fails there
+# when the extra is missing, and skips, saying which to install, everywhere else.
+REQUIRE_EXTRAS = "RLTUI_REQUIRE_EXTRAS"
+
+
+def needs_extra(module: str, extra: str) -> pytest.MarkDecorator:
+    """Skip unless ``module`` (installed by rltui's ``extra``) can be imported."""
+    return pytest.mark.skipif(
+        importlib.util.find_spec(module) is None and not os.environ.get(REQUIRE_EXTRAS),
+        reason=f"needs {module}: pip install -e '.[{extra}]'",
+    )
+
+
+def require_extra(module: str, extra: str) -> None:
+    """Inside a test: skip unless ``module`` (rltui's ``extra``) imports; under CI, fail."""
+    if os.environ.get(REQUIRE_EXTRAS):
+        importlib.import_module(module)
+        return
+    pytest.importorskip(module, reason=f"needs {module}: pip install -e '.[{extra}]'")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def workers_at_normal_priority() -> Iterator[None]:
     """Workers that tests start, directly or through the UI in tmux, run at the tests' own

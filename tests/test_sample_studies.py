@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.spec import load_study
+from tests.conftest import needs_extra
 from tests.worker.helpers import Lab
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_studies"
 FILES = sorted(SAMPLES.glob("*.yaml"))
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def _extra(path: Path) -> pytest.MarkDecorator | None:
+    """The optional extra a sample needs (its env or algorithm), as a skip mark."""
+    text = path.read_text(encoding="utf-8")
+    if re.search(r"env: (ALE/|\w+NoFrameskip-v4)", text):
+        return needs_extra("ale_py", "atari")
+    if re.search(r"env: (Hopper|HalfCheetah|Walker2d|Ant|Humanoid|InvertedPendulum|Swimmer)", text):
+        return needs_extra("mujoco", "mujoco")
+    if re.search(r"algorithm: (tqc|qrdqn|trpo|ars|recurrentppo|crossq)\b", text):
+        return needs_extra("sb3_contrib", "contrib")
+    return None
+
+
+SAMPLE_PARAMS = [pytest.param(p, id=p.stem, marks=[m] if (m := _extra(p)) else []) for p in FILES]
+
+
+@pytest.mark.parametrize("path", SAMPLE_PARAMS)
 def test_every_sample_study_is_valid_without_warnings(path: Path) -> None:
     study = load_study(path)
     assert not study.warnings, [p.message for p in study.warnings]

@@ -1,16 +1,18 @@
 """What each supported algorithm accepts, as data.
 
-The study file is validated against these tables without importing torch or
-Stable-Baselines3, so the UI can check a file as the user types. A test compares the tables
-with SB3's own signatures, so they cannot drift apart silently.
+The study file is validated against these tables without importing torch, Stable-Baselines3
+or sb3-contrib, so the UI can check a file as the user types. A test compares the tables with
+the libraries' own signatures, so they cannot drift apart silently. What each policy class
+accepts is in :mod:`rltui.spec.policy`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
-from rltui.spec.limits import SIZES
+from rltui.spec.limits import MAX_LAYERS, SIZES
 
 # What SB3's OffPolicyAlgorithm takes, shared by DQN, SAC, TD3 and DDPG.
 _OFF_POLICY_ARGS = frozenset(
@@ -27,29 +29,45 @@ _OFF_POLICY_ARGS = frozenset(
         "n_steps",
     ]
 )
+_PPO_ARGS = frozenset(
+    [
+        "learning_rate",
+        "n_steps",
+        "batch_size",
+        "n_epochs",
+        "gamma",
+        "gae_lambda",
+        "clip_range",
+        "clip_range_vf",
+        "normalize_advantage",
+        "ent_coef",
+        "vf_coef",
+        "max_grad_norm",
+        "use_sde",
+        "sde_sample_freq",
+        "target_kl",
+    ]
+)
+_DQN_ARGS = _OFF_POLICY_ARGS | {
+    "target_update_interval",
+    "exploration_fraction",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+    "max_grad_norm",
+}
+_SAC_ARGS = _OFF_POLICY_ARGS | {
+    "ent_coef",
+    "target_update_interval",
+    "target_entropy",
+    "use_sde",
+    "sde_sample_freq",
+    "use_sde_at_warmup",
+}
 
-# Constructor arguments of each SB3 class that a study may set or search. Arguments that
+# Constructor arguments of each algorithm class that a study may set or search. Arguments that
 # need Python objects (policy, env, replay_buffer_class, ...) are left out on purpose.
 ALGORITHM_ARGS: dict[str, frozenset[str]] = {
-    "ppo": frozenset(
-        [
-            "learning_rate",
-            "n_steps",
-            "batch_size",
-            "n_epochs",
-            "gamma",
-            "gae_lambda",
-            "clip_range",
-            "clip_range_vf",
-            "normalize_advantage",
-            "ent_coef",
-            "vf_coef",
-            "max_grad_norm",
-            "use_sde",
-            "sde_sample_freq",
-            "target_kl",
-        ]
-    ),
+    "ppo": _PPO_ARGS,
     "a2c": frozenset(
         [
             "learning_rate",
@@ -66,91 +84,84 @@ ALGORITHM_ARGS: dict[str, frozenset[str]] = {
             "normalize_advantage",
         ]
     ),
-    "dqn": _OFF_POLICY_ARGS
-    | {
-        "target_update_interval",
-        "exploration_fraction",
-        "exploration_initial_eps",
-        "exploration_final_eps",
-        "max_grad_norm",
-    },
-    "sac": _OFF_POLICY_ARGS
-    | {
-        "ent_coef",
-        "target_update_interval",
-        "target_entropy",
-        "use_sde",
-        "sde_sample_freq",
-        "use_sde_at_warmup",
-    },
+    "dqn": _DQN_ARGS,
+    "sac": _SAC_ARGS,
     "td3": _OFF_POLICY_ARGS | {"policy_delay", "target_policy_noise", "target_noise_clip"},
     "ddpg": _OFF_POLICY_ARGS,
+    # sb3-contrib's, installed with the ``contrib`` extra (see CONTRIB)
+    "tqc": _SAC_ARGS | {"top_quantiles_to_drop_per_net"},
+    "qrdqn": _DQN_ARGS,
+    "trpo": frozenset(
+        [
+            "learning_rate",
+            "n_steps",
+            "batch_size",
+            "gamma",
+            "gae_lambda",
+            "cg_max_steps",
+            "cg_damping",
+            "line_search_shrinking_factor",
+            "line_search_max_iter",
+            "n_critic_updates",
+            "use_sde",
+            "sde_sample_freq",
+            "normalize_advantage",
+            "target_kl",
+            "sub_sampling_factor",
+        ]
+    ),
+    "ars": frozenset(
+        [
+            "n_delta",
+            "n_top",
+            "learning_rate",
+            "delta_std",
+            "zero_policy",
+            "alive_bonus_offset",
+            "n_eval_episodes",
+        ]
+    ),
+    "recurrentppo": _PPO_ARGS,
+    "crossq": (_SAC_ARGS - {"tau", "target_update_interval"}) | {"policy_delay"},
 }
 
-# Policy keyword arguments, given flat in the study file (``net_arch: medium``) and moved into
-# ``policy_kwargs`` by the training layer.
-POLICY_ARGS: dict[str, frozenset[str]] = {
-    "ppo": frozenset(
-        [
-            "net_arch",
-            "activation_fn",
-            "ortho_init",
-            "log_std_init",
-            "full_std",
-            "use_expln",
-            "squash_output",
-            "share_features_extractor",
-            "normalize_images",
-            "optimizer_class",
-            "optimizer_kwargs",
-        ]
-    ),
-    "sac": frozenset(
-        [
-            "net_arch",
-            "activation_fn",
-            "log_std_init",
-            "use_expln",
-            "clip_mean",
-            "n_critics",
-            "share_features_extractor",
-            "normalize_images",
-            "optimizer_class",
-            "optimizer_kwargs",
-        ]
-    ),
-    "td3": frozenset(
-        [
-            "net_arch",
-            "activation_fn",
-            "n_critics",
-            "share_features_extractor",
-            "normalize_images",
-            "optimizer_class",
-            "optimizer_kwargs",
-        ]
-    ),
-    "dqn": frozenset(
-        ["net_arch", "activation_fn", "normalize_images", "optimizer_class", "optimizer_kwargs"]
-    ),
+# sb3-contrib's algorithms (the ``contrib`` extra): rltui's name -> the class in sb3_contrib.
+CONTRIB: dict[str, str] = {
+    "tqc": "TQC",
+    "qrdqn": "QRDQN",
+    "trpo": "TRPO",
+    "ars": "ARS",
+    "recurrentppo": "RecurrentPPO",
+    "crossq": "CrossQ",
 }
-POLICY_ARGS["a2c"] = POLICY_ARGS["ppo"]
-POLICY_ARGS["ddpg"] = POLICY_ARGS["td3"]
+CONTRIB_INSTALL = "install rltui[contrib] (pip install 'rltui[contrib]')"
+
+# Arguments that take a schedule (a function of the progress left) as well as a number: the
+# ``float | Schedule`` arguments of the signatures, which a test compares. DQN's exploration
+# is no such argument: it is a linear schedule already, from exploration_initial_eps to
+# exploration_final_eps over exploration_fraction of the budget.
+_LR = frozenset({"learning_rate"})
+SCHEDULABLE: dict[str, frozenset[str]] = {
+    **dict.fromkeys(ALGORITHM_ARGS, _LR),
+    "ppo": _LR | {"clip_range", "clip_range_vf"},
+    "recurrentppo": _LR | {"clip_range", "clip_range_vf"},
+    "ars": _LR | {"delta_std"},
+}
 
 # Settings of rltui's own that are not SB3 arguments but are tuned like hyperparameters.
+_NOISE = frozenset({"action_noise", "action_noise_sigma"})
 EXTRA_ARGS: dict[str, frozenset[str]] = {
-    "ppo": frozenset({"learning_rate_schedule"}),
-    "a2c": frozenset({"learning_rate_schedule"}),
-    "dqn": frozenset({"learning_rate_schedule"}),
-    "sac": frozenset({"learning_rate_schedule", "action_noise", "action_noise_sigma"}),
-    "td3": frozenset({"learning_rate_schedule", "action_noise", "action_noise_sigma"}),
-    "ddpg": frozenset({"learning_rate_schedule", "action_noise", "action_noise_sigma"}),
+    name: frozenset({"learning_rate_schedule"})
+    | (_NOISE if name in {"sac", "td3", "ddpg", "tqc", "crossq"} else frozenset())
+    for name in ALGORITHM_ARGS
 }
 
+# SB3's own off-policy algorithms; sb3-contrib's keep a replay buffer too.
 OFF_POLICY = frozenset({"dqn", "sac", "td3", "ddpg"})
+CONTRIB_OFF_POLICY = frozenset({"tqc", "qrdqn", "crossq"})
 
-# The Gymnasium action spaces each algorithm can act in (SB3's ``supported_action_spaces``,
-# compared with SB3 by a test), by class name so that no Gymnasium import is needed here.
+# The Gymnasium action spaces each algorithm can act in (``supported_action_spaces``, compared
+# with the libraries by a test), by class name so that no Gymnasium import is needed here.
 _ALL_SPACES = ("Box", "Discrete", "MultiDiscrete", "MultiBinary")
 ACTION_SPACES: dict[str, tuple[str, ...]] = {
     "ppo": _ALL_SPACES,
@@ -159,6 +170,12 @@ ACTION_SPACES: dict[str, tuple[str, ...]] = {
     "sac": ("Box",),
     "td3": ("Box",),
     "ddpg": ("Box",),
+    "tqc": ("Box",),
+    "qrdqn": ("Discrete",),
+    "trpo": _ALL_SPACES,
+    "ars": ("Box", "Discrete"),
+    "recurrentppo": _ALL_SPACES,
+    "crossq": ("Box",),
 }
 SPACE_WORDS = {"Box": "continuous (Box)", "Discrete": "discrete (Discrete)"}
 DISCRETE_ONLY = frozenset(a for a, s in ACTION_SPACES.items() if s == ("Discrete",))
@@ -211,27 +228,31 @@ def _share(example: float) -> ArgKind:
     return ArgKind(float, low=0, high=1, example=example)
 
 
+def _positive(example: float) -> ArgKind:
+    return ArgKind(float, low=0, above=True, example=example)
+
+
 _FLAG = ArgKind(bool, example=True)
 
 # What the numeric and boolean arguments accept, for every algorithm that takes them.
 # Arguments that name objects (net_arch, activation_fn, ...) are checked by name instead.
 ARG_KINDS: dict[str, ArgKind] = {
-    "learning_rate": ArgKind(float, low=0, above=True, example=3e-4),
+    "learning_rate": _positive(3e-4),
     "n_steps": _size("n_steps", 2048),
     "batch_size": _size("batch_size", 64),
     "n_epochs": _size("n_epochs", 10),
     "gamma": _share(0.99),
     "gae_lambda": _share(0.95),
-    "clip_range": ArgKind(float, low=0, above=True, example=0.2),
+    "clip_range": _positive(0.2),
     "clip_range_vf": ArgKind(float, low=0, above=True, example=0.2, null=True),
     "normalize_advantage": _FLAG,
     "ent_coef": ArgKind(float, low=0, example=0.01),
     "vf_coef": ArgKind(float, low=0, example=0.5),
-    "max_grad_norm": ArgKind(float, low=0, above=True, example=0.5),
+    "max_grad_norm": _positive(0.5),
     "use_sde": _FLAG,
     "sde_sample_freq": _whole(-1, -1),  # -1: sample the noise once per rollout
     "target_kl": ArgKind(float, low=0, above=True, example=0.02, null=True),
-    "rms_prop_eps": ArgKind(float, low=0, above=True, example=1e-5),
+    "rms_prop_eps": _positive(1e-5),
     "use_rms_prop": _FLAG,
     "buffer_size": _size("buffer_size", 100_000),
     "learning_starts": _whole(0, 1000),
@@ -257,23 +278,50 @@ ARG_KINDS: dict[str, ArgKind] = {
     "squash_output": _FLAG,
     "share_features_extractor": _FLAG,
     "normalize_images": _FLAG,
-    "clip_mean": ArgKind(float, low=0, above=True, example=2.0),
+    "clip_mean": _positive(2.0),
     "n_critics": _size("n_critics", 2),
     "action_noise_sigma": ArgKind(float, low=0, example=0.1),
+    # sb3-contrib's algorithms and policies
+    "top_quantiles_to_drop_per_net": _whole(0, 2),
+    "n_quantiles": _size("n_quantiles", 25),
+    "cg_max_steps": _whole(1, 15),
+    "cg_damping": _positive(0.1),
+    "line_search_shrinking_factor": ArgKind(float, low=0, high=1, above=True, example=0.8),
+    "line_search_max_iter": _whole(1, 10),
+    "n_critic_updates": _whole(1, 10),
+    "sub_sampling_factor": _whole(1, 1),
+    "n_delta": _whole(1, 8),
+    "n_top": ArgKind(int, low=1, example=4, null=True),  # null: every direction
+    "delta_std": _positive(0.05),
+    "zero_policy": _FLAG,
+    "alive_bonus_offset": ArgKind(float, example=0.0),
+    "n_eval_episodes": _whole(1, 1),
+    "with_bias": _FLAG,
+    "lstm_hidden_size": _size("lstm_hidden_size", 256),
+    "n_lstm_layers": ArgKind(int, low=1, high=MAX_LAYERS, example=1),
+    "shared_lstm": _FLAG,
+    "enable_critic_lstm": _FLAG,
+    "batch_norm": _FLAG,
+    "batch_norm_momentum": _share(0.01),
+    "batch_norm_eps": _positive(1e-3),
+    "renorm_warmup_steps": _whole(0, 100_000),
 }
 # Where one algorithm reads an argument differently from the others.
+_LEARNT_ENTROPY = ArgKind(
+    float,
+    low=0,
+    above=True,
+    example="auto",
+    words=("auto",),
+    word_pattern=r"auto_\d*\.?\d+(?:[eE][-+]?\d+)?",
+    word_help="'auto_0.1' (learnt, starting at 0.1)",
+)
 ALGORITHM_ARG_KINDS: dict[str, dict[str, ArgKind]] = {
-    "sac": {
-        "ent_coef": ArgKind(
-            float,
-            low=0,
-            above=True,
-            example="auto",
-            words=("auto",),
-            word_pattern=r"auto_\d*\.?\d+(?:[eE][-+]?\d+)?",
-            word_help="'auto_0.1' (learnt, starting at 0.1)",
-        )
-    },
+    "sac": {"ent_coef": _LEARNT_ENTROPY},
+    "tqc": {"ent_coef": _LEARNT_ENTROPY},
+    "crossq": {"ent_coef": _LEARNT_ENTROPY},
+    "trpo": {"target_kl": _positive(0.01)},  # TRPO's trust region: never off
+    "qrdqn": {"max_grad_norm": ArgKind(float, low=0, above=True, example=10, null=True)},
 }
 # Whole-number arguments that the training layer also takes as a whole float (``1e6``).
 CAST_TO_INT = frozenset(
@@ -298,6 +346,11 @@ def algorithm_names() -> tuple[str, ...]:
     return tuple(ALGORITHM_ARGS)
 
 
-def accepted_hyperparameters(algorithm: str) -> frozenset[str]:
-    """Every key a study may set or search for ``algorithm`` (lower-case SB3 name)."""
-    return ALGORITHM_ARGS[algorithm] | POLICY_ARGS[algorithm] | EXTRA_ARGS[algorithm]
+def display_name(algorithm: str) -> str:
+    """How the library spells ``algorithm``: PPO, TQC, QRDQN, RecurrentPPO, CrossQ."""
+    return CONTRIB.get(algorithm) or algorithm.upper()
+
+
+def contrib_installed() -> bool:
+    """Whether sb3-contrib can be imported here (found, not imported: the UI stays light)."""
+    return importlib.util.find_spec("sb3_contrib") is not None

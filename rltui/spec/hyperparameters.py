@@ -3,24 +3,28 @@
 Every value a trial could receive is checked here — fixed ones, grid values, categorical
 choices and the ends of numeric ranges — against :data:`rltui.spec.algorithms.ARG_KINDS`, so
 that ``gamma: interval(0.9, 1.2)`` is an error in the editor rather than a failed trial.
+A dotted name checks the part of a value it points to (:mod:`rltui.spec.policy`): one
+option of ``policy_kwargs``, one part of a schedule (:mod:`rltui.spec.schedules`).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution
 
 from rltui.spec import algorithms as algos
-from rltui.spec import limits
+from rltui.spec import arg_kinds as kinds
+from rltui.spec import policy as pol
+from rltui.spec import schedules as sched
 from rltui.spec.algorithms import ArgKind
-from rltui.spec.grammar import coerce_scalar
 from rltui.spec.model import StudySpec
+from rltui.spec.policy import Given, Slot
 from rltui.spec.problems import KeyPath, Problem, did_you_mean, show_value
-from rltui.spec.space import SearchSpace
+from rltui.spec.space import SearchParam, SearchSpace
+from rltui.spec.zoo import LiteralError, parse_zoo
 
 _PER_PARAMETER = 5  # problems listed for the values of one parameter: the rest are alike
 NAMED_VALUES: dict[str, tuple[str, ...]] = {
@@ -35,303 +39,348 @@ def check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]:
     """Names the algorithm does not take, and values it cannot use, fixed or searched."""
     algorithm = spec.train.algorithm
     assert algorithm is not None
-    accepted = algos.accepted_hyperparameters(algorithm)
-    problems = _unknown_names(algorithm, spec, accepted)
-    for name, value in spec.hyperparameters.items():
-        if name in accepted:
-            problems += _value_problems(algorithm, name, value, ("hyperparameters", name))
-    for name, param in space.params.items():
-        if name not in accepted:
-            continue
-        raw = spec.search_space.get(name)
-        path: KeyPath = ("search_space", name)
-        if param.is_fixed:
-            problems += _value_problems(algorithm, name, param.fixed, path)
-        elif param.grid is not None:
-            mapped = isinstance(raw, Mapping)
-            found: list[Problem] = []
-            for index, value in enumerate(param.grid):
-                where = (*path, "grid_search", index) if mapped else path
-                found += _value_problems(algorithm, name, value, where)
-                if len(found) >= _PER_PARAMETER:
-                    break
-            problems += found
-        elif param.distribution is not None:
-            problems += _distribution_problems(algorithm, name, param.distribution, path, raw)
-    return problems
-
-
-def check_value(algorithm: str, name: str, value: Any, path: KeyPath) -> Problem | None:
-    """The first thing wrong with ``value`` for ``name``, or None (also for unknown names)."""
-    if name not in algos.accepted_hyperparameters(algorithm):
-        return None
-    found = _value_problems(algorithm, name, value, path)
-    return found[0] if found else None
-
-
-def describe(kind: ArgKind) -> str:
-    """``a whole number of at least 1, or [n, step|episode]``: what ``kind`` accepts."""
-    if kind.type is bool:
-        text = "true or false"
-    else:
-        noun = "a whole number" if kind.type is int else "a number"
-        low, high = _num(kind.low), _num(kind.high)
-        if kind.low is not None and kind.high is not None:
-            above = f"{noun} above {low} and at most {high}"
-            text = above if kind.above else f"{noun} from {low} to {high}"
-        elif kind.low is not None:
-            text = f"{noun} above {low}" if kind.above else f"{noun} of at least {low}"
-        elif kind.high is not None:
-            text = f"{noun} of at most {high}"
-        else:
-            text = noun
-    extras = [f"[n, {'|'.join(kind.units)}]"] if kind.units else []
-    extras += [repr(w) for w in kind.words]
-    extras += [kind.word_help] if kind.word_help else []
-    extras += ["null"] if kind.null else []
-    return ", or ".join([text, *extras])
-
-
-def _unknown_names(algorithm: str, spec: StudySpec, accepted: frozenset[str]) -> list[Problem]:
-    problems = []
+    problems = _setup_problems(spec, algorithm)
+    policy = pol.policy_of(spec.train)
+    given: list[Given] = []
     for section, names in (
         ("hyperparameters", spec.hyperparameters),
         ("search_space", spec.search_space),
     ):
-        for name in names:
-            if name in accepted:
+        for name, raw in names.items():
+            path: KeyPath = (section, name)
+            try:
+                slot = pol.resolve(algorithm, policy, name)
+            except pol.BadName as exc:
+                problems.append(Problem(path, exc.message, exc.hint))
                 continue
-            guess = did_you_mean(name, accepted)
-            others = [a for a in algos.ALGORITHM_ARGS if name in algos.accepted_hyperparameters(a)]
-            if guess:
-                hint = f"did you mean '{guess}'?"
-            else:
-                hint = f"it belongs to {', '.join(others)}" if others else "see the README's list"
-            problems.append(
-                Problem(
-                    (section, name), f"{algorithm.upper()} has no hyperparameter '{name}'", hint
-                )
+            if slot is None:
+                problems.append(_unknown_name(algorithm, policy, name, path))
+                continue
+            if section == "hyperparameters":
+                problems += _value_problems(algorithm, policy, slot, raw, path)
+                given.append(Given(name, path, slot, (raw,)))
+            elif (param := space.params.get(name)) is not None:
+                problems += _param_problems(algorithm, policy, slot, param, path, raw)
+                given.append(Given(name, path, slot, _values(param)))
+    overlaps = pol.overlap_problems(given)
+    return problems + overlaps + ([] if overlaps else _schedule_problems(algorithm, given))
+
+
+def check_value(algorithm: str, name: str, value: Any, path: KeyPath) -> Problem | None:
+    """The first thing wrong with ``value`` for ``name`` (dotted names too, for the
+    algorithm's default policy), or None (also for names that point nowhere)."""
+    try:
+        slot = pol.resolve(algorithm, None, name)
+    except pol.BadName:
+        return None
+    if slot is None:
+        return None
+    found = _value_problems(algorithm, None, slot, value, path)
+    return found[0] if found else None
+
+
+def _setup_problems(spec: StudySpec, algorithm: str) -> list[Problem]:
+    """The algorithm's library missing here, or a policy the algorithm does not have."""
+    problems = []
+    name = algos.display_name(algorithm)
+    if algorithm in algos.CONTRIB and not algos.contrib_installed():
+        problems.append(
+            Problem(
+                ("train", "algorithm"),
+                f"{name} comes from sb3-contrib, which is not installed here",
+                algos.CONTRIB_INSTALL,
             )
+        )
+    policy = pol.policy_of(spec.train)
+    policies = pol.policy_names(algorithm)
+    if policy not in policies:
+        guess = did_you_mean(policy, policies)
+        problems.append(
+            Problem(
+                ("train", "policy"),
+                f"{name} has no policy '{policy}'",
+                f"did you mean '{guess}'?" if guess else f"use one of {', '.join(policies)}",
+            )
+        )
     return problems
 
 
-def _value_problems(algorithm: str, name: str, value: Any, path: KeyPath) -> list[Problem]:
+def _unknown_name(algorithm: str, policy: str, name: str, path: KeyPath) -> Problem:
+    accepted = pol.accepted_hyperparameters(algorithm, policy)
+    guess = did_you_mean(name, accepted)
+    if guess:
+        hint = f"did you mean '{guess}'?"
+    else:
+        others = [a for a in algos.ALGORITHM_ARGS if name in pol.accepted_hyperparameters(a)]
+        hint = f"it belongs to {', '.join(others)}" if others else "see the README's list"
+    name_of = algos.display_name(algorithm)
+    return Problem(path, f"{name_of} has no hyperparameter '{name}'", hint)
+
+
+def _values(param: SearchParam) -> tuple[Any, ...]:
+    """The values a searched parameter may take: listed ones, or the ends of its range."""
+    if param.is_fixed:
+        return (param.fixed,)
+    if param.grid is not None:
+        return param.grid
+    dist = param.distribution
+    if isinstance(dist, CategoricalDistribution):
+        return tuple(dist.choices)
+    return (getattr(dist, "low", None), getattr(dist, "high", None))
+
+
+def _param_problems(
+    algorithm: str, policy: str, slot: Slot, param: SearchParam, path: KeyPath, raw: Any
+) -> list[Problem]:
+    if param.is_fixed:
+        return _value_problems(algorithm, policy, slot, param.fixed, path)
+    if param.grid is not None:
+        mapped = isinstance(raw, Mapping)
+        found: list[Problem] = []
+        for index, value in enumerate(param.grid):
+            where = (*path, "grid_search", index) if mapped else path
+            found += _value_problems(algorithm, policy, slot, value, where)
+            if len(found) >= _PER_PARAMETER:
+                break
+        return found
+    assert param.distribution is not None
+    return _distribution_problems(algorithm, policy, slot, param.distribution, path, raw)
+
+
+def _value_problems(
+    algorithm: str, policy: str | None, slot: Slot, value: Any, path: KeyPath
+) -> list[Problem]:
+    name, part = slot.name, slot.part
+    if part:
+        return _part_problems(algorithm, slot, value, path)
+    if name == pol.POLICY_KWARGS:
+        return _policy_kwargs_problems(algorithm, policy, value, path)
+    if name in pol.KWARGS_MAPPINGS:
+        return _kwargs_problems(name, value, path)
+    if name in algos.SCHEDULABLE[algorithm] and sched.is_schedule(value):
+        return _whole_schedule_problems(algorithm, name, value, path)
+    if name == "net_arch":
+        found = pol.net_arch_problem(algorithm, value, path)
+        return [found] if found is not None else []
     named = _named_value_problem(name, value, path)
     if named is not None:
         return [named]
     kind = algos.arg_kind(algorithm, name)
-    if kind is None or _fits(name, kind, value):
-        return []
-    if kind.units and isinstance(value, list):
-        return [_pair_problem(name, kind, value, path)]
-    message = f"must be {describe(kind)}, got {show_value(value)}"
-    return [Problem(path, message, _hint(name, kind, value))]
-
-
-def _named_value_problem(name: str, value: Any, path: KeyPath) -> Problem | None:
-    if name in NAMED_VALUES and value not in NAMED_VALUES[name]:
-        guess = did_you_mean(str(value), NAMED_VALUES[name])
-        return Problem(
-            path,
-            f"'{value}' is not a known {name}",
-            f"did you mean '{guess}'?" if guess else f"use one of {', '.join(NAMED_VALUES[name])}",
-        )
-    if name == "net_arch":
-        return _net_arch_problem(value, path)
-    return None
-
-
-_NETWORKS = {"pi": "the policy", "vf": "the value function", "qf": "the Q-function"}
-
-
-def _net_arch_problem(value: Any, path: KeyPath, nested: bool = False) -> Problem | None:
-    """What is wrong with a ``net_arch`` value: a preset name, one layer size, a list of them,
-    or (at the top) a mapping of those per network (``{pi: small, qf: [64, 64]}``)."""
-    if isinstance(value, str):
-        if value in algos.NET_ARCH_PRESETS:
-            return None
-        guess = did_you_mean(value, algos.NET_ARCH_PRESETS)
-        return Problem(
-            path,
-            f"{show_value(value)} is not a net_arch preset",
-            f"did you mean '{guess}'?"
-            if guess
-            else f"use a list of layer sizes or one of {', '.join(algos.NET_ARCH_PRESETS)}",
-        )
-    if isinstance(value, dict) and not nested:
-        for key, part in value.items():
-            if key not in _NETWORKS:
-                guess = did_you_mean(key, _NETWORKS)
-                names = ", ".join(f"{k} ({what})" for k, what in _NETWORKS.items())
-                hint = f"did you mean '{guess}'?" if guess else f"use {names}"
-                return Problem((*path, key), f"'{key}' is not a network of net_arch", hint)
-            found = _net_arch_problem(part, (*path, key), nested=True)
-            if found is not None:
-                return found
-        return None
-    layers = value if isinstance(value, list) else [value]
-    if len(layers) > limits.MAX_LAYERS:
-        return Problem(
-            path,
-            f"{len(layers):,} hidden layers",
-            f"a network has at most {limits.MAX_LAYERS} layers here",
-        )
-    bound = limits.SIZES["net_arch"]
-    for index, units in enumerate(layers):
-        where = (*path, index) if isinstance(value, list) else path
-        number = isinstance(units, int | float) and not isinstance(units, bool)
-        if number and units > bound.most:
-            return Problem(
-                where, f"a layer of {_num(units)} units is too large", bound.hint("a layer")
-            )
-        if not isinstance(units, int) or isinstance(units, bool):
-            example = "e.g. net_arch: [64, 64], or a preset such as small"
-            if isinstance(units, float) and units.is_integer():
-                example = f"write {int(units)}"
-            message = f"a layer size must be a whole number, got {show_value(units)}"
-            return Problem(where, message, example)
-        if units <= 0:
-            return Problem(where, "a layer size must be above 0")
-    return None
-
-
-def _fits(name: str, kind: ArgKind, value: Any) -> bool:
-    if value is None:
-        return kind.null
-    if isinstance(value, bool):
-        return kind.type is bool
-    if isinstance(value, str):
-        pattern = kind.word_pattern
-        return value in kind.words or bool(pattern and re.fullmatch(pattern, value))
-    if isinstance(value, list):
-        return (
-            bool(kind.units)
-            and len(value) == 2
-            and _fits(name, ArgKind(kind.type, low=kind.low), value[0])
-            and value[1] in kind.units
-        )
-    if not isinstance(value, int | float) or kind.type is bool:
-        return False
-    whole = isinstance(value, int) or (
-        name in algos.CAST_TO_INT and math.isfinite(value) and value.is_integer()
-    )
-    if kind.type is int and not whole:
-        return False
-    return _in_range(kind, value)
-
-
-def _in_range(kind: ArgKind, value: float) -> bool:
-    if math.isnan(value):
-        return False
-    if kind.low is not None and (value <= kind.low if kind.above else value < kind.low):
-        return False
-    return kind.high is None or value <= kind.high
-
-
-def _hint(name: str, kind: ArgKind, value: Any) -> str:
-    bound = limits.SIZES.get(name)
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    if bound is not None and kind.high is not None and numeric and value > kind.high:
-        return bound.hint(name)
-    if isinstance(value, str):
-        number = coerce_scalar(value)
-        if number != value and _fits(name, kind, number):
-            return "write it without quotes"
-        guess = did_you_mean(value, kind.words)
-        if guess:
-            return f"did you mean '{guess}'?"
-    return f"e.g. {name}: {show_value(kind.example)}"
-
-
-def _pair_problem(name: str, kind: ArgKind, value: list[Any], path: KeyPath) -> Problem:
-    units = "|".join(kind.units)
-    if len(value) != 2:
-        return Problem(
-            path,
-            f"{name} as a list needs two items, [n, {units}]",
-            f"e.g. [{kind.example}, {kind.units[0]}]",
-        )
-    count, unit = value
-    if not _fits(name, ArgKind(kind.type, low=kind.low), count):
-        return Problem(
-            (*path, 0),
-            f"the count of {name} must be {describe(ArgKind(kind.type, low=kind.low))}, "
-            f"got {show_value(count)}",
-            f"e.g. [{kind.example}, {kind.units[0]}]",
-        )
-    guess = did_you_mean(str(unit), kind.units)
-    return Problem(
-        (*path, 1),
-        f"{show_value(unit)} is not a unit of {name}",
-        f"did you mean '{guess}'?" if guess else f"use one of {', '.join(kind.units)}",
-    )
-
-
-def _distribution_problems(
-    algorithm: str, name: str, dist: BaseDistribution, path: KeyPath, raw: Any
-) -> list[Problem]:
-    mapped = isinstance(raw, Mapping)
-    if name == "net_arch" and not isinstance(dist, CategoricalDistribution):
-        # A searched number is one layer of that many units (see rltui.train.hyperparams).
-        for end in (getattr(dist, "low", 0), getattr(dist, "high", 0)):
-            whole = isinstance(end, float) and end.is_integer() and abs(end) < 1e15
-            found = _net_arch_problem(int(end) if whole else end, path)
-            if found is not None:
-                return [found]
-        return []
-    if isinstance(dist, CategoricalDistribution):
-        problems = []
-        for index, choice in enumerate(dist.choices):
-            where = (*path, "choices", index) if mapped and "choices" in raw else path
-            problems += _value_problems(algorithm, name, choice, where)
-            if len(problems) >= _PER_PARAMETER:
-                break
-        return problems
-    kind = algos.arg_kind(algorithm, name)
     if kind is None:
         return []
-    if kind.type is bool:
-        return [Problem(path, f"{name} is true or false", "search it with choice(true, false)")]
-    low, high = getattr(dist, "low", None), getattr(dist, "high", None)
-    if kind.type is int and isinstance(dist, FloatDistribution) and not _whole_steps(name, dist):
+    return _kind_problems(name, kind, value, path, algorithm)
+
+
+def _kind_problems(
+    name: str, kind: ArgKind, value: Any, path: KeyPath, algorithm: str = ""
+) -> list[Problem]:
+    if kinds.fits(name, kind, value):
+        return []
+    if kind.units and isinstance(value, list):
+        return [kinds.pair_problem(name, kind, value, path)]
+    message = f"must be {kinds.describe(kind)}, got {show_value(value)}"
+    hint = kinds.hint(name, kind, value)
+    if algorithm in algos.SCHEDULABLE and name in algos.SCHEDULABLE[algorithm]:
+        hint += f"; or a schedule: {sched.EXAMPLE.replace('0.2', str(kind.example))}"
+    elif name.startswith("exploration_") and isinstance(value, str):
+        hint = (
+            "exploration is a linear schedule already: from exploration_initial_eps to "
+            "exploration_final_eps over exploration_fraction of the budget"
+        )
+    return [Problem(path, message, hint)]
+
+
+def _named_value_problem(
+    name: str, value: Any, path: KeyPath, names: tuple[str, ...] | None = None
+) -> Problem | None:
+    names = names or NAMED_VALUES.get(name)
+    if names is None or value in names:
+        return None
+    guess = did_you_mean(str(value), names)
+    return Problem(
+        path,
+        f"{show_value(value)} is not a known {name}",
+        f"did you mean '{guess}'?" if guess else f"use one of {', '.join(names)}",
+    )
+
+
+def _part_problems(algorithm: str, slot: Slot, value: Any, path: KeyPath) -> list[Problem]:
+    """What is wrong with a part of a value: of a schedule, of net_arch, of a kwargs mapping."""
+    name, part = slot.name, slot.part
+    if name == "net_arch":
+        found = pol.net_arch_problem(algorithm, value, path, nested=True)
+        return [found] if found is not None else []
+    if name in pol.KWARGS_MAPPINGS:
+        return _kwargs_entry_problems(name, part, value, path)
+    if part == "schedule":
+        found = _named_value_problem("schedule", value, path, sched.SCHEDULES)
+        return [found] if found is not None else []
+    kind = algos.arg_kind(algorithm, name)
+    assert kind is not None
+    problems = _kind_problems(f"{name}.{part}", sched.part_kind(kind, part), value, path)
+    return problems
+
+
+def _whole_schedule_problems(algorithm: str, name: str, value: Any, path: KeyPath) -> list[Problem]:
+    """A schedule given whole: ``lin_X``, or a mapping whose parts are checked one by one (how
+    they go together is checked with the parts given by dotted names, if any)."""
+    kind = algos.arg_kind(algorithm, name)
+    assert kind is not None
+    if isinstance(value, str):
+        start = sched.linear_start(value)
+        if start is None:
+            return [sched.not_linear(name, value, path)]
+        found = _kind_problems(name, sched.part_kind(kind, "start"), start, path)
+        return [replace(p, message=f"{value}: the start {p.message}") for p in found]
+    problems = []
+    for key, part in value.items():
+        if key not in sched.SCHEDULE_KEYS:
+            problems.append(sched.unknown_key(str(key), path))
+        else:
+            slot = Slot(name, str(key))
+            problems += _part_problems(algorithm, slot, part, (*path, key))
+    return problems
+
+
+def _policy_kwargs_problems(
+    algorithm: str, policy: str | None, value: Any, path: KeyPath
+) -> list[Problem]:
+    """``policy_kwargs`` as a mapping or as rl-baselines3-zoo's ``"dict(...)"`` string; each
+    option is checked as it would be given flat."""
+    if isinstance(value, str):
+        try:
+            options = parse_zoo(value)
+        except LiteralError as exc:
+            at = f" (at column {exc.column} of the string)" if exc.column else ""
+            return [
+                Problem(
+                    path,
+                    f"policy_kwargs cannot be read{at}: {exc.message}",
+                    'e.g. "dict(net_arch=[64, 64], activation_fn=nn.ReLU)", or a mapping '
+                    "{net_arch: [64, 64], activation_fn: relu}",
+                )
+            ]
+    elif isinstance(value, Mapping):
+        options = dict(value)
+    else:
         return [
             Problem(
                 path,
-                f"{name} takes whole numbers, but this range samples fractions",
-                f"use int(interval({_num(low)}, {_num(high)})) or "
-                f"{{type: int, low: {_num(low)}, high: {_num(high)}}}",
+                f"policy_kwargs must be a mapping of policy options, got {show_value(value)}",
+                "e.g. policy_kwargs: {net_arch: [64, 64], ortho_init: false}",
             )
         ]
-    numeric = isinstance(kind.example, int | float) and not isinstance(kind.example, bool)
-    hint = f"narrow the range, e.g. around {kind.example}" if numeric else "narrow the range"
+    zoo = isinstance(value, str)
     problems = []
-    for end, value in (("low", low), ("high", high)):
-        if value is not None and not _in_range(kind, value):
+    known = pol.policy_args(algorithm, policy)
+    for key, option in options.items():
+        where = path if zoo else (*path, key)
+        if key not in known:
+            message, hint = pol.not_an_option(algorithm, policy, str(key))
+            problems.append(Problem(where, message, hint))
+            continue
+        found = _value_problems(algorithm, policy, Slot(key), option, where)
+        problems += [replace(p, message=f"{key}: {p.message}") for p in found] if zoo else found
+    return problems
+
+
+def _kwargs_problems(name: str, value: Any, path: KeyPath) -> list[Problem]:
+    if not isinstance(value, Mapping):
+        return [
+            Problem(
+                path,
+                f"{name} must be a mapping of keyword arguments, got {show_value(value)}",
+                f"e.g. {name}: {{eps: 1.0e-5}}",
+            )
+        ]
+    problems = []
+    for key, item in value.items():
+        problems += _kwargs_entry_problems(name, str(key), item, (*path, key))
+    return problems
+
+
+def _kwargs_entry_problems(name: str, key: str, value: Any, path: KeyPath) -> list[Problem]:
+    if not key.isidentifier():
+        return [Problem(path, f"'{key}' cannot be a keyword argument of {name}")]
+    if value is None or isinstance(value, bool | int | float | str):
+        return []
+    plain = isinstance(value, list) and all(isinstance(v, int | float) for v in value)
+    if plain:  # Adam's betas: [0.9, 0.999]
+        return []
+    return [
+        Problem(
+            path,
+            f"{name}'s {key} must be a number, true/false, a string or a list of numbers",
+            f"got {show_value(value)}",
+        )
+    ]
+
+
+def _schedule_problems(algorithm: str, given: list[Given]) -> list[Problem]:
+    """Schedules made of several names, or given as a mapping, checked as a whole; and a
+    learning_rate_schedule that would compete with a learning-rate schedule."""
+    problems = []
+    for name in sorted(algos.SCHEDULABLE[algorithm]):
+        parts: sched.Candidates = {}
+        paths: dict[str, KeyPath] = {}  # where each part is given; "": the first of them
+        for entry in given:
+            if entry.slot.name != name or entry.slot.target[:1] != ("args",):
+                continue
+            if entry.slot.part:
+                parts.setdefault(entry.slot.part, []).extend(entry.values)
+                paths.setdefault(entry.slot.part, entry.path)
+                paths.setdefault("", entry.path)
+            elif entry.values and all(isinstance(v, Mapping) for v in entry.values):
+                for value in entry.values:
+                    for key, part in value.items():
+                        parts.setdefault(str(key), []).append(part)
+                        paths.setdefault(str(key), (*entry.path, key))
+                paths.setdefault("", entry.path)
+        if paths:
+            problems += sched.combination_problems(name, parts, paths)
+    rate = [e for e in given if e.slot.name == "learning_rate"]
+    scheduled = any(e.slot.part or any(sched.is_schedule(v) for v in e.values) for e in rate)
+    for entry in given:
+        if entry.slot.name == "learning_rate_schedule" and "linear" in entry.values and scheduled:
             problems.append(
                 Problem(
-                    (*path, end) if mapped and end in raw else path,
-                    f"the search reaches {_num(value)}, but {name} must be {describe(kind)}",
-                    _hint(name, kind, value) if end == "high" and name in limits.SIZES else hint,
+                    entry.path,
+                    "learning_rate_schedule: linear and a schedule of learning_rate "
+                    "cannot both set the learning rate",
+                    "drop learning_rate_schedule: learning_rate: lin_X says the same",
                 )
             )
     return problems
 
 
-def _whole_steps(name: str, dist: FloatDistribution) -> bool:
-    # A float range on a grid of whole numbers only ever proposes whole floats, which the
-    # training layer turns into ints for the arguments in CAST_TO_INT.
-    step = dist.step
-    return (
-        name in algos.CAST_TO_INT
-        and step is not None
-        and float(step).is_integer()
-        and float(dist.low).is_integer()
-    )
-
-
-def _num(value: float | None) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)
-    if isinstance(value, int) and abs(value) >= 10_000:
-        return f"{value:,}"  # 1,000,000: a bound the reader takes in at a glance
-    return str(value)
+def _distribution_problems(
+    algorithm: str, policy: str, slot: Slot, dist: BaseDistribution, path: KeyPath, raw: Any
+) -> list[Problem]:
+    mapped = isinstance(raw, Mapping)
+    name, part = slot.name, slot.part
+    if isinstance(dist, CategoricalDistribution):
+        problems = []
+        for index, choice in enumerate(dist.choices):
+            where = (*path, "choices", index) if mapped and "choices" in raw else path
+            problems += _value_problems(algorithm, policy, slot, choice, where)
+            if len(problems) >= _PER_PARAMETER:
+                break
+        return problems
+    if name == "net_arch":
+        # A searched number is one layer of that many units (see rltui.train.hyperparams).
+        for end in (getattr(dist, "low", 0), getattr(dist, "high", 0)):
+            whole = isinstance(end, float) and end.is_integer() and abs(end) < 1e15
+            found = pol.net_arch_problem(algorithm, int(end) if whole else end, path, bool(part))
+            if found is not None:
+                return [found]
+        return []
+    whole_only = {pol.POLICY_KWARGS, *pol.KWARGS_MAPPINGS, *NAMED_VALUES}
+    if part == "schedule" or (not part and name in whole_only):
+        what = f"{name}.{part}" if part else name
+        return [Problem(path, f"{what} is not a number", "search it with choice(...)")]
+    kind = algos.arg_kind(algorithm, name)
+    if name in pol.KWARGS_MAPPINGS or kind is None:
+        return []  # an entry of optimizer_kwargs: any number
+    if part:
+        kind, name = sched.part_kind(kind, part), f"{name}.{part}"
+    return kinds.range_problems(name, kind, dist, path, raw if mapped else None)

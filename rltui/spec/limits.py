@@ -25,6 +25,10 @@ MAX_GRID_POINTS = 100_000  # combinations of the grid parameters: each one is a 
 MAX_LAYERS = 64  # hidden layers of one network in net_arch
 MAX_PROBLEMS = 200  # problems listed for one file; the rest are counted
 MAX_GUESSES = 100  # did-you-mean guesses for one file (each compares with every candidate)
+MAX_WRAPPERS = 64  # env wrappers around one env: real preprocessing chains have a handful
+MAX_SUBPROC_ENVS = 256  # with vec_env: subproc each env is a process, with its own memory
+MAX_LITERAL_CHARS = 10_000  # one policy_kwargs string in rl-baselines3-zoo's dict(...) form
+MAX_LITERAL_DEPTH = 16  # nested dict(...) calls and lists in one such string
 
 # What one worker process needs before any training starts (Python, PyTorch, SB3, Optuna).
 WORKER_MEMORY = 200 * 2**20
@@ -44,6 +48,7 @@ class Bound:
 # Sizes with a fixed bound, by the key that sets them (a train key or a hyperparameter).
 SIZES: dict[str, Bound] = {
     "n_envs": Bound(1024, "the envs step one after another inside the trial's process"),
+    "frame_stack": Bound(1024, "every observation holds that many frames, in every buffer"),
     "timesteps": Bound(10**12, "that is weeks of training even at a million steps a second"),
     "every": Bound(10**12, "an evaluation interval longer than any trial never comes"),
     "episodes": Bound(10_000, "every evaluation plays them all before the trial goes on"),
@@ -54,6 +59,8 @@ SIZES: dict[str, Bound] = {
     "gradient_steps": Bound(100_000, "that many gradient steps follow every rollout"),
     "n_critics": Bound(64, "each critic is a network of its own, with a target copy"),
     "net_arch": Bound(65_536, "one layer of that many units already holds billions of weights"),
+    "lstm_hidden_size": Bound(65_536, "an LSTM that wide already holds billions of weights"),
+    "n_quantiles": Bound(100_000, "every critic outputs that many quantiles for each sample"),
 }
 
 

@@ -178,9 +178,11 @@ def _check_meaning(
         shapes = None
         if check_env and train.env:
             known = train.algorithm if train.algorithm in algos.ALGORITHM_ARGS else None
-            env_problems = check_gym_env(train.env, train.env_kwargs, known, folder)
+            env_problems = check_gym_env(train.env, train.env_kwargs, known, folder, train=train)
             problems += env_problems
-            shapes = None if env_problems else env_shapes(train.env, train.env_kwargs)
+            # A warning (an Atari frame skip applied twice) leaves the sizes worth checking.
+            errors = [p for p in env_problems if p.severity == "error"]
+            shapes = None if errors else env_shapes(train.env, train.env_kwargs, train=train)
         if not problems:
             problems += check_memory(spec, space, shapes)
     overlap = spec.hyperparameters.keys() & spec.search_space.keys()

@@ -16,7 +16,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from rltui.spec.limits import MAX_ENTRIES, SIZES
+from rltui.spec import wrappers
+from rltui.spec.limits import MAX_ENTRIES, MAX_SUBPROC_ENVS, MAX_WRAPPERS, SIZES
+from rltui.spec.problems import did_you_mean
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 FUNCTION_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -116,6 +118,79 @@ class NormalizeSpec(_Strict):
         return data
 
 
+class WrapperSpec(_Strict):
+    """One env wrapper: a known name or ``module:Class``, with its keyword arguments.
+
+    Written as rl-baselines3-zoo writes it: ``AtariWrapper`` alone, or ``{TimeLimit:
+    {max_episode_steps: 200}}`` (see :mod:`rltui.spec.wrappers`)."""
+
+    name: str
+    kwargs: Entries = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zoo_form(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"name": data}
+        if isinstance(data, dict) and len(data) == 1:
+            ((name, kwargs),) = data.items()
+            if not isinstance(name, str):
+                raise _wrapper_error("a wrapper's name must be text")
+            if kwargs is not None and not isinstance(kwargs, dict):
+                raise _wrapper_error(
+                    f"the keyword arguments of {name} must be a mapping, as in "
+                    f"{{{name}: {{keyword: value}}}}"
+                )
+            return {"name": name, "kwargs": kwargs or {}}
+        raise _wrapper_error(
+            "each wrapper is a name, or one {Name: {keyword: value}} mapping: write several "
+            "as a list, in the order they wrap the env"
+        )
+
+    @model_validator(mode="after")
+    def _known(self) -> WrapperSpec:
+        try:
+            problem = wrappers.check_keywords(wrappers.resolve(self.name, self.kwargs))
+        except wrappers.WrapperNameError as exc:
+            problem = str(exc)
+        if problem is not None:
+            raise _wrapper_error(problem)
+        return self
+
+
+def _wrapper_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("wrapper", "{message}", {"message": message})
+
+
+def _wrapper_list(value: Any) -> Any:
+    # One wrapper alone, a list of them, or (not zoo's form, but natural YAML) a mapping of
+    # several in order.
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [{name: kwargs} for name, kwargs in value.items()]
+    if not isinstance(value, list):
+        raise _wrapper_error(
+            "env_wrapper is a wrapper's name, or a list of them in the order they wrap the env"
+        )
+    return value
+
+
+POLICIES = (
+    "MlpPolicy",
+    "CnnPolicy",
+    "MultiInputPolicy",
+    # sb3-contrib's RecurrentPPO
+    "MlpLstmPolicy",
+    "CnnLstmPolicy",
+    "MultiInputLstmPolicy",
+    # sb3-contrib's ARS
+    "LinearPolicy",
+)
+
+
 class TrainSpec(_Strict):
     """What one trial trains: an SB3 algorithm on a Gymnasium env, or the user's function."""
 
@@ -126,6 +201,11 @@ class TrainSpec(_Strict):
     n_envs: Annotated[PositiveWhole, Field(le=SIZES["n_envs"].most)] = 1
     normalize: NormalizeSpec = Field(default_factory=lambda: NormalizeSpec(obs=False, reward=False))
     policy: str = "MlpPolicy"
+    env_wrapper: Annotated[
+        list[WrapperSpec], BeforeValidator(_wrapper_list), Field(max_length=MAX_WRAPPERS)
+    ] = Field(default_factory=list)
+    frame_stack: Annotated[PositiveWhole, Field(le=SIZES["frame_stack"].most)] | None = None
+    vec_env: Literal["dummy", "subproc"] = "dummy"
     timesteps: Timesteps
     eval: EvalSpec = Field(default_factory=EvalSpec)
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
@@ -136,6 +216,17 @@ class TrainSpec(_Strict):
     @classmethod
     def _lower(cls, value: str | None) -> str | None:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("policy")
+    @classmethod
+    def _policy(cls, value: str) -> str:
+        if value not in POLICIES:
+            guess = did_you_mean(value, POLICIES)
+            raise ValueError(
+                f"unknown policy '{value}': "
+                + (f"did you mean '{guess}'?" if guess else f"use one of {', '.join(POLICIES)}")
+            )
+        return value
 
     @field_validator("function")
     @classmethod
@@ -159,10 +250,31 @@ class TrainSpec(_Strict):
             raise ValueError("'env' is missing: name a Gymnasium env id such as CartPole-v1")
         if self.function is not None and self.algorithm is not None:
             raise ValueError("give 'algorithm' or 'function', not both")
+        if self.vec_env == "subproc" and self.n_envs > MAX_SUBPROC_ENVS:
+            raise ValueError(
+                f"vec_env: subproc runs each of the {self.n_envs} envs as a process of its own: "
+                f"use at most {MAX_SUBPROC_ENVS}, or vec_env: dummy"
+            )
         if self.function is not None and self.seeds:
             raise ValueError(
                 "'seeds' is for SB3 algorithms; a training function gets 'seed' "
                 "and may loop over seeds itself"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _env_setup(self) -> TrainSpec:
+        given = [k for k in ("env_wrapper", "frame_stack", "vec_env") if k in self.model_fields_set]
+        if self.function is not None and given:
+            raise ValueError(
+                f"{', '.join(given)} set up the env of an SB3 algorithm; a training function "
+                "builds its own envs: remove them"
+            )
+        limits = [w for w in self.env_wrapper if wrappers.is_time_limit(wrappers.resolve(w.name))]
+        if limits and "max_episode_steps" in self.env_kwargs:
+            raise ValueError(
+                "env_kwargs.max_episode_steps and the TimeLimit wrapper both set the episode "
+                "length: keep one"
             )
         return self
 

@@ -8,6 +8,20 @@ The VecNormalize statistics are also written on their own: environments that can
 pickled (some simulators) are rebuilt on resume, and the statistics then go into the new ones,
 so a normalised trial does not start learning its observation scale again.
 
+Which envs resume exactly:
+
+- envs in the worker's process (``vec_env: dummy``) whose state pickles: the whole VecEnv
+  stack is pickled (frame stacks included);
+- envs in env processes (``vec_env: subproc``), whose SubprocVecEnv cannot be pickled: each
+  env hands its own state over (:class:`rltui.train.envs.Resumable`), and on resume the new
+  env processes take it back; the frame stacks above them are restored too;
+- envs that pickle as their constructor's arguments only (Gymnasium's ``EzPickle``: the ALE's
+  Atari games, MuJoCo's tasks, Box2D's) do not: the trial resumes with new envs, the episodes
+  under way start over, and the env RNGs start again from the trial's seed. The model, its
+  optimizer, the replay buffer, the VecNormalize statistics and the Python/NumPy/torch RNGs
+  are restored all the same; the result then differs from an unpaused run's only by those
+  episodes.
+
 Writes are atomic and durable: a checkpoint is written into a temporary folder, every file and
 the folder are flushed to disk, and only then is it renamed into place. The previous good
 checkpoint is removed only once the new one is in place, so a crash at any point leaves one
@@ -40,7 +54,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from rltui.train.envs import TrialEnvs
+from rltui.train.envs import TrialEnvs, restore_stack, stack_state
 from rltui.train.trust import CheckpointRefused, TrustedCheckpoint, open_checkpoint, seal
 
 __all__ = ["CheckpointRefused", "TrainerState", "latest", "load", "publish", "remove", "save"]
@@ -153,13 +167,14 @@ def _space_rng(model: BaseAlgorithm) -> Any:
 
 
 def _save_envs(path: Path, envs: TrialEnvs) -> bool:
-    # Pickling the envs keeps an episode in progress; envs that cannot be pickled (some
-    # simulators) are rebuilt on resume and start a fresh episode instead.
+    # Pickling the envs keeps an episode in progress; envs that cannot be pickled as they are
+    # (some simulators) are rebuilt on resume and start a fresh episode instead.
     try:
+        stacks = (stack_state(_unwrap(envs.train)), stack_state(_unwrap(envs.eval)))
+        if None in stacks:
+            return False
         with open(path, "wb") as out:
-            cloudpickle.dump(
-                (_unwrap(envs.train), _unwrap(envs.eval), _norm(envs.train), _norm(envs.eval)), out
-            )
+            cloudpickle.dump((*stacks, _norm(envs.train), _norm(envs.eval)), out)
         return True
     except Exception as exc:
         path.unlink(missing_ok=True)
@@ -203,11 +218,9 @@ def load(
     with saved.open("state.pkl") as src:
         state: TrainerState = pickle.load(src)
     envs = fresh_envs
-    if state.envs_saved and saved.has(ENVS_FILE):
-        with saved.open(ENVS_FILE) as src:
-            train, evaluation, train_norm, eval_norm = cloudpickle.load(src)
-        fresh_envs.close()
-        envs = TrialEnvs(_rewrap(train, train_norm), _rewrap(evaluation, eval_norm))
+    restored = _restore_envs(saved, fresh_envs) if state.envs_saved else None
+    if restored is not None:
+        envs = restored
     else:
         state.envs_saved = False
         if saved.has(NORMALIZE_FILE):
@@ -229,6 +242,22 @@ def load(
     if state.action_space_rng is not None:  # DQN explores with action_space.sample()
         model.action_space.np_random.bit_generator.state = state.action_space_rng
     return model, envs, state
+
+
+def _restore_envs(saved: TrustedCheckpoint, fresh: TrialEnvs) -> TrialEnvs | None:
+    """The saved envs, put in place of (or into) ``fresh``; None, with ``fresh`` as built,
+    when none were saved or they are not of the stack ``fresh`` is (the env setup changed)."""
+    if not saved.has(ENVS_FILE):
+        return None
+    with saved.open(ENVS_FILE) as src:
+        train, evaluation, train_norm, eval_norm = cloudpickle.load(src)
+    if isinstance(train, VecEnv):  # saved before stacks were saved in parts: whole VecEnvs
+        fresh.close()
+        return TrialEnvs(_rewrap(train, train_norm), _rewrap(evaluation, eval_norm))
+    stacks = restore_stack([(_unwrap(fresh.train), train), (_unwrap(fresh.eval), evaluation)])
+    if stacks is None:
+        return None
+    return TrialEnvs(_rewrap(stacks[0], train_norm), _rewrap(stacks[1], eval_norm))
 
 
 def _load_replay(model: BaseAlgorithm, saved: TrustedCheckpoint) -> None:

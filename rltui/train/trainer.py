@@ -11,6 +11,7 @@ within one environment step through a callback.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -31,9 +32,12 @@ from stable_baselines3.common.vec_env import sync_envs_normalization
 
 from rltui.search.lifecycle import ControlAction, StopCause
 from rltui.spec import StudyFile
+from rltui.spec.policy import policy_of
 from rltui.train import checkpoint
 from rltui.train.envs import TrialEnvs, make_envs
-from rltui.train.hyperparams import ALGORITHMS, budget_aware, model_kwargs
+from rltui.train.hyperparams import ALGORITHMS as ALGORITHMS  # callers look these two up here
+from rltui.train.hyperparams import ModelRefused, new_model, trial_class
+from rltui.train.hyperparams import budget_aware as budget_aware
 from rltui.train.progress import ProgressLog
 
 
@@ -42,7 +46,8 @@ class TrialFailed(Exception):
 
 
 class Reporter(Protocol):
-    """What the trainer needs from its worker."""
+    """What the trainer needs from the worker running its trial (a worker's running trial,
+    :class:`rltui.worker.heartbeat.RunningTrial`; tests script their own)."""
 
     def report(self, step: int, value: float) -> bool:
         """Record an evaluation; True when the pruner says the trial should stop."""
@@ -102,7 +107,9 @@ def boundary(model: BaseAlgorithm) -> int | None:
         if train_freq.unit.value != "step":
             return None
         return max(1, train_freq.frequency) * n_envs
-    return int(getattr(model, "n_steps", 1)) * n_envs
+    if not isinstance(model, OnPolicyAlgorithm):
+        return None  # ARS: each update plays whole episodes, of no length known in advance
+    return int(model.n_steps) * n_envs
 
 
 def chunk_size(model: BaseAlgorithm) -> int:
@@ -171,6 +178,8 @@ def train_sb3(
             logged = log is not None and index == 0
             run.model.set_logger(log.sb3_logger() if logged and log else Logger(None, []))
         return _loop(study, runs, reporter, checkpoint_dir, log, checkpoint_on_eval)
+    except ModelRefused as exc:  # the algorithm's library is missing on this machine
+        raise TrialFailed(str(exc)) from exc
     finally:
         for run in runs:
             run.envs.close()
@@ -186,7 +195,7 @@ def _start(
 ) -> _Run:
     spec = study.spec.train
     assert spec.algorithm is not None
-    cls = budget_aware(ALGORITHMS[spec.algorithm])
+    cls = trial_class(spec.algorithm)
     envs = make_envs(study, seed)
     if saved is not None:
         try:
@@ -205,18 +214,16 @@ def build_model(
     study: StudyFile, params: dict[str, Any], envs: TrialEnvs, *, seed: int | None, device: str
 ) -> BaseAlgorithm:
     """A new model for ``params`` (fixed and sampled) on ``envs.train``; closes the envs and
-    raises :class:`TrialFailed` when SB3 refuses the values."""
+    raises :class:`TrialFailed` when SB3 refuses the values (or its library is missing)."""
     spec = study.spec.train
     assert spec.algorithm is not None
-    cls = budget_aware(ALGORITHMS[spec.algorithm])
-    kwargs = model_kwargs(spec.algorithm, params, envs.train.action_space)
     try:
-        model = cls(spec.policy, envs.train, seed=seed, device=device, verbose=0, **kwargs)
-    except (TypeError, ValueError, AssertionError) as exc:
+        return new_model(
+            spec.algorithm, policy_of(spec), params, envs.train, seed, device, spec.timesteps
+        )
+    except ModelRefused as exc:
         envs.close()
-        raise TrialFailed(f"SB3 rejected the hyperparameters: {exc}") from exc
-    model.rltui_budget = spec.timesteps  # type: ignore[attr-defined]
-    return model
+        raise TrialFailed(str(exc)) from exc
 
 
 def _save_all(runs: list[_Run], folder: Path) -> Path:
@@ -319,12 +326,12 @@ def _short_window(model: BaseAlgorithm, steps: int) -> Iterator[None]:
     per_env = -(-steps // model.n_envs)
     short: dict[str, Any] = {"train_freq": TrainFreq(per_env, TrainFrequencyUnit.STEP)}
     if not isinstance(model, OffPolicyAlgorithm):
-        assert isinstance(model, OnPolicyAlgorithm) and model.rollout_buffer_class is not None
-        space: Any = model.observation_space
-        buffer = model.rollout_buffer_class(
-            per_env, space, model.action_space, device=model.device, gamma=model.gamma,
-            gae_lambda=model.gae_lambda, n_envs=model.n_envs, **model.rollout_buffer_kwargs,
-        )  # fmt: skip
+        # A shorter copy of the model's own buffer, whatever its class (RecurrentPPO's too)
+        buffer: Any = copy.copy(model.rollout_buffer)  # type: ignore[attr-defined]
+        buffer.buffer_size = per_env
+        if hasattr(buffer, "hidden_state_shape"):
+            buffer.hidden_state_shape = (per_env, *buffer.hidden_state_shape[1:])
+        buffer.reset()
         short = {"n_steps": per_env, "rollout_buffer": buffer}
     saved = {name: getattr(model, name) for name in short}
     for name, value in short.items():

@@ -190,7 +190,9 @@ def test_deeply_nested_sweeps_are_refused_inside_the_expression(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sweep = "tag(log, " * 2000 + "interval(1e-3, 1)" + ")" * 2000
-    text = PPO.replace("clip_range: choice(0.1, 0.2, 0.3)", f"clip_range: {sweep}")
+    text = PPO.replace(
+        "clip_range: choice(0.1, 0.2, 0.3, lin_0.1, lin_0.2, lin_0.3)", f"clip_range: {sweep}"
+    )
     err = validate(tmp_path, text, capsys, "sweep.yaml")
     column = 3 + len("clip_range: ") + len("tag(log, ") * limits.MAX_SWEEP_DEPTH
     assert f"sweep.yaml:{line_of(text, 'clip_range')}:{column}: " in err

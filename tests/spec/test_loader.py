@@ -93,7 +93,7 @@ BAD_CASES = {
             [
                 f"train.algorithm: {algo.upper()} cannot act in CartPole-v1's action space",
                 "continuous (Box)",
-                "CartPole-v1 has Discrete(2): use ppo, a2c or dqn",
+                "CartPole-v1 has Discrete(2): use ppo, a2c, dqn",
             ],
             3,
         )
