@@ -102,6 +102,38 @@ async def test_the_apps_notifications_can_be_read():
         )
 
 
+async def test_bindings_resolve_as_while_a_widget_has_the_focus():
+    from textual.widgets import Button
+
+    from rltui.ui.textual.internals import bindings_while_focused
+
+    class Probe(App[None]):
+        BINDINGS: ClassVar = [("f19", "bell", "Bell"), ("f20", "quit", "Quit")]
+
+        def compose(self) -> Any:
+            yield TextArea("x")
+            yield Button("b")
+
+        def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+            return None if action == "quit" else True  # quit shown but disabled
+
+    app = Probe()
+    async with app.run_test() as pilot:
+        area = app.query_one(TextArea)
+        app.query_one(Button).focus()  # the focus is elsewhere now: still resolved for area
+        await pilot.pause()
+        end = [(type(n).__name__, b.action, on) for n, b, on in bindings_while_focused(area, "end")]
+        assert end[0] == ("TextArea", "cursor_line_end", True), (
+            f"{VERSIONS}: DOMNode._bindings.key_to_bindings no longer lists a widget's bindings"
+        )
+        assert [(b.action, on) for _, b, on in bindings_while_focused(area, "f19")] == [
+            ("bell", True)
+        ]
+        assert [(b.action, on) for _, b, on in bindings_while_focused(area, "f20")] == [
+            ("quit", False)
+        ], f"{VERSIONS}: App._check_action_state no longer answers for a binding's action"
+
+
 def test_toasts_are_widgets():
     from textual.widgets import _toast
 

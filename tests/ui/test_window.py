@@ -85,6 +85,25 @@ async def test_a_burst_of_moves_and_typing_lands_in_typing_order(make_app, wait)
         assert after[0] == before[0]
 
 
+async def test_a_burst_that_ends_by_leaving_the_editor_keeps_every_move_before_it(make_app, wait):
+    # Seen in tmux: `Down Down Down End Enter TEXT Escape 3` sent at once lost the End. The
+    # fused Esc-3 is the app's priority binding: it moved the focus to the charts while the
+    # editor's queue still held End, which then resolved against the charts' bindings.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_editor(app, pilot, wait)
+        screen = app.main_screen
+        editor = pane.editor
+        editor.move_cursor((0, 0))
+        before = editor.text.splitlines()
+        burst(app, "down", "down", "down", "end", "enter", "Z", "Z", "pound_sign")
+        await wait(pilot, lambda: screen.query_one("#tabs", TabbedContent).active == "charts")
+        await wait(pilot, lambda: editor.text.count("Z") >= 2)
+        await pilot.pause()
+        after = editor.text.splitlines()
+        assert after[3] == before[3] and after[4] == "ZZ", after[:6]
+
+
 async def test_save_in_a_burst_holds_every_key_typed_before_it(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -14,14 +14,16 @@ it into a documented hook (:class:`LiveDataTable`, :class:`HookedTextArea`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual._tree_sitter import TREE_SITTER as _TREE_SITTER
 from textual._xterm_parser import XTermParser
+from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.keys import _character_to_key
 from textual.notifications import Notification
@@ -75,6 +77,22 @@ def keys_read_from(data: str) -> list[str]:
 
 
 # The app ---------------------------------------------------------------------------------
+
+
+def bindings_while_focused(widget: DOMNode, key: str) -> Iterator[tuple[DOMNode, Binding, bool]]:
+    """The non-priority bindings of ``key`` as they resolve while ``widget`` has the focus:
+    on the widget, then on each ancestor, nearest first, with whether each is enabled (Textual
+    leaves out one whose ``check_action`` says False). The screen's ``active_bindings`` follow
+    the focus as it is now, which a priority binding handled in the app's queue may already
+    have moved while keys typed before it still wait in the widget's queue."""
+    app = widget.app
+    for node in widget.ancestors_with_self:
+        for binding in node._bindings.key_to_bindings.get(key, ()):
+            if binding.priority:
+                continue
+            state = app._check_action_state(binding.action, node)
+            if state is not False:
+                yield node, binding, bool(state)
 
 
 def notifications(app: App[Any]) -> list[Notification]:
