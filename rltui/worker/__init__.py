@@ -1,2 +1,3 @@
-"""Worker processes: the trial loop (``loop``), one trial (``trial``), the heartbeat
-(``session``). Launchers (:mod:`rltui.launch`) start them; so may a user, by hand."""
+"""Worker processes: the trial loop (``loop``), one trial (``trial``), the running trial and
+its heartbeat (``heartbeat``). Launchers (:mod:`rltui.launch`) start them; so may a user, by
+hand."""

@@ -35,7 +35,7 @@ from rltui.search.study import stored_spec
 from rltui.search.workers import drain_key, new_record, stored_record
 from rltui.spec import StudyFile
 from rltui.worker.device import DeviceError, device_label
-from rltui.worker.session import STOP_GRACE, Heartbeat, TrialSession
+from rltui.worker.heartbeat import STOP_GRACE, Heartbeat, RunningTrial
 from rltui.worker.trial import SPACE_WAIT, TrialRun, disk_full
 
 __all__ = ["DeviceError", "Worker"]
@@ -73,7 +73,7 @@ class Worker:
         self._specs: dict[int, StudyFile] = {}
         self.stopping = False
         self.trials_done = 0
-        self.session: TrialSession | None = None
+        self.running: RunningTrial | None = None
         # Why the worker is told to stop (a signal, an unreachable checkpoint); its record
         # says so when it leaves. ``interrupted`` is the trial a signal paused, if any.
         self.stop_reason: str | None = None
@@ -207,8 +207,8 @@ class Worker:
             os._exit(128 + signum)
         self.stopping = True
         self.stop_reason = f"stopped by {signal.Signals(signum).name}"
-        if self.session is not None:
-            self.session.ask(ControlAction.PAUSE)
+        if self.running is not None:
+            self.running.ask(ControlAction.PAUSE)
 
     def _on_lost(self) -> None:
         """Called from the heartbeat thread when this worker finds it was declared lost: its
@@ -227,11 +227,11 @@ class Worker:
             flush=True,
         )
 
-    def _end_stuck_trial(self, session: TrialSession, action: ControlAction) -> None:
+    def _end_stuck_trial(self, running: RunningTrial, action: ControlAction) -> None:
         """Called from the heartbeat thread when the training has ignored a prune or kill for
-        :data:`~rltui.worker.session.STOP_GRACE` seconds: record the trial's end as asked,
+        :data:`~rltui.worker.heartbeat.STOP_GRACE` seconds: record the trial's end as asked,
         then end this process, the only way to stop code that does not return."""
-        trial = session.trial
+        trial = running.trial
         note = "its training did not stop when asked, so its worker process was ended"
         print(f"trial {trial.number}: {action.value}: {note}", flush=True)
         try:

@@ -31,7 +31,7 @@ from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
 from rltui.train.trust import CheckpointRefused
 from rltui.worker.device import release_gpu_memory
-from rltui.worker.session import TrialSession
+from rltui.worker.heartbeat import RunningTrial
 
 if TYPE_CHECKING:
     from rltui.worker.loop import Worker
@@ -75,9 +75,12 @@ class TrialRun:
         if resume and not Path(resume.get("checkpoint") or "").exists():
             self._cannot_resume(resume)
             return
+        if resume and (outside := self._not_its_folder(resume)) is not None:
+            self._refused(resume, outside)
+            return
         version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
         study = worker.current_spec(version)
-        session = TrialSession(trial, study.spec.train.timesteps)
+        running = RunningTrial(trial, study.spec.train.timesteps)
         current = int(
             self.storage.get_study_system_attrs(worker.study_id).get(attrs.SPEC_VERSION, 1)
         )
@@ -90,15 +93,15 @@ class TrialRun:
             last = {"checkpoint": resume["checkpoint"], "timesteps": resume.get("timesteps", 0)}
             self.storage.set_trial_system_attr(self.id, attrs.CHECKPOINT, last)
             self.storage.set_trial_system_attr(self.id, attrs.RESUME, None)
-        worker.session = session
-        worker.heartbeat.session = session
+        worker.running = running
+        worker.heartbeat.running = running
         worker.heartbeat.update(state="training", trial=trial.number, trial_id=self.id)
         started = time.time()
         self.say("resuming" if resume else "starting")
         try:
             params = frozen.params if resume else suggest_all(trial, study.space.distributions)
-            outcome = self._train(study, params, session, resume)
-            if session.abandoned or not self._still_ours():
+            outcome = self._train(study, params, running, resume)
+            if running.abandoned or not self._still_ours():
                 self._dropped()
                 return
             self._finish(study, outcome, frozen)
@@ -107,7 +110,7 @@ class TrialRun:
                 f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s"
             )
         except Exception as exc:
-            if session.abandoned or not self._still_ours():
+            if running.abandoned or not self._still_ours():
                 self._dropped()
                 return
             full = disk_full(exc)
@@ -118,9 +121,9 @@ class TrialRun:
             else:
                 self._fail(exc)
         finally:
-            session.close()
-            worker.session = None
-            worker.heartbeat.session = None
+            running.close()
+            worker.running = None
+            worker.heartbeat.running = None
             if not worker.heartbeat.lost:  # a lost worker's record stays as it was declared
                 self._quietly(
                     lambda: worker.heartbeat.update(state="idle", trial=None, trial_id=None)
@@ -131,7 +134,7 @@ class TrialRun:
         self,
         study: StudyFile,
         params: dict[str, Any],
-        session: TrialSession,
+        running: RunningTrial,
         resume: dict[str, Any] | None,
     ) -> Outcome:
         worker = self.worker
@@ -149,7 +152,7 @@ class TrialRun:
             return train(
                 study,
                 values,
-                session,
+                running,
                 device=worker.device(study),
                 seed=study.spec.train.seed,
                 checkpoint_dir=self.folder,
@@ -158,7 +161,7 @@ class TrialRun:
                 checkpoint_on_eval=study.spec.control.retries > 0,
             )
         finally:
-            session.close()  # the heartbeat's last progress write must not follow ours
+            running.close()  # the heartbeat's last progress write must not follow ours
             log.close()
 
     def _finish(
@@ -299,6 +302,29 @@ class TrialRun:
             "set control.checkpoint_dir to a folder all hosts share"
         )
         self.refuse(resume, note)
+
+    def _not_its_folder(self, resume: dict[str, Any]) -> str | None:
+        """Why the checkpoint ``resume`` names is not this trial's, or None when it lies in
+        the trial's folder under the study's checkpoint root. Checked before training starts:
+        the trainer looks into the folder a record names (for its seeds' latest steps) before
+        :mod:`rltui.train.trust` judges a step, and whoever can write the storage can write
+        a record naming any folder."""
+        named = Path(resume.get("checkpoint") or "")
+        # The trial's folder is judged by its path under the root: a link in its place,
+        # resolved, would take whatever it points to for the trial's own.
+        real, own = named.resolve(), self.folder.parent.resolve() / self.folder.name
+        if real.is_relative_to(own):
+            return None
+        where = (
+            f"trial {self.trial.number}'s folder {own}"
+            if real.is_relative_to(own.parent)
+            else f"the study's checkpoint folder {own.parent}"
+        )
+        return (
+            f"checkpoint {named} resolves to {real}, outside {where}: a trial resumes only "
+            "from its own folder under the study's checkpoint root. Fix: kill the trial and "
+            "enqueue its parameters again (or, if the checkpoint folder was moved, move it back)"
+        )
 
     def _refused(self, resume: dict[str, Any], reason: str) -> None:
         """The checkpoint failed the checks before loading (rltui.train.trust): the trial goes

@@ -30,8 +30,9 @@ POLL_SECONDS = 0.5
 STOP_GRACE = 10.0  # seconds a prune or kill waits for the training to stop by itself
 
 
-class TrialSession:
-    """The :class:`rltui.train.trainer.Reporter` of one trial."""
+class RunningTrial:
+    """One trial as the worker running it sees it: the trainer's
+    :class:`rltui.train.trainer.Reporter`, and what the heartbeat polls and publishes."""
 
     def __init__(self, trial: optuna.Trial, total: int):
         self.trial = trial
@@ -41,7 +42,7 @@ class TrialSession:
         self._requested_at = 0.0
         self._published = -1
         # Held while the heartbeat thread writes progress, so that once the worker has
-        # closed the session (and goes on to tell the trial) no late write can follow.
+        # closed this (and goes on to tell the trial) no late write can follow.
         self._writing = threading.Lock()
         self.closed = False
         # Set when this worker learns it was declared lost (it was frozen or cut off longer
@@ -134,7 +135,7 @@ class Heartbeat(threading.Thread):
         record: WorkerRecord,
         interval: float,
         on_beat: Callable[[], None] | None = None,
-        on_overdue: Callable[[TrialSession, ControlAction], None] | None = None,
+        on_overdue: Callable[[RunningTrial, ControlAction], None] | None = None,
         on_lost: Callable[[], None] | None = None,
         grace: float | None = None,
     ):
@@ -147,7 +148,7 @@ class Heartbeat(threading.Thread):
         self.on_overdue = on_overdue
         self.on_lost = on_lost
         self.lost = False
-        self.session: TrialSession | None = None
+        self.running: RunningTrial | None = None
         self._stop_event = threading.Event()
         self.errors = 0
         self._failing: str | None = None  # the error last printed, while beats keep failing
@@ -165,22 +166,22 @@ class Heartbeat(threading.Thread):
         while not self._stop_event.wait(POLL_SECONDS):
             self._tick()
             try:
-                session = self.session
-                if session is not None:
-                    session.poll_control(self.storage)
-                    overdue = session.overdue_stop()
+                running = self.running
+                if running is not None:
+                    running.poll_control(self.storage)
+                    overdue = running.overdue_stop()
                     if overdue and self.on_overdue is not None:
-                        self.on_overdue(session, overdue)
+                        self.on_overdue(running, overdue)
                 if time.monotonic() - last_beat >= self.interval:
                     last_beat = time.monotonic()
                     if not self.lost and self._declared_lost():
                         self.lost = True
-                        if session is not None:
-                            session.abandon()
+                        if running is not None:
+                            running.abandon()
                         if self.on_lost is not None:
                             self.on_lost()
-                    if session is not None:
-                        session.publish_progress(self.storage)
+                    if running is not None:
+                        running.publish_progress(self.storage)
                     self.record = write_record(self.storage, self.study_id, self.record)
                     self._wrote()
                     if self.on_beat is not None:
