@@ -344,5 +344,6 @@ def test_the_window_opens_a_read_only_study_to_read_and_its_controls_say_why(
     assert session.reader.poll().rows is not None  # the study reads as usual
     said = session.request(0, ControlAction.PAUSE)
     assert said.startswith("not done: ") and str(StudyHome.beside(read_only_study).root) in said
-    assert session.start_workers(1).startswith("not done: ")
+    with pytest.raises(PermissionError, match=r"read-only|may not write"):
+        session.start_workers(1)
     assert session.enqueue({}).startswith("not done: ")

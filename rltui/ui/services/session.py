@@ -266,9 +266,10 @@ class Session:
         return index
 
     def start_workers(self, count: int = 1, first_index: int = 0) -> str:
-        """Start ``count`` local workers; they show in :attr:`launches` until they register."""
+        """Start ``count`` local workers; they show in :attr:`launches` until they register.
+        Raises PermissionError for a study opened to read only (its workers could not write)."""
         if self.read_only:
-            return f"not done: {self.read_only}"
+            raise PermissionError(self.read_only)
         launched = self.pool().start(count, first_index=first_index)
         self.started.add(launched, first_index)
         pids = ", ".join(str(w.pid) for w in launched)
