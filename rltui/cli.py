@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rltui import __version__
 from rltui.search.lifecycle import ControlAction
 from rltui.search.optuna_internals import storage_of
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rltui", description="Tune deep-RL agents from the terminal."
     )
+    parser.add_argument("--version", action="version", version=f"rltui {__version__}")
     sub = parser.add_subparsers(dest="command")
     ui = sub.add_parser("ui", help="open the terminal UI (the default command)")
     _target(ui)
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "ui")
     args = build_parser().parse_args(argv)
     from rltui.search.control import ControlError

@@ -473,3 +473,13 @@ def test_a_worker_asked_for_a_gpu_this_host_lacks_refuses_to_start(
     assert main(["worker", str(path), "--device", device]) == 1
     err = capsys.readouterr().err
     assert f"device {device} asked for" in err and "--device cpu" in err
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    # rltui.__version__ and the package metadata (pyproject) say the same.
+    assert capsys.readouterr().out.strip() == f"rltui {version('rltui')}"
