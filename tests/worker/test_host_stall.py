@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -161,15 +163,24 @@ def test_the_guard_notices_a_real_stop_of_its_process():
         [sys.executable, "-c", textwrap.dedent(TICKER)], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    # Read on a thread, so that the test waits on the ticker with a limit, never for ever.
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
     try:
-        assert proc.stdout.readline().strip() == "ready"
+        assert lines.get(timeout=60).strip() == "ready"
         os.kill(proc.pid, signal.SIGSTOP)
         stopped = time.time()
         time.sleep(1.5)  # the stall being staged: three times the guard's limit of 0.3 s
         os.kill(proc.pid, signal.SIGCONT)
         awake_since = 0.0
+        deadline = time.monotonic() + 120
         while awake_since < stopped:
-            awake_since = float(proc.stdout.readline())
+            assert time.monotonic() < deadline, f"no stall seen in 120 s ({awake_since=})"
+            try:
+                awake_since = float(lines.get(timeout=1.0))
+            except queue.Empty:
+                # Seen once under load: the ticker stayed stopped. Continue it again.
+                os.kill(proc.pid, signal.SIGCONT)
     finally:
         proc.kill()
         proc.wait()
