@@ -30,3 +30,16 @@ class ScriptedReporter:
 
     def checkpointed(self, path: Path, timesteps: int) -> None:
         pass
+
+
+# A one-evaluation-episode study of any algorithm on any env, for the training tests.
+STUDY = """
+name: {algorithm}
+device: cpu
+train:
+  algorithm: {algorithm}
+  env: {env}
+  timesteps: {timesteps}
+  eval: {{every: {every}, episodes: 1}}
+  seed: 1
+"""

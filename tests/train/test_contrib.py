@@ -17,20 +17,10 @@ from rltui.spec import StudyFile, load_study
 from rltui.train.envs import make_envs
 from rltui.train.trainer import _learn_to, _StopOnRequest, boundary, build_model, train_sb3
 from tests.conftest import require_extra
-from tests.train.reporters import ScriptedReporter
+from tests.train.reporters import STUDY, ScriptedReporter
 
 require_extra("sb3_contrib", "contrib")
 
-STUDY = """
-name: {algorithm}
-device: cpu
-train:
-  algorithm: {algorithm}
-  env: {env}
-  timesteps: {timesteps}
-  eval: {{every: {every}, episodes: 1}}
-  seed: 1
-"""
 OFF_POLICY = {"learning_starts": 50, "buffer_size": 1000, "batch_size": 16}
 ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "tqc": ("Pendulum-v1", {**OFF_POLICY, "policy_kwargs": {"n_quantiles": 5}}),

@@ -19,18 +19,8 @@ from rltui.train.envs import make_envs
 from rltui.train.hyperparams import ModelRefused, algorithm_class, model_kwargs
 from rltui.train.trainer import TrialFailed, build_model, train_sb3
 from tests.conftest import needs_extra
-from tests.train.reporters import ScriptedReporter
+from tests.train.reporters import STUDY, ScriptedReporter
 
-STUDY = """
-name: {algorithm}
-device: cpu
-train:
-  algorithm: {algorithm}
-  env: {env}
-  timesteps: {timesteps}
-  eval: {{every: {every}, episodes: 1}}
-  seed: 1
-"""
 PPO = {"n_steps": 64, "batch_size": 32, "n_epochs": 1}
 
 
