@@ -9,6 +9,7 @@ trial ends, its checkpoint is removed unless its study file keeps checkpoints.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
@@ -33,7 +34,10 @@ class ControlError(Exception):
 class Controller:
     """Sends control requests for one study."""
 
-    def __init__(self, ostudy: optuna.Study):
+    def __init__(self, ostudy: optuna.Study, checkpoints: Path | None = None):
+        # The study's checkpoint folder: a trial ended here has its checkpoints removed from
+        # it (none are removed without it).
+        self.checkpoints = checkpoints
         self.study = ostudy
         self.storage = storage_of(ostudy)
         self.study_id = study_id_of(ostudy)
@@ -88,7 +92,9 @@ class Controller:
     def finish(self, trial: FrozenTrial, action: ControlAction) -> None:
         """End a trial no process is running (WAITING or PAUSED): PRUNED with its last value,
         or FAIL "stopped by user"; its checkpoint goes unless the study file keeps it."""
-        endings.end(self.study, trial_id_of(trial), StopCause.asked(action))
+        endings.end(
+            self.study, trial_id_of(trial), StopCause.asked(action), checkpoints=self.checkpoints
+        )
 
     def pause_all(self) -> int:
         """Ask every running trial to pause; returns how many were asked."""

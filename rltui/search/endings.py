@@ -47,11 +47,14 @@ def end(
     reason: str | None = None,
     error: dict[str, Any] | None = None,
     guard: Guard | None = None,
+    checkpoints: Path | None = None,
 ) -> bool:
     """Record how a trial ended. ``cause`` is None for a trial that ran its budget (COMPLETE
     with ``value``); PRUNE and PRUNER end it PRUNED with its last reported value; KILL ends
     it FAIL "stopped by user" (``reason`` adds why). Any other failure is :func:`fail`.
-    Returns False when ``guard`` found the trial was no longer the caller's to end."""
+    ``checkpoints`` is this study's checkpoint folder: the trial's checkpoints under it go
+    (see :func:`discard_checkpoints`). Returns False when ``guard`` found the trial was no
+    longer the caller's to end."""
     from optuna.trial import TrialState
 
     if cause is StopCause.PAUSE:
@@ -64,7 +67,7 @@ def end(
         state = TrialState.COMPLETE
     else:
         state = TrialState.PRUNED
-    return _write(ostudy, trial_id, changes, state, value, guard)
+    return _write(ostudy, trial_id, changes, state, value, guard, checkpoints)
 
 
 def fail(
@@ -74,16 +77,18 @@ def fail(
     *,
     traceback: str | None = None,
     guard: Guard | None = None,
+    checkpoints: Path | None = None,
 ) -> bool:
     """End a trial FAIL because something went wrong (its training raised, its worker was
-    lost); ``message`` is what the trial table and detail show."""
+    lost); ``message`` is what the trial table and detail show. ``checkpoints`` as for
+    :func:`end`."""
     from optuna.trial import TrialState
 
     error: dict[str, Any] = {"message": message, "at": time.time()}
     if traceback:
         error["traceback"] = traceback
     changes = {attrs.CONTROL: None, attrs.REASON: message, attrs.ERROR: error}
-    return _write(ostudy, trial_id, changes, TrialState.FAIL, None, guard)
+    return _write(ostudy, trial_id, changes, TrialState.FAIL, None, guard, checkpoints)
 
 
 def pause(storage: BaseStorage, trial_id: int, record: dict[str, Any]) -> None:
@@ -133,6 +138,7 @@ def _write(
     state: Any,
     value: float | None,
     guard: Guard | None,
+    checkpoints: Path | None,
 ) -> bool:
     from optuna.trial import TrialState
 
@@ -149,7 +155,7 @@ def _write(
     else:
         last = last_value(trial) if state == TrialState.PRUNED else value
         storage.set_trial_state_values(trial_id, state, None if last is None else [last])
-    discard_checkpoints(storage, study_id_of(ostudy), storage.get_trial(trial_id))
+    discard_checkpoints(storage, study_id_of(ostudy), storage.get_trial(trial_id), checkpoints)
     return True
 
 
@@ -189,10 +195,27 @@ def keeps_checkpoints(storage: BaseStorage, study_id: int, trial: FrozenTrial) -
     return spec.spec.control.keep_checkpoints
 
 
-def discard_checkpoints(storage: BaseStorage, study_id: int, trial: FrozenTrial) -> None:
-    """Remove a finished trial's checkpoints unless its study file keeps them. A folder on
-    another host's disk may not be reachable from here: errors are ignored."""
-    if keeps_checkpoints(storage, study_id, trial):
+def discard_checkpoints(
+    storage: BaseStorage, study_id: int, trial: FrozenTrial, checkpoints: Path | None
+) -> None:
+    """Remove a finished trial's checkpoints unless its study file keeps them.
+
+    Only ``checkpoints/trial-N`` itself goes, where ``checkpoints`` is this study's checkpoint
+    folder as the caller knows it (None: nothing goes). The records are only a hint: whoever
+    can write to the storage must not be able to make a process delete another study's
+    folder, or a folder a link leads out to. A folder on another host's disk may not be
+    reachable from here: errors are ignored.
+    """
+    if checkpoints is None or keeps_checkpoints(storage, study_id, trial):
+        return
+    try:
+        root = checkpoints.resolve(strict=True)
+    except (OSError, RuntimeError):
         return
     for folder in checkpoint_folders(trial):
-        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            real = folder.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if real == root / f"trial-{trial.number}" and not folder.is_symlink():
+            shutil.rmtree(real, ignore_errors=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import optuna
 from optuna.storages import BaseStorage
@@ -49,6 +50,7 @@ def reap_lost_workers(
     retries: int,
     declared_by: str | None = None,
     stall: StallGuard | None = None,
+    checkpoints: Path | None = None,
 ) -> list[str]:
     """Handle every lost worker's trial; returns one line per action taken.
 
@@ -56,7 +58,8 @@ def reap_lost_workers(
     default its process and host. ``stall`` is the caller's own :class:`StallGuard`, ticked
     by the loop that calls this: while it has seen the caller stalled within the last grace
     time, no heartbeat is old enough to count. Without one, heartbeats are judged by their age
-    alone.
+    alone. ``checkpoints`` is the study's checkpoint folder, where a trial marked FAIL has its
+    checkpoints removed (:func:`rltui.search.endings.discard_checkpoints`).
     """
     storage, study_id = storage_of(ostudy), study_id_of(ostudy)
     by = declared_by or f"process {os.getpid()} on host {HOST}"
@@ -78,7 +81,7 @@ def reap_lost_workers(
         if record.trial_id is None:
             continue
         try:
-            result = _recover(ostudy, record, why, retries)
+            result = _recover(ostudy, record, why, retries, checkpoints)
         except (optuna.exceptions.UpdateFinishedTrialError, KeyError, RuntimeError):
             continue  # another process handled it first
         if result:
@@ -131,7 +134,11 @@ def _still_lost(storage: BaseStorage, record: WorkerRecord) -> FrozenTrial | Non
 
 
 def _recover(
-    ostudy: optuna.Study, record: WorkerRecord, why: str, retries: int
+    ostudy: optuna.Study,
+    record: WorkerRecord,
+    why: str,
+    retries: int,
+    checkpoints: Path | None,
 ) -> tuple[str, str] | None:
     """Retry or fail the lost worker's trial. Returns the line to print and the trial's
     outcome for the worker's record, or None when the trial was not the lost worker's any
@@ -145,7 +152,7 @@ def _recover(
     if used < retries:
         return _retry(storage, record, trial, lost, used + 1, retries)
     guard = _guard(storage, record)
-    if not endings.fail(ostudy, trial_id_of(trial), lost, guard=guard):
+    if not endings.fail(ostudy, trial_id_of(trial), lost, guard=guard, checkpoints=checkpoints):
         return None
     spent = (
         f"its {retries} {'retry' if retries == 1 else 'retries'} used up"

@@ -235,7 +235,13 @@ class Worker:
         note = "its training did not stop when asked, so its worker process was ended"
         print(f"trial {trial.number}: {action.value}: {note}", flush=True)
         try:
-            endings.end(self.study, trial_id_of(trial), StopCause.asked(action), reason=note)
+            endings.end(
+                self.study,
+                trial_id_of(trial),
+                StopCause.asked(action),
+                reason=note,
+                checkpoints=self.home.checkpoints,
+            )
             self.heartbeat.update(
                 state="exited",
                 trial=None,
@@ -299,6 +305,7 @@ class Worker:
             spec.spec.control.retries,
             declared_by=f"worker {self.id}",
             stall=self.heartbeat.stall,
+            checkpoints=self.home.checkpoints,
         ):
             print(line, flush=True)
         if self._draining() and self.heartbeat.record.state == "idle":
@@ -328,6 +335,7 @@ class Worker:
             control.retries,
             declared_by=f"worker {self.id}",
             stall=self.heartbeat.stall,
+            checkpoints=self.home.checkpoints,
         ):
             print(line, flush=True)
         with self._claim_lock():

@@ -198,7 +198,13 @@ class TrialRun:
             if outcome.extra.get("value") is not None:  # a train.function returned its value
                 value = outcome.extra["value"]
         self._until_written(
-            lambda: endings.end(self.worker.study, self.id, outcome.stopped, value=value)
+            lambda: endings.end(
+                self.worker.study,
+                self.id,
+                outcome.stopped,
+                value=value,
+                checkpoints=self.worker.home.checkpoints,
+            )
         )
 
     def _pause(self, outcome: Outcome, claimed: optuna.trial.FrozenTrial) -> None:
@@ -227,7 +233,13 @@ class TrialRun:
         self.say(f"FAIL: {message}\n{tail}")
         try:
             self._until_written(
-                lambda: endings.fail(self.worker.study, self.id, message, traceback=tail)
+                lambda: endings.fail(
+                    self.worker.study,
+                    self.id,
+                    message,
+                    traceback=tail,
+                    checkpoints=self.worker.home.checkpoints,
+                )
             )
         except Exception as inner:  # the storage itself is failing; the heartbeat will notice
             self.say(f"could not record the failure: {inner}")

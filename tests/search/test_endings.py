@@ -105,3 +105,50 @@ def test_an_ending_removes_checkpoints_only_of_the_trials_shape(
     planted = _running(study)
     storage.set_trial_system_attr(trial_id_of(planted), attrs.PAUSED, {"checkpoint": str(other)})
     assert endings.checkpoint_folders(study.trials[1]) == []  # not a trial-N folder: never removed
+
+
+def test_an_ending_removes_only_checkpoints_under_this_studys_folder(tmp_path: Path) -> None:
+    """A record is a hint: whoever can write to the storage must not make an ending delete
+    another study's folder, or the place a link leads to."""
+    from rltui.search.study import create_or_join
+    from rltui.spec import parse_study
+
+    text = (
+        "name: ends\ntrain:\n  algorithm: ppo\n  env: CartPole-v1\n  timesteps: 64\n"
+        "search_space:\n  gamma: choice(0.9, 0.99)\n"
+    )
+    study = create_or_join(parse_study(text), optuna.storages.InMemoryStorage())
+    ours = tmp_path / "ends.rltui" / "checkpoints"
+    theirs = tmp_path / "other.rltui" / "checkpoints"
+    storage = storage_of(study)
+
+    def ended_with(record_path: Path) -> optuna.Trial:
+        trial = _running(study)
+        storage.set_trial_system_attr(
+            trial_id_of(trial), attrs.CHECKPOINT, {"checkpoint": str(record_path)}
+        )
+        endings.end(study, trial_id_of(trial), None, value=1.0, checkpoints=ours)
+        return trial
+
+    mine = ours / "trial-0" / "step-000000000100"
+    mine.mkdir(parents=True)
+    ended_with(mine)
+    assert not mine.parent.exists()  # this study's own checkpoint went
+
+    planted = theirs / "trial-1" / "step-000000000100"
+    planted.mkdir(parents=True)
+    ended_with(planted)
+    assert planted.exists()  # another study's trial-1: the same shape, another folder
+
+    target = tmp_path / "precious"
+    (target / "step-000000000100").mkdir(parents=True)
+    (ours / "trial-2").symlink_to(target, target_is_directory=True)
+    ended_with(ours / "trial-2" / "step-000000000100")
+    assert (target / "step-000000000100").exists()  # a link out of the folder is not followed
+
+    kept = ours / "trial-3"
+    kept.mkdir()
+    trial = _running(study)
+    storage.set_trial_system_attr(trial_id_of(trial), attrs.CHECKPOINT, {"checkpoint": str(kept)})
+    endings.end(study, trial_id_of(trial), None, value=1.0)  # no folder given: nothing goes
+    assert kept.exists()

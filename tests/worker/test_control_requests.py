@@ -87,7 +87,11 @@ class Bench:
         )
 
     def reap(self, retries: int = 0, grace: float = 4) -> list[str]:
-        return reap_lost_workers(self.ostudy, grace, retries)
+        return reap_lost_workers(self.ostudy, grace, retries, checkpoints=self.home.checkpoints)
+
+    def controller(self) -> Controller:
+        """A controller that knows this study's checkpoint folder, as the window's does."""
+        return Controller(self.ostudy, self.home.checkpoints)
 
 
 @pytest.fixture
@@ -111,18 +115,18 @@ def _gone_pid() -> int:
 
 def test_a_trial_number_that_does_not_exist_is_refused_clearly(bench):
     with pytest.raises(ControlError, match=r"^no trial 0 in study 'ctl' \(it has no trials yet\)"):
-        Controller(bench.ostudy).request(0, "pause")
+        bench.controller().request(0, "pause")
     for _ in range(6):
         bench.running("w")
     with pytest.raises(ControlError, match=r"^no trial 7 in study 'ctl' \(trials 0-5\)$"):
-        Controller(bench.ostudy).request(7, "pause")
+        bench.controller().request(7, "pause")
 
 
 @pytest.mark.parametrize("action", ["prune", "kill", "pause"])
 def test_a_negative_trial_number_touches_no_trial(bench, action):
     first, last = bench.running("w"), bench.running("w")
     with pytest.raises(ControlError, match=r"-1 is not a trial number \(trials 0-1\)"):
-        Controller(bench.ostudy).request(-1, action)
+        bench.controller().request(-1, action)
     for number in (first, last):
         trial = bench.get(number)
         assert status_of(trial) == TrialStatus.RUNNING
@@ -135,7 +139,7 @@ def test_study_wide_requests_skip_a_trial_that_ended_meanwhile(bench, monkeypatc
     listed = bench.ostudy.get_trials(deepcopy=True)
     bench.ostudy.tell(ending, 1.0)  # it completes after the list was read
     monkeypatch.setattr(bench.ostudy, "get_trials", lambda deepcopy=True: listed)
-    controller = Controller(bench.ostudy)
+    controller = bench.controller()
     assert controller.pause_all() == 1
     assert bench.get(running).system_attrs[attrs.CONTROL]["action"] == "pause"
     assert not bench.get(ending).system_attrs.get(attrs.CONTROL)
@@ -151,7 +155,7 @@ def test_ending_a_paused_trial_removes_its_checkpoint(bench, action):
     number = bench.running("w")
     folder = bench.paused(number)
     other = bench.checkpoint(bench.running("w"))  # another trial's checkpoint stays
-    Controller(bench.ostudy).request(number, action)
+    bench.controller().request(number, action)
     assert bench.get(number).state == (TrialState.PRUNED if action == "prune" else TrialState.FAIL)
     assert not folder.exists()
     assert other.exists()
@@ -160,7 +164,7 @@ def test_ending_a_paused_trial_removes_its_checkpoint(bench, action):
 def test_ending_a_trial_queued_to_resume_removes_its_checkpoint(bench):
     number = bench.running("w")
     folder = bench.paused(number)
-    controller = Controller(bench.ostudy)
+    controller = bench.controller()
     controller.request(number, "resume")
     assert status_of(bench.get(number)) == TrialStatus.WAITING
     controller.request(number, "kill")
@@ -176,7 +180,7 @@ def test_each_trial_follows_keep_checkpoints_of_its_own_study_file_version(study
     dropped = bench.running("w")
     bench.set(dropped, attrs.TRIAL_SPEC_VERSION, 2)
     dropped_folder = bench.paused(dropped)
-    controller = Controller(bench.ostudy)
+    controller = bench.controller()
     controller.request(kept, "prune")
     controller.request(dropped, "prune")
     assert kept_folder.exists() and not dropped_folder.exists()
@@ -187,7 +191,7 @@ def test_a_checkpoint_path_of_another_shape_is_never_deleted(bench, tmp_path):
     elsewhere = tmp_path / "precious"
     elsewhere.mkdir()
     bench.set(number, attrs.PAUSED, {"timesteps": 1, "checkpoint": str(elsewhere)})
-    Controller(bench.ostudy).request(number, "kill")
+    bench.controller().request(number, "kill")
     assert elsewhere.exists()
 
 

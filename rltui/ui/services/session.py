@@ -67,7 +67,7 @@ class Session:
     started: StartedWorkers = field(init=False, default_factory=StartedWorkers)
 
     def __post_init__(self) -> None:
-        self.controller = Controller(self.ostudy)
+        self.controller = Controller(self.ostudy, self.checkpoints_dir)
         self.reader = StudyReader(self.ostudy)
 
     @classmethod
@@ -159,6 +159,11 @@ class Session:
         if self.study_file is not None:
             return StudyHome.beside(self.study_file).logs
         return Path.cwd() / f"{self.name}.rltui" / "logs"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        """The study's checkpoint folder, the only place an ending here removes from."""
+        return study_home(self.study, self.url, self.study.path).checkpoints
 
     @property
     def trials_dir(self) -> Path:
@@ -307,4 +312,5 @@ class Session:
             raise PermissionError(self.read_only)
         version = publish_spec(self.ostudy, study)
         self.study = study
+        self.controller.checkpoints = self.checkpoints_dir  # checkpoint_dir may have changed
         return version
