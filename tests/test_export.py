@@ -13,7 +13,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from rltui.export import export_study, progress_columns
+from rltui.export import export_study
+from rltui.export.csv_files import progress_columns
 from rltui.search import attrs
 from rltui.search.optuna_internals import storage_of, trial_id_of
 from rltui.search.seeds import seed_spread
@@ -175,3 +176,70 @@ def test_export_of_a_real_study(study_file, tmp_path):
         assert [int(row["timesteps"]) for row in evals] == [128, 256]
         losses = [row for row in progress if row.get("total_loss")]
         assert losses and all(math.isfinite(float(row["total_loss"])) for row in losses)
+
+
+# What a plotting script written for a Ray Tune experiment folder reads: every trial folder's
+# progress.csv, labelled by its experiment tag, with RLlib's column names.
+TUNE_PLOT_SCRIPT = """
+import csv, glob, json, os, sys
+LEARNER = "info/learner/default_policy/learner_stats/"
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "progress.csv"))):
+    rows = list(csv.DictReader(open(path)))
+    tag = rows[-1]["experiment_tag"]
+    config = json.load(open(os.path.join(os.path.dirname(path), "params.json")))  # the config
+    x = [int(r["timesteps_total"]) for r in rows]
+    reward = [float(r["episode_reward_mean"]) for r in rows if r["episode_reward_mean"]]
+    losses = {k: [float(r[LEARNER + k]) for r in rows if r[LEARNER + k]]
+              for k in ("total_loss", "policy_loss", "vf_loss")}
+    folder = os.path.dirname(path)
+    results = [json.loads(line) for line in open(os.path.join(folder, "result.json"))]
+    assert results[-1]["done"] and results[-1]["training_iteration"] == len(rows)
+    print(tag, len(x), max(x), len(reward), *(len(v) for v in losses.values()), sorted(config))
+"""
+
+
+@pytest.mark.slow
+def test_a_tune_style_plotting_script_reads_the_tune_export(study_file, tmp_path):
+    path = study_file(name="tuned", n_trials=2, timesteps=256, every=128)
+    run = subprocess.run(
+        [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    study = load_study(path)
+    ostudy, url = open_study(study)
+    out = export_study(ostudy, study, url, tmp_path / "tune", "tune")
+    script = tmp_path / "plot.py"
+    script.write_text(TUNE_PLOT_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2
+    for number, line in enumerate(lines):
+        tag, count, last, rewards, *losses_and_config = line.split(" ", 7)
+        assert tag.startswith(f"{number}_") and "gamma=" in tag and "learning_rate=" in tag
+        assert int(count) > 2 and int(last) == 256 and int(rewards) > 0
+        assert all(int(n) > 0 for n in losses_and_config[:3])
+        assert "learning_rate" in losses_and_config[3]
+
+
+def test_tune_rows_use_rllib_names_and_signs():
+    from rltui.export.tune import experiment_tag, tune_rows
+
+    tag = experiment_tag(3, {"learning_rate": 1e-4, "normalize_advantage": True})
+    assert tag == "3_learning_rate=0.0001,normalize_advantage=True"
+    records = [
+        {"timesteps": 64, "wall_time": 10.0, "train/entropy_loss": -0.69, "train/value_loss": 2},
+        {"timesteps": 128, "wall_time": 12.5, "eval/mean_reward": 9.0, "eval/reported_step": 128},
+    ]
+    rows = tune_rows(records, tag, "00003", finished=True)
+    learner = "info/learner/default_policy/learner_stats/"
+    assert rows[0][learner + "entropy"] == 0.69 and rows[0][learner + "vf_loss"] == 2
+    assert rows[1]["evaluation/episode_reward_mean"] == 9.0 and rows[1]["time_total_s"] == 2.5
+    assert [r["training_iteration"] for r in rows] == [1, 2]
+    assert [r["done"] for r in rows] == [False, True]
+    assert "eval/reported_step" not in rows[1]

@@ -1,4 +1,4 @@
-"""``rltui export``: a study's trials and training logs as CSV files.
+"""``rltui export --format csv``: a study's trials and training logs as CSV files.
 
 Writes ``trials.csv`` (one row per trial, a several-seed trial's value seed by seed) and, for
 each trial with a training log, ``trials/trial-N/progress.csv`` (one row per SB3 log dump and
@@ -21,12 +21,9 @@ import optuna
 from rltui.search.folders import progress_log, study_home, trial_folder
 from rltui.search.reader import row_of
 from rltui.search.seeds import trial_spread
-from rltui.search.storage import StudyHome
 from rltui.search.study import SpecVersions
 from rltui.search.trial_logs import progress_rows
 from rltui.spec import StudyFile
-
-FORMATS = ("csv",)
 
 
 def progress_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
@@ -36,24 +33,9 @@ def progress_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     return ["timesteps", *sorted(keys)]
 
 
-def default_out(study: StudyFile) -> Path:
-    """``STUDY.rltui/export`` beside the study file, or ``./NAME-export`` without a file."""
-    # A study read from a shared storage carries the path of the host that created it.
-    if study.path is not None and study.path.exists():
-        return StudyHome.beside(study.path).root / "export"
-    return Path.cwd() / f"{study.spec.name}-export"
-
-
-def export_study(
-    ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Path | None, fmt: str
-) -> Path:
-    """Write ``trials.csv`` and each trial's ``trials/trial-N/progress.csv`` under ``out``.
-
-    Returns the output folder. Only the ``csv`` format exists; others raise ``ValueError``.
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format '{fmt}' (known: {', '.join(FORMATS)})")
-    out = Path(out) if out is not None else default_out(study)
+def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Path) -> Path:
+    """Write ``trials.csv`` and each trial's ``trials/trial-N/progress.csv`` under ``out``;
+    returns ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     trials_dir = study_home(study, storage_url, study.path).trials
     trials = sorted(ostudy.get_trials(deepcopy=False), key=lambda t: t.number)
@@ -91,10 +73,10 @@ def export_study(
                 [
                     row.number,
                     row.status.value,
-                    _cell(row.value),
-                    _cell(spread.std if spread else None),
-                    *(_cell(per_seed.get(seed)) for seed in seeds),
-                    *(_cell(row.params.get(n)) for n in names),
+                    csv_cell(row.value),
+                    csv_cell(spread.std if spread else None),
+                    *(csv_cell(per_seed.get(seed)) for seed in seeds),
+                    *(csv_cell(row.params.get(n)) for n in names),
                     row.timesteps,
                     "" if duration is None else f"{duration:.3f}",
                     row.started.isoformat() if row.started else "",
@@ -123,10 +105,10 @@ def _write_progress(log_path: Path, folder: Path, seeds: Sequence[int]) -> None:
         writer = csv.DictWriter(handle, fieldnames=columns, restval="")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: _cell(value) for key, value in row.items()})
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
 
 
-def _cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     """A CSV cell: empty for None, ``nan`` for NaN, the value otherwise."""
     if value is None:
         return ""
