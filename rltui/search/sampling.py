@@ -5,13 +5,14 @@ from __future__ import annotations
 import inspect
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 import optuna
 from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
-from rltui.spec import Problem, StudyFile
+from rltui.spec import Problem, SearchSpace, StudyFile
 from rltui.spec.problems import show_value
 from rltui.spec.source import YamlSyntaxError, parse_yaml
 
@@ -180,13 +181,22 @@ def _placed(study: StudyFile, problems: list[Problem]) -> list[Problem]:
 
 
 def suggest_all(
-    trial: optuna.Trial, distributions: dict[str, optuna.distributions.BaseDistribution]
+    trial: optuna.Trial,
+    space: SearchSpace | Mapping[str, optuna.distributions.BaseDistribution],
 ) -> dict[str, Any]:
-    """Ask the sampler for every searched parameter (fixed values of enqueued trials win)."""
+    """Ask the sampler for every searched parameter (fixed values of enqueued trials win).
+
+    Given the whole :class:`SearchSpace`, a parameter whose range depends on one sampled
+    before it (a preset's DQN subsample_steps: 1..min(train_freq, 8)) gets the range that
+    value makes, as rl-baselines3-zoo samples it; given only the distributions, its widest.
+    """
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     params: dict[str, Any] = {}
+    distributions = space.distributions if isinstance(space, SearchSpace) else space
     for name, dist in distributions.items():
+        if isinstance(space, SearchSpace):
+            dist = space.distribution_given(name, params)
         if isinstance(dist, FloatDistribution):
             params[name] = trial.suggest_float(
                 name, dist.low, dist.high, step=dist.step, log=dist.log

@@ -113,7 +113,9 @@ def planned_trials(ostudy: optuna.Study, study: StudyFile) -> list[tuple[str, di
             key = json.dumps(point, sort_keys=True, default=str)
             wanted.append((f"pass {index}: {key}" if index else key, point))
     for params in study.spec.enqueue:
-        wanted.append((json.dumps(params, sort_keys=True, default=str), params))
+        # A list or mapping choice is held by Optuna as its label.
+        key = json.dumps(params, sort_keys=True, default=str)
+        wanted.append((key, study.space.optuna_values(params)))
     seen: set[str] = set()
     fresh = []
     for key, params in wanted:

@@ -182,17 +182,29 @@ DISCRETE_ONLY = frozenset(a for a, s in ACTION_SPACES.items() if s == ("Discrete
 CONTINUOUS_ONLY = frozenset(a for a, s in ACTION_SPACES.items() if s == ("Box",))
 
 # Names accepted for values that stand for Python objects: resolved by name, never evaluated.
+# net_arch's names are rl-baselines3-zoo's, with its sizes (its on-policy tiny is
+# {pi: [64], vf: [64]}, which SB3 reads [64] as), so that a name means the same here and there;
+# wide is rltui's own, a name the zoo does not use.
 NET_ARCH_PRESETS: dict[str, list[int]] = {
-    "tiny": [8],
+    "tiny": [64],
     "small": [64, 64],
     "medium": [256, 256],
-    "large": [400, 300],
+    "big": [400, 300],
+    "large": [256, 256, 256],
+    "verybig": [512, 512, 512],
     "wide": [512, 512],
 }
 ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu", "gelu", "silu")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ACTION_NOISES = ("none", "normal", "ornstein_uhlenbeck")
 LR_SCHEDULES = ("constant", "linear")
+# The settings whose value is one of these names.
+NAMED_VALUES: dict[str, tuple[str, ...]] = {
+    "activation_fn": ACTIVATIONS,
+    "optimizer_class": OPTIMIZERS,
+    "action_noise": ACTION_NOISES,
+    "learning_rate_schedule": LR_SCHEDULES,
+}
 
 
 @dataclass(frozen=True)

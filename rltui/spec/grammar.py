@@ -1,21 +1,26 @@
-"""Sweep expressions such as ``tag(log, interval(1e-5, 1e-2))`` turned into Optuna distributions.
+"""The written forms of a searched parameter turned into Optuna distributions.
 
-A ``params:`` block pasted from a Hydra config must work unchanged, so the meaning follows the
-Hydra Optuna sweeper (``create_optuna_distribution_from_override``); Ray Tune's
-``grid_search([...])`` is understood too. This is a tokenizer plus a recursive-descent parser:
-user text is never handed to ``eval`` or ``ast.literal_eval``.
+Sweep expressions such as ``tag(log, interval(1e-5, 1e-2))``: a ``params:`` block pasted from
+a Hydra config must work unchanged, so the meaning follows the Hydra Optuna sweeper
+(``create_optuna_distribution_from_override``); Ray Tune's ``grid_search([...])`` is
+understood too. This is a tokenizer plus a recursive-descent parser: user text is never handed
+to ``eval`` or ``ast.literal_eval``. The mapping form (``{type: float, low, high, log}``) is
+read by :func:`read_mapping` and :func:`read_grid`.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import optuna.distributions as od
 
 from rltui.spec import limits
-from rltui.spec.problems import clip
+from rltui.spec.problems import Problem, clip, did_you_mean, show_value
+from rltui.spec.source import YamlSource
 from rltui.spec.sweep_calls import (
     FUNCS,
     LIST_HINT,
@@ -24,16 +29,21 @@ from rltui.spec.sweep_calls import (
     GrammarError,
     GridSearch,
     Scalar,
+    choice_label,
     finish,
 )
 
 __all__ = [
     "FUNCTIONS",
+    "FormError",
     "GrammarError",
     "GridSearch",
     "coerce_scalar",
     "is_sweep_expression",
     "parse_sweep",
+    "point_into_expression",
+    "read_grid",
+    "read_mapping",
 ]
 
 FUNCTIONS = tuple(FUNCS)
@@ -86,6 +96,35 @@ def parse_sweep(text: str) -> od.BaseDistribution | GridSearch:
             "list fewer values",
         )
     return _Parser(text).parse()
+
+
+def point_into_expression(
+    problem: Problem, search_space: Mapping[str, Any], source: YamlSource, text: str
+) -> Problem:
+    """Put the column of a sweep expression's error on the spot inside the expression.
+
+    The parser knows the offset in the expression; the YAML source knows where the key is.
+    When the expression sits on the key's line as written (no quotes to unescape, no folding),
+    the offset maps to a column; otherwise the problem stays at the key.
+    """
+    if len(problem.path) != 2 or problem.path[0] != "search_space":
+        return problem
+    raw = search_space.get(str(problem.path[1]))
+    line, column = source.locate(problem.path)
+    if not isinstance(raw, str) or line is None or column is None or "\n" in raw:
+        return problem
+    try:
+        parse_sweep(raw)
+    except GrammarError as exc:
+        offset = exc.position
+    else:
+        return problem
+    rows = text.splitlines()
+    row = rows[line - 1] if 0 < line <= len(rows) else ""
+    start = row.find(raw, column - 1 + len(str(problem.path[1])))
+    if offset is None or start < 0:
+        return problem
+    return problem.located(line, start + min(offset, len(raw)) + 1)
 
 
 class _Tok(NamedTuple):
@@ -213,3 +252,119 @@ class _Parser:
         src = self.text[name.pos : close.pos + 1]
         call = Call(name.text, src, name.pos, close.pos, args, kwargs)
         return Arg(FUNCS[name.text](call), name.pos, src)
+
+
+MAPPING_KEYS = {
+    "float": {"type", "low", "high", "log", "step"},
+    "int": {"type", "low", "high", "log", "step"},
+    "categorical": {"type", "choices"},
+}
+SCALAR_TYPES = (type(None), bool, int, float, str)
+
+
+class FormError(Exception):
+    """A mapping-form parameter that makes no sense; ``subpath`` is where, inside it."""
+
+    def __init__(self, message: str, hint: str | None = None, subpath: tuple[Any, ...] = ()):
+        super().__init__(message)
+        self.message, self.hint, self.subpath = message, hint, subpath
+
+
+def read_grid(values: Any) -> tuple[Any, ...]:
+    """The values of ``{grid_search: [...]}``."""
+    if not isinstance(values, list) or not values:
+        raise FormError("grid_search needs a non-empty list of values", subpath=("grid_search",))
+    _few(values, ("grid_search",))
+    return tuple(_choice(v, ("grid_search",)) for v in values)
+
+
+def _choice(value: Any, subpath: tuple[Any, ...]) -> Any:
+    if isinstance(value, str):
+        value = coerce_scalar(value)
+    if isinstance(value, list | dict):
+        return choice_label(value)  # one choice: a list of layer sizes, a mapping per network
+    if not isinstance(value, SCALAR_TYPES):
+        raise FormError(f"{show_value(value)} cannot be an Optuna choice", LIST_HINT, subpath)
+    return value
+
+
+def _number(value: Any, key: str) -> float | int:
+    if isinstance(value, str):
+        value = coerce_scalar(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FormError(f"'{key}' must be a number, not {show_value(value)}", subpath=(key,))
+    if not math.isfinite(value):
+        raise FormError(f"'{key}' must be a finite number, not {show_value(value)}", subpath=(key,))
+    return value
+
+
+def _few(values: list[Any], subpath: tuple[Any, ...]) -> None:
+    if len(values) > limits.MAX_CHOICES:
+        raise FormError(
+            f"{len(values):,} values are listed",
+            f"a parameter takes at most {limits.MAX_CHOICES:,} values: search a range instead",
+            subpath,
+        )
+
+
+def read_mapping(value: Mapping[str, Any]) -> od.BaseDistribution:
+    """The distribution of ``{type: float | int | categorical, ...}``."""
+    kind = value.get("type")
+    if not isinstance(kind, str) or kind not in MAPPING_KEYS:
+        guess = did_you_mean(str(kind), MAPPING_KEYS) if kind else None
+        raise FormError(
+            f"unknown parameter type {show_value(kind)}" if kind else "the mapping has no 'type'",
+            f"did you mean '{guess}'?" if guess else "use type: float, int or categorical",
+            ("type",),
+        )
+    for key in value:
+        if key not in MAPPING_KEYS[kind]:
+            guess = did_you_mean(key, MAPPING_KEYS[kind])
+            raise FormError(
+                f"'{key}' is not a setting of a {kind} parameter",
+                f"did you mean '{guess}'?"
+                if guess
+                else f"allowed: {', '.join(sorted(MAPPING_KEYS[kind]))}",
+                (key,),
+            )
+    if kind == "categorical":
+        choices = value.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise FormError("'choices' must be a non-empty list", subpath=("choices",))
+        _few(choices, ("choices",))
+        scalars = tuple(_choice(c, ("choices", i)) for i, c in enumerate(choices))
+        if len(set(map(repr, scalars))) != len(scalars):
+            raise FormError("'choices' lists a value twice", subpath=("choices",))
+        return od.CategoricalDistribution(scalars)
+    for key in ("low", "high"):
+        if key not in value:
+            raise FormError(f"a {kind} parameter needs '{key}'")
+    low, high = _number(value["low"], "low"), _number(value["high"], "high")
+    log = value.get("log", False)
+    if not isinstance(log, bool):
+        raise FormError("'log' must be true or false", subpath=("log",))
+    step = value.get("step")
+    if step is not None:
+        step = _number(step, "step")
+        if step <= 0:
+            raise FormError("'step' must be above 0", subpath=("step",))
+        if log:
+            raise FormError("'step' and 'log: true' cannot be combined", "drop one of them")
+    if low > high:
+        raise FormError(f"low ({low}) is above high ({high})", "swap them", ("low",))
+    if log and low <= 0:
+        raise FormError(
+            f"a log-scale parameter needs low > 0, got {low}",
+            "use a small positive lower bound such as 1e-6, or drop 'log'",
+            ("low",),
+        )
+    if kind == "int":
+        for key, number in (("low", low), ("high", high), ("step", step)):
+            if number is not None and float(number) != int(number):
+                raise FormError(
+                    f"'{key}' of an int parameter must be a whole number", subpath=(key,)
+                )
+        return od.IntDistribution(int(low), int(high), log=log, step=int(step or 1))
+    return od.FloatDistribution(
+        float(low), float(high), log=log, step=None if step is None else float(step)
+    )

@@ -19,51 +19,88 @@ from rltui.spec import algorithms as algos
 from rltui.spec import arg_kinds as kinds
 from rltui.spec import policy as pol
 from rltui.spec import schedules as sched
-from rltui.spec.algorithms import ArgKind
+from rltui.spec.algorithms import NAMED_VALUES, ArgKind
 from rltui.spec.model import StudySpec
 from rltui.spec.policy import Given, Slot
 from rltui.spec.problems import KeyPath, Problem, did_you_mean, show_value
-from rltui.spec.space import SearchParam, SearchSpace
+from rltui.spec.space import PRESET, SearchParam, SearchSpace
+from rltui.spec.sweep_calls import choice_value
 from rltui.spec.zoo import LiteralError, parse_zoo
 
 _PER_PARAMETER = 5  # problems listed for the values of one parameter: the rest are alike
-NAMED_VALUES: dict[str, tuple[str, ...]] = {
-    "activation_fn": algos.ACTIVATIONS,
-    "optimizer_class": algos.OPTIMIZERS,
-    "action_noise": algos.ACTION_NOISES,
-    "learning_rate_schedule": algos.LR_SCHEDULES,
-}
 
 
 def check_hyperparameters(spec: StudySpec, space: SearchSpace) -> list[Problem]:
-    """Names the algorithm does not take, and values it cannot use, fixed or searched."""
+    """Names the algorithm does not take, and values it cannot use, fixed or searched (by a
+    preset too)."""
     algorithm = spec.train.algorithm
     assert algorithm is not None
-    problems = _setup_problems(spec, algorithm)
+    problems: list[Problem] = []
     policy = pol.policy_of(spec.train)
     given: list[Given] = []
+    preset = {n: None for n in space.params if n not in spec.search_space}  # a preset's own
     for section, names in (
         ("hyperparameters", spec.hyperparameters),
-        ("search_space", spec.search_space),
+        ("search_space", {**spec.search_space, **preset}),
     ):
         for name, raw in names.items():
-            path: KeyPath = (section, name)
+            path: KeyPath = (section, PRESET if name in preset else name)
+            param = space.params.get(name) if section == "search_space" else None
+            if (section == "search_space" and name == PRESET) or (param and param.source):
+                continue  # a preset's source: what is computed from it is checked below
+            setting = param.setting if param and param.setting else name
             try:
-                slot = pol.resolve(algorithm, policy, name)
+                slot = pol.resolve(algorithm, policy, setting)
             except pol.BadName as exc:
                 problems.append(Problem(path, exc.message, exc.hint))
                 continue
             if slot is None:
                 problems.append(_unknown_name(algorithm, policy, name, path))
                 continue
+            if setting != name:
+                problems.append(
+                    Problem(
+                        path,
+                        f"'{name}' is read as {setting}",
+                        "a Hydra config path names a setting by its last parts; trials keep "
+                        "the name as written",
+                        severity="note",
+                    )
+                )
             if section == "hyperparameters":
                 problems += _value_problems(algorithm, policy, slot, raw, path)
                 given.append(Given(name, path, slot, (raw,)))
-            elif (param := space.params.get(name)) is not None:
+            elif param is not None:
                 problems += _param_problems(algorithm, policy, slot, param, path, raw)
-                given.append(Given(name, path, slot, _values(param)))
+                shown = f"{name} (preset {space.preset})" if name in preset else name
+                given.append(Given(shown, path, slot, param.values()))
+    problems += _preset_problems(algorithm, policy, spec, space, given)
     overlaps = pol.overlap_problems(given)
-    return problems + overlaps + ([] if overlaps else _schedule_problems(algorithm, given))
+    errors = [p for p in overlaps if p.severity == "error"]
+    return problems + overlaps + ([] if errors else _schedule_problems(algorithm, given))
+
+
+def _preset_problems(
+    algorithm: str, policy: str, spec: StudySpec, space: SearchSpace, given: list[Given]
+) -> list[Problem]:
+    """Values a preset computes that the algorithm cannot use: its own ranges give none, so
+    these come from a range that a key beside it changed."""
+    problems = []
+    for derived in space.derived:
+        slot = pol.resolve(algorithm, policy, derived.key)
+        assert slot is not None  # a test resolves every preset's settings
+        changed = [s for s in derived.sources if s in spec.search_space]
+        path: KeyPath = ("search_space", changed[0] if changed else PRESET)
+        values = tuple(space.derived_values(derived))
+        given.append(Given(f"{derived.key} (preset {space.preset})", path, slot, values))
+        found: list[Problem] = []
+        for value in values:
+            found += _value_problems(algorithm, policy, slot, value, path)
+            if len(found) >= _PER_PARAMETER:
+                break
+        whence = f"{derived.key} from {', '.join(derived.sources)}"
+        problems += [replace(p, message=f"{whence}: {p.message}") for p in found]
+    return problems
 
 
 def check_value(algorithm: str, name: str, value: Any, path: KeyPath) -> Problem | None:
@@ -79,54 +116,23 @@ def check_value(algorithm: str, name: str, value: Any, path: KeyPath) -> Problem
     return found[0] if found else None
 
 
-def _setup_problems(spec: StudySpec, algorithm: str) -> list[Problem]:
-    """The algorithm's library missing here, or a policy the algorithm does not have."""
-    problems = []
-    name = algos.display_name(algorithm)
-    if algorithm in algos.CONTRIB and not algos.contrib_installed():
-        problems.append(
-            Problem(
-                ("train", "algorithm"),
-                f"{name} comes from sb3-contrib, which is not installed here",
-                algos.CONTRIB_INSTALL,
-            )
-        )
-    policy = pol.policy_of(spec.train)
-    policies = pol.policy_names(algorithm)
-    if policy not in policies:
-        guess = did_you_mean(policy, policies)
-        problems.append(
-            Problem(
-                ("train", "policy"),
-                f"{name} has no policy '{policy}'",
-                f"did you mean '{guess}'?" if guess else f"use one of {', '.join(policies)}",
-            )
-        )
-    return problems
-
-
 def _unknown_name(algorithm: str, policy: str, name: str, path: KeyPath) -> Problem:
     accepted = pol.accepted_hyperparameters(algorithm, policy)
-    guess = did_you_mean(name, accepted)
+    parts = name.split(".")
+    guess = None
+    for index, part in enumerate(parts):  # a Hydra config path (agent.gama) too
+        near = did_you_mean(part, accepted) if part not in accepted else None
+        if near:
+            guess = ".".join((*parts[:index], near, *parts[index + 1 :]))
+            break
     if guess:
         hint = f"did you mean '{guess}'?"
     else:
-        others = [a for a in algos.ALGORITHM_ARGS if name in pol.accepted_hyperparameters(a)]
+        key = parts[-1]
+        others = [a for a in algos.ALGORITHM_ARGS if key in pol.accepted_hyperparameters(a)]
         hint = f"it belongs to {', '.join(others)}" if others else "see the README's list"
     name_of = algos.display_name(algorithm)
     return Problem(path, f"{name_of} has no hyperparameter '{name}'", hint)
-
-
-def _values(param: SearchParam) -> tuple[Any, ...]:
-    """The values a searched parameter may take: listed ones, or the ends of its range."""
-    if param.is_fixed:
-        return (param.fixed,)
-    if param.grid is not None:
-        return param.grid
-    dist = param.distribution
-    if isinstance(dist, CategoricalDistribution):
-        return tuple(dist.choices)
-    return (getattr(dist, "low", None), getattr(dist, "high", None))
 
 
 def _param_problems(
@@ -137,7 +143,7 @@ def _param_problems(
     if param.grid is not None:
         mapped = isinstance(raw, Mapping)
         found: list[Problem] = []
-        for index, value in enumerate(param.grid):
+        for index, value in enumerate(param.values()):
             where = (*path, "grid_search", index) if mapped else path
             found += _value_problems(algorithm, policy, slot, value, where)
             if len(found) >= _PER_PARAMETER:
@@ -360,7 +366,7 @@ def _distribution_problems(
     name, part = slot.name, slot.part
     if isinstance(dist, CategoricalDistribution):
         problems = []
-        for index, choice in enumerate(dist.choices):
+        for index, choice in enumerate(map(choice_value, dist.choices)):
             where = (*path, "choices", index) if mapped and "choices" in raw else path
             problems += _value_problems(algorithm, policy, slot, choice, where)
             if len(problems) >= _PER_PARAMETER:

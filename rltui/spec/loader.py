@@ -11,9 +11,10 @@ from pydantic import ValidationError
 
 from rltui.spec import algorithms as algos
 from rltui.spec import limits
+from rltui.spec import policy as pol
 from rltui.spec.environment import check_env as check_gym_env
 from rltui.spec.environment import env_shapes
-from rltui.spec.grammar import GrammarError, coerce_scalar, parse_sweep
+from rltui.spec.grammar import coerce_scalar, point_into_expression
 from rltui.spec.hyperparameters import check_hyperparameters, check_value
 from rltui.spec.model import StudySpec
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
@@ -27,7 +28,8 @@ from rltui.spec.source import (
     parse_yaml,
     read_study,
 )
-from rltui.spec.space import SearchSpace, build_space, contains
+from rltui.spec.space import PRESET, SearchSpace, build_space, contains, without_searched
+from rltui.spec.sweep_calls import choice_value
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,19 @@ class StudyFile:
         if self.space.all_grid:
             return points
         return -(-requested // points) * points
+
+    def hyperparameters_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings a trial with Optuna's ``params`` trains with, in the study file's
+        words: the file's ``hyperparameters``, the search space's fixed values and what
+        :meth:`SearchSpace.values_for` makes of ``params``. A setting both fixed and searched
+        takes the searched value, however each is written (``net_arch`` searched,
+        ``policy_kwargs: {net_arch: ...}`` fixed)."""
+        searched = {**self.space.fixed, **self.space.values_for(params)}
+        fixed: Mapping[str, Any] = self.spec.hyperparameters
+        train = self.spec.train
+        if train.algorithm in algos.ALGORITHM_ARGS:
+            fixed = without_searched(train.algorithm, pol.policy_of(train), fixed, searched)
+        return {**fixed, **searched}
 
 
 def check_text(
@@ -121,8 +136,9 @@ def _check_source(
             problems.extend(pydantic_problems(exc))
     space = SearchSpace()
     if spec is not None:
-        space, more = build_space(spec.search_space)
-        problems.extend(_point_into_expression(p, spec, source, text) for p in more)
+        space, more = build_space(spec.search_space, spec.train)
+        raw = spec.search_space
+        problems.extend(point_into_expression(p, raw, source, text) for p in more)
         problems.extend(_check_meaning(spec, space, check_env=check_env, folder=folder))
     return spec, space, problems
 
@@ -174,6 +190,7 @@ def _check_meaning(
                 )
             )
         else:
+            problems += _setup_problems(spec, train.algorithm)
             problems += check_hyperparameters(spec, space)
         shapes = None
         if check_env and train.env:
@@ -183,19 +200,46 @@ def _check_meaning(
             # A warning (an Atari frame skip applied twice) leaves the sizes worth checking.
             errors = [p for p in env_problems if p.severity == "error"]
             shapes = None if errors else env_shapes(train.env, train.env_kwargs, train=train)
-        if not problems:
+        if not any(p.severity == "error" for p in problems):
             problems += check_memory(spec, space, shapes)
     overlap = spec.hyperparameters.keys() & spec.search_space.keys()
     for name in sorted(overlap):
         problems.append(
             Problem(
                 ("search_space", name),
-                f"'{name}' is both fixed in 'hyperparameters' and searched here",
-                "remove it from one of the two",
+                f"'{name}' is in 'hyperparameters' too: the search space's value wins",
+                "remove it from 'hyperparameters' to say it once",
+                severity="note",
             )
         )
     problems += _check_enqueue(spec, space)
     problems += _check_grid_budget(spec, space)
+    return problems
+
+
+def _setup_problems(spec: StudySpec, algorithm: str) -> list[Problem]:
+    """The algorithm's library missing here, or a policy the algorithm does not have."""
+    problems = []
+    name = algos.display_name(algorithm)
+    if algorithm in algos.CONTRIB and not algos.contrib_installed():
+        problems.append(
+            Problem(
+                ("train", "algorithm"),
+                f"{name} comes from sb3-contrib, which is not installed here",
+                algos.CONTRIB_INSTALL,
+            )
+        )
+    policy = pol.policy_of(spec.train)
+    policies = pol.policy_names(algorithm)
+    if policy not in policies:
+        guess = did_you_mean(policy, policies)
+        problems.append(
+            Problem(
+                ("train", "policy"),
+                f"{name} has no policy '{policy}'",
+                f"did you mean '{guess}'?" if guess else f"use one of {', '.join(policies)}",
+            )
+        )
     return problems
 
 
@@ -284,7 +328,7 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
             continue
         for name, value in entry.items():
             path: KeyPath = ("enqueue", index, name)
-            if name in spec.search_space and name not in space.params:
+            if name in spec.search_space and name not in space.params and name != PRESET:
                 continue  # its search-space entry is broken, and reported there
             if name not in searched:
                 guess = did_you_mean(name, searched)
@@ -298,8 +342,9 @@ def _check_enqueue(spec: StudySpec, space: SearchSpace) -> list[Problem]:
                     )
                 )
                 continue
-            plain = coerce_scalar(value) if isinstance(value, str) else value
-            wrong = check_value(algorithm, name, plain, path) if algorithm else None
+            plain = choice_value(coerce_scalar(value) if isinstance(value, str) else value)
+            setting = space.params[name].setting
+            wrong = check_value(algorithm, setting, plain, path) if algorithm and setting else None
             if wrong is not None:
                 problems.append(wrong)
             elif not contains(searched[name], value):
@@ -329,32 +374,3 @@ def _explain_tabs(problem: Problem, text: str) -> Problem:
         else "replace the tab with spaces; YAML does not allow tabs here"
     )
     return Problem(problem.path, problem.message, hint, line, column, problem.severity)
-
-
-def _point_into_expression(
-    problem: Problem, spec: StudySpec, source: YamlSource, text: str
-) -> Problem:
-    """Put the column of a sweep expression's error on the spot inside the expression.
-
-    The parser knows the offset in the expression; the YAML source knows where the key is.
-    When the expression sits on the key's line as written (no quotes to unescape, no folding),
-    the offset maps to a column; otherwise the problem stays at the key.
-    """
-    if len(problem.path) != 2 or problem.path[0] != "search_space":
-        return problem
-    raw = spec.search_space.get(str(problem.path[1]))
-    line, column = source.locate(problem.path)
-    if not isinstance(raw, str) or line is None or column is None or "\n" in raw:
-        return problem
-    try:
-        parse_sweep(raw)
-    except GrammarError as exc:
-        offset = exc.position
-    else:
-        return problem
-    rows = text.splitlines()
-    row = rows[line - 1] if 0 < line <= len(rows) else ""
-    start = row.find(raw, column - 1 + len(str(problem.path[1])))
-    if offset is None or start < 0:
-        return problem
-    return problem.located(line, start + min(offset, len(raw)) + 1)

@@ -215,23 +215,46 @@ class Given:
 
 def overlap_problems(given: list[Given]) -> list[Problem]:
     """Names that set the same thing twice: ``net_arch`` beside ``policy_kwargs.net_arch``,
-    ``clip_range: 0.2`` beside ``clip_range.start``. Both would have to win: neither does."""
+    ``clip_range: 0.2`` beside ``clip_range.start``. Both would have to win: neither does.
+    One exception: a searched name that sets exactly what a fixed one (``given`` before it)
+    sets wins over it, with a note (see :func:`rltui.spec.space.without_searched`)."""
     problems = []
     exact: dict[tuple[str, ...], Given] = {}
     deeper: dict[tuple[str, ...], Given] = {}  # proper prefixes of what is set
+    wholes: dict[tuple[str, ...], Given] = {}  # where each name points
     for entry in given:
         targets = _targets(entry)
-        for target in targets:
+        whole = wholes.setdefault(entry.slot.target, entry)
+        if whole is entry:  # or a fixed mapping gives what this one gives whole
+            whole = exact.get(entry.slot.target, entry)
+        replacing = whole.name != entry.name and whole.path[0] != entry.path[0]
+        if replacing:
+            problems.append(_searched_over(entry, whole))  # a whole value for a whole value
+        for target in [] if replacing else targets:
             above = (exact.get(target[:i]) for i in range(1, len(target)))
-            other = exact.get(target) or deeper.get(target) or next(filter(None, above), None)
-            if other is not None and other.name != entry.name:
+            same = exact.get(target)
+            other = same or deeper.get(target) or next(filter(None, above), None)
+            if other is None or other.name == entry.name:
+                continue
+            if other is same and other.path[0] != entry.path[0]:
+                problems.append(_searched_over(entry, other))
+            else:
                 problems.append(_overlap(entry, other, target))
-                break
+            break
         for target in targets:
             exact.setdefault(target, entry)
             for i in range(1, len(target)):
                 deeper.setdefault(target[:i], entry)
     return problems
+
+
+def _searched_over(entry: Given, other: Given) -> Problem:
+    return Problem(
+        entry.path,
+        f"'{entry.name}' is searched, so '{other.name}' in hyperparameters is not used",
+        "the search wins; remove one of the two to say it once",
+        severity="note",
+    )
 
 
 def _targets(entry: Given) -> list[tuple[str, ...]]:

@@ -94,7 +94,10 @@ class Problem:
     """One thing wrong with a study file.
 
     ``line`` and ``column`` are 1-based and filled in by the loader from the YAML source, so
-    that code checking meaning only needs to know the key path.
+    that code checking meaning only needs to know the key path. ``severity`` is ``error``
+    (the study cannot be used), ``warning`` (it can, but likely not as meant) or ``note`` (it
+    is read in a way worth knowing: a Hydra path's setting, a preset's parameter replaced);
+    only errors refuse a study.
     """
 
     path: KeyPath

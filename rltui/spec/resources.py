@@ -14,15 +14,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from optuna.distributions import CategoricalDistribution
-
 from rltui.spec import algorithms as algos
 from rltui.spec import limits
 from rltui.spec.environment import EnvShapes
 from rltui.spec.grammar import coerce_scalar
 from rltui.spec.model import StudySpec
-from rltui.spec.problems import KeyPath, Problem
-from rltui.spec.space import SearchSpace
+from rltui.spec.problems import KeyPath, Problem, clip
+from rltui.spec.space import PRESET, SearchSpace
 
 # SB3's defaults for the sizes estimated here (a test compares them with SB3's signatures).
 DEFAULTS: dict[str, dict[str, int]] = {
@@ -60,10 +58,11 @@ def check_memory(spec: StudySpec, space: SearchSpace, shapes: EnvShapes | None) 
     workers = spec.workers
     if workers * trial > memory:
         room = max(1, memory // trial)
+        total = min(workers * trial, 2**100)  # past any machine, and within what a float holds
         return [
             Problem(
                 ("workers",),
-                f"{workers} workers at once need about {limits.show_bytes(workers * trial)} "
+                f"{clip(str(workers))} workers at once need about {limits.show_bytes(total)} "
                 f"of memory ({limits.show_bytes(trial)} each)",
                 f"{limits.machine()}: room for {room} worker{'s' if room > 1 else ''}",
             )
@@ -163,20 +162,10 @@ def _largest(spec: StudySpec, space: SearchSpace, name: str, algorithm: str) -> 
 def _candidates(spec: StudySpec, space: SearchSpace, name: str) -> Iterable[tuple[Any, KeyPath]]:
     if name in spec.hyperparameters:
         yield spec.hyperparameters[name], ("hyperparameters", name)
-    param = space.params.get(name)
-    if param is None:
-        return
-    path: KeyPath = ("search_space", name)
-    if param.is_fixed:
-        yield param.fixed, path
-    for value in param.grid or ():
-        yield value, path
-    dist = param.distribution
-    if isinstance(dist, CategoricalDistribution):
-        for value in dist.choices:
-            yield value, path
-    elif dist is not None:
-        yield getattr(dist, "high", None), path
+    for key in (name, f"policy_kwargs.{name}"):  # a preset sets policy options in policy_kwargs
+        for value, param in space.setting_values(key):
+            where = param if param in spec.search_space else PRESET
+            yield value, ("search_space", where)
 
 
 def _whole(value: Any, name: str) -> int | None:

@@ -2,52 +2,72 @@
 
 A value in ``search_space`` may be an explicit mapping (``{type: float, low, high, log}``), a
 Hydra Optuna-sweeper expression (``tag(log, interval(1e-5, 1e-2))``), a Ray Tune grid
-(``grid_search([...])`` or ``{grid_search: [...]}``), or a plain value that stays fixed.
+(``grid_search([...])`` or ``{grid_search: [...]}``), or a plain value that stays fixed. A
+choice may be a list (``choice([64, 64], [256, 256])``). A key may be a Hydra config path
+(``agent.gamma``: the setting its last parts name), and ``preset: zoo`` searches what
+rl-baselines3-zoo searches for the algorithm (:mod:`rltui.spec.presets`). What a trial trains
+with, from what Optuna sampled, is :meth:`SearchSpace.values_for`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
-    FloatDistribution,
     IntDistribution,
     check_distribution_compatibility,
 )
 
+from rltui.spec import algorithms as algos
 from rltui.spec import limits
+from rltui.spec import policy as pol
 from rltui.spec.grammar import (
+    FormError,
     GrammarError,
     GridSearch,
     coerce_scalar,
     is_sweep_expression,
     parse_sweep,
+    read_grid,
+    read_mapping,
 )
-from rltui.spec.problems import Problem, did_you_mean, show_value
+from rltui.spec.problems import Problem, did_you_mean
+from rltui.spec.sweep_calls import choice_label, choice_value
+from rltui.spec.zoo import LiteralError, parse_zoo
 
-MAPPING_KEYS = {
-    "float": {"type", "low", "high", "log", "step"},
-    "int": {"type", "low", "high", "log", "step"},
-    "categorical": {"type", "choices"},
-}
-SCALAR_TYPES = (type(None), bool, int, float, str)
+if TYPE_CHECKING:
+    from rltui.spec.model import TrainSpec
+
+PRESET = "preset"  # the search_space key that names a preset
+_MOST_COMBINATIONS = limits.MAX_CHOICES  # of a computed setting's sources, when checked
 
 
 @dataclass(frozen=True)
 class SearchParam:
-    """One parameter: searched (``distribution``), crossed on a grid (``grid``), or fixed."""
+    """One parameter, by its Optuna name: searched (``distribution``), crossed on a grid
+    (``grid``), or fixed.
+
+    ``key`` is the setting it gives when that is not its name (``gamma`` for a Hydra path
+    ``agent.gamma``); a preset's ``source`` parameter gives no setting itself, only values
+    computed from it (``one_minus_gamma``); ``narrow`` is a parameter sampled before this one
+    and what its value makes of this one's range (DQN's subsample_steps by train_freq).
+    """
 
     name: str
     distribution: BaseDistribution | None = None
     grid: tuple[Any, ...] | None = None
     fixed: Any = None
+    key: str | None = None
+    source: bool = False
+    narrow: tuple[str, Callable[[Any], BaseDistribution | None]] | None = None
 
     @property
     def is_fixed(self) -> bool:
@@ -57,16 +77,47 @@ class SearchParam:
     def is_log(self) -> bool:
         return bool(getattr(self.distribution, "log", False))
 
+    @property
+    def setting(self) -> str | None:
+        """The setting this parameter's value is (None for a preset's source parameter)."""
+        return None if self.source else (self.key or self.name)
+
+    def values(self) -> tuple[Any, ...]:
+        """The values it may take: the fixed one, those listed (a list choice as the list), or
+        the ends of its range."""
+        if self.is_fixed:
+            return (self.fixed,)
+        if self.grid is not None:
+            return tuple(map(choice_value, self.grid))
+        dist = self.distribution
+        if isinstance(dist, CategoricalDistribution):
+            return tuple(map(choice_value, dist.choices))
+        return (getattr(dist, "low", None), getattr(dist, "high", None))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A setting computed from parameters, as a preset computes it: ``gamma`` is
+    ``1 - one_minus_gamma``. ``convert`` takes the values of ``sources``, in order."""
+
+    key: str
+    sources: tuple[str, ...]
+    convert: Callable[..., Any]
+
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """The parameters of a study, in file order."""
+    """The parameters of a study, in file order (a preset's first), and the settings computed
+    from them."""
 
     params: dict[str, SearchParam] = field(default_factory=dict)
+    derived: tuple[Derived, ...] = ()
+    preset: str | None = None
 
     @property
     def distributions(self) -> dict[str, BaseDistribution]:
-        """What Optuna samples. Grid parameters appear as categoricals of their values."""
+        """What Optuna samples. Grid parameters appear as categoricals of their values; a
+        parameter narrowed by another one appears with its widest range."""
         out: dict[str, BaseDistribution] = {}
         for name, p in self.params.items():
             if p.distribution is not None:
@@ -77,7 +128,10 @@ class SearchSpace:
 
     @property
     def fixed(self) -> dict[str, Any]:
-        return {name: p.fixed for name, p in self.params.items() if p.is_fixed}
+        """The settings the search space fixes, by the setting's name."""
+        return {
+            p.setting: p.fixed for p in self.params.values() if p.is_fixed and p.setting is not None
+        }
 
     @property
     def grid(self) -> dict[str, tuple[Any, ...]]:
@@ -102,14 +156,127 @@ class SearchSpace:
         combos = itertools.product(*(grid[n] for n in names))
         return [dict(zip(names, combo, strict=True)) for combo in combos]
 
+    def distribution_given(self, name: str, sampled: Mapping[str, Any]) -> BaseDistribution:
+        """The distribution of ``name`` once the parameters in ``sampled`` are known: one that
+        another narrows (``subsample_steps`` in 1..min(train_freq, 8)) gets its range for the
+        value the other took."""
+        widest = self.distributions[name]
+        narrow = self.params[name].narrow
+        if narrow is None:
+            return widest
+        source, bound = narrow
+        known = {**self._fixed_params(), **sampled}
+        return (bound(known[source]) if source in known else None) or widest
 
-def build_space(raw: Mapping[str, Any]) -> tuple[SearchSpace, list[Problem]]:
-    """Convert a ``search_space`` mapping; returns the space and the problems found."""
+    def values_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings a trial trains with for Optuna's ``params``, in the study file's words:
+        a Hydra path's value under the setting it names, a list choice as the list, a preset's
+        parameters converted as the preset converts them. Fixed settings are in :attr:`fixed`;
+        a name the space does not know (an earlier version's) stays as it is."""
+        out: dict[str, Any] = {}
+        for name, value in params.items():
+            param = self.params.get(name)
+            if param is None:
+                out[name] = value
+            elif param.setting is not None:
+                out[param.setting] = choice_value(value)
+        known = {**self._fixed_params(), **params}
+        for derived in self.derived:
+            if all(source in known for source in derived.sources):
+                values = (choice_value(known[source]) for source in derived.sources)
+                out[derived.key] = derived.convert(*values)
+        return out
+
+    def optuna_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Hand-picked ``values`` by Optuna name (an ``enqueue`` entry) as Optuna holds them:
+        a list or mapping choice as its label."""
+        return {name: choice_label(value) for name, value in values.items()}
+
+    def setting_values(self, key: str) -> Iterator[tuple[Any, str]]:
+        """Every value the setting ``key`` may take in a trial (listed ones, the ends of
+        ranges, and what a preset computes from them), each with the parameter it comes from."""
+        for param in self.params.values():
+            if param.setting == key:
+                for value in param.values():
+                    yield value, param.name
+        for derived in self.derived:
+            if derived.key == key:
+                for value in self.derived_values(derived):
+                    yield value, derived.sources[0]
+
+    def derived_values(self, derived: Derived) -> Iterator[Any]:
+        """What ``derived`` computes from the values its sources may take (of the first
+        combinations, when they are many); a source value it cannot compute with, as it is."""
+        choices = (self.params[s].values() for s in derived.sources if s in self.params)
+        for combo in itertools.islice(itertools.product(*choices), _MOST_COMBINATIONS):
+            try:
+                yield derived.convert(*combo)
+            except (TypeError, ValueError, ArithmeticError):
+                yield combo[0]
+
+    def _fixed_params(self) -> dict[str, Any]:
+        return {name: p.fixed for name, p in self.params.items() if p.is_fixed}
+
+
+def config_path(algorithm: str, policy: str | None, name: str) -> str | None:
+    """The setting a Hydra config path names: its parts from the first one ``algorithm``
+    takes (``agent.gamma`` -> ``gamma``, ``model.policy_kwargs.net_arch`` ->
+    ``policy_kwargs.net_arch``); None when ``name`` starts with such a part already, has
+    none, or a part before it looks misspelt. Where the setting points is
+    :func:`rltui.spec.policy.resolve`'s to say."""
+    parts = name.split(".")
+    known = pol.accepted_hyperparameters(algorithm, policy)
+    first = next((i for i, part in enumerate(parts) if part in known), 0)
+    # A part before it that is nearly a setting's name is a typo (polcy_kwargs.ortho_init),
+    # reported with its did-you-mean, rather than a config group.
+    if not first or any(did_you_mean(part, known) for part in parts[:first]):
+        return None
+    return ".".join(parts[first:])
+
+
+def without_searched(
+    algorithm: str, policy: str | None, fixed: Mapping[str, Any], searched: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``fixed`` less what ``searched`` sets under another name (``net_arch`` searched,
+    ``policy_kwargs: {net_arch: ...}`` fixed): the search wins, whichever way each is written.
+    A name in both goes too; ``{**fixed, **searched}`` then holds each setting once."""
+    targets = {slot.target for name in searched if (slot := _slot(algorithm, policy, name))}
+    out: dict[str, Any] = {}
+    for name, value in fixed.items():
+        slot = _slot(algorithm, policy, name)
+        if name in searched or (slot is not None and slot.target in targets):
+            continue
+        inside = slot is not None and any(t[: len(slot.target)] == slot.target for t in targets)
+        if inside and name == pol.POLICY_KWARGS and isinstance(value, str):
+            with contextlib.suppress(LiteralError):  # refused by the checks already
+                value = parse_zoo(value)
+        if inside and slot is not None and isinstance(value, Mapping):
+            value = {k: v for k, v in value.items() if (*slot.target, str(k)) not in targets}
+        out[name] = value
+    return out
+
+
+def _slot(algorithm: str, policy: str | None, name: str) -> pol.Slot | None:
+    try:
+        return pol.resolve(algorithm, policy, name)
+    except pol.BadName:
+        return None
+
+
+def build_space(
+    raw: Mapping[str, Any], train: TrainSpec | None = None
+) -> tuple[SearchSpace, list[Problem]]:
+    """Convert a ``search_space`` mapping for the algorithm ``train`` trains (which a Hydra
+    config path and a preset need); returns the space and the problems found."""
     params: dict[str, SearchParam] = {}
     problems: list[Problem] = []
     listed = 0  # values of all categorical and grid parameters so far
+    algorithm = train.algorithm if train is not None else None
+    policy = pol.policy_of(train) if train is not None and algorithm in algos.ALGORITHM_ARGS else ""
     for name, value in raw.items():
         path = ("search_space", name)
+        if name == PRESET:
+            continue
         if listed > limits.MAX_ALL_CHOICES:
             problems.append(
                 Problem(
@@ -121,15 +288,29 @@ def build_space(raw: Mapping[str, Any]) -> tuple[SearchSpace, list[Problem]]:
             )
             break
         try:
-            params[name] = param = _param(name, value)
-            listed += len(param.grid or getattr(param.distribution, "choices", None) or ())
+            param = _param(name, value)
         except GrammarError as exc:
             problems.append(Problem(path, exc.message, exc.hint))
-        except _Bad as exc:
+            continue
+        except FormError as exc:
             problems.append(Problem((*path, *exc.subpath), exc.message, exc.hint))
+            continue
         except (ValueError, OverflowError) as exc:  # Optuna's own checks of a distribution
             problems.append(Problem(path, f"Optuna refuses this parameter: {exc}"))
-    return SearchSpace(params), problems
+            continue
+        listed += len(param.grid or getattr(param.distribution, "choices", None) or ())
+        if policy:
+            # A Hydra config path (agent.gamma) keeps its name, as Hydra's sweeper shows it.
+            params[name] = replace(param, key=config_path(algorithm or "", policy, name))
+        else:
+            params[name] = param
+    space = SearchSpace(params)
+    if PRESET in raw:
+        from rltui.spec.presets import with_preset
+
+        space, more = with_preset(space, raw[PRESET], train)
+        problems += more
+    return space, problems
 
 
 def contains(distribution: BaseDistribution, value: Any) -> bool:
@@ -137,6 +318,7 @@ def contains(distribution: BaseDistribution, value: Any) -> bool:
     if isinstance(value, str):
         value = coerce_scalar(value)
     if isinstance(distribution, CategoricalDistribution):
+        value = choice_label(value)
         try:
             distribution.to_internal_repr(value)
         except ValueError:
@@ -188,12 +370,6 @@ def incompatible_changes(
     return problems
 
 
-class _Bad(Exception):
-    def __init__(self, message: str, hint: str | None = None, subpath: tuple[Any, ...] = ()):
-        super().__init__(message)
-        self.message, self.hint, self.subpath = message, hint, subpath
-
-
 # Anything shaped like a call goes through the parser, so a misspelt ``choise(a, b)`` is
 # reported with a did-you-mean instead of silently becoming a fixed string.
 _CALL_SHAPE = re.compile(r"^\s*[A-Za-z_]\w*\s*\(.*\)\s*$", re.S)
@@ -209,111 +385,12 @@ def _param(name: str, value: Any) -> SearchParam:
         return SearchParam(name, fixed=coerce_scalar(value))
     if isinstance(value, Mapping):
         if set(value) == {"grid_search"}:
-            return SearchParam(name, grid=_grid(value["grid_search"]))
-        return SearchParam(name, distribution=_mapping(value))
+            return SearchParam(name, grid=read_grid(value["grid_search"]))
+        return SearchParam(name, distribution=read_mapping(value))
     if isinstance(value, list):
-        raise _Bad(
+        raise FormError(
             "a plain list is ambiguous here",
             "to search among values write choice(a, b) or {type: categorical, choices: [...]}; "
             "to fix the value, move it to 'hyperparameters'",
         )
     return SearchParam(name, fixed=value)
-
-
-def _grid(values: Any) -> tuple[Any, ...]:
-    if not isinstance(values, list) or not values:
-        raise _Bad("grid_search needs a non-empty list of values", subpath=("grid_search",))
-    _few(values, ("grid_search",))
-    return tuple(_scalar(v, ("grid_search",)) for v in values)
-
-
-def _scalar(value: Any, subpath: tuple[Any, ...]) -> Any:
-    if isinstance(value, str):
-        value = coerce_scalar(value)
-    if not isinstance(value, SCALAR_TYPES):
-        raise _Bad(
-            f"{show_value(value)} cannot be an Optuna choice",
-            "choices must be numbers, booleans, null or strings; name a preset instead "
-            "(e.g. net_arch: choice(small, medium))",
-            subpath,
-        )
-    return value
-
-
-def _number(value: Any, key: str) -> float | int:
-    if isinstance(value, str):
-        value = coerce_scalar(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Bad(f"'{key}' must be a number, not {show_value(value)}", subpath=(key,))
-    if not math.isfinite(value):
-        raise _Bad(f"'{key}' must be a finite number, not {show_value(value)}", subpath=(key,))
-    return value
-
-
-def _few(values: list[Any], subpath: tuple[Any, ...]) -> None:
-    if len(values) > limits.MAX_CHOICES:
-        raise _Bad(
-            f"{len(values):,} values are listed",
-            f"a parameter takes at most {limits.MAX_CHOICES:,} values: search a range instead",
-            subpath,
-        )
-
-
-def _mapping(value: Mapping[str, Any]) -> BaseDistribution:
-    kind = value.get("type")
-    if not isinstance(kind, str) or kind not in MAPPING_KEYS:
-        guess = did_you_mean(str(kind), MAPPING_KEYS) if kind else None
-        raise _Bad(
-            f"unknown parameter type {show_value(kind)}" if kind else "the mapping has no 'type'",
-            f"did you mean '{guess}'?" if guess else "use type: float, int or categorical",
-            ("type",),
-        )
-    for key in value:
-        if key not in MAPPING_KEYS[kind]:
-            guess = did_you_mean(key, MAPPING_KEYS[kind])
-            raise _Bad(
-                f"'{key}' is not a setting of a {kind} parameter",
-                f"did you mean '{guess}'?"
-                if guess
-                else f"allowed: {', '.join(sorted(MAPPING_KEYS[kind]))}",
-                (key,),
-            )
-    if kind == "categorical":
-        choices = value.get("choices")
-        if not isinstance(choices, list) or not choices:
-            raise _Bad("'choices' must be a non-empty list", subpath=("choices",))
-        _few(choices, ("choices",))
-        scalars = tuple(_scalar(c, ("choices", i)) for i, c in enumerate(choices))
-        if len(set(map(repr, scalars))) != len(scalars):
-            raise _Bad("'choices' lists a value twice", subpath=("choices",))
-        return CategoricalDistribution(scalars)
-    for key in ("low", "high"):
-        if key not in value:
-            raise _Bad(f"a {kind} parameter needs '{key}'")
-    low, high = _number(value["low"], "low"), _number(value["high"], "high")
-    log = value.get("log", False)
-    if not isinstance(log, bool):
-        raise _Bad("'log' must be true or false", subpath=("log",))
-    step = value.get("step")
-    if step is not None:
-        step = _number(step, "step")
-        if step <= 0:
-            raise _Bad("'step' must be above 0", subpath=("step",))
-        if log:
-            raise _Bad("'step' and 'log: true' cannot be combined", "drop one of them")
-    if low > high:
-        raise _Bad(f"low ({low}) is above high ({high})", "swap them", ("low",))
-    if log and low <= 0:
-        raise _Bad(
-            f"a log-scale parameter needs low > 0, got {low}",
-            "use a small positive lower bound such as 1e-6, or drop 'log'",
-            ("low",),
-        )
-    if kind == "int":
-        for key, number in (("low", low), ("high", high), ("step", step)):
-            if number is not None and float(number) != int(number):
-                raise _Bad(f"'{key}' of an int parameter must be a whole number", subpath=(key,))
-        return IntDistribution(int(low), int(high), log=log, step=int(step or 1))
-    return FloatDistribution(
-        float(low), float(high), log=log, step=None if step is None else float(step)
-    )

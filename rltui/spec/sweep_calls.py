@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import optuna.distributions as od
+import yaml
 
 from rltui.spec import limits
 from rltui.spec.problems import clip
@@ -21,9 +22,31 @@ from rltui.spec.problems import clip
 Scalar = None | bool | int | float | str
 _MISSING = object()
 LIST_HINT = (
-    "Optuna choices must be numbers, booleans, null or strings; "
-    "name a preset instead (e.g. net_arch: choice(small, medium))"
+    "a choice is a number, boolean, null, string or list; give a mapping in the mapping form "
+    "({type: categorical, choices: [...]}), or name a preset (e.g. net_arch: small)"
 )
+
+
+def choice_label(value: Any) -> Any:
+    """A choice as Optuna can hold it: a list or mapping becomes the text it is written as in
+    YAML's flow style (``[64, 32]``, ``{pi: [64], vf: [64]}``), which the trial table shows as
+    it is and :func:`choice_value` reads back; anything else stays itself."""
+    if not isinstance(value, list | dict):
+        return value
+    text: str = yaml.safe_dump(value, default_flow_style=True, width=2**31, sort_keys=True)
+    return text.strip()
+
+
+def choice_value(label: Any) -> Any:
+    """The list or mapping a :func:`choice_label` stands for; anything else as it is."""
+    if not isinstance(label, str) or label[:1] not in ("[", "{"):
+        return label
+    try:
+        value = yaml.safe_load(label)
+    except yaml.YAMLError:
+        return label
+    # Only a label written as choice_label writes it: other text stays text.
+    return value if isinstance(value, list | dict) and choice_label(value) == label else label
 
 
 class GrammarError(ValueError):
@@ -97,11 +120,19 @@ def _number(c: Call, arg: Arg) -> int | float:
 
 
 def _scalar(c: Call, arg: Arg) -> Scalar:
-    if isinstance(arg.value, list):
-        raise c.err("a list cannot be one of the values", arg.pos, LIST_HINT)
     if isinstance(arg.value, Sweep | GridSearch):
         raise c.err("sweeps cannot be nested here", arg.pos, "list plain values")
+    if isinstance(arg.value, list):
+        # A list of layer sizes (net_arch: choice([64, 64], [256, 256])) is one choice: Optuna
+        # holds it as its label, and the trial gets the list back.
+        return choice_label([_plain(c, item) for item in arg.value])
     return arg.value
+
+
+def _plain(c: Call, arg: Arg) -> Any:
+    if isinstance(arg.value, list):
+        return [_plain(c, item) for item in arg.value]
+    return _scalar(c, arg)
 
 
 def _choice(c: Call) -> Sweep:

@@ -13,7 +13,7 @@ from optuna.distributions import CategoricalDistribution as Cat
 from optuna.distributions import FloatDistribution as Float
 from optuna.distributions import IntDistribution as Int
 
-from rltui.spec import grammar
+from rltui.spec import grammar, sweep_calls
 from rltui.spec.grammar import (
     GrammarError,
     GridSearch,
@@ -268,7 +268,7 @@ def _error(text: str) -> GrammarError:
         ("relu, tanh", "expected a sweep", "relu"),
         ("int(5)", "is a single value, not a sweep", "int"),
         # values
-        ("choice([64, 64], [256, 256])", "a list cannot be one of the values", "[64"),
+        ("choice([64, 64], [64, 64])", "'[64, 64]' is listed twice", "[64, 64])"),
         ("choice(a, b, a)", "'a' is listed twice", "a)"),
         ("choice(1, 2, 1)", "1 is listed twice", "1)"),
         ("int(choice(1.2, 1.7))", "1 is listed twice", "1.7"),
@@ -286,7 +286,7 @@ def _error(text: str) -> GrammarError:
         ("grid_search([])", "expects a non-empty list", "[]"),
         ("grid_search(1, 2)", "too many arguments", "2"),
         ("grid_search(5)", "expects a non-empty list", "5"),
-        ("grid_search([[64, 64], [128]])", "a list cannot be one of the values", "[64"),
+        ("grid_search([[64, 64], [64, 64]])", "'[64, 64]' is listed twice", "[64, 64]]"),
         ("grid_search([1, 1])", "1 is listed twice", "1]"),
     ],
 )
@@ -298,12 +298,32 @@ def test_errors(text: str, fragment: str, at: str | int | None) -> None:
     assert err.position == expected, str(err)
 
 
-def test_list_choice_hint_names_a_preset() -> None:
-    err = _error("choice([64, 64], [256, 256])")
-    assert err.hint == (
-        "Optuna choices must be numbers, booleans, null or strings; "
-        "name a preset instead (e.g. net_arch: choice(small, medium))"
-    )
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("choice([32, 16], [64, 32])", Cat(("[32, 16]", "[64, 32]"))),
+        ("choice(small, [64, 64], 128)", Cat(("small", "[64, 64]", 128))),
+        ("choice([[64], [64]], [])", Cat(("[[64], [64]]", "[]"))),
+        ("choice([4, episode], [1, step])", Cat(("[4, episode]", "[1, step]"))),
+        ("grid_search([[64, 64], [128]])", GridSearch(("[64, 64]", "[128]"))),
+    ],
+)
+def test_a_list_is_one_choice_held_as_its_label(text: str, expected: object) -> None:
+    assert parse_sweep(text) == expected
+
+
+@pytest.mark.parametrize(
+    "value", [[32, 16], [], [[64], [64]], [4, "episode"], {"pi": [64], "vf": [32]}, ["a b", 1e-5]]
+)
+def test_a_choice_label_reads_back_as_the_value(value: object) -> None:
+    label = sweep_calls.choice_label(value)
+    assert isinstance(label, str)
+    assert sweep_calls.choice_value(label) == value
+
+
+@pytest.mark.parametrize("text", ["[64, 64", "[1,2]", "{a: 1, }", "small", "[ 1 ]"])
+def test_text_no_label_writes_stays_text(text: str) -> None:
+    assert sweep_calls.choice_value(text) == text
 
 
 @pytest.mark.parametrize(

@@ -165,19 +165,41 @@ def test_bad_policy_options_are_located_and_explained(fixed, searched, words):
     ("fixed", "searched", "names"),
     [
         ("  net_arch: [64]\n  policy_kwargs: {net_arch: [32]}", "", ("policy_kwargs", "net_arch")),
-        ("  ortho_init: false", "  policy_kwargs.ortho_init: choice(true, false)",
-         ("policy_kwargs.ortho_init", "ortho_init")),
-        ('  policy_kwargs: "dict(ortho_init=False)"',
-         "  policy_kwargs.ortho_init: choice(true, false)",
-         ("policy_kwargs.ortho_init", "policy_kwargs")),
         ("  net_arch: small", "  net_arch.pi: choice(tiny, small)", ("net_arch.pi", "net_arch")),
+        ("", "  net_arch: choice(tiny, small)\n  policy_kwargs.net_arch: choice(tiny, small)",
+         ("policy_kwargs.net_arch", "net_arch")),
     ],
 )  # fmt: skip
 def test_an_option_set_twice_is_refused_whichever_would_win(fixed, searched, names):
+    # Both fixed, both searched, or a part searched of a value fixed whole: no order of the
+    # two would be the obvious one.
     study, problems = check(fixed, searched)
     assert study is None
     entry, other = names
     assert any(f"'{entry}' and '{other}' both set" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("fixed", "searched", "trial", "nested"),
+    [
+        ("  ortho_init: false", "  policy_kwargs.ortho_init: choice(true, false)",
+         {"policy_kwargs.ortho_init": True}, {"policy_kwargs": {"ortho_init": True}}),
+        ('  policy_kwargs: "dict(ortho_init=False, log_std_init=-1.0)"',
+         "  policy_kwargs.ortho_init: choice(true, false)",
+         {"policy_kwargs.ortho_init": True},
+         {"policy_kwargs": {"ortho_init": True, "log_std_init": -1.0}}),
+        ("  policy_kwargs: {net_arch: [32], ortho_init: false}", "  net_arch: choice(tiny, small)",
+         {"net_arch": "small"}, {"net_arch": "small", "policy_kwargs": {"ortho_init": False}}),
+        ("  net_arch: [32]", "  policy_kwargs.net_arch: choice(tiny, small)",
+         {"policy_kwargs.net_arch": "tiny"}, {"policy_kwargs": {"net_arch": "tiny"}}),
+    ],
+)  # fmt: skip
+def test_a_searched_option_wins_over_a_fixed_one_however_written(fixed, searched, trial, nested):
+    study, problems = check(fixed + "\n  gamma: 0.99", searched)
+    assert study is not None, problems
+    assert any("is searched, so" in p and "in hyperparameters is not used" in p for p in problems)
+    values = study.hyperparameters_for(trial)  # type: ignore[attr-defined]
+    assert {k: v for k, v in pol.nest(values).items() if k != "gamma"} == nested
 
 
 def test_options_set_in_different_places_are_merged():

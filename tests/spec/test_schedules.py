@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rltui.spec import check_text
+from rltui.spec import policy as pol
 from rltui.spec.schedules import Schedule, read
 from tests.conftest import needs_extra
 
@@ -117,14 +118,22 @@ def test_a_schedules_parts_are_searched_by_dotted_names():
     )
 
 
+def test_a_searched_part_wins_over_the_same_part_fixed():
+    study, problems = check(
+        "  clip_range: {schedule: linear, start: 0.2}", "  clip_range.start: interval(0.1, 0.3)"
+    )
+    assert study is not None, problems
+    assert any("'clip_range.start' is searched, so 'clip_range'" in p for p in problems)
+    values = study.hyperparameters_for({"clip_range.start": 0.25})  # type: ignore[attr-defined]
+    assert read(pol.nest(values)["clip_range"]) == read({"schedule": "linear", "start": 0.25})
+
+
 @pytest.mark.parametrize(
     ("fixed", "searched", "words"),
     [
         ("  clip_range: 0.2", "  clip_range.start: interval(0.1, 0.3)",
          ["'clip_range.start' and 'clip_range' both set clip_range.start",
           "give it as a mapping of its other parts (e.g. clip_range: {schedule: linear})"]),
-        ("  clip_range: {schedule: linear, start: 0.2}", "  clip_range.start: interval(0.1, 0.3)",
-         ["both set clip_range.start"]),
         ("", "  clip_range.start: interval(0.1, 0.3)",
          ["s.yaml:9:3: search_space.clip_range.start:",
           "the schedule of clip_range does not say which it is"]),

@@ -35,7 +35,7 @@ from tests.spec.test_hostile_files import DQN, PPO, line_of, validate
         ),
         (("n_epochs: choice(5, 10, 20)", "n_epochs: 1e12"), "n_epochs is at most 10,000"),
         (
-            ("net_arch: choice(tiny, small)", "net_arch: int(interval(8, 1e9))"),
+            ("net_arch: choice([8], small)", "net_arch: int(interval(8, 1e9))"),
             "a layer is at most 65,536",
         ),
     ],

@@ -229,7 +229,7 @@ def built(make_study: StudyFactory) -> Iterator[Callable[..., BaseAlgorithm]]:
         ("ppo", "small", [64, 64]),
         ("dqn", [16, 8], [16, 8]),
         ("dqn", 8, [8]),
-        ("sac", {"pi": [16], "qf": "tiny"}, {"pi": [16], "qf": [8]}),
+        ("sac", {"pi": [16], "qf": "tiny"}, {"pi": [16], "qf": [64]}),
     ],
 )
 def test_net_arch_presets_lists_and_per_network_mappings(algorithm, net_arch, expected, built):
@@ -237,7 +237,7 @@ def test_net_arch_presets_lists_and_per_network_mappings(algorithm, net_arch, ex
     assert model.policy.net_arch == expected
     if algorithm == "sac":
         assert model.actor.latent_pi[0].out_features == 16
-        assert model.critic.qf0[0].out_features == 8
+        assert model.critic.qf0[0].out_features == 64
     elif algorithm == "dqn":
         assert model.q_net.q_net[0].out_features == expected[0]
 

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import optuna
 import pytest
 import torch
 from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 
+from rltui.search.sampling import suggest_all
 from rltui.spec import StudyFile, load_study
 from rltui.spec.schedules import Schedule
 from rltui.train.envs import make_envs
@@ -193,3 +195,27 @@ def test_the_zoos_older_net_arch_in_a_list_builds_the_mapping(built):
     sac = built({"policy_kwargs": {"net_arch": [{"pi": [16], "qf": [8]}]}}, algorithm="sac")
     assert sac.actor.latent_pi[0].out_features == 16
     assert sac.critic.qf0[0].out_features == 8
+
+
+@pytest.mark.slow
+def test_a_trial_of_the_zoo_preset_builds_and_trains(tmp_path):
+    path = tmp_path / "zoo.yaml"
+    text = STUDY.format(algorithm="ppo", env="CartPole-v1", timesteps=64, every=64)
+    path.write_text(text + "search_space: {preset: zoo}\n")
+    made = load_study(path)
+    ostudy = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    ostudy.enqueue_trial({"n_steps_pow": 5, "batch_size_pow": 4, "n_epochs": 1})  # tiny
+    params = suggest_all(ostudy.ask(), made.space)
+    envs = make_envs(made, 1)
+    model = build_model(made, made.hyperparameters_for(params), envs, seed=1, device="cpu")
+    try:
+        model.learn(64)
+    finally:
+        envs.close()
+    assert (model.n_steps, model.batch_size, model.n_epochs) == (32, 16, 1)
+    assert model.gamma == 1 - params["one_minus_gamma"]
+    assert model.gae_lambda == 1 - params["one_minus_gae_lambda"]
+    layers = {"tiny": [64], "small": [64, 64], "medium": [256, 256]}[params["net_arch"]]
+    assert model.policy.net_arch == {"pi": layers, "vf": layers}
+    assert model.policy.activation_fn.__name__.lower() == params["activation_fn"].replace("_", "")
+    assert model.num_timesteps == 64
