@@ -1,14 +1,17 @@
-"""``rltui run``: start local workers and show the study live in the terminal, without the UI."""
+"""``rltui run``: start local workers and show the study live, without the UI: a table on a
+terminal, a line per event in a pipe or a file, and a summary at the end (text, or JSON)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import shlex
 import signal
+import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import optuna
 from rich.console import Console, Group
@@ -20,12 +23,14 @@ from rltui.launch.local import LocalPool, pid_running, signal_worker
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.events import events_between
+from rltui.search.folders import study_home
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StorageError, StudyHome, mask_url
 from rltui.search.study import enqueue_planned, stored_spec
+from rltui.search.trial_progress import steps_between
 from rltui.search.workers import StallGuard
 from rltui.spec import SpecError, StudyFile
 
@@ -37,7 +42,6 @@ STATUS_STYLE = {
     TrialStatus.PRUNED: "blue",
     TrialStatus.FAIL: "red",
 }
-
 
 NUMERIC = ("#", "timesteps", "last eval", "best", "value")
 # The exit status after Ctrl-C, as the shell gives a command ended by SIGINT, so that a script
@@ -101,18 +105,25 @@ def run_headless(
     workers: int,
     trials: int | None,
     console: Console | None = None,
+    *,
+    as_json: bool = False,
+    out: TextIO | None = None,
 ) -> int:
-    """Run ``study`` with ``workers`` local workers until they leave, showing the live table,
-    then print the summary. Returns 0, or :data:`INTERRUPTED` after Ctrl-C, which pauses the
-    running trials (a second Ctrl-C kills the workers at once)."""
-    console = console or Console()
+    """Run ``study`` with ``workers`` local workers until they leave, showing the live table
+    (:class:`LiveTable`, on a terminal) or a line per event (:class:`EventLines`), then the
+    summary: as text, or with ``as_json`` as one JSON document on ``out`` (stdout; the rest
+    goes to ``console``, stderr by default). Returns 0, or :data:`INTERRUPTED` after Ctrl-C,
+    which pauses the running trials (a second Ctrl-C kills the workers at once)."""
+    console = console or Console(stderr=as_json)
+    began = time.monotonic()
     if trials is not None:
         budget = study.budget(trials)
         if budget != trials:
             console.print(f"{trials} trials rounded up to {budget}: whole passes over the grid")
         storage_of(ostudy).set_study_system_attr(study_id_of(ostudy), attrs.BUDGET, budget)
         enqueue_planned(ostudy, study)
-    controller = Controller(ostudy)
+    checkpoints = study_home(study, url, study.path).checkpoints
+    controller = Controller(ostudy, checkpoints)
     resumed = controller.resume_interrupted()
     if resumed:
         console.print(f"resuming {resumed} trial(s) paused by an interrupted run")
@@ -121,50 +132,46 @@ def run_headless(
     pool = LocalPool(home.logs, study_file=study.path, storage_url=url, nice=0)
     pool.start(workers)
     reader = StudyReader(ostudy)
-    interrupted = shown = False
+    display: LiveTable | EventLines
+    if console.is_terminal:
+        display = LiveTable(console, study, url)
+    else:
+        display = EventLines(console, study.budget(trials))
+        display.say(f"study '{study.spec.name}' on {mask_url(url)}: {workers} worker(s)")
+    interrupted = False
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with Live(
-            render(reader.poll(), study, url),
-            console=console,
-            refresh_per_second=4,
-            transient=False,
-        ) as live:
-            shown = True
-            last_check = 0.0
+        with display.live:
             control = study.spec.control
             # Ticked every round: this process judges no heartbeat right after a stall of its own.
             stall = StallGuard(max(0.5, control.heartbeat_interval), control.heartbeat_grace)
             seen = reader.poll()
+            display.show(None, seen)
+            last_check = 0.0
             while any(pid_running(w.pid) for w in pool.started):
                 time.sleep(0.5)
                 stall.tick()
                 snap = reader.poll()
-                # What went wrong that nobody asked for (a worker lost, a full disk), once;
-                # workers leaving as planned are in the summary.
-                for event in events_between(seen, snap, None):
-                    if event.severity != "information":
-                        style = "red" if event.severity == "error" else "yellow"
-                        _plain(live.console, f"{event.title}: {event.text}", style)
+                display.show(seen, snap)
                 seen = snap
-                live.update(render(snap, study, url))
                 if time.monotonic() - last_check > study.spec.control.heartbeat_interval:
                     last_check = time.monotonic()
                     control = study.spec.control
                     for line in reap_lost_workers(
-                        ostudy, control.heartbeat_grace, control.retries, stall=stall
+                        ostudy,
+                        control.heartbeat_grace,
+                        control.retries,
+                        stall=stall,
+                        checkpoints=checkpoints,
                     ):
-                        live.console.print(line)
-            live.update(render(reader.poll(), study, url))
-        _end_frame(console)
+                        display.say(line)
+            display.show(seen, reader.poll())
     except KeyboardInterrupt:
         interrupted = True
-        if shown:
-            _end_frame(console)
-        console.print(
-            "[yellow]stopping: running trials are paused with a checkpoint "
-            "(Ctrl-C again to stop at once)…[/]"
+        display.say(
+            "stopping: running trials are paused with a checkpoint (Ctrl-C again to stop at once)…",
+            "yellow",
         )
         for worker in pool.started:
             signal_worker(worker.pid)
@@ -173,24 +180,115 @@ def run_headless(
         except KeyboardInterrupt:
             for worker in pool.started:
                 signal_worker(worker.pid, signal.SIGKILL)
-            console.print(
-                "[yellow]workers killed: their trials were not paused; once their heartbeat "
-                "is missed they end FAIL or are retried, as control.retries says[/]"
+            display.say(
+                "workers killed: their trials were not paused; once their heartbeat is missed "
+                "they end FAIL or are retried, as control.retries says",
+                "yellow",
             )
     finally:
         signal.signal(signal.SIGINT, previous)
     snap = reader.poll()
     best = snap.best
     fixed = fixed_values(_study_of(ostudy, study, best.spec_version), best) if best else {}
-    _summary(console, snap, study, url, interrupted, fixed)
+    if as_json:
+        doc = summary_doc(snap, study, url, interrupted, fixed, time.monotonic() - began)
+        print(json.dumps(doc, indent=2, allow_nan=False), file=out or sys.stdout, flush=True)
+    else:
+        _summary(console, snap, study, url, interrupted, fixed)
     return INTERRUPTED if interrupted else 0
 
 
-def _end_frame(console: Console) -> None:
-    # Piped, Rich prints the live display once, at its end, without a final newline: what
-    # follows must start a line of its own.
-    if not console.is_terminal:
-        console.line()
+class LiveTable:
+    """On a terminal: the table of trials redrawn in place, with the events nobody asked
+    for printed above it (workers leaving as planned are in the summary instead)."""
+
+    def __init__(self, console: Console, study: StudyFile, url: str) -> None:
+        self.study, self.url = study, url
+        self.live = Live(console=console, refresh_per_second=4, transient=False)
+
+    def show(self, previous: Snapshot | None, snap: Snapshot) -> None:
+        for event in events_between(previous, snap, None):
+            if event.severity != "information":
+                style = "red" if event.severity == "error" else "yellow"
+                _plain(self.live.console, f"{event.title}: {event.text}", style)
+        self.live.update(render(snap, self.study, self.url))
+
+    def say(self, line: str, style: str = "") -> None:
+        _plain(self.live.console, line, style)
+
+
+class EventLines:
+    """Not on a terminal (a pipe, a file, nohup): one line per trial step and event, stamped
+    with the time it was seen, and flushed at once, so that ``tail -f`` and a script reading
+    the pipe see each as it happens. When the reader leaves (``| head``), Rich ends the run
+    with status 1, as a closed window does: the detached workers go on."""
+
+    def __init__(self, console: Console, n_trials: int | None) -> None:
+        self.console, self.n_trials = console, n_trials
+        self.live = contextlib.nullcontext()  # nothing redrawn in place
+
+    def show(self, previous: Snapshot | None, snap: Snapshot) -> None:
+        for step in steps_between(previous, snap):
+            self._line(step.time, step.text)  # each says "trial N ..." already
+        for event in events_between(previous, snap, self.n_trials):
+            self._line(event.time, f"{event.kind}: {event.text}")
+
+    def say(self, line: str, style: str = "") -> None:
+        self._line(time.time(), line, style)
+
+    def _line(self, at: float, line: str, style: str = "") -> None:
+        # Local date and time to the second, as logs write it.
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+        _plain(self.console, f"{when} {line}", style)
+        self.console.file.flush()
+
+
+def summary_doc(
+    snap: Snapshot,
+    study: StudyFile,
+    url: str,
+    interrupted: bool,
+    fixed: dict[str, Any],
+    wall: float,
+) -> dict[str, Any]:
+    """The summary of ``rltui run --json``: the best trial, its parameters and whole
+    configuration, the count of trials in each state, the wall time, and the failures."""
+    counts = snap.counts
+    best = snap.best
+    failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL]
+    doc: dict[str, Any] = {
+        "ok": not interrupted,
+        "study": study.spec.name,
+        "study_file": str(study.path) if study.path else None,
+        "storage": mask_url(url),
+        "interrupted": interrupted,
+        "wall_time_s": round(wall, 3),
+        "counts": {status.value: counts[status] for status in TrialStatus},
+        "best": None,
+        "failed": [{"number": r.number, "error": r.error} for r in failed],
+    }
+    if best is not None:
+        doc["best"] = {
+            "number": best.number,
+            "value": best.value,
+            "params": best.params,
+            # The whole configuration the trial ran with: searched values, then fixed ones.
+            "hyperparameters": {**best.params, **fixed},
+        }
+    return json_safe(doc)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as strict JSON holds it: NaN and infinities null, any other object its text."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return str(value)
 
 
 def _study_of(ostudy: optuna.Study, study: StudyFile, version: int | None) -> StudyFile:
@@ -208,7 +306,7 @@ def fixed_values(study: StudyFile, best: TrialRow) -> dict[str, Any]:
     """What a trial of ``study`` used besides its searched parameters: the file's
     ``hyperparameters`` and the search space's fixed values (searched ones win, as in the
     worker)."""
-    values = {**study.spec.hyperparameters, **study.space.fixed}
+    values = study.hyperparameters_for(best.params)
     return {name: value for name, value in values.items() if name not in best.params}
 
 

@@ -4,6 +4,7 @@ traceback; workers started by hand keep a log like the pool's."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -483,3 +485,103 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
     assert done.value.code == 0
     # rltui.__version__ and the package metadata (pyproject) say the same.
     assert capsys.readouterr().out.strip() == f"rltui {version('rltui')}"
+
+
+# -- --json: one document on stdout, the exit status unchanged --------------------------------
+
+
+def _json(
+    argv: list[str], capsys: pytest.CaptureFixture[str], status: int = 0
+) -> tuple[dict[str, Any], str]:
+    """Run ``rltui ARGV``; it must exit ``status`` with one JSON document as the whole of its
+    stdout. Returns the document and the stderr."""
+    assert main(argv) == status
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err, err
+    return json.loads(out), err
+
+
+def test_validate_json_of_a_good_file(study_file: StudyFile, capsys) -> None:
+    path = study_file()
+    doc, err = _json(["validate", str(path), "--json"], capsys)
+    assert doc == {
+        "ok": True,
+        "file": str(path),
+        "study": "tiny",
+        "n_trials": 2,
+        "searched": ["gamma", "learning_rate"],
+        "problems": [],
+    }
+    assert err == ""
+
+
+def test_validate_json_locates_each_problem(study_file: StudyFile, capsys) -> None:
+    text, _where = BAD_FILES["unknown algorithm"]
+    path = study_file(text=text)
+    doc, err = _json(["validate", str(path), "--json"], capsys, status=1)
+    assert not doc["ok"] and doc["study"] is None and err == ""
+    [problem] = doc["problems"]
+    assert (problem["line"], problem["column"]) == (2, 9)
+    assert problem["key"] == "train.algorithm" and problem["severity"] == "error"
+    assert "unknown algorithm 'pppo'" in problem["message"]
+    assert "ppo" in (problem["hint"] or problem["message"])
+    doc, _err = _json(["validate", str(path.parent / "missing.yaml"), "--json"], capsys, 1)
+    [problem] = doc["problems"]
+    assert problem["message"] == "no such study file" and problem["line"] is None
+
+
+def test_run_json_of_a_bad_file_is_a_failure_document(study_file: StudyFile, capsys) -> None:
+    text, where = BAD_FILES["unknown algorithm"]
+    path = study_file(text=text)
+    doc, err = _json(["run", str(path), "--json"], capsys, status=1)
+    assert doc["ok"] is False and doc["file"] == str(path)
+    assert [(p["line"], p["key"]) for p in doc["problems"]] == [(2, "train.algorithm")]
+    assert f"{path}{where}" in err  # the usual message, on stderr
+
+
+def test_ctl_json_says_what_was_done_to_which_trials(study_file: StudyFile, capsys) -> None:
+    path = study_file()
+    ostudy, url = open_study(load_study(path))
+    ostudy.ask()  # trial 0, running
+    ostudy.add_trial(create_trial(state=TrialState.COMPLETE, value=1.0))  # trial 1
+    target = ["--storage", url, "--study", "tiny", "--json"]
+    doc, err = _json(["ctl", "pause", "0", "1", "9", *target], capsys, status=1)
+    assert (doc["ok"], doc["action"], doc["study"]) == (False, "pause", "tiny")
+    assert [(t["number"], t["ok"]) for t in doc["trials"]] == [(0, True), (1, False), (9, False)]
+    assert doc["trials"][0]["message"] == "trial 0: pause requested"
+    assert "trial 1 is COMPLETE" in doc["trials"][1]["message"]
+    assert "no trial 9" in doc["trials"][2]["message"]
+    assert "rltui ctl pause: no trial 9" in err  # failures are still told on stderr
+    doc, _err = _json(["ctl", "pause-all", *target], capsys)
+    assert doc["ok"] and [t["number"] for t in doc["trials"]] == [0]
+    doc, _err = _json(["ctl", "drain", *target], capsys)
+    assert doc == {"ok": True, "action": "drain", "study": "tiny", "draining": True, "trials": []}
+    doc, _err = _json(["ctl", "kill", *target], capsys, status=1)
+    assert doc == {"ok": False, "error": "rltui ctl kill: name at least one trial number"}
+
+
+def test_json_failures_before_the_study_opens_are_documents(tmp_path: Path, capsys) -> None:
+    url = str(tmp_path / "missing.journal")
+    for command in (["ctl", "drain"], ["export"]):
+        doc, err = _json([*command, "--storage", url, "--study", "x", "--json"], capsys, 1)
+        assert doc["ok"] is False and "no such journal file" in doc["error"]
+        assert "rltui: no such journal file" in err
+
+
+def test_export_json_lists_the_files_it_wrote(study_file: StudyFile, tmp_path, capsys) -> None:
+    path = study_file()
+    ostudy, _url = open_study(load_study(path))
+    ostudy.add_trial(create_trial(state=TrialState.COMPLETE, value=1.0))
+    ostudy.add_trial(create_trial(state=TrialState.COMPLETE, value=2.0))
+    log = StudyHome.beside(path).trials / "trial-1" / "progress.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text('{"timesteps": 64, "eval/mean_reward": 2.0}\n')
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("kept from before")  # not the export's: not listed
+    doc, err = _json(["export", str(path), "--out", str(out), "--json"], capsys)
+    assert (doc["ok"], doc["study"], doc["format"]) == (True, "tiny", "csv")
+    assert doc["out"] == str(out.resolve()) and err == ""
+    written = [str(out.resolve() / "trials" / "trial-1" / "progress.csv")]
+    assert doc["files"] == [str(out.resolve() / "trials.csv"), *written]
+    assert all(Path(name).is_file() for name in doc["files"])

@@ -1,11 +1,20 @@
-"""``rltui run``'s output: the live table, the final summary, and what it prints when piped."""
+"""``rltui run``'s output: the live table, the final summary, the lines it prints when piped,
+and its ``--json`` summary."""
 
 from __future__ import annotations
 
 import io
+import json
+import queue
 import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import IO, Any
 
 import optuna
 import pytest
@@ -13,13 +22,17 @@ from optuna.study import StudyDirection
 from rich.console import Console
 
 from rltui import headless
+from rltui.cli import main
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import trial_id_of
 from rltui.search.reader import Snapshot, TrialRow
-from rltui.search.study import create_or_join
+from rltui.search.study import create_or_join, open_study
+from rltui.search.workers import WorkerRecord
 from rltui.spec import StudyFile, load_study
 from rltui.spec.source import parse_yaml
+
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"  # the time that starts each line when piped
 
 
 def _row(
@@ -201,8 +214,10 @@ def test_ctrl_c_message_starts_its_own_line_when_piped(study, monkeypatch):
     assert signalled == [424242]
     # Nothing was running: the run says it was interrupted, and how to go on.
     assert "interrupted: no trial was paused; `rltui run" in out
-    assert re.search(r"^\s*#\s+state", out, re.MULTILINE), out  # the live table's last frame
-    assert re.search(r"^stopping: running trials are paused", out, re.MULTILINE), out
+    # Piped: lines stamped with their time, and no table drawn for a terminal.
+    assert re.search(rf"^{STAMP} study 'tiny' on journal:/x: 1 worker\(s\)$", out, re.M), out
+    assert re.search(rf"^{STAMP} stopping: running trials are paused", out, re.MULTILINE), out
+    assert not re.search(r"^\s*#\s+state", out, re.MULTILINE), out
     # The best trial's fixed values come from the study file version it ran with.
     assert "best trial #0: value 42" in out
     assert "  n_steps: 64" in out
@@ -231,3 +246,233 @@ def test_an_interrupted_run_says_how_many_trials_it_paused(study):
     console = _piped()
     headless._summary(console, _snapshot(rows), study, "journal:/x", False, {})
     assert "interrupted" not in _text(console)
+
+
+# -- piped: one line per event, as it happens -------------------------------------------------
+
+T0 = datetime(2025, 1, 1, 12, 0, 0)
+T1 = datetime(2025, 1, 1, 12, 5, 0)
+
+
+def _at(rows: list[TrialRow], workers: list[WorkerRecord] | None = None) -> Snapshot:
+    snap = _snapshot(rows)
+    return replace(snap, workers=workers or [], read_at=1_750_000_000.0)
+
+
+def _lines(*snaps: Snapshot, n_trials: int | None = None) -> list[str]:
+    """What ``rltui run`` prints, piped, while it reads ``snaps`` one after the other; each
+    line without the time that starts it."""
+    console = _piped()
+    lines = headless.EventLines(console, n_trials)
+    previous = None
+    for snap in snaps:
+        lines.show(previous, snap)
+        previous = snap
+    out = _text(console).splitlines()
+    assert all(re.match(rf"{STAMP} ", line) for line in out), out
+    return [line[20:] for line in out]
+
+
+def _trial(number: int, status: TrialStatus, **fields: Any) -> TrialRow:
+    return replace(_row(number, status), **fields)
+
+
+def test_a_trials_steps_are_one_line_each_in_order():
+    waiting = _trial(0, TrialStatus.WAITING, params={})
+    running = _trial(0, TrialStatus.RUNNING, curve=((128, 9.5),), worker="w1", started=T0)
+    done = replace(running, status=TrialStatus.COMPLETE, curve=((128, 9.5), (256, 21.25)))
+    done = replace(done, value=21.25, timesteps=256)
+    # The first read is the study as it stands: nothing of it is news.
+    assert _lines(_at([running])) == []
+    assert _lines(_at([waiting]), _at([running]), _at([done])) == [
+        "trial 0 started on worker w1",
+        "trial 0 evaluation at 128 timesteps = 9.5",
+        "trial 0 evaluation at 256 timesteps = 21.25",
+        "trial 0 completed with value 21.25",
+    ]
+
+
+def test_pause_resume_prune_and_failures_are_told():
+    running = _trial(0, TrialStatus.RUNNING, curve=((128, 1.0),), worker="w1", started=T0)
+    paused = replace(running, status=TrialStatus.PAUSED, timesteps=256)
+    queued = replace(paused, status=TrialStatus.WAITING)
+    resumed = replace(queued, status=TrialStatus.RUNNING, worker="w2", started=T1)
+    pruned = replace(resumed, status=TrialStatus.PRUNED, curve=((128, 1.0), (384, 3.0)))
+    pruned = replace(pruned, value=3.0, timesteps=384)
+    assert _lines(_at([running]), _at([paused]), _at([queued]), _at([resumed]), _at([pruned])) == [
+        "trial 0 paused at 256 timesteps",
+        "trial 0 queued to resume at 256 timesteps",
+        "trial 0 resumed on worker w2 at 256 timesteps",
+        "trial 0 evaluation at 384 timesteps = 3",
+        "trial 0 pruned at 384 timesteps with value 3",
+    ]
+    failing = _trial(1, TrialStatus.RUNNING, worker="w1", started=T0)
+    failed = replace(failing, status=TrialStatus.FAIL, error="ValueError: NaN reward\n  in step")
+    assert _lines(_at([failing]), _at([failed])) == [
+        "trial 1 failed: ValueError: NaN reward / in step"
+    ]
+    # Killed while it waited in the queue: it never started.
+    waiting = _trial(2, TrialStatus.WAITING)
+    killed = replace(waiting, status=TrialStatus.FAIL, error="stopped by user")
+    assert _lines(_at([waiting]), _at([killed])) == ["trial 2 failed: stopped by user"]
+
+
+def test_a_trial_that_ran_between_two_reads_is_told_whole():
+    before = _at([_trial(0, TrialStatus.COMPLETE, value=1.0)])
+    quick = _trial(1, TrialStatus.COMPLETE, curve=((128, 7.0),), value=7.0, started=T0)
+    after = _at([before.rows[0], replace(quick, worker="w1")])
+    assert _lines(before, after) == [
+        "trial 1 started on worker w1",
+        "trial 1 evaluation at 128 timesteps = 7",
+        "trial 1 completed with value 7",
+    ]
+
+
+def test_the_studys_events_are_lines_too():
+    alive = WorkerRecord("w1", "gpu-01", 4242, "cpu", 0.0, 0.0, state="training", trial=0)
+    lost = replace(alive, state="lost", reason="lost: no heartbeat for 23 s")
+    running = _trial(0, TrialStatus.RUNNING, worker="w1", started=T0)
+    done = replace(running, status=TrialStatus.COMPLETE, value=2.0)
+    lines = _lines(_at([running], [alive]), _at([done], [lost]), n_trials=1)
+    assert lines == [
+        "trial 0 completed with value 2",
+        "worker lost: worker w1 on gpu-01 lost: no heartbeat for 23 s",
+        "budget reached: the budget of 1 trials is reached (1 complete); "
+        "raise n_trials in the study file to run more",
+    ]
+
+
+# -- --json -----------------------------------------------------------------------------------
+
+
+def test_the_json_summary_is_strict_json(study):
+    best = _row(0, TrialStatus.COMPLETE, ((100, 1.0),), value=20.0, params={"gamma": 0.99})
+    rows = [best, _trial(1, TrialStatus.FAIL, error="boom"), _row(2, TrialStatus.PRUNED)]
+    fixed = {**headless.fixed_values(study, best), "clip": float("inf")}
+    doc = headless.summary_doc(_snapshot(rows), study, "journal:/x", False, fixed, 12.3456)
+    back = json.loads(json.dumps(doc, allow_nan=False))  # no NaN or Infinity in the text
+    assert back["counts"] == {
+        "WAITING": 0,
+        "RUNNING": 0,
+        "PAUSED": 0,
+        "COMPLETE": 1,
+        "PRUNED": 1,
+        "FAIL": 1,
+    }
+    assert back["best"]["number"] == 0 and back["best"]["value"] == 20.0
+    assert back["best"]["params"] == {"gamma": 0.99}
+    hyper = back["best"]["hyperparameters"]
+    assert hyper["gamma"] == 0.99 and hyper["n_steps"] == 64 and hyper["net_arch"] == [8]
+    assert hyper["clip"] is None
+    assert back["failed"] == [{"number": 1, "error": "boom"}]
+    assert back["wall_time_s"] == 12.346 and back["ok"] and not back["interrupted"]
+
+
+# -- a real `rltui run` ----------------------------------------------------------------------
+
+
+def _reader(stream: IO[str]) -> queue.Queue[str | None]:
+    """The lines of ``stream`` as they come, None at its end."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _until(lines: queue.Queue[str | None], pattern: str, seen: list[str]) -> str:
+    """The first line from ``lines`` that matches ``pattern``; each read goes into ``seen``."""
+    while True:
+        try:
+            line = lines.get(timeout=180)  # generous: workers import torch on a busy machine
+        except queue.Empty:
+            raise AssertionError(f"no line matched {pattern!r} in time: {seen}") from None
+        assert line is not None, f"the output ended with no line matching {pattern!r}: {seen}"
+        seen.append(line)
+        if re.search(pattern, line):
+            return line
+
+
+@pytest.mark.slow  # runs `rltui run` with a real worker
+def test_a_piped_run_prints_each_event_while_it_runs(study_file, tmp_path):
+    # A trial far too long to end by itself while the test watches: the run can only end
+    # once the test has seen its lines and pruned it.
+    path = study_file(n_trials=1, timesteps=1_000_000, every=128)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rltui", "run", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    seen: list[str] = []
+    try:
+        assert proc.stdout is not None
+        lines = _reader(proc.stdout)
+        _until(lines, rf"^{STAMP} trial 0 started on worker \w+$", seen)
+        _until(lines, rf"^{STAMP} trial 0 evaluation at 128 timesteps = -?[\d.]+", seen)
+        assert proc.poll() is None  # the lines came while the run goes on
+        assert main(["ctl", "prune", "0", "--study-file", str(path)]) == 0
+        _until(lines, rf"^{STAMP} trial 0 pruned at \d+ timesteps with value", seen)
+        _until(lines, r"^1 pruned$", seen)  # the summary, at the end
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "\x1b[" not in "".join(seen)  # no colours or cursor moves in a log
+
+
+@pytest.mark.slow  # runs `rltui run` with a real worker
+def test_run_json_prints_one_document_and_the_lines_on_stderr(study_file, tmp_path):
+    path = study_file(n_trials=1, timesteps=128, every=128)
+    done = subprocess.run(
+        [sys.executable, "-m", "rltui", "run", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)  # the whole of stdout is the document
+    assert doc["ok"] and doc["study"] == "tiny" and doc["study_file"] == str(path)
+    assert doc["counts"]["COMPLETE"] == 1 and sum(doc["counts"].values()) == 1
+    best = doc["best"]
+    assert best["number"] == 0 and isinstance(best["value"], float)
+    assert set(best["params"]) == {"learning_rate", "gamma"}
+    assert best["hyperparameters"]["n_steps"] == 64 and best["hyperparameters"]["net_arch"] == [8]
+    assert doc["wall_time_s"] > 0
+    assert re.search(rf"^{STAMP} trial 0 started on worker", done.stderr, re.MULTILINE)
+    assert re.search(rf"^{STAMP} trial 0 completed with value", done.stderr, re.MULTILINE)
+    assert "best trial" not in done.stderr  # the summary is the document, not text
+
+
+@pytest.mark.slow  # runs `rltui run` with a real worker
+def test_a_run_whose_reader_leaves_stops_watching_and_its_workers_go_on(study_file, tmp_path):
+    path = study_file(n_trials=1, timesteps=256, every=128)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rltui", "run", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert "study 'tiny' on journal:" in proc.stdout.readline()
+        proc.stdout.close()  # as `rltui run ... | head -1` does once it has its line
+        assert proc.wait(timeout=300) == 1  # at its next line
+        assert proc.stderr.read() == ""  # no BrokenPipeError, no traceback
+    finally:
+        proc.kill()
+        proc.wait()
+    # The worker is detached: it finishes the trial with nobody watching.
+    ostudy, _url = open_study(load_study(path))
+    for _ in range(600):  # generous: up to five minutes on a busy machine
+        if [t.state.name for t in ostudy.get_trials(deepcopy=False)] == ["COMPLETE"]:
+            break
+        time.sleep(0.5)
+    assert [t.state.name for t in ostudy.get_trials(deepcopy=False)] == ["COMPLETE"]

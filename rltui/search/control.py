@@ -96,24 +96,23 @@ class Controller:
             self.study, trial_id_of(trial), StopCause.asked(action), checkpoints=self.checkpoints
         )
 
-    def pause_all(self) -> int:
-        """Ask every running trial to pause; returns how many were asked."""
+    def pause_all(self) -> dict[int, str]:
+        """Ask every running trial to pause; returns what was done, trial by trial."""
         return self._all(TrialStatus.RUNNING, ControlAction.PAUSE)
 
-    def resume_all(self) -> int:
-        """Queue every paused trial to resume; returns how many were queued."""
+    def resume_all(self) -> dict[int, str]:
+        """Queue every paused trial to resume; returns what was done, trial by trial."""
         return self._all(TrialStatus.PAUSED, ControlAction.RESUME)
 
-    def _all(self, status: TrialStatus, action: ControlAction) -> int:
-        count = 0
+    def _all(self, status: TrialStatus, action: ControlAction) -> dict[int, str]:
+        done = {}
         for trial in self.study.get_trials(deepcopy=False):
             if status_of(trial) == status:
                 try:
-                    self.request(trial.number, action)
+                    done[trial.number] = self.request(trial.number, action)
                 except ControlError:  # it changed state since the list was read
                     continue
-                count += 1
-        return count
+        return done
 
     def resume_interrupted(self) -> int:
         """Resume trials paused because their run was interrupted (Ctrl-C), not by a user."""

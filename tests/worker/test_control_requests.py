@@ -140,10 +140,10 @@ def test_study_wide_requests_skip_a_trial_that_ended_meanwhile(bench, monkeypatc
     bench.ostudy.tell(ending, 1.0)  # it completes after the list was read
     monkeypatch.setattr(bench.ostudy, "get_trials", lambda deepcopy=True: listed)
     controller = bench.controller()
-    assert controller.pause_all() == 1
+    assert len(controller.pause_all()) == 1
     assert bench.get(running).system_attrs[attrs.CONTROL]["action"] == "pause"
     assert not bench.get(ending).system_attrs.get(attrs.CONTROL)
-    assert controller.resume_all() == 1
+    assert len(controller.resume_all()) == 1
     assert bench.get(paused).state == TrialState.WAITING
 
 

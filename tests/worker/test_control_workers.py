@@ -145,14 +145,14 @@ def test_pause_all_then_resume_all_continue_every_trial(study_file):
     lab.pool.start(2)
     try:
         _running_past(lab, [0, 1], 600)
-        assert Controller(lab.ostudy).pause_all() == 2
+        assert len(Controller(lab.ostudy).pause_all()) == 2
         for number in (0, 1):
             _status(lab, number, TrialStatus.PAUSED)
         # Nothing is left to claim: both workers leave.
         assert lab.pool.wait(HANG), lab.logs()
         paused = {n: _system(lab, n)[attrs.PAUSED] for n in (0, 1)}
         assert all(0 < p["timesteps"] < 8192 for p in paused.values())
-        assert Controller(lab.ostudy).resume_all() == 2
+        assert len(Controller(lab.ostudy).resume_all()) == 2
         assert all(lab.trial(n).status == TrialStatus.WAITING for n in (0, 1))
         lab.pool.start(2, first_index=2)
         for number in (0, 1):

@@ -270,7 +270,7 @@ class StudyControls:
             self._in_thread("_resume_all", partial(self._resume_all, session, idle))
 
     def _resume_all(self, session: Session, idle: bool) -> None:
-        count = session.controller.resume_all()
+        count = len(session.controller.resume_all())
         note = f"{count} paused trial{'s' if count != 1 else ''} queued to resume"
         if count and idle:
             note += "; no worker is running: w starts one"

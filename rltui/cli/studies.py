@@ -1,0 +1,105 @@
+"""How every command reads a study: a study file checked as ``validate`` checks it, or a study
+joined by name in a storage (``--storage URL --study NAME``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the commands import what they need when they run: `rltui -h` stays quick
+    import optuna
+
+    from rltui.search.storage import StorageError
+    from rltui.spec import Problem, SpecError, StudyFile
+
+
+def check_file(path: Path, *, check_storage: bool = True) -> tuple[StudyFile | None, list[Problem]]:
+    """Read and check a study file: the one way every command reads one, so that ``run`` and
+    ``worker`` refuse exactly what ``validate`` reports. Returns the study (None when it has
+    errors) and every problem, located at its line. Opens and creates nothing.
+
+    Beyond the file's own checks, Optuna builds the sampler and pruner, and the ``storage``
+    URL's scheme and driver are checked (``check_storage=False`` when ``--storage`` replaces
+    it).
+    """
+    from rltui.search.sampling import check_sampler_and_pruner
+    from rltui.search.storage import StorageError, check_storage_url
+    from rltui.spec import Problem, StudyFile, check_text
+    from rltui.spec.source import parse_yaml, read_study
+
+    try:
+        text = read_study(path)  # reads no more than the size limit: any file can be named
+    except FileNotFoundError:
+        return None, [Problem((), "no such study file")]
+    except UnicodeDecodeError as exc:
+        where = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+        message = f"cannot read the study file: it is not UTF-8 text ({where})"
+        return None, [Problem((), message, "save it as UTF-8")]
+    except OSError as exc:
+        return None, [Problem((), f"cannot read the study file: {exc.strerror or exc}")]
+    study, problems = check_text(text, str(path))
+    if study is None:
+        return None, problems
+    more = check_sampler_and_pruner(study)
+    if check_storage and study.spec.storage:
+        try:
+            check_storage_url(study.spec.storage)
+        except StorageError as exc:
+            more.append(_storage_problem(exc))
+    if more:
+        source = parse_yaml(text)
+        more = [source.place(p) for p in more]
+        problems = sorted(problems + more, key=lambda p: (p.line or 0, p.column or 0))
+        if any(p.severity == "error" for p in more):
+            return None, problems
+    return StudyFile(study.spec, study.space, text, path.resolve(), study.warnings), problems
+
+
+def _storage_problem(exc: StorageError) -> Problem:
+    from rltui.spec import Problem
+
+    return Problem(("storage",), exc.message, exc.hint)
+
+
+def load(path: Path, *, check_storage: bool) -> StudyFile:
+    """The checked study of ``path``; raises :class:`SpecError` with its errors."""
+    from rltui.spec import SpecError
+
+    study, problems = check_file(path, check_storage=check_storage)
+    if study is None:
+        raise SpecError([p for p in problems if p.severity == "error"], str(path))
+    return study
+
+
+def located(path: Path, study: StudyFile, exc: StorageError) -> SpecError:
+    """A storage error as a problem of the study file's ``storage`` key (file:line:col)."""
+    from rltui.spec import SpecError
+    from rltui.spec.source import parse_yaml
+
+    return SpecError([parse_yaml(study.text).place(_storage_problem(exc))], str(path))
+
+
+def open_target(args: argparse.Namespace) -> tuple[optuna.Study, StudyFile, str]:
+    """Resolve the study from a file or from --storage/--study; publish a file's spec.
+
+    Joining by name creates nothing: a journal or SQLite file that is not there is an error
+    (a typo would otherwise leave an empty storage behind)."""
+    from rltui.search.storage import StorageError, require_existing, resolve_storage_url
+    from rltui.search.study import join_by_name, open_study
+
+    if args.study_file is not None:
+        study = load(args.study_file, check_storage=args.storage is None)
+        try:
+            ostudy, url = open_study(study, args.storage)
+        except StorageError as exc:
+            if args.storage is None and study.spec.storage:  # the file named this storage
+                raise located(args.study_file, study, exc) from None
+            raise
+        return ostudy, study, url
+    if not (args.storage and args.study):
+        raise StorageError("give a study file, or both --storage URL and --study NAME")
+    url = resolve_storage_url(args.storage, None)
+    require_existing(url)
+    ostudy, study = join_by_name(url, args.study)
+    return ostudy, study, url
