@@ -14,7 +14,7 @@ from rltui.ui.models import metrics
 from rltui.ui.screens.column_picker import ColumnPicker
 from rltui.ui.textual.internals import notifications
 from rltui.ui.widgets.charts import PALETTE, MetricChart
-from rltui.ui.widgets.compare_view import CompareView, grid_shape
+from rltui.ui.widgets.compare_view import CompareView, grid_shape, legend
 
 PPO_COLUMNS = ["eval_mean_reward", "total_loss", "policy_loss", "value_loss"]
 
@@ -117,6 +117,23 @@ def test_per_seed_columns_are_named_by_the_seed(tmp_path):
     assert set(cache.rows(path)[0]) >= {"eval_seed_0", "eval_seed_1"}
     named = cache.rows(path, (7, 0))[0]
     assert (named["eval_seed_7"], named["eval_seed_0"], named["eval_seed_std"]) == (1.0, 3.0, 1.0)
+
+
+def test_the_legend_names_each_trial_by_the_parameters_that_set_it_apart():
+    params = {
+        2: {"learning_rate": 1e-4, "normalize_advantage": True, "gamma": 0.99},
+        6: {"learning_rate": 1e-5, "normalize_advantage": True, "gamma": 0.99},
+    }
+    assert metrics.distinguishing(params) == {
+        2: {"learning_rate": 1e-4},
+        6: {"learning_rate": 1e-5},
+    }
+    assert metrics.distinguishing({2: params[2]}) == {2: params[2]}
+    assert metrics.distinguishing({2: {"a": 1}, 6: {}}) == {2: {"a": 1}, 6: {}}
+    comparison = metrics.Comparison(metrics.target([2, 6], None, None), (), (), ())
+    text = legend(comparison, params).plain
+    assert "#2 lr=0.0001  " in text and "#6 lr=1e-05  " in text  # the table's short names
+    assert "gamma" not in text
 
 
 def test_grid_shape_puts_charts_side_by_side_first():

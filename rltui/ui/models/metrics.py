@@ -136,6 +136,22 @@ class Target:
         return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(self.numbers)}
 
 
+def distinguishing(params: Mapping[int, Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
+    """For each trial, the parameters whose values differ among ``params``' trials (what a
+    legend needs to tell them apart; a parameter only some trials have counts as differing).
+    A lone trial keeps all of its parameters."""
+    if len(params) <= 1:
+        return {n: dict(p) for n, p in params.items()}
+    names = sorted({name for p in params.values() for name in p})
+    differing = [
+        name for name in names if len({repr(p.get(name, _MISSING)) for p in params.values()}) > 1
+    ]
+    return {n: {name: p[name] for name in differing if name in p} for n, p in params.items()}
+
+
+_MISSING = object()
+
+
 def target(marked: Iterable[int], selected: int | None, best: int | None) -> Target:
     """The marked trials (the first :data:`MAX_TRIALS` by number); with none marked, the
     selected trial and the study's best."""

@@ -151,7 +151,9 @@ class ComparePane(Vertical, can_focus=True):
         if (comparison.target, comparison.columns) != self._key:
             return  # the user moved on meanwhile; a newer read is on its way
         self.comparison = comparison
-        self.view.show(comparison)
+        rows = self.snapshot.rows if self.snapshot is not None else {}
+        params = {n: rows[n].params for n in comparison.target.numbers if n in rows}
+        self.view.show(comparison, params)
         if self._pick_when_read:
             self._pick_when_read = False
             self._open_picker(comparison)

@@ -3,24 +3,36 @@ per compared trial in the same colour in every chart, and a legend above them.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Static
 
-from rltui.ui.models.metrics import MAX_CHARTS, Comparison
+from rltui.ui.display.cells import param
+from rltui.ui.models.metrics import MAX_CHARTS, Comparison, distinguishing
+from rltui.ui.models.trial_query import abbreviate
 from rltui.ui.widgets.charts import MetricChart
 
 HINT = "space marks trials (Trials tab) · m: columns"
 
 
-def legend(comparison: Comparison) -> Text:
-    """``■ #4 selected  ■ #6 best · vs timesteps · …``, each square in the trial's colour."""
+def legend(comparison: Comparison, params: Mapping[int, Mapping[str, Any]] | None = None) -> Text:
+    """``■ #4 lr=0.001 selected  ■ #6 lr=0.01 best · vs timesteps · …``, each square in the
+    trial's colour, each trial named by the parameters that set it apart from the others."""
     text = Text()
     colours = comparison.target.colours()
+    numbers = comparison.target.numbers
+    apart = distinguishing({n: (params or {}).get(n, {}) for n in numbers})
+    short = abbreviate(name for values in apart.values() for name in values)
     for number, role in comparison.target.trials:
         text.append("■ ", style=colours[number])
         text.append(f"#{number}")
+        values = apart.get(number, {})
+        if values and len(numbers) > 1:
+            text.append(" " + ",".join(f"{short[k]}={param(v)}" for k, v in values.items()))
         if role != "marked":
             text.append(f" {role}", style="dim")
         text.append("  ")
@@ -44,13 +56,14 @@ class CompareView(Vertical):
 
     DEFAULT_CSS = """
     CompareView { height: 1fr; }
-    CompareView > #compare-legend { height: 1; padding: 0 1; }
+    CompareView > #compare-legend { height: auto; max-height: 3; padding: 0 1; }
     CompareView > #compare-grid { height: 1fr; grid-gutter: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.comparison: Comparison | None = None
+        self.params: Mapping[int, Mapping[str, Any]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"no trials to compare yet · {HINT}", style="dim"), id="compare-legend")
@@ -65,12 +78,15 @@ class CompareView(Vertical):
     def charts(self) -> list[MetricChart]:
         return list(self.query(MetricChart))
 
-    def show(self, comparison: Comparison) -> None:
-        if comparison == self.comparison:
+    def show(
+        self, comparison: Comparison, params: Mapping[int, Mapping[str, Any]] | None = None
+    ) -> None:
+        """Draw ``comparison``; ``params`` (each trial's parameters) name trials in the legend."""
+        if comparison == self.comparison and params == self.params:
             return
-        self.comparison = comparison
+        self.comparison, self.params = comparison, params
         self.query_one("#compare-legend", Static).update(
-            legend(comparison)
+            legend(comparison, params)
             if comparison.target.trials
             else Text(f"no trial selected · {HINT}", style="dim")
         )
