@@ -217,7 +217,9 @@ async def test_without_marks_the_selected_trial_is_compared_with_the_best(make_a
         view = screen.compare_pane.view
         await wait(pilot, lambda: drawn(view).get("eval_mean_reward") == {4, 6})
         legend = str(view.query_one("#compare-legend").render())
-        assert "#4 selected" in legend and "#6 best" in legend
+        assert (
+            "#4 gamma=0.98,lr=0.005 selected" in legend and "#6 gamma=0.99,lr=0.003 best" in legend
+        )
 
 
 @pytest.mark.slow
