@@ -43,6 +43,7 @@ def test_contracts_say_what_the_design_says():
         "rltui.cli",
         "rltui.ui | rltui.headless",
         "rltui.launch | rltui.export",
+        "rltui.convert",
         "rltui.worker",
         "rltui.train",
         "rltui.search",
@@ -55,6 +56,11 @@ def test_contracts_say_what_the_design_says():
     launch = [c for c in contracts.values() if c.get("source_modules") == ["rltui.launch"]]
     assert len(launch) == 1 and launch[0]["allow_indirect_imports"] is False
     assert {"rltui.worker", "rltui.train", "torch"} <= set(launch[0]["forbidden_modules"])
+    convert = [c for c in contracts.values() if c.get("source_modules") == ["rltui.convert"]]
+    assert len(convert) == 1 and convert[0]["allow_indirect_imports"] is False
+    assert {"rltui.worker", "rltui.train", "rltui.ui", "torch"} <= set(
+        convert[0]["forbidden_modules"]
+    )
 
 
 def _normal(name: str) -> str:

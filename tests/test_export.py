@@ -109,7 +109,7 @@ def test_trials_csv_has_the_spread_and_a_column_per_seed_value(study_file, tmp_p
     )
     _finished(ostudy, TrialState.PRUNED, None, {"7": [4.0], "0": [6.0], "3": [8.0]})
     _finished(ostudy, TrialState.FAIL, None, {})
-    out = export_study(ostudy, study, url, tmp_path / "out", "csv")
+    out = export_study(ostudy, study, url, tmp_path / "out", "csv").folder
     with open(out / "trials.csv", newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     assert header[:7] == ["number", "state", "value", "value_std", "seed_0", "seed_3", "seed_7"]
@@ -126,7 +126,7 @@ def test_trials_csv_of_a_one_seed_study_has_an_empty_spread(study_file, tmp_path
     study = load_study(study_file(name="single"), check_env=False)
     ostudy, url = open_study(study)
     _finished(ostudy, TrialState.COMPLETE, 5.0, {})
-    out = export_study(ostudy, study, url, tmp_path / "out", "csv")
+    out = export_study(ostudy, study, url, tmp_path / "out", "csv").folder
     (row,) = _read_csv(out / "trials.csv")
     assert row["value"] == "5.0" and row["value_std"] == ""
     assert not any(column.startswith("seed_") for column in row)
@@ -210,7 +210,7 @@ def test_a_tune_style_plotting_script_reads_the_tune_export(study_file, tmp_path
     assert run.returncode == 0, run.stdout + run.stderr
     study = load_study(path)
     ostudy, url = open_study(study)
-    out = export_study(ostudy, study, url, tmp_path / "tune", "tune")
+    out = export_study(ostudy, study, url, tmp_path / "tune", "tune").folder
     script = tmp_path / "plot.py"
     script.write_text(TUNE_PLOT_SCRIPT)
     done = subprocess.run(

@@ -1,9 +1,10 @@
 """The ``rltui`` command: the UI by default, and ``run``, ``worker``, ``validate``, ``export``,
-``ctl`` and ``completion``.
+``ctl``, ``import`` and ``completion``.
 
 A command is a subparser added in :func:`build_parser` and a handler in :data:`HANDLERS`.
 The handlers live beside this module by kind: :mod:`rltui.cli.processes` (ui, run, worker)
-and :mod:`rltui.cli.study_commands` (validate, export, ctl), and read studies through
+and :mod:`rltui.cli.study_commands` (validate, export, ctl), :mod:`rltui.cli.conversions`
+(import), and read studies through
 :mod:`rltui.cli.studies`. Shell completion is written from this parser
 (:mod:`rltui.completion`), so a new command or option completes without more work.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rltui import __version__
+from rltui.cli.conversions import add_import_parser, cmd_import
 from rltui.cli.output import add_json_flag, fail
 from rltui.cli.processes import cmd_run, cmd_ui, cmd_worker
 from rltui.cli.studies import check_file
@@ -110,7 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="write a study's trials and training logs (CSV, or for other tools)"
     )
     _target(export)
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="csv",
+        help="csv (default); tune: a Ray Tune experiment folder; zoo: an rl-baselines3-zoo "
+        "hyperparams file of one trial",
+    )
+    export.add_argument(
+        "--trial", type=int, help="the trial of a zoo export (default: the best complete one)"
+    )
     complete_as(
         export.add_argument("--out", type=Path, help="output folder (default: STUDY.rltui/export)"),
         "folder",
@@ -123,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     complete_as(ctl.add_argument("--storage"), "file")
     ctl.add_argument("--study")
     add_json_flag(ctl, "print what was done to which trials as one JSON document")
+    add_import_parser(sub, complete_as)
     completion = sub.add_parser(
         "completion",
         help="print a shell completion script (bash, zsh, fish)",
@@ -145,6 +157,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "export": cmd_export,
     "ctl": cmd_ctl,
+    "import": cmd_import,
     "completion": cmd_completion,
 }
 COMMANDS = tuple(HANDLERS)

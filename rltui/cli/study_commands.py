@@ -4,7 +4,6 @@ and ``ctl``; each prints lines, or with ``--json`` one document (:mod:`rltui.cli
 from __future__ import annotations
 
 import argparse
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,7 +97,7 @@ def cmd_ctl(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from rltui.export import default_out, export_study
+    from rltui.export import export_study
     from rltui.search.journal import JournalWriteError
     from rltui.search.study import open_to_read
 
@@ -111,10 +110,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         # the file is not published and no study is created.
         study = load(args.study_file, check_storage=args.storage is None)
         ostudy, url = open_to_read(study, args.storage)
-    folder = args.out if args.out is not None else default_out(study)
-    before = _files(folder)
+    from rltui.convert import ConversionError
+
     try:
-        written = export_study(ostudy, study, url, folder, args.format)
+        done = export_study(ostudy, study, url, args.out, args.format, args.trial)
+    except ConversionError as exc:
+        message = f"rltui export: {exc}"
+        print(message, file=sys.stderr)
+        fail(args, message)
+        return 1
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         code = f" (Errno {exc.errno})" if exc.errno else ""
@@ -125,32 +129,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)
         fail(args, message)
         return 1
+    for note in done.notes:
+        print(note, file=sys.stderr)
     if not wants_json(args):
-        print(f"wrote {written}")
+        print(f"wrote {done.files[0] if args.format == 'zoo' else done.folder}")
         return 0
-    after = _files(written)
     emit(
         {
             "ok": True,
             "study": study.spec.name,
             "format": args.format,
-            "out": str(written.resolve()),
-            # What this export created or rewrote; older files in the folder are left out.
-            "files": sorted(str(p.resolve()) for p, seen in after.items() if before.get(p) != seen),
+            "out": str(done.folder.resolve()),
+            "files": sorted(str(p.resolve()) for p in done.files),
+            "notes": done.notes,
         }
     )
     return 0
-
-
-def _files(folder: Path) -> dict[Path, tuple[int, int, int]]:
-    """Every file under ``folder``, with what changes when it is written: its modification
-    and change times and its size."""
-    found = {}
-    for path in folder.rglob("*") if folder.is_dir() else ():
-        try:
-            info = path.lstat()
-        except OSError:  # gone meanwhile
-            continue
-        if stat.S_ISREG(info.st_mode):
-            found[path] = (info.st_mtime_ns, info.st_ctime_ns, info.st_size)
-    return found

@@ -33,9 +33,9 @@ def progress_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     return ["timesteps", *sorted(keys)]
 
 
-def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Path) -> Path:
+def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Path) -> list[Path]:
     """Write ``trials.csv`` and each trial's ``trials/trial-N/progress.csv`` under ``out``;
-    returns ``out``."""
+    returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     trials_dir = study_home(study, storage_url, study.path).trials
     trials = sorted(ostudy.get_trials(deepcopy=False), key=lambda t: t.number)
@@ -62,7 +62,8 @@ def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Pa
         "error",
         "log_folder",
     ]
-    with open(out / "trials.csv", "w", newline="", encoding="utf-8") as handle:
+    written = [out / "trials.csv"]
+    with open(written[0], "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for row, spread in zip(rows, spreads, strict=True):
@@ -86,19 +87,22 @@ def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Pa
                     str(folder),
                 ]
             )
-            _write_progress(
+            progress = _write_progress(
                 progress_log(trials_dir, row.number),
                 trial_folder(out / "trials", row.number),
                 specs.of(row.spec_version).spec.train.seeds or (),
             )
-    return out
+            if progress is not None:
+                written.append(progress)
+    return written
 
 
-def _write_progress(log_path: Path, folder: Path, seeds: Sequence[int]) -> None:
-    """``progress.csv`` in ``folder`` from one trial's log; nothing when it has no rows."""
+def _write_progress(log_path: Path, folder: Path, seeds: Sequence[int]) -> Path | None:
+    """``progress.csv`` in ``folder`` from one trial's log (its path); nothing when the log
+    has no rows."""
     rows = progress_rows(log_path, seeds)
     if not rows:
-        return
+        return None
     folder.mkdir(parents=True, exist_ok=True)
     columns = progress_columns(rows)
     with open(folder / "progress.csv", "w", newline="", encoding="utf-8") as handle:
@@ -106,6 +110,7 @@ def _write_progress(log_path: Path, folder: Path, seeds: Sequence[int]) -> None:
         writer.writeheader()
         for row in rows:
             writer.writerow({key: csv_cell(value) for key, value in row.items()})
+    return folder / "progress.csv"
 
 
 def csv_cell(value: Any) -> Any:

@@ -103,8 +103,10 @@ def tune_rows(
     return rows
 
 
-def export_tune(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Path) -> Path:
-    """Write one Tune trial folder per trial with a training log under ``out``."""
+def export_tune(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Path) -> list[Path]:
+    """Write one Tune trial folder per trial with a training log under ``out``; returns the
+    files written."""
+    written: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
     trials_dir = study_home(study, storage_url, study.path).trials
     train = study.spec.train
@@ -127,7 +129,8 @@ def export_tune(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: P
             for result in rows:
                 handle.write(json.dumps(result, default=str) + "\n")
         _write_csv(folder / "progress.csv", rows)
-    return out
+        written += [folder / "params.json", folder / "result.json", folder / "progress.csv"]
+    return written
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
