@@ -231,7 +231,7 @@ class EventLines:
         for step in steps_between(previous, snap):
             self._line(step.time, step.text)  # each says "trial N ..." already
         for event in events_between(previous, snap, self.n_trials):
-            self._line(event.time, f"{event.kind}: {event.text}")
+            self._line(event.time, f"{event.title}: {event.text}")
 
     def say(self, line: str, style: str = "") -> None:
         self._line(time.time(), line, style)

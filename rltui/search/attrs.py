@@ -2,7 +2,9 @@
 
 Everything rltui adds on top of Optuna (spec versions, PAUSED, control requests, heartbeats,
 progress) is stored as system attributes under the ``rltui:`` prefix, so the storage stays a
-plain Optuna storage that optuna-dashboard and the optuna CLI can open.
+plain Optuna storage that optuna-dashboard and the optuna CLI can open. A few facts are also
+copied into user attributes (``rltui_...``), which optuna-dashboard shows and
+``study.trials_dataframe()`` lists (:mod:`rltui.search.mirror` writes them).
 """
 
 from __future__ import annotations
@@ -43,3 +45,10 @@ BUDGET = PREFIX + "budget"
 # Seconds a paused-and-resumed trial trained before its current stint (Optuna restarts
 # datetime_start when a worker claims the trial again).
 ELAPSED = PREFIX + "elapsed"
+
+# Trial user attributes: copies for other tools (rltui.search.mirror), never read by rltui.
+USER_PREFIX = "rltui_"
+USER_STATE = USER_PREFIX + "state"  # WAITING, RUNNING, PAUSED, COMPLETE, PRUNED or FAIL
+USER_REASON = USER_PREFIX + "reason"
+USER_WORKER = USER_PREFIX + "worker"
+USER_TIMESTEPS = USER_PREFIX + "timesteps"

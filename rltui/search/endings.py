@@ -10,7 +10,8 @@ Three kinds of process end trials: the worker that runs one, the controller for 
 process runs (a paused or waiting one), and any process that finds a worker lost. They all
 call this module, so a new way to end (or a new word for one) is written once. A running
 trial is told through Optuna's ``tell`` (its sampler sees the result); a waiting one, which
-``tell`` refuses, gets its state written directly.
+``tell`` refuses, gets its state written directly. Each of them also mirrors the state as
+rltui sees it, with the reason, into user attributes (:mod:`rltui.search.mirror`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rltui.search import attrs
-from rltui.search.lifecycle import StopCause, last_value
+from rltui.search import attrs, mirror
+from rltui.search.lifecycle import StopCause, TrialStatus, last_value
 from rltui.search.optuna_internals import storage_of, study_id_of
 
 if TYPE_CHECKING:
@@ -60,14 +61,15 @@ def end(
     if cause is StopCause.PAUSE:
         raise ValueError("a pause does not end a trial: use pause()")
     changes: dict[str, Any] = {attrs.CONTROL: None}
+    why = mirror.stop_reason(cause)
     if cause is StopCause.KILL:
-        changes[attrs.REASON] = f"{STOPPED_BY_USER} ({reason})" if reason else STOPPED_BY_USER
+        why = changes[attrs.REASON] = f"{STOPPED_BY_USER} ({reason})" if reason else STOPPED_BY_USER
         state = TrialState.FAIL
     elif cause is None:
         state = TrialState.COMPLETE
     else:
         state = TrialState.PRUNED
-    return _write(ostudy, trial_id, changes, state, value, guard, checkpoints)
+    return _write(ostudy, trial_id, changes, (state, why), value, guard, checkpoints)
 
 
 def fail(
@@ -88,7 +90,7 @@ def fail(
     if traceback:
         error["traceback"] = traceback
     changes = {attrs.CONTROL: None, attrs.REASON: message, attrs.ERROR: error}
-    return _write(ostudy, trial_id, changes, TrialState.FAIL, None, guard, checkpoints)
+    return _write(ostudy, trial_id, changes, (TrialState.FAIL, message), None, guard, checkpoints)
 
 
 def pause(storage: BaseStorage, trial_id: int, record: dict[str, Any]) -> None:
@@ -97,6 +99,7 @@ def pause(storage: BaseStorage, trial_id: int, record: dict[str, Any]) -> None:
     storage.set_trial_system_attr(trial_id, attrs.RESUME, None)
     storage.set_trial_system_attr(trial_id, attrs.CONTROL, None)
     storage.set_trial_system_attr(trial_id, attrs.PAUSED, {"at": time.time(), **record})
+    mirror.state(storage, trial_id, TrialStatus.PAUSED, mirror.pause_reason(record))
 
 
 def requeue(
@@ -115,6 +118,9 @@ def requeue(
     writes = {**(changes or {}), attrs.RESUME: resume, attrs.CONTROL: None, attrs.PAUSED: None}
     if not _guarded_writes(storage, trial_id, writes, guard):
         return False
+    why = mirror.requeue_reason(resume, writes.get(attrs.REASON))
+    if not mirror.state(storage, trial_id, TrialStatus.WAITING, why, guard=guard):
+        return False
     storage.set_trial_state_values(trial_id, TrialState.WAITING)
     return True
 
@@ -122,30 +128,37 @@ def requeue(
 def _guarded_writes(
     storage: BaseStorage, trial_id: int, changes: dict[str, Any], guard: Guard | None
 ) -> bool:
-    """Write the trial's attributes, asking ``guard`` before each write and once after the
-    last (the state change comes next); False, with nothing more written, when it says no."""
+    """Write the trial's attributes, asking ``guard`` before each write; False, with nothing
+    more written, when it says no. The mirror's writes follow, and its last check (see
+    :func:`mirror.state`) comes right before the state change."""
     for key, value in changes.items():
         if guard is not None and not guard():
             return False
         storage.set_trial_system_attr(trial_id, key, value)
-    return guard is None or guard()
+    return True
 
 
 def _write(
     ostudy: optuna.Study,
     trial_id: int,
     changes: dict[str, Any],
-    state: Any,
+    ending: tuple[Any, str | None],
     value: float | None,
     guard: Guard | None,
     checkpoints: Path | None,
 ) -> bool:
+    """Write ``changes``, then the ``ending`` (Optuna's state and the reason for it)."""
     from optuna.trial import TrialState
 
+    state, reason = ending
     storage = storage_of(ostudy)
     if not _guarded_writes(storage, trial_id, changes, guard):
         return False
     trial = storage.get_trial(trial_id)
+    # Optuna refuses writes to a finished trial: the mirror goes first.
+    status = TrialStatus(state.name)
+    if not mirror.state(storage, trial_id, status, reason, known=trial.user_attrs, guard=guard):
+        return False
     if trial.state == TrialState.RUNNING:
         # Optuna's tell: the sampler sees the result, and a PRUNED trial keeps its last value.
         if state == TrialState.COMPLETE:

@@ -1,6 +1,7 @@
 """The folder a study's workers write into, and the files they write there.
 
-A worker writes each trial's training log to ``trials/trial-N/progress.jsonl`` and its own
+A worker writes each trial's training log to ``trials/trial-N/progress.jsonl`` (and, with
+``train.tensorboard``, as TensorBoard event files in ``trials/trial-N/tensorboard/``) and its own
 output to ``logs/worker-ID.log`` under the study's home (:class:`StudyHome`). The UI, ``rltui
 export``, the launchers and ``rltui worker`` name those files here, once for all of them.
 Plain paths: importing this module loads neither Optuna nor anything heavier.
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from rltui.spec import StudyFile
 
 PROGRESS_LOG = "progress.jsonl"
+TENSORBOARD = "tensorboard"
 
 
 def study_home(study: StudyFile, storage_url: str, study_file: Path | None) -> StudyHome:
@@ -47,6 +49,12 @@ def trial_folder(trials: Path, number: int) -> Path:
 def progress_log(trials: Path, number: int) -> Path:
     """Trial ``number``'s training log (``trial-N/progress.jsonl``) in a ``trials`` folder."""
     return trial_folder(trials, number) / PROGRESS_LOG
+
+
+def tensorboard_dir(trials: Path, number: int) -> Path:
+    """Trial ``number``'s TensorBoard folder (``trial-N/tensorboard``): one run, which a
+    resumed trial continues."""
+    return trial_folder(trials, number) / TENSORBOARD
 
 
 def worker_log(logs: Path, worker_id: str) -> Path:

@@ -20,7 +20,7 @@ from rltui.spec import arg_kinds as kinds
 from rltui.spec import policy as pol
 from rltui.spec import schedules as sched
 from rltui.spec.algorithms import NAMED_VALUES, ArgKind
-from rltui.spec.model import StudySpec
+from rltui.spec.model import TENSORBOARD_HINT, StudySpec
 from rltui.spec.policy import Given, Slot
 from rltui.spec.problems import KeyPath, Problem, did_you_mean, show_value
 from rltui.spec.space import PRESET, SearchParam, SearchSpace
@@ -117,6 +117,9 @@ def check_value(algorithm: str, name: str, value: Any, path: KeyPath) -> Problem
 
 
 def _unknown_name(algorithm: str, policy: str, name: str, path: KeyPath) -> Problem:
+    if name == "tensorboard_log":
+        message = "tensorboard_log is not a hyperparameter: rltui sets SB3's logger itself"
+        return Problem(path, message, TENSORBOARD_HINT)
     accepted = pol.accepted_hyperparameters(algorithm, policy)
     parts = name.split(".")
     guess = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from typing import Annotated, Any, Literal
 
@@ -178,6 +179,13 @@ def _wrapper_list(value: Any) -> Any:
     return value
 
 
+TENSORBOARD_INSTALL = "install rltui[tensorboard] (pip install 'rltui[tensorboard]')"
+# What to write instead of SB3's own tensorboard_log, which rltui's logger would ignore.
+TENSORBOARD_HINT = (
+    "use train.tensorboard: true instead: each trial then logs to its folder's tensorboard/ "
+    "(STUDY.rltui/trials/trial-N/tensorboard)"
+)
+
 POLICIES = (
     "MlpPolicy",
     "CnnPolicy",
@@ -211,6 +219,9 @@ class TrainSpec(_Strict):
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     seed: Seed | None = None
     seeds: list[Seed] | None = None
+    # Each trial also writes its training log as TensorBoard event files, in
+    # trials/trial-N/tensorboard/ (see rltui.train.progress).
+    tensorboard: Flag = False
 
     @field_validator("algorithm")
     @classmethod
@@ -233,6 +244,17 @@ class TrainSpec(_Strict):
     def _function_ref(cls, value: str | None) -> str | None:
         if value is not None and not FUNCTION_RE.match(value):
             raise ValueError(f"'{value}' is not of the form 'package.module:function'")
+        return value
+
+    @field_validator("tensorboard")
+    @classmethod
+    def _tensorboard(cls, value: bool) -> bool:
+        # Refused up front, as a missing extra is for an env: else every trial would fail.
+        if value and importlib.util.find_spec("tensorboard") is None:
+            raise ValueError(
+                "TensorBoard logs need the 'tensorboard' package, which is not installed "
+                f"here: {TENSORBOARD_INSTALL}, or set tensorboard: false"
+            )
         return value
 
     @field_validator("seeds")

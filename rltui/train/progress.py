@@ -5,6 +5,12 @@ them into ``progress.csv``. A trial that resumes from a checkpoint first drops t
 it (:meth:`ProgressLog.truncate_after`): those of a run that was lost after its last
 checkpoint, which the resumed run trains again. Each row is one ``write(2)``; one that fails
 (a full disk) is cut off again, so no torn line is left for the next row to join.
+
+With a TensorBoard folder (``train.tensorboard``), every row also goes to SB3's own
+TensorBoard writer, evaluations as ``eval/mean_reward``. A resumed trial adds an event file to
+the same folder, which TensorBoard reads as the same run; its first event marks a restart at
+the step training resumes from, so TensorBoard hides what a lost run logged past it, as the
+JSON lines drop it.
 """
 
 from __future__ import annotations
@@ -22,11 +28,14 @@ from stable_baselines3.common.logger import KVWriter, Logger
 class ProgressLog(KVWriter):
     """Appends ``{"timesteps": ..., "time/...": ..., "train/...": ...}`` lines to a file."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, tensorboard: Path | None = None):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fd: int | None = self._open()
         self._torn = False  # a failed row could not be cut off: the next one starts a new line
+        self.tensorboard = tensorboard
+        self._board: KVWriter | None = None  # opened at the first row
+        self._resumed_at: int | None = None  # where training (re)started: see truncate_after
 
     def _open(self) -> int:
         return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -44,6 +53,22 @@ class ProgressLog(KVWriter):
             elif hasattr(value, "item"):
                 row[key] = value.item()
         self._append((json.dumps(row) + "\n").encode())
+        if self.tensorboard is not None:
+            # SB3's writer takes the exclusions key by key, as its Logger gives them.
+            excluded: dict[str, Any] = {key: key_excluded.get(key) for key in key_values}
+            self._tensorboard().write(key_values, excluded, step)
+
+    def _tensorboard(self) -> KVWriter:
+        """SB3's TensorBoard writer for this trial's folder, opened at the first row."""
+        if self._board is None:
+            assert self.tensorboard is not None
+            from stable_baselines3.common.logger import TensorBoardOutputFormat
+
+            board = TensorBoardOutputFormat(str(self.tensorboard))
+            if self._resumed_at is not None:
+                _restart_at(board, self._resumed_at + 1)
+            self._board = board
+        return self._board
 
     def _append(self, data: bytes) -> None:
         """Append ``data`` whole, or raise ``OSError`` (``errno.ENOSPC`` on a full disk, with
@@ -68,7 +93,10 @@ class ProgressLog(KVWriter):
     def truncate_after(self, step: int) -> int:
         """Keep only the rows with ``timesteps <= step`` (and whole lines only); returns how
         many were dropped. The file is replaced atomically: a reader sees the old rows or the
-        new ones, and a failure (a full disk) leaves the old file."""
+        new ones, and a failure (a full disk) leaves the old file. The TensorBoard run, which
+        cannot be cut, hides the events past ``step`` from its readers instead."""
+        if self._board is None:
+            self._resumed_at = step
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -119,6 +147,20 @@ class ProgressLog(KVWriter):
         if fd is not None:
             with contextlib.suppress(OSError):
                 os.close(fd)
+        board, self._board = self._board, None
+        if board is not None:
+            with contextlib.suppress(OSError):
+                board.close()
+
+
+def _restart_at(board: Any, step: int) -> None:
+    """Mark a restart at ``step`` in the event file of SB3's TensorBoard ``board``: the
+    session-start event that ``SummaryWriter(purge_step=step)`` writes, after which
+    TensorBoard's readers drop the run's earlier events at ``step`` or later."""
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+    start = Event(step=step, wall_time=time.time(), session_log=SessionLog(status=SessionLog.START))
+    board.writer.file_writer.add_event(start)  # as SB3 itself reaches it for hparams
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import optuna
 
-from rltui.search import attrs
+from rltui.search import attrs, mirror
 from rltui.search.lifecycle import ControlAction
 from rltui.search.optuna_internals import trial_id_of
 from rltui.search.workers import StallGuard, WorkerRecord, write_record
@@ -41,6 +41,9 @@ class RunningTrial:
         self._request: ControlAction | None = None
         self._requested_at = 0.0
         self._published = -1
+        # When the timesteps were last mirrored (monotonic): the first copy comes a mirror
+        # interval into the stint, so that a short stint adds only its end's.
+        self._mirrored_at = time.monotonic()
         # Held while the heartbeat thread writes progress, so that once the worker has
         # closed this (and goes on to tell the trial) no late write can follow.
         self._writing = threading.Lock()
@@ -112,11 +115,16 @@ class RunningTrial:
             if self.timesteps == self._published or self.abandoned or self.closed:
                 return
             self._published = self.timesteps
+            trial_id = trial_id_of(self.trial)
             storage.set_trial_system_attr(
-                trial_id_of(self.trial),
+                trial_id,
                 attrs.PROGRESS,
                 {"timesteps": self.timesteps, "total": self.total, "updated": time.time()},
             )
+            # The copy other tools read lags a little, so as to add few lines to a journal.
+            if time.monotonic() - self._mirrored_at >= mirror.TIMESTEPS_SECONDS:
+                mirror.timesteps(storage, trial_id, self.timesteps)
+                self._mirrored_at = time.monotonic()
 
 
 class Heartbeat(threading.Thread):

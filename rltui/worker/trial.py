@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import optuna
 
-from rltui.search import attrs, endings
-from rltui.search.folders import progress_log, trial_folder
+from rltui.search import attrs, endings, mirror
+from rltui.search.folders import progress_log, tensorboard_dir, trial_folder
 from rltui.search.lifecycle import StopCause
 from rltui.search.optuna_internals import trial_id_of
 from rltui.search.recovery import trial_held_by
@@ -87,6 +87,7 @@ class TrialRun:
         self.storage.set_trial_system_attr(self.id, attrs.TRIAL_SPEC_VERSION, version or current)
         self.storage.set_trial_system_attr(self.id, attrs.TRIAL_WORKER, worker.id)
         self.storage.set_trial_system_attr(self.id, attrs.CONTROL, None)
+        mirror.claimed(self.storage, self.id, worker.id, frozen.user_attrs)
         if resume:
             # The checkpoint it resumes from is its last one until training writes another:
             # a retry after a loss starts there too, and its end removes it.
@@ -99,7 +100,7 @@ class TrialRun:
         started = time.time()
         self.say("resuming" if resume else "starting")
         try:
-            params = frozen.params if resume else suggest_all(trial, study.space.distributions)
+            params = frozen.params if resume else suggest_all(trial, study.space)
             outcome = self._train(study, params, running, resume)
             if running.abandoned or not self._still_ours():
                 self._dropped()
@@ -138,12 +139,14 @@ class TrialRun:
         resume: dict[str, Any] | None,
     ) -> Outcome:
         worker = self.worker
-        values = {**study.spec.hyperparameters, **study.space.fixed, **params}
+        values = study.hyperparameters_for(params)
         if worker.study_file is not None:
             # A train.function is imported from the study file's folder as this host has it,
             # never from the path another host stored.
             study = replace(study, path=worker.study_file.resolve())
-        log = ProgressLog(progress_log(worker.home.trials, self.trial.number))
+        trials, number = worker.home.trials, self.trial.number
+        board = tensorboard_dir(trials, number) if study.spec.train.tensorboard else None
+        log = ProgressLog(progress_log(trials, number), tensorboard=board)
         try:
             if study.spec.train.function:
                 from rltui.train.function import train_function as train
@@ -178,6 +181,7 @@ class TrialRun:
         self._until_written(
             lambda: self.storage.set_trial_system_attr(self.id, attrs.PROGRESS, progress)
         )
+        self._until_written(lambda: mirror.timesteps(self.storage, self.id, outcome.timesteps))
         if outcome.extra.get("seed_values"):
             seeds = outcome.extra["seed_values"]
             self._until_written(

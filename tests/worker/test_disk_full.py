@@ -5,6 +5,7 @@ once space returns."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -62,6 +63,8 @@ def test_a_full_disk_puts_trials_back_and_the_study_goes_on_when_space_returns(
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 2, logs
     assert "lost" not in logs, logs
     assert "disk full at" in logs and "space is back" in logs, logs
-    # `rltui run` said it once, under its table, as the window's events pane does.
-    told = [line for line in out.splitlines() if line.startswith("Disk full: worker")]
+    # `rltui run` said it once, as the window's events pane does (piped, each line starts with
+    # the time it was seen).
+    lines = [re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", "", line) for line in out.splitlines()]
+    told = [line for line in lines if line.startswith("Disk full: worker")]
     assert told and len(set(told)) == len(told), out  # each thing said once
