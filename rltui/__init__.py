@@ -1,3 +1,3 @@
 """rltui: tune deep reinforcement learning agents from the terminal."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
