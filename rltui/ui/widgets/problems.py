@@ -11,6 +11,10 @@ from textual.widgets.option_list import Option
 
 from rltui.spec import Problem, format_path
 
+# How each severity is marked: an error, a warning, a note (what the file means, said once:
+# "the search overrides the fixed value").
+MARKS = {"error": ("✗", "bold red"), "warning": ("!", "bold yellow"), "note": ("i", "cyan")}
+
 
 class ProblemsView(OptionList):
     """Problems of the editor's buffer; selecting one moves the editor's cursor there."""
@@ -41,8 +45,8 @@ class ProblemsView(OptionList):
     def _line(self, problem: Problem) -> Text:
         where = f"{problem.line}:{problem.column or 1}" if problem.line else "–"
         text = Text()
-        mark = "✗" if problem.severity == "error" else "!"
-        text.append(f"{mark} ", style="bold red" if problem.severity == "error" else "bold yellow")
+        mark, style = MARKS.get(problem.severity, MARKS["warning"])
+        text.append(f"{mark} ", style=style)
         text.append(f"{where:>7} ", style="dim")
         text.append(f"{format_path(problem.path)}: ", style="bold")
         text.append(problem.message)
