@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 import shlex
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import optuna
@@ -33,6 +33,7 @@ from rltui.search.study import enqueue_planned, stored_spec
 from rltui.search.trial_progress import steps_between
 from rltui.search.workers import StallGuard
 from rltui.spec import SpecError, StudyFile
+from rltui.spec.flow import flow
 
 STATUS_STYLE = {
     TrialStatus.WAITING: "cyan",
@@ -189,12 +190,12 @@ def run_headless(
         signal.signal(signal.SIGINT, previous)
     snap = reader.poll()
     best = snap.best
-    fixed = fixed_values(_study_of(ostudy, study, best.spec_version), best) if best else {}
+    settings = trial_settings(_study_of(ostudy, study, best.spec_version), best) if best else None
     if as_json:
-        doc = summary_doc(snap, study, url, interrupted, fixed, time.monotonic() - began)
+        doc = summary_doc(snap, study, url, interrupted, settings, time.monotonic() - began)
         print(json.dumps(doc, indent=2, allow_nan=False), file=out or sys.stdout, flush=True)
     else:
-        _summary(console, snap, study, url, interrupted, fixed)
+        _summary(console, snap, study, url, interrupted, settings)
     return INTERRUPTED if interrupted else 0
 
 
@@ -248,7 +249,7 @@ def summary_doc(
     study: StudyFile,
     url: str,
     interrupted: bool,
-    fixed: dict[str, Any],
+    settings: TrialSettings | None,
     wall: float,
 ) -> dict[str, Any]:
     """The summary of ``rltui run --json``: the best trial, its parameters and whole
@@ -267,13 +268,13 @@ def summary_doc(
         "best": None,
         "failed": [{"number": r.number, "error": r.error} for r in failed],
     }
-    if best is not None:
+    if best is not None and settings is not None:
         doc["best"] = {
             "number": best.number,
             "value": best.value,
             "params": best.params,
-            # The whole configuration the trial ran with: searched values, then fixed ones.
-            "hyperparameters": {**best.params, **fixed},
+            # The whole configuration the trial ran with, in the study file's words.
+            "hyperparameters": settings.whole,
         }
     return json_safe(doc)
 
@@ -302,12 +303,30 @@ def _study_of(ostudy: optuna.Study, study: StudyFile, version: int | None) -> St
     return study
 
 
-def fixed_values(study: StudyFile, best: TrialRow) -> dict[str, Any]:
-    """What a trial of ``study`` used besides its searched parameters: the file's
-    ``hyperparameters`` and the search space's fixed values (searched ones win, as in the
-    worker)."""
+@dataclass(frozen=True)
+class TrialSettings:
+    """What a trial trained with, in the study file's words, in three parts: its searched
+    values (a list choice as the list), the settings those set under another name (a Hydra
+    path's setting, a preset's conversions: ``agent.gamma`` sets ``gamma``), and the fixed
+    rest (the file's ``hyperparameters`` and fixed search-space values)."""
+
+    searched: dict[str, Any]
+    derived: dict[str, Any]
+    fixed: dict[str, Any]
+
+    @property
+    def whole(self) -> dict[str, Any]:
+        return {**self.fixed, **self.derived, **self.searched}
+
+
+def trial_settings(study: StudyFile, best: TrialRow) -> TrialSettings:
+    """:class:`TrialSettings` of trial ``best`` under the study file version it ran with."""
     values = study.hyperparameters_for(best.params)
-    return {name: value for name, value in values.items() if name not in best.params}
+    from_search = study.space.values_for(best.params)
+    searched = {name: from_search.get(name, value) for name, value in best.params.items()}
+    derived = {n: v for n, v in from_search.items() if n not in best.params}
+    fixed = {n: v for n, v in values.items() if n not in searched and n not in derived}
+    return TrialSettings(searched, derived, fixed)
 
 
 def _summary(
@@ -316,7 +335,7 @@ def _summary(
     study: StudyFile,
     url: str,
     interrupted: bool,
-    fixed: dict[str, Any] | None = None,
+    settings: TrialSettings | None = None,
 ) -> None:
     counts = snap.counts
     console.print(
@@ -340,14 +359,18 @@ def _summary(
         return
     console.print(f"[bold green]best trial #{best.number}: value {best.value:.6g}[/]")
     # The whole configuration as a YAML block to paste into a study file.
+    settings = settings or TrialSettings(dict(best.params), {}, {})
     _plain(console, "hyperparameters:")
-    _plain(console, f"  # searched (trial #{best.number})")
-    for name, value in best.params.items():
-        _plain(console, f"  {name}: {yaml_value(value)}")
-    if fixed:
-        _plain(console, "  # fixed: the study file's hyperparameters and fixed search-space values")
-        for name, value in fixed.items():
-            _plain(console, f"  {name}: {yaml_value(value)}")
+    groups = (
+        (f"searched (trial #{best.number})", settings.searched),
+        ("set by the searched values", settings.derived),
+        ("fixed: the study file's hyperparameters and fixed search-space values", settings.fixed),
+    )
+    for title, values in groups:
+        if values:
+            _plain(console, f"  # {title}")
+        for name, value in values.items():
+            _plain(console, f"  {name}: {flow(value)}")
     journal = url.removeprefix("journal:")
     storage_args = (
         f"--storage {shlex.quote(journal)} --storage-class JournalFileBackend"
@@ -362,35 +385,3 @@ def _plain(console: Console, line: str, style: str = "") -> None:
     """Print ``line`` as it is: no markup, no highlighting, and never wrapped (a command or a
     YAML line broken at the terminal width, or at 80 columns when piped, cannot be pasted)."""
     console.print(Text(line, style=style), soft_wrap=True)
-
-
-_PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
-_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
-
-
-def yaml_value(value: Any) -> str:
-    """``value`` written as YAML in flow style, so that it reads back as the same value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        text = repr(value)
-        # '1e-05' is a string to YAML 1.1 readers; '1.0e-05' is a number to all of them.
-        mantissa, e, exponent = text.partition("e")
-        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        if _PLAIN_WORD.fullmatch(value) and value.lower() not in _YAML_WORDS:
-            return value
-        return json.dumps(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(yaml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{yaml_value(k)}: {yaml_value(v)}" for k, v in value.items()) + "}"
-    return json.dumps(str(value))

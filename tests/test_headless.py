@@ -29,7 +29,7 @@ from rltui.search.optuna_internals import trial_id_of
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.study import create_or_join, open_study
 from rltui.search.workers import WorkerRecord
-from rltui.spec import StudyFile, load_study
+from rltui.spec import StudyFile, load_study, parse_study
 from rltui.spec.source import parse_yaml
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"  # the time that starts each line when piped
@@ -123,7 +123,7 @@ def _summary(study: StudyFile, url: str = "journal:/tmp/x/tiny.rltui/study.journ
     best = ROWS[0]
     console = _piped()
     headless._summary(
-        console, _snapshot(ROWS), study, url, False, headless.fixed_values(study, best)
+        console, _snapshot(ROWS), study, url, False, headless.trial_settings(study, best)
     )
     return _text(console)
 
@@ -149,22 +149,26 @@ def test_summary_prints_the_whole_configuration_as_yaml(study):
     }
 
 
+def test_settings_a_searched_path_sets_are_neither_searched_nor_fixed():
+    study = parse_study(
+        "name: p\ntrain:\n  algorithm: ppo\n  env: CartPole-v1\n  timesteps: 64\n"
+        "hyperparameters:\n  gamma: 0.99\n  net_arch: [8]\n"
+        "search_space:\n  agent.gamma: choice(0.9, 0.95)\n"
+        "  policy_kwargs.net_arch: choice([32, 16], [64])\n"
+    )
+    best = _row(0, TrialStatus.COMPLETE, value=1.0)
+    best = replace(best, params={"agent.gamma": 0.95, "policy_kwargs.net_arch": "[32, 16]"})
+    settings = headless.trial_settings(study, best)
+    assert settings.searched == {"agent.gamma": 0.95, "policy_kwargs.net_arch": [32, 16]}
+    assert settings.derived == {"gamma": 0.95}
+    assert "gamma" not in settings.fixed and "net_arch" not in settings.fixed
+
+
 def test_searched_values_win_over_fixed_ones(study):
     best = _row(0, TrialStatus.COMPLETE, value=1.0, params={"n_steps": 128})
-    assert "n_steps" not in headless.fixed_values(study, best)
-    assert headless.fixed_values(study, best)["batch_size"] == 32
-
-
-@pytest.mark.parametrize(
-    "value",
-    [1e-05, 0.001, 3, True, None, "relu", "yes", "cuda:0", "1e-3", [64, 64], {"pi": [8], "qf": []}],
-)
-def test_yaml_values_read_back_as_the_same_value(value):
-    text = f"key: {headless.yaml_value(value)}"
-    assert parse_yaml(text).data == {"key": value}
-    # YAML 1.1 readers (PyYAML) take '1e-05' for a string; what we print is a number to both.
-    if isinstance(value, float):
-        assert re.search(r"\d\.\d*e", headless.yaml_value(value)) or "e" not in str(value)
+    settings = headless.trial_settings(study, best)
+    assert "n_steps" not in settings.fixed and settings.searched == {"n_steps": 128}
+    assert settings.fixed["batch_size"] == 32 and settings.whole["n_steps"] == 128
 
 
 def test_commands_are_printed_on_one_line_when_piped(study_file, tmp_path):
@@ -336,8 +340,8 @@ def test_the_studys_events_are_lines_too():
     lines = _lines(_at([running], [alive]), _at([done], [lost]), n_trials=1)
     assert lines == [
         "trial 0 completed with value 2",
-        "worker lost: worker w1 on gpu-01 lost: no heartbeat for 23 s",
-        "budget reached: the budget of 1 trials is reached (1 complete); "
+        "Worker lost: worker w1 on gpu-01 lost: no heartbeat for 23 s",
+        "Budget reached: the budget of 1 trials is reached (1 complete); "
         "raise n_trials in the study file to run more",
     ]
 
@@ -348,8 +352,9 @@ def test_the_studys_events_are_lines_too():
 def test_the_json_summary_is_strict_json(study):
     best = _row(0, TrialStatus.COMPLETE, ((100, 1.0),), value=20.0, params={"gamma": 0.99})
     rows = [best, _trial(1, TrialStatus.FAIL, error="boom"), _row(2, TrialStatus.PRUNED)]
-    fixed = {**headless.fixed_values(study, best), "clip": float("inf")}
-    doc = headless.summary_doc(_snapshot(rows), study, "journal:/x", False, fixed, 12.3456)
+    settings = headless.trial_settings(study, best)
+    settings.fixed["clip"] = float("inf")
+    doc = headless.summary_doc(_snapshot(rows), study, "journal:/x", False, settings, 12.3456)
     back = json.loads(json.dumps(doc, allow_nan=False))  # no NaN or Infinity in the text
     assert back["counts"] == {
         "WAITING": 0,

@@ -10,20 +10,16 @@ moved. The study that comes out is one rltui runs as it is.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from rltui.convert import Conversion, Unmapped, one_line
+from rltui.spec.flow import flow
 from rltui.spec.loader import check_text
 from rltui.spec.model import NAME_RE
 from rltui.spec.problems import Problem, format_path
-from rltui.spec.source import YamlSyntaxError, parse_yaml
 
 _ROUNDS = 8  # each round moves at least one key out; a draft has a few dozen at most
 # Settings of ``train`` that a refused value can leave out: the default then applies.
@@ -188,43 +184,3 @@ def render(draft: Draft) -> str:
 
 def _block(values: dict[str, Any]) -> list[str]:
     return [f"  {flow(key)}: {flow(value)}" for key, value in values.items()]
-
-
-def flow(value: Any) -> str:
-    """``value`` as one line of YAML that rltui's reader (YAML 1.2) reads back as ``value``.
-
-    PyYAML writes YAML 1.1, which reads a few plain words differently (``1e-5`` is text there,
-    a number here): any value that would not come back the same, or would take two lines, is
-    written as JSON, which YAML 1.2 reads exactly."""
-    text = yaml.safe_dump(
-        value, default_flow_style=True, width=2**31, allow_unicode=True, sort_keys=False
-    )
-    text = text.removesuffix("\n").removesuffix("\n...").strip()
-    try:
-        back = parse_yaml(f"v: {text}\n").data["v"]
-    except (YamlSyntaxError, KeyError, TypeError):
-        back = _DIFFERENT
-    if "\n" in text or not _same(back, value):
-        return json.dumps(value, ensure_ascii=False)
-    return text
-
-
-_DIFFERENT = object()
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if _kind(a) is not _kind(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
-def _kind(value: Any) -> type:
-    # 1 and 1.0 are the same number to every reader; True is no number.
-    plain_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return float if plain_number else type(value)
