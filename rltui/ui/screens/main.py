@@ -100,7 +100,7 @@ class MainScreen(Screen[None]):
                     with TabPane("Study file", id="study"):
                         yield StudyFilePane(id="study-file")
                     with TabPane("Charts", id="charts"):
-                        yield ChartsPane(id="charts-pane")
+                        yield ChartsPane(clock=self.clock, id="charts-pane")
                     with TabPane("Compare", id="compare"):
                         yield ComparePane(id="compare-pane")
                 with PaneTabs(id="panel", initial="curves-tab"):

@@ -1,13 +1,13 @@
-"""Charts through plotext: reward curves, optimisation history, parameter vs value, importance,
-and training-log columns vs timesteps.
+"""Charts through plotext: reward curves, optimisation history, parameter vs value and
+training-log columns vs timesteps (the Charts tab's other views: :mod:`.view_charts`).
 
 textual-plotext's own widget rebuilds the whole chart on every render; a redraw of a few
 hundred points costs tens of milliseconds. Here each chart keeps its data in plain Python
 objects, marks itself dirty when they change, and a timer (at most ``MAX_FPS`` a second)
 rebuilds only dirty charts that are on screen, on a thread, downsampled to the widget's
-width. ``render`` only hands out the finished text. This is the one module that draws with
-plotext; the one private part of it that drawing needs is reached through
-:mod:`rltui.ui.textual.internals`.
+width. ``render`` only hands out the finished text. Only this module and :mod:`.view_charts`
+(whose charts are ChartViews) draw with plotext; the one private part of it that drawing
+needs is reached through :mod:`rltui.ui.textual.internals`.
 """
 
 from __future__ import annotations
@@ -201,22 +201,6 @@ class ParamChart(ChartView):
             )
             plt.xticks(list(range(len(labels))), labels)
         plt.title(f"{data.name}{' (log)' if data.log else ''} vs value")
-        return True
-
-
-class ImportanceChart(ChartView):
-    """Parameter importances (fANOVA by default), computed on a thread by the caller."""
-
-    empty_message = "parameter importance: needs a few finished trials"
-
-    def draw(self, plt: Plot, data: dict[str, float], width: int) -> bool:
-        if not data:
-            return False
-        names = list(data)[:12]
-        plt.bar(
-            names, [data[n] for n in names], orientation="horizontal", color="magenta", width=0.3
-        )
-        plt.title("parameter importance")
         return True
 
 
