@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,6 +35,7 @@ from rltui.spec import StudyFile
 from rltui.spec.policy import policy_of
 from rltui.train import checkpoint
 from rltui.train.envs import TrialEnvs, make_envs
+from rltui.train.evaluations import planned_step
 from rltui.train.hyperparams import ALGORITHMS as ALGORITHMS  # callers look these two up here
 from rltui.train.hyperparams import ModelRefused, new_model, trial_class
 from rltui.train.hyperparams import budget_aware as budget_aware
@@ -135,12 +136,27 @@ def chunk_end(now: int, next_eval: int, budget: int, chunk: int, unit: int | Non
 
 @dataclass
 class _Run:
-    """One seed's model, envs and trainer state."""
+    """One seed's model, envs and trainer state, and the state of the process-wide random
+    generators (Python's, NumPy's, torch's) as this seed left them."""
 
     seed: int | None
     model: BaseAlgorithm
     envs: TrialEnvs
     state: checkpoint.TrainerState
+    rng: Any = field(default_factory=checkpoint.capture_rng)
+
+    @contextmanager
+    def own_rng(self) -> Iterator[None]:
+        """Run with this seed's random generators. SB3 explores and samples its replay buffer
+        from NumPy's global generator (DQN: np.random.rand, randint), so seeds trained in
+        turn in one process would otherwise draw from one stream: a seed's result would
+        depend on which seeds train beside it, and seed 0 among three would not be seed 0
+        alone."""
+        checkpoint.restore_rng(self.rng)
+        try:
+            yield
+        finally:
+            self.rng = checkpoint.capture_rng()
 
 
 def train_sb3(
@@ -228,7 +244,8 @@ def build_model(
 
 def _save_all(runs: list[_Run], folder: Path) -> Path:
     for index, run in enumerate(runs):
-        checkpoint.save(folder / f"seed-{index}", run.model, run.envs, run.state)
+        with run.own_rng():  # the checkpoint keeps this seed's generators
+            checkpoint.save(folder / f"seed-{index}", run.model, run.envs, run.state)
     return folder
 
 
@@ -257,7 +274,8 @@ def _loop(
         end = chunk_end(lead.model.num_timesteps, lead.state.next_eval, spec.timesteps, chunk, unit)
         started = time.perf_counter()
         for run in runs:
-            _learn_to(run.model, end, spec.timesteps, unit, stop_cb)
+            with run.own_rng():
+                _learn_to(run.model, end, spec.timesteps, unit, stop_cb)
         out.train_seconds += time.perf_counter() - started
         now = lead.model.num_timesteps
         reporter.progress(now)
@@ -267,7 +285,10 @@ def _loop(
         if now >= lead.state.next_eval or now >= spec.timesteps:
             point = planned_step(now, lead.state.next_eval, spec.eval_every, spec.timesteps)
             started = time.perf_counter()
-            values = [evaluate(study, run.model, run.envs) for run in runs]
+            values = []
+            for run in runs:
+                with run.own_rng():
+                    values.append(evaluate(study, run.model, run.envs))
             out.eval_seconds += time.perf_counter() - started
             for run, value in zip(runs, values, strict=True):
                 run.state.evaluations.append((point, value))
@@ -343,18 +364,6 @@ def _short_window(model: BaseAlgorithm, steps: int) -> Iterator[None]:
             setattr(model, name, value)
 
 
-def planned_step(now: int, next_eval: int, every: int, budget: int) -> int:
-    """The evaluation point a report belongs to: a multiple of ``every``, or the budget.
-
-    Chunks end where the algorithm's rollouts end, so the timesteps actually done vary with
-    n_steps and n_envs. Optuna's median and percentile pruners compare trials only at equal
-    steps, so every trial reports at the same planned points instead.
-    """
-    if now >= budget:
-        return budget
-    return max(next_eval, (now // every) * every)
-
-
 def _mean_curve(runs: list[_Run]) -> list[tuple[int, float]]:
     curves = [run.state.evaluations for run in runs]
     return [
@@ -379,21 +388,3 @@ def evaluate(study: StudyFile, model: BaseAlgorithm, envs: TrialEnvs) -> float:
             f"the evaluation's mean reward is {mean} at {model.num_timesteps} timesteps"
         )
     return mean
-
-
-def objective(
-    evaluations: list[tuple[int, float]], kind: str, k: int, maximize: bool
-) -> float | None:
-    """The trial's value from its evaluations: last, best, or mean of the last k."""
-    values = [v for _, v in evaluations]
-    if not values:
-        return None
-    if kind == "best":
-        return max(values) if maximize else min(values)
-    if kind == "mean_last":
-        tail = values[-k:]
-        return sum(tail) / len(tail)
-    return values[-1]
-
-
-ObjectiveFn = Callable[[list[tuple[int, float]]], float | None]

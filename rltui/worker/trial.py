@@ -27,8 +27,9 @@ from rltui.search.recovery import trial_held_by
 from rltui.search.sampling import suggest_all
 from rltui.search.workers import HOST
 from rltui.spec import StudyFile
+from rltui.train.evaluations import objective
 from rltui.train.progress import ProgressLog
-from rltui.train.trainer import Outcome, TrialFailed, objective, train_sb3
+from rltui.train.trainer import Outcome, TrialFailed, train_sb3
 from rltui.train.trust import CheckpointRefused
 from rltui.worker.device import release_gpu_memory
 from rltui.worker.heartbeat import RunningTrial

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from rltui.spec import load_study
 from rltui.train import checkpoint
-from rltui.train.trainer import objective, train_sb3
+from rltui.train.evaluations import objective
+from rltui.train.trainer import train_sb3
 from tests.train.reporters import ScriptedReporter
 
 PARAMS = {"n_steps": 64, "batch_size": 32, "n_epochs": 1, "net_arch": [8], "learning_rate": 1e-3}
@@ -175,6 +177,13 @@ def test_several_seeds_report_their_mean_and_pause_together(study_file, tmp_path
         (a + b) / 2 for a, b in zip(*per_seed, strict=True)
     ]
     assert len({tuple(v) for v in per_seed}) == 2, "both seeds gave the same curve"
+    # Each seed trains as it would alone: seeds in lockstep draw from generators of their own.
+    alone = load_study(study_file(timesteps=384, every=128))
+    for seed in (0, 1):
+        train = alone.spec.train.model_copy(update={"seed": seed})
+        solo = replace(alone, spec=alone.spec.model_copy(update={"train": train}))
+        out = _run(solo, PARAMS, ScriptedReporter(), tmp_path / f"solo-{seed}")
+        assert [v for _, v in out.evaluations] == straight.extra["seed_values"][str(seed)]
 
     pausing = ScriptedReporter("pause", at=192)
     first = _run(study, PARAMS, pausing, tmp_path / "b")
