@@ -51,6 +51,7 @@ SAMPLER_OPTIONS: dict[str, frozenset[str]] = {
             "baseline_decay",
             "init_std",
             "min_std",
+            "min_prob",
             "seed",
             "n_startup_trials",
         ]

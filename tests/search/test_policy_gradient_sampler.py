@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
+from optuna.distributions import CategoricalDistribution
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
@@ -178,3 +180,61 @@ def test_rejects_multi_objective_and_bad_options() -> None:
         PolicyGradientSampler(batch_size=1)
     with pytest.raises(ValueError):
         PolicyGradientSampler(min_std=0.5, init_std=0.1)
+
+
+N_WIDE = 30
+
+
+def wide_objective(value: np.ndarray) -> Callable[[optuna.Trial], float]:
+    """Minimise ``value[choice]`` over an unordered 30-choice categorical, plus a quadratic."""
+
+    def objective(trial: optuna.Trial) -> float:
+        c = trial.suggest_categorical("c", list(range(N_WIDE)))
+        x = trial.suggest_float("x", 0.0, 1.0)
+        return float(value[c]) / N_WIDE + (x - 0.3) ** 2
+
+    return objective
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_wide_unordered_categorical_is_learned(seed: int) -> None:
+    # Each choice's value is a random permutation of 0..29, so the labels' order says
+    # nothing; with 30 choices each is drawn about ten times in the whole budget.
+    value = np.random.default_rng(seed).permutation(N_WIDE)
+    sampler = PolicyGradientSampler(seed=seed)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(wide_objective(value), n_trials=300)
+    probs = sampler.policy_snapshot(study)["params"]["c"]["probs"]
+    best = int(np.argmin(value))
+    assert max(probs, key=probs.get) == repr(best)
+    assert sum(probs[repr(k)] for k in range(N_WIDE) if value[k] <= 2) > 0.75, probs
+
+
+def test_policy_does_not_depend_on_choice_labels_or_order() -> None:
+    # The same finished trials, once with choices 0..29 in order and once with every choice
+    # renamed and the declared list shuffled, must give the same policy, choice for choice.
+    value = np.random.default_rng(5).permutation(N_WIDE)
+    a = optuna.create_study(sampler=PolicyGradientSampler(seed=5))
+    a.optimize(wide_objective(value), n_trials=160)
+
+    rng = np.random.default_rng(6)
+    name = [f"opt{k}" for k in rng.permutation(N_WIDE)]  # choice k of a is name[k] in b
+    shuffled = CategoricalDistribution([name[k] for k in rng.permutation(N_WIDE)])
+    b = optuna.create_study(sampler=PolicyGradientSampler(seed=7))
+    for t in a.trials:
+        b.add_trial(
+            optuna.trial.create_trial(
+                params={"c": name[t.params["c"]], "x": t.params["x"]},
+                distributions={"c": shuffled, "x": t.distributions["x"]},
+                value=t.value,
+            )
+        )
+    snap_a = a.sampler.policy_snapshot(a)  # type: ignore[attr-defined]
+    snap_b = b.sampler.policy_snapshot(b)  # type: ignore[attr-defined]
+    assert snap_a["n_updates"] == snap_b["n_updates"] == 20
+    assert snap_a["params"]["x"] == snap_b["params"]["x"]
+    probs_a = snap_a["params"]["c"]["probs"]
+    probs_b = snap_b["params"]["c"]["probs"]
+    assert max(probs_a.values()) > 5.0 / N_WIDE  # the policy has learned something
+    for k in range(N_WIDE):
+        assert probs_b[repr(name[k])] == pytest.approx(probs_a[repr(k)], rel=1e-9, abs=1e-15)

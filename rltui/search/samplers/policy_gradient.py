@@ -17,46 +17,20 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from rltui.search.optuna_internals import storage_of, study_id_of
+from rltui.search.samplers._reinforce import (
+    Policy,
+    Record,
+    UpdateRule,
+    from_unit,
+    new_param,
+    softmax,
+    update,
+)
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
     from optuna.study import Study
     from optuna.trial import FrozenTrial
-
-_Numeric = FloatDistribution | IntDistribution
-_ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
-# The mean's Adam step is this many times learning_rate, in units of the current std: a
-# mean lagging behind a shrinking std stalls the search (tuned on bench/sampler_accuracy.py).
-_MEAN_STEP = 4.0
-_ADV_CLIP = 3.0  # clip normalised advantages: one outlier must not dominate a batch
-
-
-@dataclass
-class _Param:
-    """Learnable policy of one parameter: logits, or [mean, log_std] in unit coordinates."""
-
-    dist: BaseDistribution
-    theta: np.ndarray
-    m: np.ndarray  # Adam first moment
-    v: np.ndarray  # Adam second moment
-    t: int = 0  # Adam step count (per parameter: parameters can appear late)
-
-
-@dataclass
-class _Policy:
-    """Policy state after replaying some number of batches of finished trials."""
-
-    params: dict[str, _Param] = field(default_factory=dict)
-    baseline: float | None = None
-    n_updates: int = 0
-
-
-@dataclass
-class _Record:
-    number: int
-    params: dict[str, Any]
-    dists: dict[str, BaseDistribution]
-    reward: float
 
 
 @dataclass
@@ -64,33 +38,7 @@ class _Cache:
     n_finished: int = -1
     n_usable: int = 0
     numbers: list[int] = field(default_factory=list)  # trial numbers consumed, batch by batch
-    checkpoints: list[_Policy] = field(default_factory=lambda: [_Policy()])
-
-
-def _to_unit(dist: _Numeric, value: float) -> float:
-    """Map a value of a numeric distribution into [0, 1] (log-scaled for ``log=True``)."""
-    if dist.log:
-        return (math.log(value) - math.log(dist.low)) / (math.log(dist.high) - math.log(dist.low))
-    return (value - dist.low) / (dist.high - dist.low)
-
-
-def _from_unit(dist: _Numeric, u: float) -> float | int:
-    """Inverse of :func:`_to_unit`, clipped into range and rounded onto the ``step`` grid."""
-    u = min(max(float(u), 0.0), 1.0)
-    lo, hi = dist.low, dist.high
-    if dist.log:
-        x = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
-    else:
-        x = lo + u * (hi - lo)
-    if dist.step is not None:
-        x = lo + round((x - lo) / dist.step) * dist.step
-    x = min(max(x, lo), hi)
-    return round(x) if isinstance(dist, IntDistribution) else float(x)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
+    checkpoints: list[Policy] = field(default_factory=lambda: [Policy()])
 
 
 class PolicyGradientSampler(BaseSampler):
@@ -108,10 +56,17 @@ class PolicyGradientSampler(BaseSampler):
     quantile of its objective (negated for ``minimize``) among all trials consumed so far,
     which keeps rewards on one scale while the objective's spread shrinks by orders of
     magnitude. Per batch, advantages are the rewards minus a moving-average baseline,
-    divided by the batch's standard deviation and clipped, and the policy takes one Adam
-    ascent step on the advantage-weighted log-likelihood (REINFORCE; cf. PEPG). The Gaussian
-    means move in units of the current standard deviation (a natural-gradient
-    preconditioning), so steps shrink as the search narrows.
+    divided by the batch's standard deviation and clipped, and the policy takes one ascent
+    step on the advantage-weighted log-likelihood (REINFORCE; cf. PEPG). The Gaussians take
+    an Adam step, their means in units of the current standard deviation (a natural-gradient
+    preconditioning), so steps shrink as the search narrows. The logits take a natural-
+    gradient step: each drawn choice's logit moves by ``learning_rate`` times the sum of its
+    trials' advantages over (trials drawn times the choice's probability), at most 2 per
+    update (a trust region), and undrawn choices keep theirs. A draw of a rare choice thus
+    counts as much as a draw of a common one, so a categorical with many choices is not
+    slowed down by their small probabilities. Nothing depends on the choices' order or
+    labels: categoricals are unordered (declare ordered values with ``suggest_int`` or
+    ``suggest_float`` to let the sampler use their order).
     ``min_std`` and ``min_prob`` floor the policy so that it keeps exploring.
 
     Contract: COMPLETE trials count with their value; PRUNED trials with their last
@@ -144,16 +99,19 @@ class PolicyGradientSampler(BaseSampler):
 
     Args:
         batch_size: Finished trials per policy update.
-        learning_rate: Adam step size. Logits and log standard deviations move by at most
-            about this much per update, the Gaussian means by about four times this many
-            standard deviations.
+        learning_rate: Step size. Log standard deviations move by at most about this much
+            per update (Adam), the Gaussian means by about four times this many standard
+            deviations; a choice's logit by this times its trials' summed advantage over
+            (trials drawn times its probability), clipped to 2.
         baseline_decay: Decay of the reward baseline, an exponential moving average of the
             batch mean reward (0 means the baseline is the current batch's mean).
         init_std: Initial standard deviation of the Gaussians, as a fraction of the
             (normalised) range.
         min_std: Floor on the Gaussians' standard deviation, as a fraction of the range.
-        min_prob: Floor, roughly, on each categorical choice's probability (relative to the
-            most likely choice), so discarded choices are still revisited now and then.
+        min_prob: Floor, roughly, on the chance of drawing a categorical parameter's other
+            choices together, relative to its most likely choice (each of ``k`` choices
+            keeps at least ``min_prob / (k - 1)`` times the top one's probability), so
+            discarded choices are still revisited now and then.
         seed: Seed for the random draws (``None``: drawn from the OS). It does not affect
             the learned policy, only which values are drawn from it.
         n_startup_trials: Finished trials to collect with uniform random sampling before
@@ -181,11 +139,7 @@ class PolicyGradientSampler(BaseSampler):
         if not (0.0 < min_prob < 1.0):
             raise ValueError("min_prob must be in (0, 1).")
         self._batch_size = batch_size
-        self._lr = learning_rate
-        self._decay = baseline_decay
-        self._init_std = init_std
-        self._min_std = min_std
-        self._min_prob = min_prob
+        self._rule = UpdateRule(learning_rate, baseline_decay, init_std, min_std, min_prob)
         self._n_startup = batch_size if n_startup_trials is None else n_startup_trials
         self._fixed_seed = seed
         self._seed = seed if seed is not None else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]  # an int when not given one
@@ -240,8 +194,8 @@ class PolicyGradientSampler(BaseSampler):
         if d.step is not None and not d.log:
             # Uniform over the grid, so the end points are not half as likely as the others.
             n = round((d.high - d.low) / d.step) + 1
-            return _from_unit(d, int(rng.integers(n)) * d.step / (d.high - d.low))
-        return _from_unit(d, float(rng.uniform()))
+            return from_unit(d, int(rng.integers(n)) * d.step / (d.high - d.low))
+        return from_unit(d, float(rng.uniform()))
 
     def policy_snapshot(self, study: Study) -> dict[str, Any]:
         """Return the current policy as plain data (for display and tests).
@@ -254,7 +208,7 @@ class PolicyGradientSampler(BaseSampler):
         params: dict[str, Any] = {}
         for name, p in sorted(policy.params.items()):
             if isinstance(p.dist, CategoricalDistribution):
-                probs = _softmax(p.theta)
+                probs = softmax(p.theta)
                 params[name] = {
                     "probs": {repr(c): float(q) for c, q in zip(p.dist.choices, probs, strict=True)}
                 }
@@ -269,25 +223,18 @@ class PolicyGradientSampler(BaseSampler):
 
     # -- policy ---------------------------------------------------------------------------
 
-    def _new_param(self, dist: BaseDistribution) -> _Param:
-        if isinstance(dist, CategoricalDistribution):
-            theta = np.zeros(len(dist.choices))
-        else:
-            theta = np.array([0.5, math.log(self._init_std)])
-        return _Param(dist, theta, np.zeros_like(theta), np.zeros_like(theta))
-
     def _draw(
-        self, policy: _Policy, name: str, dist: BaseDistribution, rng: np.random.Generator
+        self, policy: Policy, name: str, dist: BaseDistribution, rng: np.random.Generator
     ) -> Any:
         p = policy.params.get(name)
         if p is None or p.dist != dist:
-            p = self._new_param(dist)  # not learned yet: the initial policy
+            p = new_param(dist, self._rule)  # not learned yet: the initial policy
         if isinstance(dist, CategoricalDistribution):
-            return dist.choices[int(rng.choice(len(dist.choices), p=_softmax(p.theta)))]
+            return dist.choices[int(rng.choice(len(dist.choices), p=softmax(p.theta)))]
         assert isinstance(dist, (FloatDistribution, IntDistribution))
-        return _from_unit(dist, rng.normal(p.theta[0], math.exp(p.theta[1])))
+        return from_unit(dist, rng.normal(p.theta[0], math.exp(p.theta[1])))
 
-    def _record(self, trial: FrozenTrial, sign: float) -> _Record | None:
+    def _record(self, trial: FrozenTrial, sign: float) -> Record | None:
         if trial.state == TrialState.COMPLETE:
             value = trial.value
         elif trial.state == TrialState.PRUNED and trial.intermediate_values:
@@ -296,9 +243,9 @@ class PolicyGradientSampler(BaseSampler):
             return None
         if value is None or math.isnan(value):
             return None
-        return _Record(trial.number, trial.params, trial.distributions, sign * float(value))
+        return Record(trial.number, trial.params, trial.distributions, sign * float(value))
 
-    def _policy(self, study: Study) -> tuple[_Policy, int]:
+    def _policy(self, study: Study) -> tuple[Policy, int]:
         """Replay the updates over the finished trials, reusing this process's cache."""
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
         key = (id(storage_of(study)), study_id_of(study))
@@ -328,72 +275,9 @@ class PolicyGradientSampler(BaseSampler):
             bs = self._batch_size
             for start in range(n_keep * bs, len(records) - bs + 1, bs):
                 batch = records[start : start + bs]
-                self._update(policy, batch, records[: start + bs])
+                update(policy, batch, records[: start + bs], self._rule)
                 cache.checkpoints.append(copy.deepcopy(policy))
                 cache.numbers.extend(r.number for r in batch)
             cache.n_finished = len(trials)
             cache.n_usable = len(records)
             return cache.checkpoints[-1], cache.n_usable
-
-    def _update(self, policy: _Policy, batch: list[_Record], history: list[_Record]) -> None:
-        """One REINFORCE step on ``policy`` from ``batch``; ``history`` ends with it."""
-        # Reward = quantile of the signed objective among all trials so far: scale-free (the
-        # objective's scale shrinks by orders of magnitude as the search converges) and
-        # robust to outliers and infinities, so the moving-average baseline stays meaningful.
-        seen = np.sort([rec.reward for rec in history])
-        raw = np.array([rec.reward for rec in batch], dtype=float)
-        r = (np.searchsorted(seen, raw, "left") + np.searchsorted(seen, raw, "right")) / (
-            2.0 * len(seen)
-        )
-        mean, sd = float(r.mean()), float(r.std())
-        base = mean if policy.baseline is None else policy.baseline
-        policy.baseline = self._decay * base + (1.0 - self._decay) * mean
-        policy.n_updates += 1
-        if sd < 1e-12:
-            return  # no signal in this batch (e.g. a flat objective)
-        adv = np.clip((r - base) / sd, -_ADV_CLIP, _ADV_CLIP)
-
-        names = sorted({name for rec in batch for name in rec.dists})
-        for name in names:
-            dist = next(rec.dists[name] for rec in batch if name in rec.dists)
-            if dist.single():
-                continue
-            p = policy.params.get(name)
-            if p is None:
-                p = policy.params[name] = self._new_param(dist)
-            rows = [
-                (i, rec.params[name])
-                for i, rec in enumerate(batch)
-                if name in rec.params and rec.dists.get(name) == p.dist
-            ]
-            if not rows:
-                continue
-            a = adv[[i for i, _ in rows]]
-            if isinstance(p.dist, CategoricalDistribution):
-                idx = [int(p.dist.to_internal_repr(value)) for _, value in rows]
-                onehot = np.eye(len(p.theta))[idx]
-                grad = (a[:, None] * (onehot - _softmax(p.theta))).mean(axis=0)
-            else:
-                u = np.array([_to_unit(p.dist, value) for _, value in rows])  # type: ignore[arg-type]
-                z = (u - p.theta[0]) / math.exp(p.theta[1])
-                # d/d(mean) is taken in units of std (natural-gradient scaling, see docstring).
-                grad = np.array([(a * z).mean(), (a * (z * z - 1.0)).mean()])
-            step = self._adam(p, grad)
-            if isinstance(p.dist, CategoricalDistribution):
-                p.theta += step
-                p.theta -= p.theta.max()  # logits are shift-invariant; keep them bounded
-                np.maximum(p.theta, math.log(self._min_prob), out=p.theta)
-            else:
-                p.theta[0] = min(
-                    max(p.theta[0] + _MEAN_STEP * step[0] * math.exp(p.theta[1]), 0.0), 1.0
-                )
-                p.theta[1] = min(max(p.theta[1] + step[1], math.log(self._min_std)), math.log(1.0))
-
-    def _adam(self, p: _Param, grad: np.ndarray) -> np.ndarray:
-        """Adam ascent step for ``grad``; updates the parameter's moments."""
-        p.t += 1
-        p.m = _ADAM_B1 * p.m + (1.0 - _ADAM_B1) * grad
-        p.v = _ADAM_B2 * p.v + (1.0 - _ADAM_B2) * grad * grad
-        m_hat = p.m / (1.0 - _ADAM_B1**p.t)
-        v_hat = p.v / (1.0 - _ADAM_B2**p.t)
-        return self._lr * m_hat / (np.sqrt(v_hat) + _ADAM_EPS)
