@@ -3,13 +3,23 @@
 ``sample_studies/cartpole_torch_dqn.yaml`` runs it with ``train: {function:
 "examples.torch_dqn:train"}``: rltui calls ``train(params, ctx)`` with the trial's
 hyperparameters and a :class:`rltui.train.function.TrialContext`. The parts of DQN: a replay
-buffer, a target network copied from the online network every ``sync_every`` steps,
-epsilon-greedy exploration on a linear schedule, the Huber loss and Adam.
+buffer, a target network copied from the online network every ``sync_every`` env steps,
+epsilon-greedy exploration on a linear schedule, the Huber (or squared) TD loss and Adam.
+
+Beyond :data:`DEFAULTS`: ``warm_up_steps`` env steps of uniformly random actions fill the
+buffer before learning and the epsilon schedule start (0: none, the schedule starts at once);
+``eps_decay_steps`` sets the schedule's length in steps instead of ``eps_fraction`` of the
+budget; ``max_grad_norm: null`` turns gradient clipping off; a ``seed`` parameter takes the
+place of the study's ``train.seed`` (so a grid over ``seed`` runs one trial per seed); and
+``log_episodes: true`` logs every training episode's return as ``rollout/ep_return``.
+``sample_studies/cartpole_torch_dqn_lightning.yaml`` sets them as PyTorch Lightning's DQN
+example does.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -28,15 +38,25 @@ DEFAULTS: dict[str, Any] = {
     "gamma": 0.99,
     "buffer_size": 50_000,
     "learning_starts": 1_000,
+    "warm_up_steps": 0,
     "train_every": 1,
     "sync_every": 500,
     "eps_start": 1.0,
     "eps_end": 0.05,
     "eps_fraction": 0.2,
+    "eps_decay_steps": None,
     "hidden": [64, 64],
+    "loss": "huber",
     "max_grad_norm": 10.0,
     "eval_every": 5_000,
     "eval_episodes": 5,
+    "log_episodes": False,
+}
+# Huber keeps one big TD error from exploding the gradient; the squared error is what many
+# reference implementations (PyTorch Lightning's DQN example among them) use.
+LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "huber": nn.functional.smooth_l1_loss,
+    "mse": nn.functional.mse_loss,
 }
 
 
@@ -75,9 +95,38 @@ def mlp(obs_dim: int, n_actions: int, hidden: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers, nn.Linear(obs_dim, n_actions))
 
 
+def check_params(p: dict[str, Any]) -> None:
+    """Raise ValueError, saying which parameter and what it may be, for a value this DQN
+    cannot use (the trial then fails with that message instead of training something else)."""
+
+    def whole(name: str, low: int) -> bool:
+        v = p[name]
+        return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+    if not isinstance(p["loss"], str) or p["loss"] not in LOSSES:
+        raise ValueError(f"loss: {p['loss']!r} is not one of {', '.join(map(repr, LOSSES))}")
+    if not whole("warm_up_steps", 0):
+        raise ValueError(f"warm_up_steps: {p['warm_up_steps']!r} is not a whole number >= 0")
+    if p["eps_decay_steps"] is not None and not whole("eps_decay_steps", 1):
+        raise ValueError(
+            f"eps_decay_steps: {p['eps_decay_steps']!r} is not a whole number >= 1; "
+            "leave it out (or null) to decay over eps_fraction of the budget"
+        )
+    clip = p["max_grad_norm"]
+    if clip is not None and (
+        isinstance(clip, bool) or not isinstance(clip, (int, float)) or clip <= 0
+    ):
+        raise ValueError(f"max_grad_norm: {clip!r} is not a number > 0; null turns clipping off")
+
+
 def epsilon(step: int, budget: int, p: dict[str, Any]) -> float:
-    """Linear from ``eps_start`` to ``eps_end`` over the first ``eps_fraction`` of the budget."""
-    done = min(1.0, step / max(1.0, p["eps_fraction"] * budget))
+    """1 (uniformly random actions) during the warm-up; then linear from ``eps_start`` to
+    ``eps_end`` over ``eps_decay_steps`` steps, or the first ``eps_fraction`` of the budget."""
+    warm = p["warm_up_steps"]
+    if step < warm:
+        return 1.0
+    span = p["eps_decay_steps"] if p["eps_decay_steps"] is not None else p["eps_fraction"] * budget
+    done = min(1.0, (step - warm) / max(1.0, span))
     return float(p["eps_start"] + done * (p["eps_end"] - p["eps_start"]))
 
 
@@ -101,7 +150,9 @@ def evaluate(q: nn.Module, env: gym.Env, episodes: int, seed: int) -> float:
 def train(params: dict[str, Any], ctx: TrialContext) -> float | None:
     """Train for ``ctx.budget`` environment steps; the trial's value comes from the reports."""
     p = {**DEFAULTS, **params}
-    seed = ctx.seed if ctx.seed is not None else 0
+    check_params(p)
+    seed = p.get("seed", ctx.seed)
+    seed = 0 if seed is None else int(seed)
     device = ctx.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -113,10 +164,12 @@ def train(params: dict[str, Any], ctx: TrialContext) -> float | None:
     q = mlp(obs_dim, n_actions, list(p["hidden"])).to(device)
     target = copy.deepcopy(q)
     optimizer = torch.optim.Adam(q.parameters(), lr=p["learning_rate"])
+    td_loss_fn = LOSSES[p["loss"]]
     buffer = ReplayBuffer(int(p["buffer_size"]), obs_dim)
     rng = np.random.default_rng(seed)  # exploration and minibatches draw only from this
     obs, _ = env.reset(seed=seed)
     step, loss = 0, None  # loss: the last TD loss, for the progress log
+    ep_return = 0.0  # of the training episode in progress
     if ctx.resume_dir is not None:
         # Everything that changes while training, so the resumed run equals an unpaused one.
         # The env itself is pickled: the episode in progress and the env's RNG carry on.
@@ -126,6 +179,7 @@ def train(params: dict[str, Any], ctx: TrialContext) -> float | None:
         optimizer.load_state_dict(state["optimizer"])
         env.close()
         buffer, env, obs, step = state["buffer"], state["env"], state["obs"], state["step"]
+        ep_return = state.get("ep_return", 0.0)
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
 
@@ -141,6 +195,7 @@ def train(params: dict[str, Any], ctx: TrialContext) -> float | None:
                         "env": env,
                         "obs": obs,
                         "step": step,
+                        "ep_return": ep_return,
                         "rng": rng.bit_generator.state,
                         "torch_rng": torch.get_rng_state(),
                     },
@@ -155,21 +210,31 @@ def train(params: dict[str, Any], ctx: TrialContext) -> float | None:
                 action = int(q(torch.as_tensor(obs, device=device).unsqueeze(0)).argmax())
         next_obs, reward, terminated, truncated, _ = env.step(action)
         buffer.add(obs, action, float(reward), next_obs, terminated)
-        obs = env.reset()[0] if terminated or truncated else next_obs
+        ep_return += float(reward)
+        obs = next_obs
         step += 1
         ctx.progress(step)
+        if terminated or truncated:
+            obs = env.reset()[0]
+            if p["log_episodes"]:
+                ctx.log(step, {"rollout/ep_return": ep_return})
+            ep_return = 0.0
 
-        if step >= p["learning_starts"] and step % p["train_every"] == 0:
+        # Learning starts after the warm-up: one update per env step from then on (with
+        # train_every 1), as in Lightning's example.
+        learning = step > p["warm_up_steps"] and step >= p["learning_starts"]
+        if learning and step % p["train_every"] == 0:
             batch = buffer.sample(p["batch_size"], rng)
             b_obs, b_act, b_rew, b_next, b_term = (t.to(device) for t in batch)
             with torch.no_grad():  # the target net gives stable targets between syncs
                 best_next = target(b_next).max(dim=1).values
                 y = b_rew + p["gamma"] * (1.0 - b_term) * best_next
             q_taken = q(b_obs).gather(1, b_act.unsqueeze(1)).squeeze(1)
-            td_loss = nn.functional.smooth_l1_loss(q_taken, y)  # Huber: big TD errors don't explode
+            td_loss = td_loss_fn(q_taken, y)
             optimizer.zero_grad()
             td_loss.backward()
-            nn.utils.clip_grad_norm_(q.parameters(), p["max_grad_norm"])
+            if p["max_grad_norm"] is not None:
+                nn.utils.clip_grad_norm_(q.parameters(), p["max_grad_norm"])
             optimizer.step()
             loss = td_loss.item()
         if step % p["sync_every"] == 0:
