@@ -157,3 +157,18 @@ def test_numbers_inside_the_space_are_read_as_their_type(space: Any):
     assert parse_number(space.distributions["learning_rate"], "1e-3") == 1e-3
     with pytest.raises(ValueError, match="below the lowest value"):
         parse_number(space.distributions["learning_rate"], "0")
+
+
+async def test_a_clone_with_nothing_to_fill_in_is_enqueued_by_enter(tmp_path: Path):
+    # A study with no search space: the form has no field, and Enter is what a user presses.
+    path = tmp_path / "fixed.yaml"
+    path.write_text(
+        "name: fixed\ntrain:\n  algorithm: ppo\n  env: CartPole-v1\n  timesteps: 64\n",
+        encoding="utf-8",
+    )
+    app = FormApp(EnqueueScreen(load_study(path, check_env=False).space, {}, clone_of=0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.answers == [QueueRequest({}, run_next=False)]

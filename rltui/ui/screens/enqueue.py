@@ -160,6 +160,7 @@ class EnqueueScreen(ModalScreen[QueueRequest | None]):
             with RadioSet(id="placement"):
                 yield RadioButton("queue at the end", value=True, id="at-end")
                 yield RadioButton("run next", id="run-next")
+            yield Label("ctrl+s enqueues from any field · esc cancels", classes="hint")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Enqueue", id="submit", variant="primary")
@@ -169,6 +170,8 @@ class EnqueueScreen(ModalScreen[QueueRequest | None]):
         fields = self.query("Input, Select")
         if fields:
             fields.first().focus()
+        else:  # nothing to fill in (a clone, no search space): Enter enqueues
+            self.query_one("#submit", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "submit":
