@@ -3,11 +3,13 @@ priority, and the mark for tests that need the PostgreSQL driver."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +46,37 @@ def require_extra(module: str, extra: str) -> None:
         importlib.import_module(module)
         return
     pytest.importorskip(module, reason=f"needs {module}: pip install -e '.[{extra}]'")
+
+
+def zoo_samplers() -> dict[str, Any]:
+    """rl_zoo3's ``HYPERPARAMS_SAMPLER``, imported without its side effect on this process.
+
+    Importing rl_zoo3 replaces Gymnasium's ``TimeLimit`` with a subclass of its own, in every
+    module that names it (``rl_zoo3.gym_patches``): every env made afterwards in the same
+    process would carry it, and tests of rltui's wrappers would see the zoo's class.
+    """
+    import gymnasium
+    import gymnasium.envs.registration
+    import gymnasium.wrappers
+
+    modules = [gymnasium.wrappers, gymnasium.envs.registration]
+    for name in ("gymnasium.wrappers.common", "gymnasium.wrappers.time_limit"):
+        if importlib.util.find_spec(name) is not None:
+            modules.append(importlib.import_module(name))
+    saved = [(module, module.TimeLimit) for module in modules if hasattr(module, "TimeLimit")]
+    try:
+        from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
+    finally:
+        for module, cls in saved:
+            module.TimeLimit = cls
+    return dict(HYPERPARAMS_SAMPLER)
+
+
+def zoo_folder() -> Path:
+    """rl_zoo3's installed folder (its hyperparams files), found without importing it."""
+    spec = importlib.util.find_spec("rl_zoo3")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import needs_extra
+from tests.conftest import needs_extra, zoo_folder
 
 pytestmark = needs_extra("rl_zoo3", "zoo")
 
@@ -26,9 +26,7 @@ def rltui(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProc
 
 
 def zoo_hyperparams(name: str) -> Path:
-    import rl_zoo3
-
-    return Path(rl_zoo3.__file__).parent / "hyperparams" / name
+    return zoo_folder() / "hyperparams" / name
 
 
 @pytest.mark.slow

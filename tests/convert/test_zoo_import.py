@@ -4,7 +4,6 @@ and a hostile or foreign file gets one clear error."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,14 @@ from rltui.convert import ConversionError
 from rltui.convert.zoo_import import import_zoo
 from rltui.convert.zoo_yaml import read_hyperparams
 from rltui.spec import check_text, limits
-from tests.conftest import needs_extra, require_extra
+from tests.conftest import needs_extra, require_extra, zoo_folder
 
 pytestmark = needs_extra("rl_zoo3", "zoo")
 
 
 def zoo_file(name: str) -> Path:
     """One of the hyperparams files rl_zoo3 ships (found without importing rl_zoo3)."""
-    spec = importlib.util.find_spec("rl_zoo3")
-    assert spec is not None and spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations))) / "hyperparams" / name
+    return zoo_folder() / "hyperparams" / name
 
 
 def checked(text: str):

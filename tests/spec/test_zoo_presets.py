@@ -16,7 +16,7 @@ from rltui.spec import StudyFile, check_text
 from rltui.spec import algorithms as algos
 from rltui.spec import policy as pol
 from rltui.spec.presets import ZOO
-from tests.conftest import needs_extra
+from tests.conftest import needs_extra, zoo_samplers
 
 needs_zoo = needs_extra("rl_zoo3", "zoo")
 needs_contrib = needs_extra("sb3_contrib", "contrib")
@@ -105,9 +105,7 @@ def space_of(algorithm: str) -> StudyFile:
 
 
 def zoo_sample(algorithm: str, trial: Any, n_actions: int) -> dict[str, Any]:
-    from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
-
-    sampler = HYPERPARAMS_SAMPLER[ZOO_NAMES.get(algorithm, algorithm)]
+    sampler = zoo_samplers()[ZOO_NAMES.get(algorithm, algorithm)]
     args = {"using_her_replay_buffer": False, "her_kwargs": {}}  # the zoo adds its own marks
     result: dict[str, Any] = sampler(trial, n_actions, 1, args)
     return result
@@ -115,10 +113,9 @@ def zoo_sample(algorithm: str, trial: Any, n_actions: int) -> dict[str, Any]:
 
 @needs_zoo
 def test_the_zoo_has_a_preset_for_each_of_its_samplers_that_rltui_trains():
-    from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
-
-    theirs = {name for name in HYPERPARAMS_SAMPLER if name in algos.ALGORITHM_ARGS}
-    theirs |= {ours for ours, name in ZOO_NAMES.items() if name in HYPERPARAMS_SAMPLER}
+    samplers = zoo_samplers()
+    theirs = {name for name in samplers if name in algos.ALGORITHM_ARGS}
+    theirs |= {ours for ours, name in ZOO_NAMES.items() if name in samplers}
     assert theirs == set(ZOO)
 
 
