@@ -48,27 +48,35 @@ def require_extra(module: str, extra: str) -> None:
     pytest.importorskip(module, reason=f"needs {module}: pip install -e '.[{extra}]'")
 
 
-def zoo_samplers() -> dict[str, Any]:
-    """rl_zoo3's ``HYPERPARAMS_SAMPLER``, imported without its side effect on this process.
-
-    Importing rl_zoo3 replaces Gymnasium's ``TimeLimit`` with a subclass of its own, in every
-    module that names it (``rl_zoo3.gym_patches``): every env made afterwards in the same
-    process would carry it, and tests of rltui's wrappers would see the zoo's class.
-    """
-    import gymnasium
+def _time_limit_homes() -> list[Any]:
+    """Gymnasium's modules that name its TimeLimit class."""
     import gymnasium.envs.registration
     import gymnasium.wrappers
 
-    modules = [gymnasium.wrappers, gymnasium.envs.registration]
+    modules: list[Any] = [gymnasium.wrappers, gymnasium.envs.registration]
     for name in ("gymnasium.wrappers.common", "gymnasium.wrappers.time_limit"):
         if importlib.util.find_spec(name) is not None:
             modules.append(importlib.import_module(name))
-    saved = [(module, module.TimeLimit) for module in modules if hasattr(module, "TimeLimit")]
-    try:
-        from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
-    finally:
-        for module, cls in saved:
-            module.TimeLimit = cls
+    return [module for module in modules if hasattr(module, "TimeLimit")]
+
+
+@pytest.fixture(autouse=True)
+def gymnasium_as_it_was() -> Iterator[None]:
+    """Importing rl_zoo3 replaces Gymnasium's TimeLimit with a subclass of its own in every
+    module that names it (rl_zoo3.gym_patches), and a study that names one of the zoo's
+    wrappers imports it. Every env made afterwards in the same process would carry the zoo's
+    class: each test gets Gymnasium's back."""
+    saved = [(module, module.TimeLimit) for module in _time_limit_homes()]
+    yield
+    for module, cls in saved:
+        module.TimeLimit = cls
+
+
+def zoo_samplers() -> dict[str, Any]:
+    """rl_zoo3's ``HYPERPARAMS_SAMPLER`` (the import patches Gymnasium until the test ends:
+    see :func:`gymnasium_as_it_was`)."""
+    from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
+
     return dict(HYPERPARAMS_SAMPLER)
 
 
