@@ -86,10 +86,13 @@ class EvalSpec(_Strict):
     """How often and how thoroughly a trial's agent is evaluated.
 
     ``every`` counts timesteps between evaluations; by default a tenth of the budget.
+    ``final_episodes`` plays more episodes at the last evaluation only (the one at the budget,
+    never pruned), where a long evaluation says most and costs least.
     """
 
     every: Annotated[PositiveWhole, Field(le=SIZES["every"].most)] | None = None
     episodes: Annotated[PositiveWhole, Field(le=SIZES["episodes"].most)] = 5
+    final_episodes: Annotated[PositiveWhole, Field(le=SIZES["episodes"].most)] | None = None
     deterministic: Flag = True
 
 

@@ -288,7 +288,7 @@ def _loop(
             values = []
             for run in runs:
                 with run.own_rng():
-                    values.append(evaluate(study, run.model, run.envs))
+                    values.append(evaluate(study, run.model, run.envs, final=now >= spec.timesteps))
             out.eval_seconds += time.perf_counter() - started
             for run, value in zip(runs, values, strict=True):
                 run.state.evaluations.append((point, value))
@@ -372,13 +372,18 @@ def _mean_curve(runs: list[_Run]) -> list[tuple[int, float]]:
     ]
 
 
-def evaluate(study: StudyFile, model: BaseAlgorithm, envs: TrialEnvs) -> float:
+def evaluate(
+    study: StudyFile, model: BaseAlgorithm, envs: TrialEnvs, *, final: bool = False
+) -> float:
+    """The mean return of ``model`` over the study's evaluation episodes (``final``: the last
+    evaluation, which plays ``eval.final_episodes`` when the study sets it)."""
     spec = study.spec.train.eval
+    episodes = spec.final_episodes if final and spec.final_episodes else spec.episodes
     sync_envs_normalization(envs.train, envs.eval)
     mean, _std = evaluate_policy(
         model,
         envs.eval,
-        n_eval_episodes=spec.episodes,
+        n_eval_episodes=episodes,
         deterministic=spec.deterministic,
         warn=False,
     )

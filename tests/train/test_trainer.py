@@ -11,7 +11,7 @@ import pytest
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecNormalize
 
-from rltui.spec import load_study
+from rltui.spec import check_text, format_path, load_study
 from rltui.train import checkpoint
 from rltui.train.evaluations import objective
 from rltui.train.trainer import train_sb3
@@ -302,3 +302,36 @@ def test_a_checkpoint_saved_again_at_the_same_step_is_never_missing(
     written = {Path(p).name for p in synced if ".tmp-" in p}
     assert written >= {p.name for p in again.iterdir()} | {f".{again.name}.tmp-{os.getpid()}"}
     assert str(folder) in synced
+
+
+@pytest.mark.slow
+def test_the_last_evaluation_plays_final_episodes(study_file, tmp_path, monkeypatch):
+    # A long greedy evaluation where it says most: once, at the budget.
+    from rltui.train import trainer
+
+    path = study_file(timesteps=384, every=128)
+    text = path.read_text().replace("episodes: 2}", "episodes: 2, final_episodes: 5}")
+    assert text != path.read_text()
+    path.write_text(text)
+    played: list[int] = []
+    real = trainer.evaluate_policy
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        played.append(kwargs["n_eval_episodes"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "evaluate_policy", counted)
+    out = _run(load_study(path), PARAMS, ScriptedReporter(), tmp_path)
+    assert [step for step, _ in out.evaluations] == [128, 256, 384]
+    assert played == [2, 2, 5]
+
+
+@pytest.mark.parametrize(("value", "words"), [("0", "greater than 0"), ("20000", "10,000")])
+def test_final_episodes_out_of_bounds_are_refused(study_file, value, words):
+    path = study_file()
+    path.write_text(
+        path.read_text().replace("episodes: 2}", f"episodes: 2, final_episodes: {value}}}")
+    )
+    study, problems = check_text(path.read_text(), str(path))
+    assert study is None
+    assert any("final_episodes" in format_path(p.path) for p in problems), problems
