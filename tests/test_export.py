@@ -132,9 +132,8 @@ def test_trials_csv_of_a_one_seed_study_has_an_empty_spread(study_file, tmp_path
     assert not any(column.startswith("seed_") for column in row)
 
 
-@pytest.mark.slow
-def test_export_of_a_real_study(study_file, tmp_path):
-    path = study_file(name="exported", n_trials=2, timesteps=256, every=128)
+def run_to_end(path: Path) -> None:
+    """``rltui run`` on the study file with one worker, until its budget is spent."""
     run = subprocess.run(
         [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
         capture_output=True,
@@ -142,6 +141,12 @@ def test_export_of_a_real_study(study_file, tmp_path):
         timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_export_of_a_real_study(study_file, tmp_path):
+    path = study_file(name="exported", n_trials=2, timesteps=256, every=128)
+    run_to_end(path)
     done = subprocess.run(
         [sys.executable, "-m", "rltui", "export", str(path), "--format", "csv"],
         capture_output=True,
@@ -201,13 +206,7 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "progress.csv"))):
 @pytest.mark.slow
 def test_a_tune_style_plotting_script_reads_the_tune_export(study_file, tmp_path):
     path = study_file(name="tuned", n_trials=2, timesteps=256, every=128)
-    run = subprocess.run(
-        [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    run_to_end(path)
     study = load_study(path)
     ostudy, url = open_study(study)
     out = export_study(ostudy, study, url, tmp_path / "tune", "tune").folder
