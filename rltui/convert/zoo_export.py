@@ -272,24 +272,12 @@ class _Exporter:
 def _policy_value(algorithm: str, name: str, value: Any) -> Any:
     """A policy option as the zoo's string writes it (before :func:`python_literal`)."""
     if name == "net_arch":
-        return _net_arch(value)
+        return algos.layer_sizes(value)
     if name == "activation_fn" and value in _ACTIVATION_CLASSES:
         return _Name(_ACTIVATION_CLASSES[value])
     if name == "optimizer_class" and value in _OPTIMIZER_CLASSES:
         return _Name(_OPTIMIZER_CLASSES[value])
     return value
-
-
-def _net_arch(value: Any) -> Any:
-    if isinstance(value, str):
-        return list(algos.NET_ARCH_PRESETS[value])
-    if isinstance(value, int):
-        return [value]
-    if isinstance(value, Mapping):
-        return {key: _net_arch(part) for key, part in value.items()}
-    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], Mapping):
-        return _net_arch(value[0])
-    return list(value)
 
 
 class _Name(str):

@@ -9,6 +9,7 @@ accepts is in :mod:`rltui.spec.policy`.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,6 +195,23 @@ NET_ARCH_PRESETS: dict[str, list[int]] = {
     "verybig": [512, 512, 512],
     "wide": [512, 512],
 }
+
+
+def layer_sizes(value: Any) -> Any:
+    """Layer sizes from a ``net_arch`` as a study file writes it: a preset name, one size, a
+    list, or a mapping of those per network (``{pi: small, qf: [64, 64]}``), as SB3 takes
+    them; the zoo's older ``[dict(pi=..., vf=...)]`` (SB3 < 1.8) as its mapping."""
+    if isinstance(value, str):
+        return list(NET_ARCH_PRESETS[value])
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, Mapping):
+        return {key: layer_sizes(part) for key, part in value.items()}
+    if len(value) == 1 and isinstance(value[0], Mapping):
+        return layer_sizes(value[0])
+    return list(value)
+
+
 ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu", "gelu", "silu")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ACTION_NOISES = ("none", "normal", "ornstein_uhlenbeck")

@@ -233,23 +233,9 @@ def _default_learning_rate(algorithm: str) -> float:
     return float(inspect.signature(cls).parameters["learning_rate"].default)
 
 
-def _net_arch(value: Any) -> Any:
-    """Layer sizes from a preset name, one size, a list, or a mapping of those per network
-    (``{pi: small, qf: [64, 64]}``), as SB3's ``net_arch`` takes them."""
-    if isinstance(value, str):
-        return list(algos.NET_ARCH_PRESETS[value])
-    if isinstance(value, int):
-        return [value]
-    if isinstance(value, dict):
-        return {key: _net_arch(part) for key, part in value.items()}
-    if len(value) == 1 and isinstance(value[0], dict):  # [dict(pi=..., vf=...)]: SB3 < 1.8
-        return _net_arch(value[0])
-    return list(value)
-
-
 def _policy_value(name: str, value: Any) -> Any:
     if name == "net_arch":
-        return _net_arch(value)
+        return algos.layer_sizes(value)
     if name == "activation_fn":
         return ACTIVATIONS[value]
     if name == "optimizer_class":
