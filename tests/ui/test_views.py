@@ -284,3 +284,12 @@ def test_parallel_coordinates_snapshot(snap_compare, snap_app) -> None:  # noqa:
     assert snap_compare(
         snap_app("rltui-dark"), terminal_size=BIG, run_before=before("3", "v", charts=True)
     )
+
+
+def test_empty_reward_curves_say_which_trials_they_wait_for():
+    # Running trials report while the top trials by value (complete ones) have no curve yet.
+    from rltui.ui.models.chart_data import CurveSet
+    from rltui.ui.widgets.charts import RewardCurves
+
+    text = RewardCurves().empty_for(CurveSet("reward: top 5", ()))
+    assert text == "reward: top 5: none has evaluations yet (c: other trials)"

@@ -111,6 +111,12 @@ class RewardCurves(ChartView):
 
     empty_message = "reward curves appear here once trials report evaluations"
 
+    def empty_for(self, data: CurveSet | None) -> str:
+        # Running trials may be reporting while the chosen curves (top k complete) have none.
+        if data is None:
+            return self.empty_message
+        return f"{data.title}: none has evaluations yet (c: other trials)"
+
     def draw(self, plt: Plot, data: CurveSet, width: int) -> bool:
         rows = [r for r in data.rows if r.curve]
         if not rows:
