@@ -35,6 +35,7 @@ from rltui.spec import policy as pol
 from rltui.spec.model import DEVICE_RE
 from rltui.spec.optuna_options import SAMPLER_OPTIONS
 from rltui.spec.problems import did_you_mean
+from rltui.spec.space import config_path
 
 # optuna.samplers' classes, by the last part of a sweeper's ``sampler._target_``.
 _SAMPLERS = {
@@ -201,18 +202,19 @@ class _Mapper:
         sweeper = self.project.sweeper
         params = {**_mapping(sweeper.get("search_space")), **_mapping(sweeper.get("params"))}
         policy = draft.train.get("policy")
-        accepted = pol.accepted_hyperparameters(
-            self.algorithm, policy if isinstance(policy, str) else None
-        )
+        policy = policy if isinstance(policy, str) else None
+        accepted = pol.accepted_hyperparameters(self.algorithm, policy)
         for raw_key, expression in params.items():
             origin = f"hydra.sweeper.params.{raw_key}"
-            parts = str(raw_key).lstrip("+").split(".")
-            start = next((i for i, part in enumerate(parts) if part in accepted), None)
-            if str(raw_key).startswith("~") or start is None:
-                draft.leave_out(origin, expression, self._search_hint(parts))
+            key = str(raw_key).lstrip("+")
+            # The setting a config path names, read as a study file reads it.
+            setting = key if key.split(".")[0] in accepted else None
+            setting = setting or config_path(self.algorithm, policy, key)
+            if str(raw_key).startswith("~") or setting is None:
+                draft.leave_out(origin, expression, self._search_hint(key.split(".")))
                 continue
-            drop_fixed(draft.hyperparameters, parts[start:])
-            draft.set("search_space", ".".join(parts[start:]), expression, origin)
+            drop_fixed(draft.hyperparameters, setting.split("."))
+            draft.set("search_space", setting, expression, origin)
 
     def _search_hint(self, parts: list[str]) -> str:
         node: Any = self.project.job
