@@ -18,11 +18,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
+from rltui.launch.placement import GpuChoice, busy_gpus, host_gpus, place, worker_env
 from rltui.search.folders import worker_log
 
 # The variable a started worker reads its storage URL from when the URL holds a password.
@@ -59,6 +61,7 @@ class LaunchedWorker:
     worker_id: str
     pid: int
     log: Path
+    gpu: int | None = None  # the host's index of the GPU it was placed on
 
 
 class LocalPool:
@@ -78,6 +81,8 @@ class LocalPool:
         study_name: str | None = None,
         device: str | None = None,
         nice: int | None = None,
+        gpus: GpuChoice | None = None,
+        host_gpus: Callable[[], list[int]] = host_gpus,
     ):
         if study_file is None and (storage_url is None or study_name is None):
             raise ValueError("give a study file, or a storage URL and a study name")
@@ -87,6 +92,10 @@ class LocalPool:
         self.study_name = study_name
         self.device = device
         self.nice = default_nice() if nice is None else nice
+        # GPU placement: only where the workers may train on a GPU (not on an explicit cpu,
+        # nor on a device the user pinned, such as cuda:1).
+        self.gpus = gpus if device in (None, "auto", "cuda") else None
+        self.host_gpus = host_gpus
         self.started: list[LaunchedWorker] = []
 
     def command(
@@ -127,12 +136,21 @@ class LocalPool:
         first_index: int = 0,
         max_trials: int | None = None,
         extra_env: dict[str, str] | None = None,
+        busy: Iterable[int | None] = (),
     ) -> list[LaunchedWorker]:
         """Start ``count`` detached workers; returns them at once (they register themselves in
-        the storage within a second or two)."""
+        the storage within a second or two).
+
+        With GPU placement, each goes to the GPU with the fewest workers, counting this pool's
+        live workers and ``busy`` (the GPUs of the study's other live workers, from their
+        records); raises :class:`PlacementError` when ``workers_per_gpu`` leaves no room."""
+        placed: list[int | None] = [None] * count
+        if self.gpus is not None:
+            mine = [w.gpu for w in self.started if pid_running(w.pid)]
+            placed = place(count, self.gpus, self.host_gpus(), busy_gpus([*mine, *busy]))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         launched = []
-        for offset in range(count):
+        for offset, gpu in enumerate(placed):
             worker_id = uuid.uuid4().hex[:8]
             log = worker_log(self.log_dir, worker_id)
             # PYTHONSAFEPATH: the folder the window was started from is not put first on the
@@ -142,6 +160,7 @@ class LocalPool:
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONSAFEPATH": "1",
                 **(extra_env or {}),
+                **worker_env(gpu),
             }
             if self.storage_url is not None:
                 env[STORAGE_ENV] = self.storage_url
@@ -155,7 +174,7 @@ class LocalPool:
                     env=env,
                     preexec_fn=self._lower_priority if self.nice else None,
                 )
-            launched.append(LaunchedWorker(worker_id, proc.pid, log))
+            launched.append(LaunchedWorker(worker_id, proc.pid, log, gpu))
         self.started.extend(launched)
         return launched
 

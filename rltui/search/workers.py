@@ -42,6 +42,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,9 @@ HOST = os.environ.get("RLTUI_HOST") or socket.gethostname()
 
 # The first word of a lost worker's ``trial_outcome`` when its trial is to run again.
 RETRIED = "retried"
+# The host's index of the GPU a launcher placed a worker on; the launcher also makes that GPU
+# the only one the worker sees (CUDA_VISIBLE_DEVICES), where it is cuda:0.
+GPU_ENV = "RLTUI_GPU"
 
 # How many grace times a worker whose process still runs on this host may go without a
 # heartbeat before it counts as lost all the same (its heartbeat thread has died).
@@ -92,6 +96,7 @@ class WorkerRecord:
     reason: str | None = None
     trial_outcome: str | None = None
     pid_start: int | None = None
+    gpu: int | None = None  # the host's index of the GPU it was placed on (None: not placed)
 
     @property
     def alive(self) -> bool:
@@ -111,12 +116,30 @@ class WorkerRecord:
         return cls(**known)
 
 
-def new_record(worker_id: str, device: str, log: str | None, index: int = 0) -> WorkerRecord:
+def new_record(
+    worker_id: str, device: str, log: str | None, index: int = 0, gpu: int | None = None
+) -> WorkerRecord:
     now = time.time()
     pid = os.getpid()
     return WorkerRecord(
-        worker_id, HOST, pid, device, now, now, log=log, index=index, pid_start=process_start(pid)
+        worker_id,
+        HOST,
+        pid,
+        device,
+        now,
+        now,
+        log=log,
+        index=index,
+        pid_start=process_start(pid),
+        gpu=gpu,
     )
+
+
+def placed_gpu(environ: Mapping[str, str] | None = None) -> int | None:
+    """The host's index of the GPU a launcher placed this worker on (``RLTUI_GPU``), or None
+    when it was not placed (or the variable is not an index)."""
+    raw = (os.environ if environ is None else environ).get(GPU_ENV, "").strip()
+    return int(raw) if raw.isdigit() else None
 
 
 def write_record(storage: BaseStorage, study_id: int, record: WorkerRecord) -> WorkerRecord:

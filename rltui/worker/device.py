@@ -10,10 +10,13 @@ class DeviceError(Exception):
         super().__init__(f"{message} ({hint})")
 
 
-def device_label(device: str) -> str:
+def device_label(device: str, placed: int | None = None) -> str:
     """The device as the workers view shows it (``cuda:0 NVIDIA H100 …``). Raises
     :class:`DeviceError` for a CUDA device this host does not have: SB3 would quietly train
-    on the CPU instead."""
+    on the CPU instead.
+
+    ``placed`` is the host's index of the one GPU a launcher let this worker see (where it is
+    ``cuda:0``): the label names the GPU by the host's index, as nvidia-smi does."""
     import torch
 
     if device in ("auto", "cuda") or device.startswith("cuda:"):
@@ -25,7 +28,8 @@ def device_label(device: str) -> str:
                     f"device {device} asked for, but this host has {count} GPU(s)",
                     f"use cuda:0 to cuda:{count - 1}, or --device cpu",
                 )
-            return f"cuda:{index} {torch.cuda.get_device_name(index)}"
+            shown = placed if placed is not None and index == 0 else index
+            return f"cuda:{shown} {torch.cuda.get_device_name(index)}"
         if device == "auto":
             return "cpu"
         raise DeviceError(

@@ -32,7 +32,7 @@ from rltui.search.queue import claim_next
 from rltui.search.recovery import reap_lost_workers
 from rltui.search.storage import StudyHome
 from rltui.search.study import stored_spec
-from rltui.search.workers import drain_key, new_record, stored_record
+from rltui.search.workers import drain_key, new_record, placed_gpu, stored_record
 from rltui.spec import StudyFile
 from rltui.worker.device import DeviceError, device_label
 from rltui.worker.heartbeat import STOP_GRACE, Heartbeat, RunningTrial
@@ -80,10 +80,13 @@ class Worker:
         self.interrupted: int | None = None
         spec = self.current_spec()
         self.home = self._home(spec)
+        label = self.device_label(spec)
+        # Placed on a GPU by its launcher, and training there (not on a CPU the study names).
+        gpu = placed_gpu() if label.startswith("cuda") else None
         self.heartbeat = Heartbeat(
             self.storage,
             self.study_id,
-            new_record(worker_id, self.device_label(spec), log, index),
+            new_record(worker_id, label, log, index, gpu),
             spec.spec.control.heartbeat_interval,
             on_beat=self._on_beat,
             grace=spec.spec.control.heartbeat_grace,
@@ -111,7 +114,7 @@ class Worker:
         return self.device_override or study.spec.device
 
     def device_label(self, study: StudyFile) -> str:
-        return device_label(self.device(study))
+        return device_label(self.device(study), placed_gpu())
 
     # -- the loop ------------------------------------------------------------------------
     def run(self) -> int:
