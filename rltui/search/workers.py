@@ -97,6 +97,7 @@ class WorkerRecord:
     trial_outcome: str | None = None
     pid_start: int | None = None
     gpu: int | None = None  # the host's index of the GPU it was placed on (None: not placed)
+    job: str | None = None  # the batch system's job id (Slurm: JOBID_TASK), when it runs in one
 
     @property
     def alive(self) -> bool:
@@ -132,7 +133,17 @@ def new_record(
         index=index,
         pid_start=process_start(pid),
         gpu=gpu,
+        job=batch_job(),
     )
+
+
+def batch_job(environ: Mapping[str, str] | None = None) -> str | None:
+    """The Slurm job this process runs in (``JOBID_TASK`` for an array task), or None."""
+    env = os.environ if environ is None else environ
+    array, task = env.get("SLURM_ARRAY_JOB_ID"), env.get("SLURM_ARRAY_TASK_ID")
+    if array and task:
+        return f"{array}_{task}"
+    return env.get("SLURM_JOB_ID") or None
 
 
 def placed_gpu(environ: Mapping[str, str] | None = None) -> int | None:
