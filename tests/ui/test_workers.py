@@ -364,3 +364,9 @@ def test_an_enqueue_says_where_the_trial_waits(scripted):
     assert session.enqueue({"gamma": 0.97}, run_next=True) == "enqueued trial 8: runs next"
     session.set_drain(True)
     assert "the study is draining: d turns drain off" in session.enqueue({"gamma": 0.9})
+
+
+def test_a_slurm_workers_entry_names_its_job():
+    r = record("s77-1", "node-3.cluster", 4242, job="77_1")
+    text = worker_cells.worker_text(r, "node-3", now=NOW, late=6.0, width=28, theme=THEME)
+    assert text.plain.splitlines()[2] == "  job 77_1"

@@ -178,11 +178,12 @@ def since(record: WorkerRecord, now: float) -> str:
 def worker_text(
     record: WorkerRecord, host: str, *, now: float, late: float, width: int, theme: Theme
 ) -> Text:
-    """The workers view's entry for ``record``: two lines, a third when it is late.
+    """The workers view's entry for ``record``: two lines, more for a job or when it is late.
 
     Line one: state dot, id, state, trial and, right-aligned, how long it has run. Line two:
-    where it runs (host:pid) and on what device. A late worker's third line says how long
-    its heartbeat has been silent. ``host`` is its host's name from :func:`host_labels`.
+    where it runs (host:pid) and on what device. A worker in a batch job (Slurm) has a line
+    with its job id. A late worker's last line says how long its heartbeat has been silent.
+    ``host`` is its host's name from :func:`host_labels`.
     """
     overdue = is_late(record, now, late)
     role = "warning" if overdue else STATE_COLOUR.get(record.state, "secondary")
@@ -215,6 +216,8 @@ def worker_text(
     text.append_text(head)
     text.append("\n" + where)
     text.append(where_when, style="dim")
+    if record.job:  # a batch system's job (Slurm): what squeue and scancel take
+        text.append("\n" + INDENT + squeeze(f"job {record.job}", width - cell_len(INDENT)))
     if silent:
         text.append("\n" + squeeze(silent, width), style=colour)
     return text
