@@ -211,8 +211,9 @@ def make_app(scripted: Scripted) -> Callable[..., Any]:
 
 @pytest.fixture
 def no_gpu(monkeypatch):
-    """The GPU probe finds no nvidia-smi, whatever this machine has."""
+    """The GPU probe finds no nvidia-smi and no NVML, whatever this machine has."""
     monkeypatch.setattr("rltui.ui.services.gpu.COMMAND", "rltui-test-no-nvidia-smi")
+    monkeypatch.setattr("rltui.ui.services.nvml.LIBRARY", "rltui_test_no_pynvml")
 
 
 @pytest.fixture(autouse=True)

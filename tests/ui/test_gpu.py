@@ -7,6 +7,7 @@ command; no test needs a GPU, and none depends on this machine having one.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from rltui.ui.display import cells
 from rltui.ui.services import gpu
 from rltui.ui.services.gpu import Gpu, GpuProbe, describe, memory_tight, parse, short_name
 from rltui.ui.widgets.status_bar import StatusBar
+from tests.conftest import require_extra
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the fake nvidia-smi is sh")
 
@@ -292,3 +294,42 @@ async def test_status_bar_without_nvidia_smi_shows_the_device(no_gpu, make_app, 
         status = status_text(app)
         assert status.endswith("│ 2 workers │ cpu"), status
         assert "GPU" not in status
+
+
+# NVML ----------------------------------------------------------------------------------
+
+
+def test_nvml_without_a_driver_gives_way_to_nvidia_smi(smi, monkeypatch):
+    """nvidia-ml-py as installed (the ``gpu`` extra) on this machine, which has no NVIDIA
+    driver: NVML cannot start, says so, and the probe reads nvidia-smi as before."""
+    require_extra("pynvml", "gpu")
+    from rltui.ui.services import nvml
+
+    monkeypatch.setattr(nvml, "LIBRARY", "pynvml")
+    if _driver_present():
+        pytest.skip("this machine has an NVIDIA driver: NVML answers")
+    smi(f"echo '{H100}'")
+    probe = GpuProbe(interval=0.0)
+    assert probe.read(wait=10) == parse(H100)
+    source = nvml.Nvml()
+    assert source.read() is None  # starting: nvidia-smi answers meanwhile
+    deadline = time.monotonic() + 30
+    while not source.absent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert source.absent and source.read() is None and source.processes() == {}
+    assert probe.read(wait=10) == parse(H100)
+
+
+def test_a_missing_nvml_library_is_no_gpu(no_gpu):
+    from rltui.ui.services import nvml
+
+    source = nvml.Nvml()
+    assert source.read() is None
+    deadline = time.monotonic() + 10
+    while not source.absent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert source.absent
+
+
+def _driver_present() -> bool:
+    return Path("/proc/driver/nvidia/version").exists()

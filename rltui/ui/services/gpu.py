@@ -1,4 +1,5 @@
-"""The local NVIDIA GPUs' use for the status bar, read from ``nvidia-smi`` (never from torch).
+"""The local NVIDIA GPUs' use for the status bar, read from ``nvidia-smi`` (never from torch),
+or from NVIDIA's management library where nvidia-ml-py is installed (:mod:`.nvml`).
 
 The UI must not load torch, so it asks ``nvidia-smi`` instead: one CSV line per GPU. Anything
 that goes wrong — no ``nvidia-smi``, no driver, a hang, output we cannot read — reads as "no
@@ -24,6 +25,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rltui.ui.services.nvml import Nvml
 
 # The command, found on PATH; a path works too (tests point it at a fake one).
 COMMAND = "nvidia-smi"
@@ -180,6 +185,9 @@ class GpuProbe:
         self._process: subprocess.Popen[str] | None = None
         self._started = 0.0
         self._next = -math.inf
+        self._nvml: Nvml | None = None
+        self._nvml_gpus: list[Gpu] | None = None
+        self._nvml_next = -math.inf
 
     @property
     def missing(self) -> bool:
@@ -187,7 +195,20 @@ class GpuProbe:
         return self._missing
 
     def read(self, wait: float = 0.0) -> list[Gpu]:
-        """The GPUs as last read; ``wait`` > 0 waits that long for a run in flight."""
+        """The GPUs as last read; ``wait`` > 0 waits that long for a run in flight. NVML
+        answers instead of ``nvidia-smi`` where nvidia-ml-py and a driver are present."""
+        if self._nvml is None:
+            from rltui.ui.services.nvml import Nvml
+
+            self._nvml = Nvml()
+        if not self._nvml.absent:
+            now = self.clock()
+            if now >= self._nvml_next:
+                answer = self._nvml.read()
+                if answer is not None:
+                    self._nvml_gpus, self._nvml_next = answer, now + self.interval
+            if self._nvml_gpus is not None:
+                return list(self._nvml_gpus)
         with self._lock:
             if self._missing:
                 return []
@@ -199,6 +220,8 @@ class GpuProbe:
 
     def close(self) -> None:
         """Stop a run in flight (the app is closing)."""
+        if self._nvml is not None:
+            self._nvml.close()
         with self._lock:
             if self._process is not None:
                 self._kill(self._process)
