@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rltui.search.workers import GPU_ENV
+from rltui.spec.launching import parse_gpus
 
 VISIBLE_ENV = "CUDA_VISIBLE_DEVICES"
 
@@ -41,35 +42,16 @@ class GpuChoice:
     def parse(
         cls, gpus: str | Sequence[int] | None, workers_per_gpu: int | None = None
     ) -> GpuChoice:
-        """``all``, ``none``, ``"0,2"`` or a list of indices; raises PlacementError with the
-        accepted forms."""
+        """``all``, ``none``, ``"0,2"`` or a list of indices (as a study file's ``gpus``);
+        raises PlacementError with the accepted forms."""
         if workers_per_gpu is not None and workers_per_gpu < 1:
             raise PlacementError(
                 f"workers_per_gpu is {workers_per_gpu}: it must be 1 or more (or left out)"
             )
-        if gpus is None or (isinstance(gpus, str) and gpus.strip().lower() == "all"):
-            return cls(None, workers_per_gpu)
-        if isinstance(gpus, str):
-            text = gpus.strip().lower()
-            if text in ("none", ""):
-                return cls((), workers_per_gpu)
-            parts = [p.strip() for p in text.split(",")]
-        else:
-            parts = list(gpus)  # type: ignore[arg-type]
-        indices: list[int] = []
-        for part in parts:
-            try:
-                index = int(part)
-                if isinstance(part, bool) or index < 0 or str(index) != str(part).strip():
-                    raise ValueError
-            except (TypeError, ValueError):
-                raise PlacementError(
-                    f"GPU '{part}' is not an index: write all, none, or indices such as 0,2"
-                ) from None
-            if index in indices:
-                raise PlacementError(f"GPU {index} is named twice: name each GPU once")
-            indices.append(index)
-        return cls(tuple(indices), workers_per_gpu)
+        try:
+            return cls(parse_gpus(gpus), workers_per_gpu)
+        except ValueError as exc:
+            raise PlacementError(str(exc)) from None
 
     def usable(self, host: Sequence[int]) -> list[int]:
         """The GPUs of ``host`` this choice uses; raises when it names one the host lacks."""
