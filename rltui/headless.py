@@ -63,13 +63,12 @@ def best_eval(row: TrialRow, maximize: bool) -> float | None:
 
 
 def render(snap: Snapshot, study: StudyFile, url: str, limit: int = 20) -> Group:
-    best = snap.best
     counts = snap.counts
     head = Text.assemble(
         (f"{study.spec.name}", "bold"),
         f"  {mask_url(url)}  ",
         *[(f"{s.value.lower()} {counts[s]}  ", STATUS_STYLE[s]) for s in TrialStatus if counts[s]],
-        ("best " + (f"{best.value:.4g} (#{best.number})" if best else "—"), "bold green"),
+        (_best_text(snap), "bold green"),
     )
     table = Table(expand=False, box=None, header_style="bold")
     for column in ("#", "state", "timesteps", "last eval", "best", "value", "params"):
@@ -83,11 +82,18 @@ def render(snap: Snapshot, study: StudyFile, url: str, limit: int = 20) -> Group
             f"{row.timesteps:,}/{row.total or study.spec.train.timesteps:,}",
             fmt(row.last_eval),
             fmt(best_eval(row, maximize)),
-            fmt(row.value) + (" ★" if best and row.number == best.number else ""),
+            " / ".join(map(fmt, row.values or (row.value,))) + (" ★" * snap.leads(row.number)),
             # Text, not markup: a parameter value may hold square brackets.
             Text(" ".join(f"{k}={_short(v)}" for k, v in row.params.items())),
         )
     return Group(head, table)
+
+
+def _best_text(snap: Snapshot) -> str:
+    """The head line's best value; with several objectives, the Pareto front's trials."""
+    if snap.multi_objective:
+        return "front " + (" ".join(f"#{r.number}" for r in snap.front[:8]) or "—")
+    return "best " + (f"{b.value:.4g} (#{b.number})" if (b := snap.best) else "—")
 
 
 def _order(row: TrialRow) -> tuple[int, int]:
@@ -268,6 +274,9 @@ def summary_doc(
         "best": None,
         "failed": [{"number": r.number, "error": r.error} for r in failed],
     }
+    if snap.multi_objective:  # "best" is then the best by the first objective
+        front = [{"number": r.number, "values": snap.named_values(r)} for r in snap.front]
+        doc["pareto_front"] = front
     if best is not None and settings is not None:
         doc["best"] = {
             "number": best.number,
@@ -357,6 +366,9 @@ def _summary(
     if best is None:
         console.print("no completed trial yet")
         return
+    for row in snap.front:  # several objectives: the front, and the best by the first
+        shown = ", ".join(f"{k} {fmt(v)}" for k, v in snap.named_values(row).items())
+        console.print(Text(f"Pareto front: trial #{row.number}: {shown}", "green"))
     console.print(f"[bold green]best trial #{best.number}: value {best.value:.6g}[/]")
     # The whole configuration as a YAML block to paste into a study file.
     settings = settings or TrialSettings(dict(best.params), {}, {})

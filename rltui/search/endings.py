@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,14 +44,15 @@ def end(
     trial_id: int,
     cause: StopCause | None,
     *,
-    value: float | None = None,
+    value: float | Sequence[float] | None = None,
     reason: str | None = None,
     error: dict[str, Any] | None = None,
     guard: Guard | None = None,
     checkpoints: Path | None = None,
 ) -> bool:
     """Record how a trial ended. ``cause`` is None for a trial that ran its budget (COMPLETE
-    with ``value``); PRUNE and PRUNER end it PRUNED with its last reported value; KILL ends
+    with ``value``, a list of one per objective in a study with several); PRUNE and PRUNER
+    end it PRUNED with its last reported value (none with several objectives); KILL ends
     it FAIL "stopped by user" (``reason`` adds why). Any other failure is :func:`fail`.
     ``checkpoints`` is this study's checkpoint folder: the trial's checkpoints under it go
     (see :func:`discard_checkpoints`). Returns False when ``guard`` found the trial was no
@@ -143,7 +144,7 @@ def _write(
     trial_id: int,
     changes: dict[str, Any],
     ending: tuple[Any, str | None],
-    value: float | None,
+    value: float | Sequence[float] | None,
     guard: Guard | None,
     checkpoints: Path | None,
 ) -> bool:
@@ -166,10 +167,28 @@ def _write(
         else:
             ostudy.tell(trial.number, state=state)
     else:
-        last = last_value(trial) if state == TrialState.PRUNED else value
-        storage.set_trial_state_values(trial_id, state, None if last is None else [last])
+        storage.set_trial_state_values(trial_id, state, _values(ostudy, trial, state, value))
     discard_checkpoints(storage, study_id_of(ostudy), storage.get_trial(trial_id), checkpoints)
     return True
+
+
+def _values(
+    ostudy: optuna.Study,
+    trial: FrozenTrial,
+    state: Any,
+    value: float | Sequence[float] | None,
+) -> list[float] | None:
+    """The values a trial no process runs ends with: ``value`` as a list; a PRUNED one's
+    last reported value, as ``tell`` gives it, which a study with several objectives has no
+    place for."""
+    from optuna.trial import TrialState
+
+    if state == TrialState.PRUNED:
+        last = last_value(trial)
+        return None if last is None or len(ostudy.directions) > 1 else [last]
+    if value is None:
+        return None
+    return [float(v) for v in value] if isinstance(value, Sequence) else [float(value)]
 
 
 def checkpoint_folders(trial: FrozenTrial) -> list[Path]:

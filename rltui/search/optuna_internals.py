@@ -37,6 +37,17 @@ def trial_id_of(trial: optuna.Trial | FrozenTrial) -> int:
     return trial._trial_id
 
 
+def metric_names_in(system_attrs: dict[str, Any]) -> list[str] | None:
+    """The study's metric names (``Study.set_metric_names``) from its system attributes,
+    already read; ``Study.metric_names`` would read them from the storage again."""
+    from optuna.study.study import _SYSTEM_ATTR_METRIC_NAMES
+
+    names = system_attrs.get(_SYSTEM_ATTR_METRIC_NAMES)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return names
+
+
 def journal_replay_module() -> Any:
     """Optuna's journal replay module, whose distribution parser a journal open shares."""
     from optuna.storages.journal import _storage

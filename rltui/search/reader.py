@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction, TrialStatus, pending_control, status_of
-from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
+from rltui.search.optuna_internals import metric_names_in, storage_of, study_id_of, trial_id_of
+from rltui.search.pareto import domination_ranks, rankable
 from rltui.search.workers import WorkerRecord, read_records
 
 if TYPE_CHECKING:  # Optuna is imported lazily: the UI paints before it has loaded
@@ -46,6 +47,9 @@ class TrialRow:
     spec_version: int | None
     earlier: float = 0.0  # seconds trained in stints before a pause
     note: str | None = None  # why a resume did not happen (a checkpoint out of reach)
+    # Every objective's value, in the study's order (``value`` is the first); empty when the
+    # trial has none.
+    values: tuple[float, ...] = ()
 
     @property
     def last_eval(self) -> float | None:
@@ -74,7 +78,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         number=trial.number,
         trial_id=trial_id_of(trial),
         status=status,
-        value=trial.value if trial.values else None,
+        value=trial.values[0] if trial.values else None,
         params=params_of(trial, status),
         curve=curve,
         timesteps=int(
@@ -90,6 +94,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         spec_version=system.get(attrs.TRIAL_SPEC_VERSION),
         earlier=_earlier(trial, status),
         note=(system.get(attrs.PAUSED) or {}).get("note") if status == TrialStatus.PAUSED else None,
+        values=tuple(trial.values) if trial.values else (),
     )
 
 
@@ -123,9 +128,16 @@ class Summary:
     best: TrialRow | None
     running: frozenset[int]  # numbers of RUNNING trials (their durations tick)
     param_names: tuple[str, ...]  # every parameter any trial has, sorted
+    # With several objectives: each COMPLETE trial's domination rank (1 = the Pareto front),
+    # by number; empty with one objective.
+    ranks: dict[int, int] = field(default_factory=dict)
 
 
-def summarize(rows: dict[int, TrialRow], maximize: bool) -> Summary:
+def summarize(
+    rows: dict[int, TrialRow], maximize: bool, directions: tuple[bool, ...] = ()
+) -> Summary:
+    """What every view needs from ``rows``; ``directions`` (True: maximise) ranks the trials
+    of a study with several objectives."""
     done = [
         r
         for r in rows.values()
@@ -137,12 +149,28 @@ def summarize(rows: dict[int, TrialRow], maximize: bool) -> Summary:
         best=pick(done, key=lambda r: r.value) if done else None,  # type: ignore[arg-type,return-value]
         running=frozenset(n for n, r in rows.items() if r.status == TrialStatus.RUNNING),
         param_names=tuple(sorted({name for row in rows.values() for name in row.params})),
+        ranks=_ranks(rows, directions) if len(directions) > 1 else {},
     )
+
+
+def _ranks(rows: dict[int, TrialRow], maximize: tuple[bool, ...]) -> dict[int, int]:
+    done = [
+        r
+        for r in rows.values()
+        if r.status == TrialStatus.COMPLETE and rankable(r.values, len(maximize))
+    ]
+    ranks = domination_ranks([r.values for r in done], maximize)
+    return {row.number: rank for row, rank in zip(done, ranks, strict=True)}
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the study looks like now, and which trial numbers changed since the last read."""
+    """What the study looks like now, and which trial numbers changed since the last read.
+
+    ``direction`` is the first objective's; ``directions`` has one per objective, and
+    ``objective_names`` their names (Optuna's metric names; empty when the study has none).
+    In a study with several objectives, ``best`` is the best trial by the first objective.
+    """
 
     study_name: str
     direction: StudyDirection
@@ -152,6 +180,8 @@ class Snapshot:
     spec_version: int
     draining: bool
     read_at: float = field(default_factory=time.time)
+    directions: tuple[StudyDirection, ...] = ()
+    objective_names: tuple[str, ...] = ()
     # Set by the reader (reused while nothing changes) or computed on first use; never
     # copied by dataclasses.replace, whose rows may differ.
     _summary: Summary | None = field(default=None, init=False, compare=False, repr=False)
@@ -160,10 +190,54 @@ class Snapshot:
     def summary(self) -> Summary:
         if self._summary is None:
             object.__setattr__(
-                self, "_summary", summarize(self.rows, self.direction.name == "MAXIMIZE")
+                self,
+                "_summary",
+                summarize(
+                    self.rows,
+                    self.direction.name == "MAXIMIZE",
+                    tuple(d.name == "MAXIMIZE" for d in self.directions),
+                ),
             )
         assert self._summary is not None
         return self._summary
+
+    def __post_init__(self) -> None:
+        if not self.directions:  # built by hand with one direction
+            object.__setattr__(self, "directions", (self.direction,))
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the study has several objectives (a Pareto front rather than one best)."""
+        return len(self.directions) > 1
+
+    def objective_label(self, index: int) -> str:
+        """The name of objective ``index``: its metric name, else ``value`` alone or
+        ``value N`` (1-based) among several."""
+        if index < len(self.objective_names) and self.objective_names[index]:
+            return self.objective_names[index]
+        return f"value {index + 1}" if self.multi_objective else "value"
+
+    @property
+    def ranks(self) -> dict[int, int]:
+        """Each COMPLETE trial's domination rank by number (1 = the Pareto front); empty
+        with one objective."""
+        return self.summary.ranks
+
+    @property
+    def front(self) -> list[TrialRow]:
+        """The trials on the Pareto front (rank 1), by number; empty with one objective."""
+        return sorted((self.rows[n] for n, r in self.ranks.items() if r == 1), key=_number)
+
+    def leads(self, number: int) -> bool:
+        """Whether trial ``number`` is the best one, or with several objectives on the front."""
+        if self.multi_objective:
+            return self.ranks.get(number) == 1
+        return self.best is not None and self.best.number == number
+
+    def named_values(self, row: TrialRow) -> dict[str, float]:
+        """``row``'s values by objective name, in the study's order."""
+        names = [self.objective_label(i) for i in range(len(self.directions))]
+        return dict(zip(names, row.values, strict=False))
 
     @property
     def counts(self) -> Counter[TrialStatus]:
@@ -172,6 +246,10 @@ class Snapshot:
     @property
     def best(self) -> TrialRow | None:
         return self.summary.best
+
+
+def _number(row: TrialRow) -> int:
+    return row.number
 
 
 class StudyReader:
@@ -198,9 +276,13 @@ class StudyReader:
             changed.add(trial.number)
         system = storage.get_study_system_attrs(study_id)
         last = self._last
+        # Optuna's Study.direction raises for a study with several objectives.
+        directions = tuple(self.study.directions)
         snapshot = Snapshot(
             study_name=self.study.study_name,
-            direction=self.study.direction,
+            direction=directions[0],
+            directions=directions,
+            objective_names=tuple(metric_names_in(system) or ()),
             # Nothing changed: the same rows and summary, with no walk over every trial.
             rows=dict(self._rows) if changed or last is None else last.rows,
             changed=frozenset(changed),

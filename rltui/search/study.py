@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from rltui.search import attrs
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError, mask_url, open_storage, resolve_storage_url
 from rltui.spec import Problem, SpecError, StudyFile, incompatible_changes, parse_study
+from rltui.spec.objectives import changed_objectives
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -25,23 +27,35 @@ def storage_url_for(study: StudyFile, override: str | None = None) -> str:
 
 def create_or_join(study: StudyFile, storage: BaseStorage) -> optuna.Study:
     """The Optuna study for a study file: created on first use; a changed file becomes a new
-    spec version when Optuna can accept it. Raises :class:`SpecError` otherwise."""
-    direction = study.spec.direction
+    spec version when Optuna can accept it. Raises :class:`SpecError` otherwise.
+
+    A study with several objectives is created with one direction each and its objectives'
+    names as Optuna's metric names, which optuna-dashboard and the trial table show."""
+    spec = study.spec
     ostudy = optuna.create_study(
-        storage=storage, study_name=study.spec.name, direction=direction, load_if_exists=True
+        storage=storage,
+        study_name=spec.name,
+        directions=[StudyDirection[d.upper()] for d in spec.directions],
+        load_if_exists=True,
     )
-    if ostudy.direction != StudyDirection[direction.upper()]:
+    wanted = [StudyDirection[d.upper()] for d in spec.directions]
+    if list(ostudy.directions) != wanted:
+        held = ", ".join(d.name.lower() for d in ostudy.directions)
         raise SpecError(
             [
                 Problem(
                     ("direction",),
-                    f"the study in the storage already optimises towards "
-                    f"'{ostudy.direction.name.lower()}'",
+                    f"the study in the storage already optimises towards [{held}]",
                     "use another 'name' for a new study",
                 )
             ],
             str(study.path) if study.path else None,
         )
+    labels = [o.label for o in spec.objectives]
+    if spec.multi_objective and ostudy.metric_names != labels:
+        with warnings.catch_warnings():  # experimental in Optuna 5, stable in its storage
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            ostudy.set_metric_names(labels)
     publish_spec(ostudy, study)
     return ostudy
 
@@ -86,6 +100,7 @@ def publish_spec(ostudy: optuna.Study, study: StudyFile) -> int:
         if latest.text == text:
             return current
         problems = incompatible_changes(latest.space, study.space, study.spec.name)
+        problems += _objective_changes(latest, study)
         if problems:
             raise SpecError(problems, str(study.path) if study.path else None)
     version = current + 1
@@ -98,6 +113,14 @@ def publish_spec(ostudy: optuna.Study, study: StudyFile) -> int:
     storage.set_study_system_attr(study_id, attrs.SPEC_VERSION, version)
     enqueue_planned(ostudy, study)
     return version
+
+
+def _objective_changes(latest: StudyFile, study: StudyFile) -> list[Problem]:
+    """A change of objectives the stored trials' values cannot follow."""
+    message = changed_objectives(latest.spec.objectives, study.spec.objectives)
+    if message is None:
+        return []
+    return [Problem(("objectives",), message, "keep them, or use another 'name' for a new study")]
 
 
 def planned_trials(ostudy: optuna.Study, study: StudyFile) -> list[tuple[str, dict[str, Any]]]:

@@ -12,11 +12,13 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from rltui.spec import objectives as obj
 from rltui.spec import wrappers
 from rltui.spec.limits import MAX_ENTRIES, MAX_SUBPROC_ENVS, MAX_WRAPPERS, SIZES
 from rltui.spec.problems import did_you_mean
@@ -334,7 +336,10 @@ class StudySpec(_Strict):
     name: str
     description: str = ""
     storage: str | None = None
-    direction: Literal["maximize", "minimize"] = "maximize"
+    # One objective or several, one direction each (rltui.spec.objectives says what each
+    # objective means and what several of them change).
+    objectives: obj.Objectives = (obj.Objective(name="reward"),)
+    direction: obj.Directions = "maximize"
     n_trials: PositiveWhole = 20
     workers: PositiveWhole = 1
     device: str = "auto"
@@ -345,6 +350,34 @@ class StudySpec(_Strict):
     search_space: Entries = Field(default_factory=dict)
     enqueue: list[dict[str, Any]] = Field(default_factory=list)
     control: ControlSpec = Field(default_factory=ControlSpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _objective_defaults(cls, data: Any) -> Any:
+        return obj.with_defaults(data)
+
+    @field_validator("direction", "sampler", "pruner")
+    @classmethod
+    def _fits_objectives(cls, value: Any, info: ValidationInfo) -> Any:
+        objectives = info.data.get("objectives")
+        if objectives is None:
+            return value  # its own problem is reported
+        return obj.fitted(str(info.field_name), value, objectives)
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """One direction per objective, in order."""
+        return self.direction if isinstance(self.direction, tuple) else (self.direction,)
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the study optimises several objectives (a Pareto front, no pruning)."""
+        return len(self.objectives) > 1
+
+    @property
+    def maximize_reward(self) -> bool:
+        """Whether a higher reward is better (what train.objective's ``best`` follows)."""
+        return obj.maximize_reward(self.objectives, self.directions)
 
     @field_validator("name")
     @classmethod

@@ -27,12 +27,13 @@ from rltui.search.recovery import trial_held_by
 from rltui.search.sampling import suggest_all
 from rltui.search.workers import HOST
 from rltui.spec import StudyFile
-from rltui.train.evaluations import objective
+from rltui.train.evaluations import objective, objective_values
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, train_sb3
 from rltui.train.trust import CheckpointRefused
 from rltui.worker.device import release_gpu_memory
 from rltui.worker.heartbeat import RunningTrial
+from rltui.worker.unpruned import UnprunedTrial
 
 if TYPE_CHECKING:
     from rltui.worker.loop import Worker
@@ -81,7 +82,9 @@ class TrialRun:
             return
         version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
         study = worker.current_spec(version)
-        running = RunningTrial(trial, study.spec.train.timesteps)
+        # Optuna cannot prune a study with several objectives, nor take its reports.
+        kind = UnprunedTrial if len(trial.study.directions) > 1 else RunningTrial
+        running = kind(trial, study.spec.train.timesteps)
         current = int(
             self.storage.get_study_system_attrs(worker.study_id).get(attrs.SPEC_VERSION, 1)
         )
@@ -191,17 +194,9 @@ class TrialRun:
         if outcome.stopped is StopCause.PAUSE:
             self._until_written(lambda: self._pause(outcome, claimed))
             return
-        value = None
+        value: float | list[float] | None = None
         if outcome.stopped is None:
-            spec = study.spec
-            value = objective(
-                outcome.evaluations,
-                spec.train.objective.type,
-                spec.train.objective.k,
-                spec.direction == "maximize",
-            )
-            if outcome.extra.get("value") is not None:  # a train.function returned its value
-                value = outcome.extra["value"]
+            value = self._values(study, outcome, claimed)
         self._until_written(
             lambda: endings.end(
                 self.worker.study,
@@ -211,6 +206,38 @@ class TrialRun:
                 checkpoints=self.worker.home.checkpoints,
             )
         )
+
+    def _values(
+        self, study: StudyFile, outcome: Outcome, claimed: optuna.trial.FrozenTrial
+    ) -> float | list[float] | None:
+        """What a trial that ran its budget is told with: its value, or one value per
+        objective in a study with several (see :mod:`rltui.spec.objectives`)."""
+        spec = study.spec
+        reward = objective(
+            outcome.evaluations,
+            spec.train.objective.type,
+            spec.train.objective.k,
+            spec.maximize_reward,
+        )
+        if outcome.extra.get("value") is not None:  # a train.function returned its value
+            reward = outcome.extra["value"]
+        if [o.name for o in spec.objectives] == ["reward"]:
+            return reward
+        values = objective_values(
+            [(o.name, o.threshold) for o in spec.objectives],
+            outcome.evaluations,
+            reward=reward,
+            budget=spec.train.timesteps,
+            seconds=self._seconds(claimed),
+        )
+        return values[0] if values is not None and len(values) == 1 else values
+
+    def _seconds(self, claimed: optuna.trial.FrozenTrial) -> float:
+        """Seconds the trial has run, every stint, time paused left out (its duration)."""
+        earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
+        if claimed.datetime_start is None:
+            return earlier
+        return earlier + max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
 
     def _pause(self, outcome: Outcome, claimed: optuna.trial.FrozenTrial) -> None:
         stopping = self.worker.stopping
@@ -228,9 +255,7 @@ class TrialRun:
         # Optuna restarts datetime_start when the trial is claimed again: keep the training
         # time so far, so that the trial's duration leaves out time paused.
         if claimed.datetime_start is not None:
-            stint = max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
-            earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
-            self.storage.set_trial_system_attr(self.id, attrs.ELAPSED, earlier + stint)
+            self.storage.set_trial_system_attr(self.id, attrs.ELAPSED, self._seconds(claimed))
 
     def _fail(self, exc: Exception) -> None:
         tail = "".join(traceback.format_exception(exc)[-6:])

@@ -84,3 +84,13 @@ def test_share_parsed_distributions_caches_the_replay_parser() -> None:
     assert hasattr(parse, "cache_info") and not hasattr(parse.__wrapped__, "cache_info")
     text = optuna.distributions.distribution_to_json(optuna.distributions.IntDistribution(1, 3))
     assert parse(text) is parse(text)
+
+
+def test_metric_names_in_reads_what_set_metric_names_wrote() -> None:
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    system = oi.storage_of(study).get_study_system_attrs(oi.study_id_of(study))
+    assert oi.metric_names_in(system) is None
+    study.set_metric_names(["reward", "wall_time"])
+    system = oi.storage_of(study).get_study_system_attrs(oi.study_id_of(study))
+    assert oi.metric_names_in(system) == ["reward", "wall_time"] == study.metric_names
+    assert oi.metric_names_in({"study:metric_names": "not a list"}) is None

@@ -10,7 +10,7 @@ plain string as Rich markup. Everything here is pure and cheap: it runs for each
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,9 +117,36 @@ def param_cell(value: Any) -> str | Text:
     return literal(str(value))
 
 
-def value_cell(row: TrialRow) -> str:
-    """The objective value; a failed trial has none ("–"): its reason is in the detail."""
-    return "–" if row.status == TrialStatus.FAIL else number(row.value)
+def value_cell(row: TrialRow, index: int = 0) -> str:
+    """Objective ``index``'s value (the first: ``value``); a failed trial has none ("–"): its
+    reason is in the detail."""
+    return "–" if row.status == TrialStatus.FAIL else number(objective_value(row, index))
+
+
+def objective_value(row: TrialRow, index: int) -> float | None:
+    """The trial's value of objective ``index``, or None."""
+    if index == 0:
+        return row.value
+    return row.values[index] if index < len(row.values) else None
+
+
+def objective_key(index: int) -> str:
+    """The column key of objective ``index``: ``value`` for the first, as with one."""
+    return "value" if index == 0 else f"value:{index}"
+
+
+def objective_index(key: str) -> int | None:
+    """The objective a column key stands for (``value`` 0, ``value:2`` 2), or None."""
+    if key == "value":
+        return 0
+    if key.startswith("value:") and key[6:].isdigit():
+        return int(key[6:])
+    return None
+
+
+def rank_cell(rank: int | None) -> str:
+    """A trial's domination rank (1 = on the Pareto front); "–" when it has none."""
+    return "–" if rank is None else str(rank)
 
 
 def duration(seconds: float | None) -> str:
@@ -155,14 +182,22 @@ def _short(count: int) -> str:
     return str(count)
 
 
-def sort_key(row: TrialRow, column: str, clock: Clock) -> tuple[int, int, Any]:
-    """A key that sorts missing values last and mixes no types."""
+def sort_key(
+    row: TrialRow, column: str, clock: Clock, ranks: Mapping[int, int] | None = None
+) -> tuple[int, int, Any]:
+    """A key that sorts missing values last and mixes no types. ``ranks``: each trial's
+    domination rank, for the ``rank`` column of a study with several objectives."""
     value: Any
-    if column == "number":
+    index = objective_index(column)
+    if index is not None:
+        value = objective_value(row, index)
+    elif column == "rank":
+        value = (ranks or {}).get(row.number)
+    elif column == "number":
         value = row.number
     elif column == "state":
         value = STATE_ORDER.index(row.status)
-    elif column in ("value", "best"):  # the star column sorts by value, best first
+    elif column == "best":  # the star column sorts by value, best first
         value = row.value
     elif column == "progress":
         value = row.timesteps
@@ -183,9 +218,15 @@ def sort_key(row: TrialRow, column: str, clock: Clock) -> tuple[int, int, Any]:
     return (0, 1, str(value))
 
 
-def ordered(rows: list[TrialRow], column: str, reverse: bool, clock: Clock) -> list[TrialRow]:
+def ordered(
+    rows: list[TrialRow],
+    column: str,
+    reverse: bool,
+    clock: Clock,
+    ranks: Mapping[int, int] | None = None,
+) -> list[TrialRow]:
     """``rows`` sorted by ``column``; missing values go last in either direction."""
-    keys = {row.number: sort_key(row, column, clock) for row in rows}
+    keys = {row.number: sort_key(row, column, clock, ranks) for row in rows}
     present = [r for r in rows if keys[r.number][0] == 0]
     present.sort(key=lambda r: keys[r.number], reverse=reverse)
     return present + sorted((r for r in rows if keys[r.number][0] != 0), key=lambda r: r.number)
@@ -225,18 +266,30 @@ def param_key(name: str) -> str:
     return f"param:{name}"
 
 
-def table_columns(params: Sequence[str], width: int, padding: int = 1) -> list[TableColumn]:
+def table_columns(
+    params: Sequence[str], width: int, padding: int = 1, objectives: Sequence[str] = ()
+) -> list[TableColumn]:
     """The trial table's columns for ``width`` cells, in display order: the fixed and
     essential columns, the parameters and base columns that fit (parameters first), then the
-    rest (reached by scrolling right)."""
+    rest (reached by scrolling right). Several ``objectives`` (their names) get a value
+    column each, named by the objective, and the domination rank's column beside them."""
     base = {key: TableColumn(key, label, size) for key, label, size in BASE_COLUMNS}
+    essential = list(ESSENTIAL)
+    if len(objectives) > 1:
+        for index, name in enumerate(objectives):
+            size = min(max(len(name), base["value"].width), PARAM_WIDTH[1])
+            base[objective_key(index)] = TableColumn(objective_key(index), name, size)
+        base["rank"] = TableColumn("rank", "rank", 4)
+        keys = [objective_key(i) for i in range(len(objectives))]
+        at = essential.index("value")
+        essential[at : at + 1] = [*keys, "rank"]
     shorts = abbreviate(params)
     low, high = PARAM_WIDTH
     columns = [
         TableColumn(param_key(name), shorts[name], min(max(len(shorts[name]), low), high))
         for name in params
     ]
-    room = width - sum(base[key].width + 2 * padding for key in ESSENTIAL)
+    room = width - sum(base[key].width + 2 * padding for key in essential)
     shown: list[TableColumn] = []
     for column in columns:
         if column.width + 2 * padding > room:
@@ -248,6 +301,8 @@ def table_columns(params: Sequence[str], width: int, padding: int = 1) -> list[T
         if base[key].width + 2 * padding <= room:
             fitting.add(key)
             room -= base[key].width + 2 * padding
-    first = [base[key] for key, _, _ in BASE_COLUMNS if key in ESSENTIAL or key in fitting]
+    first = [base[key] for key in essential[:2]]
+    first += [base[key] for key in essential[2:] if key != "best"]
+    first += [base[key] for key, _, _ in BASE_COLUMNS if key == "best" or key in fitting]
     rest = [base[key] for key, _, _ in BASE_COLUMNS if key in YIELDING and key not in fitting]
     return first + shown + columns[len(shown) :] + rest

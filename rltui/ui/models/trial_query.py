@@ -9,7 +9,8 @@ Space-separated terms, all of which must hold:
   ``param=value`` pairs, as in a plain search box.
 
 ``NAME`` is ``value``, ``number`` (or ``#``), a parameter's name, its short name in the table
-(``lr``), or an unambiguous prefix of one. A trial without the named value matches no
+(``lr``), or an unambiguous prefix of one; in a study with several objectives, an objective's
+name too (``wall_time<60``). A trial without the named value matches no
 comparison. Parsing raises :class:`QueryError` naming the term and how to write it.
 
 Pure Python: the parser and matcher are tested without a screen, and the table calls
@@ -109,6 +110,9 @@ class Comparison:
         actual: Any
         if self.name == "value":
             actual = row.value
+        elif self.name.startswith("value:"):  # another objective of several
+            index = int(self.name[6:])
+            actual = row.values[index] if index < len(row.values) else None
         elif self.name == "number":
             actual = row.number
         else:
@@ -181,8 +185,9 @@ class TrialQuery:
         return TrialQuery(tuple(terms), narrowed, self.comparisons, self.words)
 
 
-def parse(text: str, params: Sequence[str]) -> TrialQuery:
-    """Read a filter line; raises :class:`QueryError` for the first term it cannot read."""
+def parse(text: str, params: Sequence[str], objectives: Sequence[str] = ()) -> TrialQuery:
+    """Read a filter line; raises :class:`QueryError` for the first term it cannot read.
+    ``objectives``: the names of a study's several objectives (``wall_time<60``)."""
     terms = tuple(text.split())
     states: frozenset[TrialStatus] | None = None
     comparisons: list[Comparison] = []
@@ -197,7 +202,8 @@ def parse(text: str, params: Sequence[str]) -> TrialQuery:
             words.append(term.lower())
             continue
         at, op = found
-        comparisons.append(_comparison(term, term[:at], op, term[at + len(op) :], params))
+        text_after = term[at + len(op) :]
+        comparisons.append(_comparison(term, term[:at], op, text_after, params, objectives))
     return TrialQuery(terms, states, tuple(comparisons), tuple(words))
 
 
@@ -227,7 +233,14 @@ def _operator(term: str) -> tuple[int, str] | None:
     return None
 
 
-def _comparison(term: str, name: str, op: str, wanted: str, params: Sequence[str]) -> Comparison:
+def _comparison(
+    term: str,
+    name: str,
+    op: str,
+    wanted: str,
+    params: Sequence[str],
+    objectives: Sequence[str] = (),
+) -> Comparison:
     if not name:
         raise QueryError(term, f"put a name before '{op}', e.g. value{op}60 or lr{op}1e-3")
     if not wanted:
@@ -239,7 +252,9 @@ def _comparison(term: str, name: str, op: str, wanted: str, params: Sequence[str
             f"{op} compares numbers and '{wanted}' is not one; write e.g. {name}{op}1e-3, "
             f"or {name}={wanted} to match a value's text",
         )
-    return Comparison(_resolve(term, name, params), op, wanted, number)
+    named = {o.lower(): "value" if i == 0 else f"value:{i}" for i, o in enumerate(objectives)}
+    resolved = named.get(name.lower()) or _resolve(term, name, params)
+    return Comparison(resolved, op, wanted, number)
 
 
 def _resolve(term: str, name: str, params: Sequence[str]) -> str:

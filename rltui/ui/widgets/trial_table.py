@@ -23,6 +23,7 @@ from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotEx
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.ui.display import cells
 from rltui.ui.display.cells import Clock, TableColumn
+from rltui.ui.models.pareto import changed_ranks
 from rltui.ui.models.trial_query import TrialQuery
 from rltui.ui.textual.internals import LiveDataTable
 
@@ -92,6 +93,11 @@ class TrialTable(LiveDataTable[object]):
         self.hidden_params: frozenset[str] = frozenset()  # left out by the column picker
         self.best_number: int | None = None
         self.maximize = True  # the study's direction: "best first" follows it
+        # Several objectives: their names, which are maximised, each trial's domination rank.
+        self.objectives: list[str] = []
+        self.maximizing: tuple[bool, ...] = ()
+        self.ranks: dict[int, int] = {}
+        self._sort_chosen = False  # the user picked a sort: a new snapshot keeps it
         # Trials marked for comparison: this UI's own choice, never written to the storage.
         self.marked: set[int] = set()
         self.sort_column: str = "number"
@@ -120,7 +126,7 @@ class TrialTable(LiveDataTable[object]):
         # The vertical scrollbar's room is always kept, so that rows arriving (and the
         # scrollbar with them) never change the layout.
         width = self.size.width - self.styles.scrollbar_size_vertical
-        return cells.table_columns(self.shown_params, width, self.cell_padding)
+        return cells.table_columns(self.shown_params, width, self.cell_padding, self.objectives)
 
     def _add_columns(self) -> None:
         self._layout = self._laid_out()
@@ -170,13 +176,17 @@ class TrialTable(LiveDataTable[object]):
         params = list(snapshot.summary.param_names)
         best = snapshot.best
         best_number = best.number if best else None
-        if params != self.params or not self.columns:
+        objectives = self._objectives_of(snapshot)
+        ranks, moved = snapshot.ranks, changed_ranks(self.ranks, snapshot.ranks)
+        self.ranks = ranks
+        if params != self.params or objectives != self.objectives or not self.columns:
             self.params = params
             self.best_number = best_number
+            self.objectives = objectives
             self._rebuild()
             return
         keep = self.selected_number
-        changed = set(snapshot.changed)
+        changed = set(snapshot.changed) | moved
         if best_number != self.best_number:
             changed |= {n for n in (best_number, self.best_number) if n is not None}
             self.best_number = best_number
@@ -204,10 +214,26 @@ class TrialTable(LiveDataTable[object]):
                 self.add_row(*self._cells(row), key=str(number))
                 added = True
         self.forget_rendering(stale)
-        if (added or (snapshot.changed and self.sort_column != "number")) and self.row_count:
+        resort = (snapshot.changed or moved) and self.sort_column != "number"
+        if (added or resort) and self.row_count:
             self._sort(keep)
         elif keep is not None:
             self._restore(keep)
+
+    def _objectives_of(self, snapshot: Snapshot) -> list[str]:
+        """The names of several objectives (none of one); sorted by rank unless picked."""
+        if not snapshot.multi_objective:
+            self.maximizing = ()
+            return []
+        self.maximizing = tuple(d.name == "MAXIMIZE" for d in snapshot.directions)
+        self.maximize = self.maximizing[0]
+        if not self._sort_chosen and self.sort_column == "number" and not self.sort_reverse:
+            self.sort_column = "rank"
+        return [snapshot.objective_label(i) for i in range(len(snapshot.directions))]
+
+    def column_label(self, key: str) -> str:
+        """The heading of column ``key`` as the table shows it (``reward``, ``lr``)."""
+        return next((c.label for c in self._layout if c.key == key), key.removeprefix("param:"))
 
     def _set_cells(self, number: int, values: list[object]) -> bool:
         """Put one row's changed cells in place; whether any changed (then
@@ -253,18 +279,22 @@ class TrialTable(LiveDataTable[object]):
     def _cells(self, row: TrialRow) -> list[object]:
         """``row``'s cells in the order of the columns shown."""
         theme = self._theme or self.app.current_theme
+        best = self.best_number  # the star; with several objectives, on each trial of the front
+        leads = self.ranks.get(row.number) == 1 if self.objectives else row.number == best
         values: dict[str, object] = {
             "number": row.number,
             "state": cells.state_text(row.status, theme, row.pending, noted=row.note is not None),
             "value": cells.value_cell(row),
-            "best": cells.best_and_mark(
-                row.number == self.best_number, row.number in self.marked, theme
-            ),
+            "best": cells.best_and_mark(leads, row.number in self.marked, theme),
             "progress": cells.progress(row),
             "last_eval": cells.number(row.last_eval),
             "duration": cells.duration(cells.trial_duration(row, self.clock)),
             "worker": cells.literal(row.worker) if row.worker else "–",
         }
+        for index in range(1, len(self.objectives)):
+            values[cells.objective_key(index)] = cells.value_cell(row, index)
+        if self.objectives:
+            values["rank"] = cells.rank_cell(self.ranks.get(row.number))
         for name in self.shown_params:
             value = row.params.get(name)
             values[cells.param_key(name)] = "–" if value is None else cells.param_cell(value)
@@ -302,7 +332,7 @@ class TrialTable(LiveDataTable[object]):
     # Sorting and filtering -----------------------------------------------------
 
     def _ordered(self, rows: list[TrialRow]) -> list[TrialRow]:
-        return cells.ordered(rows, self.sort_column, self.sort_reverse, self.clock)
+        return cells.ordered(rows, self.sort_column, self.sort_reverse, self.clock, self.ranks)
 
     def _sort(self, keep: int | None) -> None:
         if self._loading:
@@ -323,14 +353,17 @@ class TrialTable(LiveDataTable[object]):
             self.move_cursor(row=index, animate=False, scroll=False)
 
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
-        """Sort by ``column`` (a column key; the star sorts by value). The same column again
-        flips the direction; a new one starts ascending, the value best first."""
-        column = "value" if column == "best" else column
+        """Sort by ``column`` (a column key; the star sorts by value, or with several
+        objectives by domination rank). The same column again flips the direction; a new one
+        starts ascending, an objective's value best first."""
+        column = ("rank" if self.objectives else "value") if column == "best" else column
+        index = cells.objective_index(column)
         if reverse is None:
             if column == self.sort_column:
                 reverse = not self.sort_reverse
             else:
-                reverse = self.maximize if column == "value" else False
+                reverse = index is not None and (self.maximizing or (self.maximize,))[index]
+        self._sort_chosen = True
         self.sort_column, self.sort_reverse = column, reverse
         if self.row_count:
             self._sort(self.selected_number)
@@ -343,7 +376,8 @@ class TrialTable(LiveDataTable[object]):
             if self.sort_column in keys
             else "number"
         )
-        self.sort_by(following, reverse=None if following == "value" else False)
+        best_first = cells.objective_index(following) is not None
+        self.sort_by(following, reverse=None if best_first else False)
 
     def action_reverse_sort(self) -> None:
         self.sort_by(self.sort_column, reverse=not self.sort_reverse)
