@@ -23,10 +23,12 @@ CURVE_MODES = ("selected + running", f"top {TOP_K}", "running", f"last {MAX_CURV
 
 @dataclass(frozen=True)
 class CurveSet:
-    """Reward curves to draw: which trials, and the title saying why these."""
+    """Reward curves to draw: which trials, the title saying why these, and the study's best
+    complete trial (drawn highlighted where it is among them)."""
 
     title: str
     rows: tuple[TrialRow, ...]
+    best: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ def curves(snapshot: Snapshot, mode: int, selected: int | None) -> CurveSet:
     title = CURVE_MODES[mode]
     if mode == 0 and selected is not None:
         title = f"trial {selected}" + (" + running" if len(picked) > 1 else "")
-    return CurveSet(f"reward: {title}", tuple(picked))
+    best = snapshot.best
+    return CurveSet(f"reward: {title}", tuple(picked), best.number if best is not None else None)
 
 
 def history(snapshot: Snapshot) -> tuple[list[TrialRow], bool]:
@@ -102,19 +105,3 @@ def param(snapshot: Snapshot, space: SearchSpace | None, index: int) -> ParamDat
         if r.status == TrialStatus.COMPLETE and name in r.params and _finite(r.value)
     )
     return ParamData(name, log, points)  # type: ignore[arg-type]
-
-
-def importance_key(snapshot: Snapshot) -> tuple[int, int]:
-    """Importances are recomputed only when the number of complete trials changes."""
-    counts = snapshot.counts
-    return counts.get(TrialStatus.COMPLETE, 0), len(snapshot.rows)
-
-
-def importances(ostudy: Any) -> dict[str, Any]:
-    """Parameter importances, or empty when Optuna cannot compute them yet."""
-    try:
-        import optuna  # loaded by then: the study is open
-
-        return dict(optuna.importance.get_param_importances(ostudy))
-    except (ValueError, RuntimeError, ZeroDivisionError):
-        return {}

@@ -1,6 +1,6 @@
-"""What the Charts tab's bottom-right views show, computed from a snapshot: parameter
-importance, parallel coordinates, the empirical distribution of values (EDF), rank by trial
-and a timeline of the workers' trials.
+"""What the Charts tab's bottom-right views show, computed from a snapshot: parallel
+coordinates, the empirical distribution of values (EDF), rank by trial and a timeline of the
+workers' trials (parameter importance: :mod:`rltui.ui.models.importance`).
 
 Pure functions of the snapshot (and the search space), without Textual. Each returns small,
 comparable data already cut down to about the chart's width, so that a study of 10,000 trials
@@ -11,7 +11,6 @@ data while the snapshot's rows stay the same object).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,9 +22,16 @@ from rltui.ui.models.chart_data import PALETTE
 if TYPE_CHECKING:
     from rltui.spec import SearchSpace
 
-VIEWS = ("importance", "parallel coordinates", "EDF", "rank", "timeline")
-# fANOVA on a handful of trials ranks parameters by noise: the title says so below this.
-ROUGH_BELOW = 10
+VIEWS = (
+    "importance",
+    "parallel coordinates",
+    "contour",
+    "slices",
+    "EDF",
+    "rank",
+    "timeline",
+    "Pareto front",  # shown for studies with several objectives only
+)
 # Value bands of the parallel coordinates, worst to best, and the best trial's colour: all
 # from the 16-colour palette, so that they read in any theme.
 BANDS = tuple(c for c in PALETTE if c != "white")[:5]
@@ -58,32 +64,7 @@ def _stride(items: list[Any], limit: int) -> list[Any]:
     return picked
 
 
-# Importance ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportanceData:
-    """Parameter importances, most important first, and how many trials they rest on."""
-
-    values: tuple[tuple[str, float], ...]
-    complete: int
-
-    @property
-    def caveat(self) -> str | None:
-        """The caveat below ``ROUGH_BELOW`` complete trials ("rough: N trials"), else None."""
-        return f"rough: {self.complete} trials" if self.complete < ROUGH_BELOW else None
-
-    @property
-    def title(self) -> str:
-        caveat = self.caveat
-        return f"importance ({caveat})" if caveat else "importance"
-
-
-def importance(snapshot: Snapshot, values: Mapping[str, float]) -> ImportanceData:
-    """``values`` (as Optuna computed them) with the number of COMPLETE trials, which says
-    how far to trust them."""
-    complete = snapshot.counts.get(TrialStatus.COMPLETE, 0)
-    return ImportanceData(tuple((name, float(v)) for name, v in values.items()), complete)
+# Importance (:mod:`rltui.ui.models.importance`) -----------------------------------------
 
 
 # Parallel coordinates --------------------------------------------------------------------
@@ -382,4 +363,8 @@ def describe(view: str) -> str:
         return "timeline: █ complete ▒ pruned x fail > running · paused"
     if view == "parallel coordinates":
         return f"parallel coordinates: {BEST_COLOUR} = best, dim = pruned"
+    if view == "Pareto front":
+        return "Pareto front: * on the front (joined), · dominated; axes say which way is better"
+    if view == "importance":
+        return "importance: ↑ higher is better, ↓ lower is better, ~ unclear, x: c = best choice"
     return view

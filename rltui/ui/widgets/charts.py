@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -25,12 +26,24 @@ from textual_plotext.plot import Plot
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import TrialRow
-from rltui.ui.models.chart_data import PALETTE, CurveSet, MetricSet, ParamData, downsample
+from rltui.ui.models import curves
+from rltui.ui.models.chart_data import PALETTE as PALETTE  # the charts' colours, for their users
+from rltui.ui.models.chart_data import CurveSet, MetricSet, ParamData, downsample
+from rltui.ui.models.curves import CurveChart, CurveData
 from rltui.ui.textual import internals
 
 MAX_FPS = 2.0
+# plotext calls ANSI colour 3 "orange", and draws a name it does not know (Rich's "yellow")
+# without any colour: every colour handed to plotext goes through plot_colour.
+PLOTEXT_NAMES = {"yellow": "orange"}
+TITLE_MARGIN = 10  # the y axis's labels and frame: plotext centres a title over the rest
 # plotext keeps some state in module globals: one build at a time.
 _BUILD_LOCK = threading.Lock()
+
+
+def plot_colour(name: str) -> str:
+    """``name`` (an ANSI colour as Rich names it) as plotext names it."""
+    return PLOTEXT_NAMES.get(name, name)
 
 
 class ChartView(Widget):
@@ -54,6 +67,10 @@ class ChartView(Widget):
         self.data: Any = None
         self._text = Text(self.empty_message, style="dim")
         self._dirty = True
+        self._last_build = -math.inf
+        # The height draw() draws at, in characters: set by whoever builds (the pane's
+        # thread, or a picture), for charts whose layout depends on it.
+        self.draw_height = 0
         self._generation = 0
         self._plot = Plot()
 
@@ -65,15 +82,24 @@ class ChartView(Widget):
             return  # the same chart: no rebuild (the screen hands data over on every poll)
         self.data = data
         self._dirty = True
+        self._soon()
 
     def on_resize(self) -> None:
         self._dirty = True
+        self._soon()  # a view just switched to is resized from nothing: draw it at once
+
+    def _soon(self) -> None:
+        """Build at the next refresh when the last build is older than the rate limit (new
+        data after a quiet spell, a view just shown); otherwise the timer builds it."""
+        if self.is_mounted and time.monotonic() - self._last_build >= 1 / MAX_FPS:
+            self.call_after_refresh(self.redraw_if_dirty)
 
     def redraw_if_dirty(self) -> None:
         width, height = self.content_size
         if not self._dirty or width < 10 or height < 4 or not self.region.area:
             return
         self._dirty = False
+        self._last_build = time.monotonic()
         self._generation += 1
         self._build(self.data, width, height, self._generation)
 
@@ -84,6 +110,7 @@ class ChartView(Widget):
             plt.clear_figure()
             plt.theme("clear")
             internals.size_plot(plt, width, height)
+            self.draw_height = height
             drawn = self.draw(plt, data, width) if data is not None else False
             text = Text.from_ansi(plt.build()) if drawn else Text(self.empty_for(data), style="dim")
         self.post_message(self.Built(self, text, generation))
@@ -107,33 +134,70 @@ class ChartView(Widget):
 
 
 class RewardCurves(ChartView):
-    """Reward vs timesteps per trial; pruned trials end in an ``x``."""
+    """Reward (or a training-log column) vs timesteps or wall time per trial, as
+    :mod:`rltui.ui.models.curves` says: smoothed, log or linear, zoomed; the study's best
+    trial drawn last in the text's colour; pruned trials end in an ``x``. Takes a
+    :class:`CurveData`, or a bare :class:`CurveSet` (drawn as is)."""
 
     empty_message = "reward curves appear here once trials report evaluations"
 
-    def empty_for(self, data: CurveSet | None) -> str:
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        # The last chart built (on the build thread), and the data it was built from.
+        self.chart: tuple[CurveData, CurveChart] | None = None
+
+    @staticmethod
+    def _data(data: CurveData | CurveSet) -> CurveData:
+        return data if isinstance(data, CurveData) else CurveData(data)
+
+    def empty_for(self, data: CurveData | CurveSet | None) -> str:
         # Running trials may be reporting while the chosen curves (top k complete) have none.
         if data is None:
             return self.empty_message
-        return f"{data.title}: none has evaluations yet (c: other trials)"
+        built = self.chart
+        if built is not None and built[0] == self._data(data):
+            return built[1].empty
+        return curves.chart(self._data(data), 80).empty
 
-    def draw(self, plt: Plot, data: CurveSet, width: int) -> bool:
-        rows = [r for r in data.rows if r.curve]
-        if not rows:
+    def draw(self, plt: Plot, data: CurveData | CurveSet, width: int) -> bool:
+        given = self._data(data)
+        chart = curves.chart(given, width)
+        self.chart = (given, chart)
+        if not chart.lines:
             return False
-        legend = len(rows) <= 4
-        for index, row in enumerate(rows):
-            points = downsample(row.curve, max(8, width - 12))
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            colour = PALETTE[index % len(PALETTE)]
+        labelled = len(chart.lines) <= 4
+        for line in chart.lines:
+            if line.raw:  # behind every smoothed line
+                plt.plot(*_xy(line.raw), color=plot_colour(curves.RAW_COLOUR), marker="braille")
+        for line in chart.lines:
+            xs, ys = _xy(line.points)
+            label = f"#{line.number} best" if line.best else f"#{line.number}"
             plt.plot(
-                xs, ys, color=colour, marker="braille", label=f"#{row.number}" if legend else None
+                xs,
+                ys,
+                color=plot_colour(line.colour),
+                marker="braille",
+                label=label if labelled or line.best else None,
             )
-            if row.status == TrialStatus.PRUNED:
+            if line.pruned:
                 plt.scatter([xs[-1]], [ys[-1]], color="red", marker="x")
-        plt.title(data.title)
-        plt.xlabel("timesteps")
+        if chart.log_y:
+            plt.yscale("log")
+        if chart.x_range is not None and chart.x_range[0] < chart.x_range[1]:
+            plt.xlim(*chart.x_range)
+        plt.title(_fit(chart.title, width - TITLE_MARGIN))
+        plt.xlabel(chart.x_label)
         return True
+
+
+def _fit(title: str, width: int) -> str:
+    """``title`` cut to ``width`` with an ellipsis: plotext leaves out a title too wide for
+    the plot, and the curves' options make long ones."""
+    return title if len(title) <= width else title[: max(1, width - 1)] + "…"
+
+
+def _xy(points: tuple[tuple[float, float], ...]) -> tuple[list[float], list[float]]:
+    return [p[0] for p in points], [p[1] for p in points]
 
 
 class HistoryChart(ChartView):
@@ -224,7 +288,12 @@ class MetricChart(ChartView):
             return False
         for _number, colour, points in data.series:
             picked = downsample(points, max(8, width - 8))
-            plt.plot([p[0] for p in picked], [p[1] for p in picked], color=colour, marker="braille")
+            plt.plot(
+                [p[0] for p in picked],
+                [p[1] for p in picked],
+                color=plot_colour(colour),
+                marker="braille",
+            )
         if data.x_range is not None and data.x_range[0] < data.x_range[1]:
             plt.xlim(*data.x_range)
         plt.title(data.column)

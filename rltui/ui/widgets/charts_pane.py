@@ -1,15 +1,20 @@
 """The Charts tab as a pane: reward curves, optimisation history, parameter vs value, and a
-view picked with ``v`` (parameter importance, parallel coordinates, EDF, rank, timeline), with
-its own keys.
+view picked with ``v`` (:mod:`rltui.ui.widgets.view_box`: importance, parallel coordinates,
+contour, slices, EDF, rank, timeline, Pareto front), with its own keys; the reward curves'
+keys set smoothing, log y, the x axis, a zoom and the metric
+(:class:`rltui.ui.models.curves.CurveOptions`); ``P`` saves the four charts as pictures.
 
 The screen hands it each snapshot (``show``) and the selected trial; the pane decides what to
 redraw. Chart data is computed from the snapshot on the UI thread (cheap: downsampled to the
 widget width; the picked view's data only, again only when the rows changed); parameter
-importance is computed on a thread, only when the finished trials changed.
+importance is computed on a thread, only when the finished trials changed. The curves'
+training logs (wall time, log columns) are read on a thread while the options need them, again
+only when the shown trials change in the storage, each file parsed again only when it grew.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,23 +22,27 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
-from textual.widgets import ContentSwitcher
+from textual.message import Message
 
 from rltui.search.reader import Snapshot
 from rltui.ui.display.cells import Clock
-from rltui.ui.models import chart_data, views
+from rltui.ui.models import chart_data, curves, metrics
 from rltui.ui.widgets.charts import ChartView, HistoryChart, ParamChart, RewardCurves
-from rltui.ui.widgets.view_charts import (
-    EdfChart,
-    ImportanceView,
-    ParallelChart,
-    RankChart,
-    TimelineChart,
-)
+from rltui.ui.widgets.curve_keys import CURVE_BINDINGS
+from rltui.ui.widgets.view_box import ViewBox
 
 if TYPE_CHECKING:
     from rltui.spec import SearchSpace
     from rltui.ui.services.session import Session
+
+
+class CurveLogsRead(Message):
+    """The training logs of the trials the reward curves show were read."""
+
+    def __init__(self, numbers: tuple[int, ...], logs: dict[int, metrics.Rows]) -> None:
+        super().__init__()
+        self.numbers = numbers
+        self.logs = logs
 
 
 class ChartsPane(Grid, can_focus=True):
@@ -42,7 +51,6 @@ class ChartsPane(Grid, can_focus=True):
     DEFAULT_CSS = """
     ChartsPane { grid-size: 2 2; grid-gutter: 0 1; height: 1fr; }
     ChartsPane:focus { background-tint: $primary 4%; }
-    ChartsPane > ContentSwitcher { width: 1fr; height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -52,53 +60,70 @@ class ChartsPane(Grid, can_focus=True):
             tooltip="Reward curves: selected+running / top k / running / all",
             id="charts.curves",
         ),
+        *CURVE_BINDINGS,
         Binding(
             "n",
             "next_param",
             "Next param",
-            tooltip="Parameter chart: the next parameter",
+            tooltip="Parameter chart (and the contour's x): the next parameter",
             id="charts.param",
         ),
         Binding(
             "v",
             "next_view",
             "View",
-            tooltip="Bottom-right chart: importance / parallel / EDF / rank / timeline",
+            tooltip="Bottom-right chart: importance / parallel / contour / slices / EDF / rank "
+            "/ timeline / Pareto front (several objectives)",
             id="charts.view",
         ),
+        Binding(
+            "i",
+            "next_importance",
+            "Method",
+            tooltip="Importance: fANOVA / PED-ANOVA / MDI",
+            id="charts.importance",
+            show=False,
+        ),
+        Binding(
+            "y",
+            "contour_y",
+            "Contour y",
+            tooltip="Contour: the next parameter on the y axis",
+            id="charts.contour_y",
+            show=False,
+        ),
+        Binding(
+            "P",
+            "save_pictures",
+            "Pictures",
+            tooltip="Save the four charts as SVG (and PNG with Pillow) in the study's folder",
+            id="charts.pictures",
+            show=False,
+        ),
     ]
-    # The bottom-right chart of each view, by the view's name in ``views.VIEWS``.
-    VIEW_IDS: ClassVar[tuple[str, ...]] = (
-        "importance",
-        "view-parallel",
-        "view-edf",
-        "view-rank",
-        "view-timeline",
-    )
 
     def __init__(self, *, clock: Clock = datetime.now, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock  # the timeline's "now": the screen's, fixed in tests
         self.curve_mode = 1
+        self.curve_options = curves.CurveOptions()
+        self.session: Session | None = None
+        self._log_cache = metrics.LogCache()
+        # The logs of the curves' trials: for which trials, read from which snapshot.
+        self._logs: dict[int, metrics.Rows] | None = None
+        self._logs_key: tuple[int, ...] | None = None
+        self._logs_snapshot: Snapshot | None = None
+        self._metric_when_read = False
         self.param_index = 0
         self.snapshot: Snapshot | None = None
         self.space: SearchSpace | None = None
         self.selected: int | None = None
-        self.view_index = 0
-        self._importance_key: tuple[int, int] | None = None
-        self._view_key: tuple[Any, ...] | None = None
-        self._view_basis: tuple[object, object] | None = None
 
     def compose(self) -> ComposeResult:
         yield RewardCurves(id="top-curves")
         yield HistoryChart(id="history")
         yield ParamChart(id="param-chart")
-        with ContentSwitcher(initial=self.VIEW_IDS[0]):
-            yield ImportanceView(id=self.VIEW_IDS[0])
-            yield ParallelChart(id=self.VIEW_IDS[1])
-            yield EdfChart(id=self.VIEW_IDS[2])
-            yield RankChart(id=self.VIEW_IDS[3])
-            yield TimelineChart(id=self.VIEW_IDS[4])
+        yield ViewBox(clock=self.clock, id="view-box")
 
     def show(
         self,
@@ -110,12 +135,9 @@ class ChartsPane(Grid, can_focus=True):
         """Chart ``snapshot``; importance is recomputed (on a thread) when ``session`` is given
         and its finished trials changed."""
         self.snapshot, self.space, self.selected = snapshot, space, selected
-        self._redraw()
         if session is not None:
-            key = chart_data.importance_key(snapshot)
-            if key != self._importance_key and key[0] >= 2:
-                self._importance_key = key
-                self._importance(session, snapshot)
+            self.session = session
+        self._redraw(session)
 
     def select(self, selected: int | None) -> None:
         """The selected trial changed: its curve is drawn in the curve modes that follow it."""
@@ -123,66 +145,82 @@ class ChartsPane(Grid, can_focus=True):
             self.selected = selected
             self._redraw()
 
-    def _redraw(self) -> None:
+    def _redraw(self, session: Session | None = None) -> None:
         snapshot = self.snapshot
         if snapshot is None:
             return
-        self.query_one("#top-curves", RewardCurves).set_data(
-            chart_data.curves(snapshot, self.curve_mode, self.selected)
-        )
+        self._redraw_curves()
         self.query_one("#history", HistoryChart).set_data(chart_data.history(snapshot))
         self.query_one("#param-chart", ParamChart).set_data(
             chart_data.param(snapshot, self.space, self.param_index)
         )
-        self._redraw_view(snapshot)
+        self.view_box.show(snapshot, self.space, session)
+
+    def curve_set(self) -> chart_data.CurveSet | None:
+        """The trials the reward curves show now."""
+        if self.snapshot is None:
+            return None
+        return chart_data.curves(self.snapshot, self.curve_mode, self.selected)
+
+    def _redraw_curves(self) -> None:
+        shown = self.curve_set()
+        if shown is None:
+            return
+        numbers = tuple(row.number for row in shown.rows)
+        if self.curve_options.needs_logs or self._metric_when_read:
+            self._want_logs(numbers)
+        else:  # not read while not needed: the next need reads them afresh
+            self._logs = self._logs_key = self._logs_snapshot = None
+        logs = self._logs if self._logs_key == numbers else None
+        self.query_one("#top-curves", RewardCurves).set_data(
+            curves.CurveData(shown, self.curve_options, logs, self.selected)
+        )
+
+    def _want_logs(self, numbers: tuple[int, ...]) -> None:
+        """Read the logs of trials ``numbers`` unless they were read and none of them changed
+        in the storage since; only while the pane shows (a key press shows it)."""
+        session, snapshot = self.session, self.snapshot
+        if session is None or snapshot is None or not (self.display and self.region.area):
+            return
+        touched = snapshot is not self._logs_snapshot and not snapshot.changed.isdisjoint(numbers)
+        if numbers == self._logs_key and not touched:
+            return
+        if numbers != self._logs_key:
+            self._logs = None  # another set of trials: theirs, not the last ones', once read
+        self._logs_key, self._logs_snapshot = numbers, snapshot
+        self._read_logs(session, numbers)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="curve-logs")
+    def _read_logs(self, session: Session, numbers: tuple[int, ...]) -> None:
+        # The cache parses a file again only when its size or modification time changed.
+        self.post_message(
+            CurveLogsRead(numbers, metrics.load(session.trials_dir, numbers, self._log_cache))
+        )
+
+    def on_curve_logs_read(self, event: CurveLogsRead) -> None:
+        event.stop()
+        if event.numbers != self._logs_key:
+            return  # the curves moved on to other trials meanwhile; their read is on its way
+        self._logs = event.logs
+        if self._metric_when_read:
+            self._metric_when_read = False
+            self._next_metric()
+        self._redraw_curves()
+
+    @property
+    def view_box(self) -> ViewBox:
+        """The bottom-right chart."""
+        return self.query_one(ViewBox)
 
     @property
     def view(self) -> str:
         """The name of the bottom-right chart's view (one of ``views.VIEWS``)."""
-        return views.VIEWS[self.view_index]
+        return self.view_box.view
 
     @property
     def view_chart(self) -> ChartView:
         """The bottom-right chart now shown."""
-        return self.query_one(f"#{self.VIEW_IDS[self.view_index]}", ChartView)
-
-    def _redraw_view(self, snapshot: Snapshot) -> None:
-        if self.view_index == 0:
-            return  # importance: set by its thread
-        chart = self.view_chart
-        width = chart.content_size.width or 60  # not laid out yet: about half of 120 columns
-        now = self._now()
-        # The reader hands the same rows object while nothing changed: the view's data then
-        # stays, except the timeline's running bars, which grow with the clock.
-        ticking = self.view == "timeline" and bool(snapshot.summary.running)
-        key = (self.view_index, width, int(now.timestamp() // 5) if ticking else None)
-        basis = self._view_basis
-        if (
-            key == self._view_key
-            and basis is not None
-            and basis[0] is snapshot.rows
-            and basis[1] is self.space
-        ):
-            return
-        self._view_key, self._view_basis = key, (snapshot.rows, self.space)
-        data: Any
-        if self.view == "parallel coordinates":
-            data = views.parallel(snapshot, self.space, width)
-        elif self.view == "EDF":
-            data = views.edf(snapshot, width)
-        elif self.view == "rank":
-            data = views.rank(snapshot, width)
-        else:
-            data = views.timeline(snapshot, now, width)
-        chart.set_data(data)
-
-    def _now(self) -> datetime:
-        return self.clock()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="importance")
-    def _importance(self, session: Session, snapshot: Snapshot) -> None:
-        data = views.importance(snapshot, chart_data.importances(session.ostudy))
-        self.app.call_from_thread(self.query_one("#importance", ImportanceView).set_data, data)
+        return self.view_box.chart
 
     def action_cycle_curves(self) -> None:
         self.curve_mode = self.curve_mode % (len(chart_data.CURVE_MODES) - 1) + 1
@@ -193,12 +231,90 @@ class ChartsPane(Grid, can_focus=True):
         self.param_index += 1
         self._redraw()
         data = self.query_one("#param-chart", ParamChart).data
-        self.notify(f"parameter chart: {data.name if data else 'no parameters'}", timeout=2)
+        said = f"parameter chart: {data.name if data else 'no parameters'}"
+        if self.view == "contour":  # n moves the contour's x too, where it is shown
+            said = self.view_box.contour_axis("x")
+        self.notify(said, timeout=2)
+
+    def action_contour_y(self) -> None:
+        self.notify(self.view_box.contour_axis("y"), timeout=2)
 
     def action_next_view(self) -> None:
-        self.view_index = (self.view_index + 1) % len(views.VIEWS)
-        self.query_one(ContentSwitcher).current = self.VIEW_IDS[self.view_index]
-        self._view_key = None
-        if self.snapshot is not None:
-            self._redraw_view(self.snapshot)
-        self.notify(f"view: {views.describe(self.view)}", timeout=2)
+        self.notify(self.view_box.next_view(), timeout=2)
+
+    def action_next_importance(self) -> None:
+        self.notify(self.view_box.next_method(), timeout=3)
+
+    def action_save_pictures(self) -> None:
+        if self.session is None:
+            self.notify("pictures: no study is open", timeout=3)
+            return
+        charts = [
+            self.query_one("#top-curves", ChartView),
+            self.query_one("#history", ChartView),
+            self.query_one("#param-chart", ChartView),
+            self.view_chart,
+        ]
+        folder = self.session.trials_dir.parent / "pictures"
+        self._save_pictures([(type(c), c.data, c.id or "chart") for c in charts], folder)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pictures")
+    def _save_pictures(self, charts: list[tuple[type[ChartView], Any, str]], folder: Any) -> None:
+        from rltui.ui.figures.pictures import save_all  # Rich's writers: only when asked
+
+        said, severity = save_all(charts, folder, self.clock())
+        self.app.call_from_thread(self.notify, said, severity=severity, timeout=8)
+
+    def _set_curves(self, options: curves.CurveOptions, said: str) -> None:
+        self.curve_options = options
+        self._redraw_curves()
+        self.notify(said, timeout=2)
+
+    def action_curve_smoothing(self) -> None:
+        options = self.curve_options.next_smoothing()
+        weight = options.smoothing
+        self._set_curves(options, f"curves: smoothing EMA {weight:g}" if weight else "curves: raw")
+
+    def action_curve_log_y(self) -> None:
+        options = replace(self.curve_options, log_y=not self.curve_options.log_y)
+        self._set_curves(options, f"curves: {'log' if options.log_y else 'linear'} y axis")
+
+    def action_curve_x_axis(self) -> None:
+        options = replace(self.curve_options, wall_time=not self.curve_options.wall_time)
+        axis = "wall time since each trial's start" if options.wall_time else "timesteps"
+        self._set_curves(options, f"curves: x axis {axis}")
+
+    def action_curve_zoom(self) -> None:
+        options = self.curve_options.next_zoom()
+        self._set_curves(options, f"curves: zoom to {options.describe_zoom()}")
+
+    def action_curve_zoom_reset(self) -> None:
+        self._set_curves(replace(self.curve_options, zoom="all"), "curves: zoom to all")
+
+    def action_curve_metric(self) -> None:
+        if self.session is None:
+            self.notify("curves: no study is open, so no training logs to chart", timeout=4)
+            return
+        shown = self.curve_set()
+        numbers = tuple(row.number for row in shown.rows) if shown is not None else None
+        if self._logs is not None and self._logs_key == numbers:
+            self._next_metric()
+        else:  # the columns are those of the logs: step once they are read
+            self._metric_when_read = True
+            self._redraw_curves()
+
+    def _next_metric(self) -> None:
+        logs = self._logs or {}
+        available = curves.metric_columns(logs)
+        if not available and self.curve_options.metric is None:
+            trials = " ".join(f"#{n}" for n in self._logs_key or ()) or "these trials"
+            where = f" in {self.session.trials_dir}" if self.session is not None else ""
+            self.notify(
+                f"curves: no training-log columns (progress.jsonl) for {trials}{where} yet; "
+                "the chart stays on the reward (c: other trials)",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        options = self.curve_options.next_metric(available)
+        self._set_curves(options, f"curves: {options.metric_name}")

@@ -1,5 +1,5 @@
 """The Charts tab's bottom-right views: parameter importance, parallel coordinates, EDF, rank
-and timeline (their data: :mod:`rltui.ui.models.views`).
+and timeline (their data: :mod:`rltui.ui.models.importance` and :mod:`rltui.ui.models.views`).
 
 Each is a :class:`~rltui.ui.widgets.charts.ChartView`: built on a thread, only when dirty and
 on screen. Small charts (a quarter of an 80×24 tab): short titles, no legends; the marks are
@@ -11,8 +11,9 @@ from __future__ import annotations
 from textual_plotext.plot import Plot
 
 from rltui.search.lifecycle import TrialStatus
-from rltui.ui.models.views import EdfData, ImportanceData, ParallelData, RankData, TimelineData
-from rltui.ui.widgets.charts import ChartView
+from rltui.ui.models.importance import ImportanceData
+from rltui.ui.models.views import EdfData, ParallelData, RankData, TimelineData
+from rltui.ui.widgets.charts import ChartView, plot_colour
 
 # How the timeline marks each state: a character that reads without colour, and a colour.
 TIMELINE_MARKS = {
@@ -29,26 +30,47 @@ def _short(name: str, room: int) -> str:
 
 
 class ImportanceView(ChartView):
-    """Parameter importances (fANOVA by default), computed on a thread by the pane."""
+    """Parameter importances by the picked method, each name marked with the direction of its
+    effect ("lr ↓", "act: relu"); computed on a thread by the pane."""
 
     empty_message = "parameter importance: needs a few finished trials"
+
+    def empty_for(self, data: ImportanceData | None) -> str:
+        # Why there are no bars (too few trials, a missing package) is the data's to say.
+        if data is not None and data.message:
+            return data.message
+        return self.empty_message
 
     def draw(self, plt: Plot, data: ImportanceData, width: int) -> bool:
         if not data.values:
             return False
         picked = data.values[:12]
-        room = max(6, width // 4)  # the names' column: the rest for the bars and the title
+        room = max(8, width // 3)  # the labels' column at most: the rest for the bars
+        labels = [_label(data, name, room) for name, _ in picked]
         plt.bar(
-            [_short(name, room) for name, _ in picked],
+            labels,
             [value for _, value in picked],
             orientation="horizontal",
             color="magenta",
             width=0.3,
         )
-        # plotext leaves out a title wider than the plot: then the caveat alone.
-        fits = len(data.title) <= width - room - 4
-        plt.title(data.title if fits or data.caveat is None else data.caveat)
+        # plotext leaves out a title wider than the plot (the labels' column and two borders
+        # off the width): the longest one that fits.
+        plot_width = width - max(len(label) for label in labels) - 3
+        fits = [t for t in data.titles if len(t) <= plot_width]
+        plt.title(fits[0] if fits else data.titles[-1])
         return True
+
+
+def _label(data: ImportanceData, name: str, room: int) -> str:
+    """The parameter's name, shortened so that its mark always shows."""
+    full = data.label(name)
+    if len(full) <= room:
+        return full
+    mark = full[len(name) :]
+    if len(mark) > room // 2:  # a long choice: cut the whole label
+        return _short(full, room)
+    return _short(name, room - len(mark)) + mark
 
 
 class ParallelChart(ChartView):
@@ -64,7 +86,7 @@ class ParallelChart(ChartView):
             plt.plot(
                 xs,
                 list(line.ys),
-                color=line.colour,
+                color=plot_colour(line.colour),
                 marker="braille",
                 style="dim" if line.pruned else "bold" if line.best else None,
             )
@@ -105,7 +127,9 @@ class RankChart(ChartView):
         best = [p for p in data.points if p[1] == 1]
         if others:
             plt.scatter([p[0] for p in others], [p[1] for p in others], color="cyan", marker="dot")
-        plt.scatter([p[0] for p in best], [p[1] for p in best], color="yellow", marker="*")
+        plt.scatter(
+            [p[0] for p in best], [p[1] for p in best], color=plot_colour("yellow"), marker="*"
+        )
         plt.yticks(sorted({1.0, float(max(1, data.total // 2)), float(data.total)}))
         plt.title(data.title)
         plt.xlabel("trial")
@@ -122,7 +146,9 @@ class TimelineChart(ChartView):
             return False
         for status, cells in data.cells:
             mark, colour = TIMELINE_MARKS[status]
-            plt.scatter([c[0] for c in cells], [c[1] for c in cells], color=colour, marker=mark)
+            plt.scatter(
+                [c[0] for c in cells], [c[1] for c in cells], color=plot_colour(colour), marker=mark
+            )
         rows = [float(i) for i in range(len(data.workers))]
         plt.yticks(rows, [_short(w, 8) for w in data.workers])
         plt.ylim(-0.5, len(rows) - 0.5)
