@@ -1,10 +1,10 @@
 """The ``rltui`` command: the UI by default, and ``run``, ``worker``, ``validate``, ``export``,
-``ctl``, ``import`` and ``completion``.
+``ctl``, ``import``, ``plot`` and ``completion``.
 
 A command is a subparser added in :func:`build_parser` and a handler in :data:`HANDLERS`.
 The handlers live beside this module by kind: :mod:`rltui.cli.processes` (ui, run, worker)
 and :mod:`rltui.cli.study_commands` (validate, export, ctl), :mod:`rltui.cli.conversions`
-(import), and read studies through
+(import), :mod:`rltui.cli.plot` (plot), and read studies through
 :mod:`rltui.cli.studies`. Shell completion is written from this parser
 (:mod:`rltui.completion`), so a new command or option completes without more work.
 """
@@ -18,7 +18,10 @@ from pathlib import Path
 
 from rltui import __version__
 from rltui.cli.conversions import add_import_parser, cmd_import
+from rltui.cli.notes import add_parser as add_note_parser
+from rltui.cli.notes import cmd_note
 from rltui.cli.output import add_json_flag, fail
+from rltui.cli.plot import add_plot_parser, cmd_plot
 from rltui.cli.processes import cmd_run, cmd_ui, cmd_worker
 from rltui.cli.studies import check_file
 from rltui.cli.study_commands import CTL_ACTIONS, cmd_ctl, cmd_export, cmd_validate
@@ -135,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     ctl.add_argument("--study")
     add_json_flag(ctl, "print what was done to which trials as one JSON document")
     add_import_parser(sub, complete_as)
+    add_plot_parser(sub, complete_as)
+    add_note_parser(sub)
     completion = sub.add_parser(
         "completion",
         help="print a shell completion script (bash, zsh, fish)",
@@ -158,6 +163,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export,
     "ctl": cmd_ctl,
     "import": cmd_import,
+    "plot": cmd_plot,
+    "note": cmd_note,
     "completion": cmd_completion,
 }
 COMMANDS = tuple(HANDLERS)
