@@ -28,6 +28,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from rltui.ui.screens.help import key_label
+from rltui.ui.screens.note_editor import open_note_editor
 from rltui.ui.textual.internals import HookedCommandPalette
 
 
@@ -85,6 +86,15 @@ class RltuiCommands(Provider):
             (entry.title, f"key: {entry.key}", partial(self._run, entry))
             for entry in palette_entries(self.screen)
         ]
+        # The study's note has no key: the palette is its one way in. The trial's note is
+        # an entry above, from its key (N on the trials pane).
+        found.append(
+            (
+                "Edit study note",
+                "the study's note, shared with optuna-dashboard",
+                partial(open_note_editor, self.screen, None),
+            )
+        )
         # Textual's own theme picker would offer its built-in themes, which lack rltui's
         # colours; these are the themes rltui loaded (its own and the user's files).
         for name in getattr(self.app, "theme_names", []):

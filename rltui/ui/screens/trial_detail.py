@@ -1,12 +1,13 @@
-"""A trial's detail: why a paused trial did not resume, parameters, every evaluation (seed by
-seed with several seeds), the error and traceback tail, its log."""
+"""A trial's detail: its value (each objective's, with its domination rank, in a study with
+several), why a paused trial did not resume, its note (``N`` edits it), parameters, every
+evaluation (seed by seed with several seeds), the error and traceback tail, its log."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -17,22 +18,55 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from rltui.search.reader import TrialRow
+from rltui.search import notes
+from rltui.search.notes import Note
+from rltui.search.reader import Snapshot, TrialRow
 from rltui.ui.display import cells
 from rltui.ui.display.cells import Clock
 from rltui.ui.models.seeds import TrialSeeds
+from rltui.ui.screens.note_editor import NoteEditorScreen, first_lines
 from rltui.ui.widgets.log_view import read_tail
+
+if TYPE_CHECKING:
+    import optuna
 
 TRACEBACK_LINES = 20
 LOG_LINES = 40
+NOTE_LINES = 4
 
 
-def summary(row: TrialRow, clock: Clock) -> Table:
+def note_text(note: Note | None, writable: bool = True) -> Text:
+    """The trial's note as shown in its detail: its first lines, as typed (never markup)."""
+    if note is None:
+        return Text("note: reading…", style="dim")
+    if not note.text.strip():
+        return Text(
+            "no note · N writes one (optuna-dashboard shows it too)" if writable else "no note",
+            style="dim",
+        )
+    text = Text("note", style="bold")
+    text.append(" (N edits it):\n" if writable else ":\n", style="dim")
+    text.append(first_lines(note.text, NOTE_LINES))
+    return text
+
+
+def summary(row: TrialRow, clock: Clock, snapshot: Snapshot | None = None) -> Table:
+    """State, value, progress, time, worker and study file version; in a study with several
+    objectives (``snapshot``'s), each objective's value and the trial's domination rank."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
     grid.add_row("state", row.status.value + (f" ({row.pending} requested)" if row.pending else ""))
-    grid.add_row("value", cells.number(row.value))
+    if snapshot is not None and snapshot.multi_objective:
+        for index in range(len(snapshot.directions)):
+            value = row.values[index] if index < len(row.values) else None
+            wanted = snapshot.directions[index].name.lower()
+            grid.add_row(snapshot.objective_label(index), f"{cells.number(value)} ({wanted})")
+        rank = snapshot.ranks.get(row.number)
+        front = " ★ on the Pareto front" if rank == 1 else ""
+        grid.add_row("rank", cells.rank_cell(rank) + front)
+    else:
+        grid.add_row("value", cells.number(row.value))
     grid.add_row("progress", cells.progress(row))
     grid.add_row("time", cells.duration(cells.trial_duration(row, clock)))
     grid.add_row("worker", row.worker or "–")
@@ -108,7 +142,8 @@ class TrialDetailScreen(ModalScreen[None]):
     #detail .note { color: $warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,enter", "dismiss_detail", "Close", id="detail.close")
+        Binding("escape,q,enter", "dismiss_detail", "Close", id="detail.close"),
+        Binding("N", "edit_note", "Edit note", tooltip="Edit trial note", id="detail.note"),
     ]
 
     def __init__(
@@ -117,24 +152,37 @@ class TrialDetailScreen(ModalScreen[None]):
         log: Path | None,
         clock: Clock = datetime.now,
         seeds: Callable[[], TrialSeeds | None] | None = None,
+        study: optuna.Study | None = None,
+        read_only: str | None = None,
+        snapshot: Snapshot | None = None,
     ) -> None:
+        """``study``: the Optuna study the trial's note is read from and saved to (the
+        window's study when None), with ``read_only`` the reason it cannot be written;
+        ``snapshot``: the study the trial belongs to, for its objectives (the window's last
+        when None)."""
         super().__init__()
         self.row = row
         self.log_path = log
         self.clock = clock
         self.read_seeds = seeds  # called on a thread: it reads the storage and the trial's log
+        self.study = study
+        self.read_only = read_only
+        self.snapshot = snapshot
 
     def compose(self) -> ComposeResult:
         row = self.row
         with VerticalScroll(id="detail") as box:
             box.border_title = f"Trial {row.number}"
-            yield Static(summary(row, self.clock))
+            yield Static(
+                summary(row, self.clock, self.snapshot or self._window_snapshot()), id="summary"
+            )
             if row.note:  # why it is still PAUSED: the first thing to read
                 yield Static(
                     Text(f"not resumed: {row.note}\n(r in the trial table asks again)"),
                     classes="note",
                     id="note",
                 )
+            yield Static(note_text(None), id="trial-note")
             yield Static(id="seeds")
             yield Static(params_table(row))
             yield Static(
@@ -149,11 +197,53 @@ class TrialDetailScreen(ModalScreen[None]):
             yield Static(Text("log: reading…", style="dim"), id="log")
         yield Footer()
 
+    def _window_snapshot(self) -> Snapshot | None:
+        snapshot = getattr(getattr(self.app, "main_screen", None), "snapshot", None)
+        return snapshot if isinstance(snapshot, Snapshot) else None
+
     def on_mount(self) -> None:
         self.query_one("#seeds").display = False
+        if self.study is None:
+            session = getattr(getattr(self.app, "main_screen", None), "session", None)
+            if session is not None:
+                self.study, self.read_only = session.ostudy, session.read_only
+        if self.study is not None:
+            self._read_note(self.study)
+        else:
+            self.query_one("#trial-note").display = False
         self._read_log()
         if self.read_seeds is not None:
             self._read_seeds(self.read_seeds)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="note")
+    def _read_note(self, study: optuna.Study) -> None:
+        try:
+            note = notes.read_trial_note(study, self.row.number)
+        except Exception as exc:  # a storage that cannot be read: said in place of the note
+            self.app.call_from_thread(self._show_note_error, exc)
+            return
+        self.app.call_from_thread(self._show_note, note)
+
+    def _show_note(self, note: Note) -> None:
+        if self.is_attached:
+            self.query_one("#trial-note", Static).update(note_text(note, not self.read_only))
+
+    def _show_note_error(self, error: Exception) -> None:
+        if self.is_attached:
+            self.query_one("#trial-note", Static).update(
+                Text(f"note: could not be read: {error}", style="dim")
+            )
+
+    def action_edit_note(self) -> None:
+        if self.study is None:
+            self.notify("no study is open: notes live in the study", severity="warning")
+            return
+
+        def closed(saved: Note | None) -> None:
+            if saved is not None:
+                self._show_note(saved)
+
+        self.app.push_screen(NoteEditorScreen(self.study, self.row.number, self.read_only), closed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="seeds")
     def _read_seeds(self, read: Callable[[], TrialSeeds | None]) -> None:

@@ -1,5 +1,6 @@
-"""The study file's versions: every version the study has applied, each diffed against the
-editor's buffer, and any of them restorable into the buffer.
+"""The study file's versions: every version the study has applied, how its trials did (run,
+complete, best and median value; ★ on the version whose trials reached the best value), each
+diffed against the editor's buffer, and any of them restorable into the buffer.
 
 Restoring only replaces the editor's text (undo brings the buffer back); it becomes a new
 version the usual way, through save, preview and apply.
@@ -20,6 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from rltui.ui.models.preview import text_diff
+from rltui.ui.models.version_stats import VersionStats, best_version, version_stats
 
 Version = tuple[int, float | None, str]
 
@@ -51,27 +53,52 @@ class VersionsScreen(ModalScreen[str | None]):
     VersionsScreen > Vertical { width: 95%; height: 90%; border: round $primary;
                                 background: $surface; }
     VersionsScreen Horizontal { height: 1fr; }
-    VersionsScreen OptionList { width: 30; height: 1fr; border: none; }
+    VersionsScreen OptionList { width: 34; height: 1fr; border: none; }
     VersionsScreen VerticalScroll { width: 1fr; height: 1fr; padding: 0 1; }
-    VersionsScreen #versions-help { height: 1; padding: 0 1; color: $text-muted; }
+    VersionsScreen #versions-help { height: auto; padding: 0 1; color: $text-muted; }
+    VersionsScreen #versions-stats { height: auto; margin-bottom: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "restore", "Restore into the editor", id="versions.restore"),
         Binding("escape,q", "close", "Close", id="versions.close"),
     ]
 
-    def __init__(self, versions: list[Version], buffer: str, in_force: int | None) -> None:
+    def __init__(
+        self,
+        versions: list[Version],
+        buffer: str,
+        in_force: int | None,
+        stats: dict[int, VersionStats] | None = None,
+        maximize: bool = True,
+    ) -> None:
+        """``stats``: how each version's trials did (:func:`version_stats`); when None, they
+        are worked out from the window's last snapshot of the study, if there is one."""
         super().__init__()
         self.versions = list(reversed(versions))  # newest first
         self.buffer = buffer
         self.in_force = in_force
+        self.stats = stats
+        self.maximizing = maximize
+        self.best: int | None = None
+
+    def _window_stats(self) -> None:
+        """The stats from the window's last snapshot, when none were given."""
+        if self.stats is not None:
+            return
+        main = getattr(self.app, "main_screen", None)
+        snapshot = getattr(main, "snapshot", None)
+        if snapshot is not None:
+            self.maximizing = snapshot.direction.name == "MAXIMIZE"
+            self.stats = version_stats(snapshot.rows.values(), self.maximizing)
 
     def compose(self) -> ComposeResult:
+        self._window_stats()
+        self.best = best_version(self.stats or {}, self.maximizing)
         with Vertical() as box:
             box.border_title = "Study file versions"
             yield Static(
-                "↑/↓ choose a version · the diff is from it to the editor's buffer · "
-                "r restores it into the editor · esc closes",
+                "↑/↓ choose a version (★: its trials reached the best value) · the diff is "
+                "from it to the editor's buffer · r restores it · esc closes",
                 id="versions-help",
             )
             with Horizontal():
@@ -80,6 +107,7 @@ class VersionsScreen(ModalScreen[str | None]):
                     id="versions-list",
                 )
                 with VerticalScroll():
+                    yield Static(id="versions-stats")
                     yield Static(id="versions-diff")
 
     def _label(self, version: Version) -> Text:
@@ -88,7 +116,43 @@ class VersionsScreen(ModalScreen[str | None]):
         label = Text(f"v{number}  {when}")
         if number == self.in_force:
             label.append("  in force", style="bold")
+        if number == self.best:
+            label.append(" ★", style="bold yellow")
+        if self.stats is None:
+            return label
+        found = self.stats.get(number)
+        if found is None:
+            label.append("\n  no trials ran with it", style="dim")
+            return label
+        label.append(f"\n  {found.run} run · {found.complete} complete", style="dim")
+        if found.best is not None:
+            label.append(f"\n  best {found.best:.4g}", style="bold" if number == self.best else "")
+            if found.median is not None:
+                label.append(f" · median {found.median:.4g}", style="dim")
         return label
+
+    def stats_text(self, number: int) -> Text:
+        """How version ``number``'s trials did, in words."""
+        if self.stats is None:
+            return Text("how its trials did: not known (the study has not been read yet)", "dim")
+        found = self.stats.get(number)
+        if found is None:
+            return Text(f"version {number}: no trials ran with it", style="dim")
+        text = Text(f"version {number}: ", style="bold")
+        text.append(
+            f"{found.run} trial{'s' if found.run != 1 else ''} run ({found.complete} complete, "
+            f"{found.pruned} pruned, {found.failed} failed)"
+        )
+        if found.best is not None:
+            text.append(f", best {found.best:.6g} (trial {found.best_trial})")
+        if found.median is not None:
+            text.append(f", median {found.median:.6g} over its complete trials")
+        if number == self.best:
+            text.append("\n★ the best trials came from this version", style="bold yellow")
+        elif self.best is not None:
+            shown = f"version {self.best}" if self.best else "trials with no recorded version"
+            text.append(f"\nthe best trials came from {shown}", style="dim")
+        return text
 
     def on_mount(self) -> None:
         listing = self.query_one(OptionList)
@@ -107,6 +171,7 @@ class VersionsScreen(ModalScreen[str | None]):
 
     def _show(self, index: int) -> None:
         number, _, text = self.versions[index]
+        self.query_one("#versions-stats", Static).update(self.stats_text(number))
         lines = text_diff(text, self.buffer, f"version {number}", "editor")
         self.query_one("#versions-diff", Static).update(diff_text(lines))
 

@@ -26,6 +26,7 @@ from rltui.search.reader import Snapshot
 from rltui.ui.display import cells
 from rltui.ui.display.cells import Clock
 from rltui.ui.models.trial_query import QueryError, TrialQuery, abbreviate, parse
+from rltui.ui.screens.note_editor import open_note_editor
 from rltui.ui.screens.tick_list import TickList
 from rltui.ui.textual.keys import fused_escape_names
 from rltui.ui.widgets.trial_table import TrialTable
@@ -139,6 +140,14 @@ class TrialsPane(Vertical):
             id="table.columns",
         ),
         Binding(
+            "N",
+            "edit_note",
+            "Note",
+            show=False,
+            tooltip="Edit trial note",
+            id="trial.note",
+        ),
+        Binding(
             "u",
             "screen.clear_marks",
             "Unmark all",
@@ -207,14 +216,18 @@ class TrialsPane(Vertical):
             self.query_one("#table-state", Static).update(line)
 
     def sort_summary(self) -> str:
-        """How the rows are sorted, in words: ``value, best first``, ``lr, descending``."""
+        """How the rows are sorted, in words: ``value, best first``, ``lr, descending``,
+        ``rank (Pareto front first)``."""
         table = self.table
-        if table.sort_column == "value":
-            best = table.sort_reverse == table.maximize
-            return f"value, {'best' if best else 'worst'} first"
-        labels = {key: label for key, label, _ in cells.BASE_COLUMNS}
-        name = table.sort_column.removeprefix("param:")
-        label = labels.get(table.sort_column) or abbreviate(table.params).get(name, name)
+        label = table.column_label(table.sort_column)
+        if table.sort_column == "rank":
+            # Rank 1 is the front; descending puts the most dominated trials first.
+            return "rank (Pareto front first)" if not table.sort_reverse else "rank, front last"
+        index = cells.objective_index(table.sort_column)
+        if index is not None:
+            # Each objective's own direction says which end is best.
+            best = table.sort_reverse == (table.maximizing or (table.maximize,))[index]
+            return f"{label}, {'best' if best else 'worst'} first"
         if table.sort_column == "number" and not table.sort_reverse:
             return label
         return f"{label}, {'descending' if table.sort_reverse else 'ascending'}"
@@ -238,7 +251,15 @@ class TrialsPane(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "edit_filter":
             return not isinstance(self.screen.focused, Input)  # "/" typed in a field is text
+        if action == "edit_note":
+            return True if self.table.selected_row is not None else None
         return True
+
+    def action_edit_note(self) -> None:
+        """The selected trial's note (shared with optuna-dashboard) in the note editor."""
+        row = self.table.selected_row
+        if row is not None:
+            open_note_editor(self.screen, row.number)
 
     def action_edit_filter(self) -> None:
         line = self.filter_line
@@ -276,7 +297,7 @@ class TrialsPane(Vertical):
         why in the state line."""
         table = self.table
         try:
-            query = parse(text, table.params)
+            query = parse(text, table.params, table.objectives)
         except QueryError as error:
             self.error = str(error)
         else:
