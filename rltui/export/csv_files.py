@@ -1,11 +1,12 @@
 """``rltui export --format csv``: a study's trials and training logs as CSV files.
 
-Writes ``trials.csv`` (one row per trial, a several-seed trial's value seed by seed) and, for
-each trial with a training log, ``trials/trial-N/progress.csv`` (one row per SB3 log dump and
-per evaluation). The logs, their folders, the seed spread and the study file versions come from
-the search layer (:mod:`rltui.search.trial_logs`, :mod:`rltui.search.folders`,
-:mod:`rltui.search.seeds`, :class:`rltui.search.study.SpecVersions`), which the UI reads them
-through as well; this module only writes the CSV files.
+Writes ``trials.csv`` (one row per trial, a several-seed trial's value seed by seed, one
+column per objective in a study with several) and, for each trial with a training log,
+``trials/trial-N/progress.csv`` (one row per SB3 log dump and per evaluation). The logs, their
+folders, the seed spread and the study file versions come from the search layer
+(:mod:`rltui.search.trial_logs`, :mod:`rltui.search.folders`, :mod:`rltui.search.seeds`,
+:class:`rltui.search.study.SpecVersions`), which the UI reads them through as well; this module
+only writes the CSV files.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import optuna
 
 from rltui.search.folders import progress_log, study_home, trial_folder
-from rltui.search.reader import row_of
+from rltui.search.reader import Snapshot, TrialRow, row_of
 from rltui.search.seeds import trial_spread
 from rltui.search.study import SpecVersions
 from rltui.search.trial_logs import progress_rows
@@ -40,6 +41,7 @@ def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Pa
     trials_dir = study_home(study, storage_url, study.path).trials
     trials = sorted(ostudy.get_trials(deepcopy=False), key=lambda t: t.number)
     rows = [row_of(trial) for trial in trials]
+    objectives = _objective_labels(ostudy)
     names = sorted({name for row in rows for name in row.params})
     specs = SpecVersions(ostudy, study)
     spreads = [
@@ -50,7 +52,7 @@ def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Pa
     header = [
         "number",
         "state",
-        "value",
+        *(objectives or ["value"]),
         "value_std",
         *(f"seed_{seed}" for seed in seeds),
         *(f"param_{n}" for n in names),
@@ -74,7 +76,7 @@ def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Pa
                 [
                     row.number,
                     row.status.value,
-                    csv_cell(row.value),
+                    *(_values(row, len(objectives)) if objectives else [csv_cell(row.value)]),
                     csv_cell(spread.std if spread else None),
                     *(csv_cell(per_seed.get(seed)) for seed in seeds),
                     *(csv_cell(row.params.get(n)) for n in names),
@@ -95,6 +97,32 @@ def export_csv(ostudy: optuna.Study, study: StudyFile, storage_url: str, out: Pa
             if progress is not None:
                 written.append(progress)
     return written
+
+
+def _objective_labels(ostudy: optuna.Study) -> list[str]:
+    """The headings of a study's several objectives' columns (as the window names them);
+    empty with one objective, whose column stays ``value``."""
+    directions = tuple(ostudy.directions)
+    # A snapshot of no rows: the objectives' names alone, without a second read of the trials.
+    snapshot = Snapshot(
+        study_name=ostudy.study_name,
+        direction=directions[0],
+        rows={},
+        changed=frozenset(),
+        workers=[],
+        spec_version=0,
+        draining=False,
+        directions=directions,
+        objective_names=tuple(ostudy.metric_names or ()),
+    )
+    if not snapshot.multi_objective:
+        return []
+    return [snapshot.objective_label(i) for i in range(len(snapshot.directions))]
+
+
+def _values(row: TrialRow, count: int) -> list[Any]:
+    """One cell per objective: empty where the trial has no values (pruned, failed, running)."""
+    return [csv_cell(row.values[i] if i < len(row.values) else None) for i in range(count)]
 
 
 def _write_progress(log_path: Path, folder: Path, seeds: Sequence[int]) -> Path | None:

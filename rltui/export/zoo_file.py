@@ -16,19 +16,28 @@ from optuna.trial import TrialState
 from rltui.convert import Conversion, ConversionError
 from rltui.convert.zoo_export import write_zoo_file
 from rltui.search import attrs
+from rltui.search.reader import StudyReader
 from rltui.search.study import SpecVersions
 from rltui.spec import StudyFile
 
 
 def chosen_trial(ostudy: optuna.Study, number: int | None) -> optuna.trial.FrozenTrial:
-    """Trial ``number``, or the best COMPLETE trial; ConversionError when there is none."""
+    """Trial ``number``, or the best COMPLETE trial; ConversionError when there is none, or
+    when the study has several objectives (a Pareto front rather than one best trial)."""
     trials = ostudy.get_trials(deepcopy=False)
     if number is None:
-        complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+        complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
         if not complete:
             raise ConversionError(
                 f"study '{ostudy.study_name}' has no COMPLETE trial yet",
                 "name one with --trial N, or export when a trial has completed",
+            )
+        if len(ostudy.directions) > 1:
+            # The front as the window stars it, read the same way.
+            front = " ".join(f"#{row.number}" for row in StudyReader(ostudy).poll().front)
+            raise ConversionError(
+                f"study '{ostudy.study_name}' has several objectives, so no single best trial",
+                f"name one of its Pareto front with --trial N (front: {front})",
             )
         return ostudy.best_trial
     found = [t for t in trials if t.number == number]

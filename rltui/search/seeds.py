@@ -73,5 +73,5 @@ def trial_spread(trial: optuna.trial.FrozenTrial, study: StudyFile) -> SeedSprea
         trial.system_attrs.get(attrs.SEED_VALUES),
         kind,
         objective.k,
-        study.spec.direction == "maximize",
+        study.spec.maximize_reward,
     )

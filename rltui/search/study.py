@@ -16,7 +16,7 @@ from rltui.search import attrs
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError, mask_url, open_storage, resolve_storage_url
 from rltui.spec import Problem, SpecError, StudyFile, incompatible_changes, parse_study
-from rltui.spec.objectives import changed_objectives
+from rltui.spec.changes import refused_changes
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -100,7 +100,7 @@ def publish_spec(ostudy: optuna.Study, study: StudyFile) -> int:
         if latest.text == text:
             return current
         problems = incompatible_changes(latest.space, study.space, study.spec.name)
-        problems += _objective_changes(latest, study)
+        problems += refused_changes(latest, study)
         if problems:
             raise SpecError(problems, str(study.path) if study.path else None)
     version = current + 1
@@ -113,14 +113,6 @@ def publish_spec(ostudy: optuna.Study, study: StudyFile) -> int:
     storage.set_study_system_attr(study_id, attrs.SPEC_VERSION, version)
     enqueue_planned(ostudy, study)
     return version
-
-
-def _objective_changes(latest: StudyFile, study: StudyFile) -> list[Problem]:
-    """A change of objectives the stored trials' values cannot follow."""
-    message = changed_objectives(latest.spec.objectives, study.spec.objectives)
-    if message is None:
-        return []
-    return [Problem(("objectives",), message, "keep them, or use another 'name' for a new study")]
 
 
 def planned_trials(ostudy: optuna.Study, study: StudyFile) -> list[tuple[str, dict[str, Any]]]:

@@ -42,11 +42,12 @@ def steps_between(previous: Snapshot | None, current: Snapshot) -> list[StudyEve
         row = current.rows[number]
         was = previous.rows.get(number)
         if was is not row:  # the reader keeps the row object of an unchanged trial
-            steps.extend(_steps(was, row, current.read_at))
+            steps.extend(_steps(was, row, current))
     return steps
 
 
-def _steps(was: TrialRow | None, row: TrialRow, at: float) -> Iterator[StudyEvent]:
+def _steps(was: TrialRow | None, row: TrialRow, current: Snapshot) -> Iterator[StudyEvent]:
+    at = current.read_at
     before = was.status if was is not None else None
     status = row.status
     if status == TrialStatus.RUNNING and before != TrialStatus.RUNNING:
@@ -67,7 +68,7 @@ def _steps(was: TrialRow | None, row: TrialRow, at: float) -> Iterator[StudyEven
         text = f"trial {row.number} queued to resume at {row.timesteps} timesteps"
         yield StudyEvent(at, TRIAL_QUEUED, "information", text)
     elif status == TrialStatus.COMPLETE:
-        text = f"trial {row.number} completed with value {_number(row.value)}"
+        text = f"trial {row.number} completed with {_values(current, row)}"
         yield StudyEvent(at, TRIAL_COMPLETED, "information", text)
     elif status == TrialStatus.PRUNED:
         said = f" with value {_number(row.value)}" if row.value is not None else ""
@@ -98,6 +99,14 @@ def _reason(row: TrialRow) -> str:
     """The failure's message on one line (an exception's message may hold several)."""
     lines = [line.strip() for line in (row.error or "").splitlines() if line.strip()]
     return " / ".join(lines) or "no reason recorded"
+
+
+def _values(snapshot: Snapshot, row: TrialRow) -> str:
+    """``value 150``, or with several objectives ``reward 150, wall_time 12.5``."""
+    if snapshot.multi_objective and len(row.values) > 1:
+        named = snapshot.named_values(row)
+        return ", ".join(f"{name} {_number(value)}" for name, value in named.items())
+    return f"value {_number(row.value)}"
 
 
 def _number(value: float | None) -> str:

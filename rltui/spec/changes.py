@@ -4,6 +4,11 @@ Used by the preview shown before an edited study file is applied to a study that
 one :class:`Change` per searched parameter, fixed hyperparameter or setting that differs, in
 file order. Comparison is of the checked values (``learning_rate: 1e-3`` and ``0.001`` are the
 same), not of the text, so reformatting or comments change nothing.
+
+A study's objectives and their directions cannot change once it has trials (the trials hold
+one value per objective, and Optuna fixes the directions when it creates the study): such a
+change is listed with the reason it is refused, and :func:`refused_changes` gives it as a
+:class:`Problem`, as publishing the file would.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from optuna.distributions import (
 )
 
 from rltui.spec.loader import StudyFile
+from rltui.spec.objectives import changed_objectives
+from rltui.spec.problems import Problem
 from rltui.spec.space import SearchParam
 
 # Keys of the study file shown in other sections of the preview, or that are the study itself.
@@ -35,6 +42,7 @@ class Change:
     key: str
     before: str | None
     after: str | None
+    refused: str | None = None  # why the study cannot take this change
 
     @property
     def verb(self) -> str:
@@ -46,10 +54,12 @@ class Change:
 
     def describe(self) -> str:
         if self.before is None:
-            return f"{self.key}: {self.after} (new)"
-        if self.after is None:
-            return f"{self.key}: {self.before} (removed)"
-        return f"{self.key}: {self.before} → {self.after}"
+            text = f"{self.key}: {self.after} (new)"
+        elif self.after is None:
+            text = f"{self.key}: {self.before} (removed)"
+        else:
+            text = f"{self.key}: {self.before} → {self.after}"
+        return text if self.refused is None else f"{text} (refused: {self.refused})"
 
 
 def describe_distribution(distribution: BaseDistribution) -> str:
@@ -78,12 +88,14 @@ def describe_param(param: SearchParam) -> str:
 def study_changes(old: StudyFile, new: StudyFile) -> list[Change]:
     """Every difference between two checked study files that a study would feel."""
     changes: list[Change] = []
+    refused = {problem.path[0]: problem.message for problem in refused_changes(old, new)}
     for section, described in _SECTIONS:
         before_all, after_all = described(old), described(new)
         for key in _ordered(before_all, after_all):
             before, after = before_all.get(key), after_all.get(key)
             if before != after:
-                changes.append(Change(section, key, before, after))
+                why = refused.get(key) if section == "settings" else None
+                changes.append(Change(section, key, before, after, why))
     if old.spec.enqueue != new.spec.enqueue:
         added = [p for p in new.spec.enqueue if p not in old.spec.enqueue]
         removed = [p for p in old.spec.enqueue if p not in new.spec.enqueue]
@@ -92,6 +104,27 @@ def study_changes(old: StudyFile, new: StudyFile) -> list[Change]:
         for params in removed:
             changes.append(Change("settings", "enqueue", _value(params), None))
     return changes
+
+
+def refused_changes(old: StudyFile, new: StudyFile) -> list[Problem]:
+    """A change of objectives, or of their directions, that a study with trials refuses."""
+    message = changed_objectives(old.spec.objectives, new.spec.objectives)
+    if message is not None:
+        return [Problem(("objectives",), message, _NEW_STUDY)]
+    before, after = old.spec.directions, new.spec.directions
+    if before == after:
+        return []
+    return [
+        Problem(
+            ("direction",),
+            f"this study optimises towards [{', '.join(before)}]; Optuna cannot change its "
+            f"directions to [{', '.join(after)}]",
+            _NEW_STUDY,
+        )
+    ]
+
+
+_NEW_STUDY = "keep them, or use another 'name' for a new study"
 
 
 def _searched(study: StudyFile) -> dict[str, str]:
@@ -104,6 +137,8 @@ def _fixed(study: StudyFile) -> dict[str, str]:
 
 def _settings(study: StudyFile) -> dict[str, str]:
     dumped = study.spec.model_dump(mode="json")
+    # Objectives read as the table heads them: [reward, steps_to 475].
+    dumped["objectives"] = [o.label for o in study.spec.objectives]
     flat: dict[str, str] = {}
     _flatten(
         {k: v for k, v in dumped.items() if k not in _NOT_SETTINGS},

@@ -68,6 +68,15 @@ def test_other_objectives_with_the_same_directions_are_refused(tmp_path: Path) -
     assert "cannot change to [auc, wall_time]" in text
 
 
+def test_a_change_of_directions_from_the_editor_is_refused(tmp_path: Path) -> None:
+    # The window publishes an edited file into the open study (open_study is not called).
+    ostudy, _ = open_study(load_study(_file(tmp_path, "[reward, wall_time]"), check_env=False))
+    path = _file(tmp_path, "[reward, wall_time]", "[maximize, maximize]")
+    with pytest.raises(SpecError) as caught:
+        publish_spec(ostudy, load_study(path, check_env=False))
+    assert "cannot change its directions to [maximize, maximize]" in str(caught.value)
+
+
 @pytest.fixture
 def two() -> optuna.Study:
     return optuna.create_study(directions=["maximize", "minimize"])

@@ -333,3 +333,18 @@ async def test_the_window_opens_a_multi_objective_study_in_every_tab(multi_path:
         await wait_for(pilot, lambda: not chart._dirty and "*" in chart._text.plain)
         await pilot.press("1")
         await pilot.pause(0.2)
+
+
+def test_the_history_and_the_curves_name_no_single_best_with_several_objectives(
+    multi_path: Path,
+) -> None:
+    from rltui.search.reader import StudyReader
+    from rltui.search.study import open_study
+    from rltui.spec import load_study
+    from rltui.ui.models.chart_data import curves, history
+
+    ostudy, _ = open_study(load_study(multi_path, check_env=False))
+    snapshot = StudyReader(ostudy).poll()
+    assert history(snapshot)[2] == "history: reward (1st of 2 objectives)"
+    top = curves(snapshot, 1, None)
+    assert top.best is None and top.title == "reward: top 5 by reward"

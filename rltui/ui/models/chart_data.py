@@ -85,12 +85,22 @@ def curves(snapshot: Snapshot, mode: int, selected: int | None) -> CurveSet:
     title = CURVE_MODES[mode]
     if mode == 0 and selected is not None:
         title = f"trial {selected}" + (" + running" if len(picked) > 1 else "")
+    if snapshot.multi_objective:  # no single best: the first objective orders "top k" only
+        if mode == 1:
+            title += f" by {snapshot.objective_label(0)}"
+        return CurveSet(f"reward: {title}", tuple(picked), None)
     best = snapshot.best
     return CurveSet(f"reward: {title}", tuple(picked), best.number if best is not None else None)
 
 
-def history(snapshot: Snapshot) -> tuple[list[TrialRow], bool]:
-    return list(snapshot.rows.values()), snapshot.direction.name == "MAXIMIZE"
+def history(snapshot: Snapshot) -> tuple[list[TrialRow], bool, str]:
+    """The rows, whether higher is better, and the title: the first objective's history in a
+    study with several (the Pareto front view shows them together)."""
+    title = "optimisation history"
+    if snapshot.multi_objective:
+        count = len(snapshot.directions)
+        title = f"history: {snapshot.objective_label(0)} (1st of {count} objectives)"
+    return list(snapshot.rows.values()), snapshot.direction.name == "MAXIMIZE", title
 
 
 def param(snapshot: Snapshot, space: SearchSpace | None, index: int) -> ParamData | None:

@@ -16,7 +16,7 @@ from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.storage import StorageError
 from rltui.search.study import planned_trials, stored_spec
 from rltui.spec import Problem, SpecError, StudyFile, incompatible_changes
-from rltui.spec.changes import Change, study_changes
+from rltui.spec.changes import Change, refused_changes, study_changes
 
 if TYPE_CHECKING:
     from rltui.ui.services.session import Session
@@ -75,7 +75,10 @@ def build_preview(session: Session, study: StudyFile) -> Preview:
         current = session.study
     system = storage.get_study_system_attrs(study_id)
     requested = system.get(attrs.BUDGET)
-    refused = tuple(incompatible_changes(current.space, study.space, study.spec.name))
+    refused = (
+        *incompatible_changes(current.space, study.space, study.spec.name),
+        *refused_changes(current, study),
+    )
     enqueued = 0 if refused else len(planned_trials(session.ostudy, study))
     return Preview(
         study=study,

@@ -199,7 +199,9 @@ class MainScreen(Screen[None]):
             self.gpus = gpus
         spec = session.study.spec
         with self.app.batch_update():
-            self.trials_pane.apply(snapshot, self.app.current_theme, spec.direction == "maximize")
+            self.trials_pane.apply(
+                snapshot, self.app.current_theme, spec.directions[0] == "maximize"
+            )
             self.query_one(StatusBar).show_study(
                 study=session.name,
                 storage=session.short_url,

@@ -205,8 +205,8 @@ class HistoryChart(ChartView):
 
     empty_message = "optimisation history: no finished trials yet"
 
-    def draw(self, plt: Plot, data: tuple[list[TrialRow], bool], width: int) -> bool:
-        rows, maximize = data
+    def draw(self, plt: Plot, data: tuple[list[TrialRow], bool, str], width: int) -> bool:
+        rows, maximize, title = data
         done = [
             r
             for r in rows
@@ -242,7 +242,7 @@ class HistoryChart(ChartView):
                 marker="x",
                 label="pruned",
             )
-        plt.title("optimisation history")
+        plt.title(title)
         plt.xlabel("trial")
         return True
 

@@ -1,5 +1,5 @@
-"""The status bar: study, storage (password masked), sampler/pruner, counts, best, workers,
-device and GPU use."""
+"""The status bar: study, storage (password masked), sampler/pruner, counts, best (the Pareto
+front's size with several objectives), workers, device and GPU use."""
 
 from __future__ import annotations
 
@@ -80,7 +80,12 @@ class StatusBar(Static):
                     else:
                         text.append(f"{counts[status]}{cells.SHORT[status]} ", style=colour)
             best = snapshot.best
-            if best is not None:
+            if snapshot.multi_objective:
+                # Several objectives have no one best trial: how many trials lead instead.
+                front = len(snapshot.front)
+                if front:
+                    text.append(f"│ front {front} ", style=cells.theme_style(theme, "warning"))
+            elif best is not None:
                 text.append(
                     f"│ best {cells.number(best.value)} (#{best.number}) ",
                     style=cells.theme_style(theme, "warning"),
