@@ -21,7 +21,7 @@ from rltui.ui.textual import internals
 from rltui.ui.widgets.charts_pane import ChartsPane
 
 from .conftest import NOW, SMOKE, T0
-from .test_snapshots import BIG, before, snap_app  # noqa: F401  (snap_app: a fixture)
+from .test_snapshots import BIG, SMALL, before, snap_app  # noqa: F401  (snap_app: a fixture)
 
 S = TrialStatus
 PARAMS = {"learning_rate": 1e-3, "gamma": 0.95, "ent_coef": 0.0}
@@ -271,10 +271,21 @@ async def test_v_cycles_the_views_each_drawn_and_announced(make_app, wait) -> No
         assert TrialStatus.RUNNING in timeline and TrialStatus.FAIL in timeline
 
 
+# Each bottom-right view but importance (the Charts tab's own snapshot shows it), by the
+# presses of v that bring it, at 120x40 in the dark theme and 80x24 in 16 colours.
+VIEW_PRESSES = {name: index for index, name in enumerate(views.VIEWS) if index}
+del VIEW_PRESSES["Pareto front"]  # one objective here: tests/ui/test_pareto.py has it
+
+
 @pytest.mark.slow
-def test_parallel_coordinates_snapshot(snap_compare, snap_app) -> None:  # noqa: F811
+@pytest.mark.parametrize("view", list(VIEW_PRESSES))
+@pytest.mark.parametrize(
+    ("size", "theme"), [(BIG, "rltui-dark"), (SMALL, "rltui-ansi")], ids=["120x40", "80x24"]
+)
+def test_view_snapshot(snap_compare, snap_app, view, size, theme) -> None:  # noqa: F811
+    presses = ("v",) * VIEW_PRESSES[view]
     assert snap_compare(
-        snap_app("rltui-dark"), terminal_size=BIG, run_before=before("3", "v", charts=True)
+        snap_app(theme), terminal_size=size, run_before=before("3", *presses, charts=True)
     )
 
 

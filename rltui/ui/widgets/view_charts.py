@@ -44,7 +44,11 @@ class ImportanceView(ChartView):
     def draw(self, plt: Plot, data: ImportanceData, width: int) -> bool:
         if not data.values:
             return False
-        picked = data.values[:12]
+        # A bar a row: as many as the rows between the title and the x axis hold (plotext
+        # would drop some of more), the most important on top (plotext lays the first bar at
+        # the bottom).
+        rows = self.draw_height - 4 if self.draw_height else 12
+        picked = list(data.values[: max(1, rows)])[::-1]
         room = max(8, width // 3)  # the labels' column at most: the rest for the bars
         labels = [_label(data, name, room) for name, _ in picked]
         plt.bar(
