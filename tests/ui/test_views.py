@@ -296,3 +296,22 @@ def test_empty_reward_curves_say_which_trials_they_wait_for():
 
     text = RewardCurves().empty_for(CurveSet("reward: top 5", ()))
     assert text == "reward: top 5: none has evaluations yet (c: other trials)"
+
+
+@pytest.mark.slow
+async def test_n_and_y_pick_the_contours_parameters(make_app, wait) -> None:
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        await wait(pilot, lambda: app.main_screen and app.main_screen.snapshot is not None)
+        await pilot.press("3", "v", "v")
+        pane = app.main_screen.query_one(ChartsPane)
+        await wait(pilot, lambda: pane.view == "contour" and built(pane.view_chart))
+        names = [a.name for a in views.axes_of(pane.snapshot, pane.space)]
+        await pilot.press("y")
+        said = [n.message for n in internals.notifications(app)][-1]
+        assert said == f"contour: x {names[0]}, y {names[2 % len(names)]}"
+        chart = pane.view_chart
+        await wait(pilot, lambda: chart.data.y_name == names[2 % len(names)] and built(chart))
+        await pilot.press("n")
+        said = [n.message for n in internals.notifications(app)][-1]
+        assert said.startswith(f"contour: x {names[1]}, ")

@@ -70,6 +70,7 @@ class ViewBox(ContentSwitcher):
         self._importance_key: tuple[str, int] | None = None
         self._key: tuple[Any, ...] | None = None
         self._basis: tuple[object, object] | None = None
+        self._generation = 0  # of the view data computed on a thread: the latest one counts
 
     def compose(self) -> ComposeResult:
         for chart_id, chart in CHARTS.values():
@@ -136,10 +137,11 @@ class ViewBox(ContentSwitcher):
         else:
             self.contour_y += 1
         self.show_view("contour")
-        data = self.chart.data
-        if isinstance(data, space_views.ContourData):
-            return f"contour: x {data.x_name}, y {data.y_name}"
-        return "contour: needs two parameters and finished trials"
+        names = [a.name for a in views.axes_of(self.snapshot, self.space)] if self.snapshot else []
+        pair = space_views.pick_pair(len(names), self.contour_x, self.contour_y)
+        if pair is None:
+            return "contour: needs two parameters and finished trials"
+        return f"contour: x {names[pair[0]]}, y {names[pair[1]]}"
 
     def _redraw(self) -> None:
         snapshot = self.snapshot
@@ -165,22 +167,30 @@ class ViewBox(ContentSwitcher):
         if key == self._key and same:
             return
         self._key, self._basis = key, (snapshot.rows, self.space)
-        chart.set_data(self._data(snapshot, width, height, now))
+        axes = (self.contour_x, self.contour_y)
+        self._generation += 1
+        size = (width, height)
+        self._compute(self.view, chart, snapshot, self.space, size, axes, now, self._generation)
 
-    def _data(self, snapshot: Snapshot, width: int, height: int, now: datetime) -> Any:
-        space = self.space
-        compute: dict[str, Callable[[], Any]] = {
-            "parallel coordinates": lambda: views.parallel(snapshot, space, width),
-            "contour": lambda: space_views.contour(
-                snapshot, space, self.contour_x, self.contour_y, width, height
-            ),
-            "slices": lambda: space_views.slices(snapshot, space, width),
-            "EDF": lambda: views.edf(snapshot, width),
-            "rank": lambda: views.rank(snapshot, width),
-            "timeline": lambda: views.timeline(snapshot, now, width),
-            "Pareto front": lambda: pareto.pareto(snapshot, width),
-        }
-        return compute[self.view]()
+    def _compute(
+        self,
+        view: str,
+        chart: ChartView,
+        snapshot: Snapshot,
+        space: SearchSpace | None,
+        size: tuple[int, int],
+        axes: tuple[int, int],
+        now: datetime,
+        generation: int,
+    ) -> None:
+        # After the screen has shown the switch: a contour or the slices of 10,000 trials
+        # take tens of milliseconds, which the key's answer need not wait for. (On a thread
+        # it is slower still: the work is pure Python and holds the GIL from the screen.)
+        def compute() -> None:
+            if generation == self._generation:  # not overtaken by a later computation
+                chart.set_data(_data(view, snapshot, space, size, axes, now))
+
+        self.call_after_refresh(compute)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="importance")
     def _importance(
@@ -188,3 +198,25 @@ class ViewBox(ContentSwitcher):
     ) -> None:
         data = importance.compute(ostudy, snapshot, space, method)
         self.app.call_from_thread(self.query_one("#importance", ImportanceView).set_data, data)
+
+
+def _data(
+    view: str,
+    snapshot: Snapshot,
+    space: SearchSpace | None,
+    size: tuple[int, int],
+    axes: tuple[int, int],
+    now: datetime,
+) -> Any:
+    """View ``view``'s data for a chart of ``size`` characters (pure; runs on a thread)."""
+    width, height = size
+    compute: dict[str, Callable[[], Any]] = {
+        "parallel coordinates": lambda: views.parallel(snapshot, space, width),
+        "contour": lambda: space_views.contour(snapshot, space, *axes, width, height),
+        "slices": lambda: space_views.slices(snapshot, space, width),
+        "EDF": lambda: views.edf(snapshot, width),
+        "rank": lambda: views.rank(snapshot, width),
+        "timeline": lambda: views.timeline(snapshot, now, width),
+        "Pareto front": lambda: pareto.pareto(snapshot, width),
+    }
+    return compute[view]()
