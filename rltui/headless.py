@@ -274,7 +274,7 @@ def summary_doc(
         "best": None,
         "failed": [{"number": r.number, "error": r.error} for r in failed],
     }
-    if snap.multi_objective:  # "best" is then the best by the first objective
+    if snap.multi_objective:  # "best" is then the front's best by the first objective
         front = [{"number": r.number, "values": snap.named_values(r)} for r in snap.front]
         doc["pareto_front"] = front
     if best is not None and settings is not None:
@@ -369,7 +369,11 @@ def _summary(
     for row in snap.front:  # several objectives: the front, and the best by the first
         shown = ", ".join(f"{k} {fmt(v)}" for k, v in snap.named_values(row).items())
         console.print(Text(f"Pareto front: trial #{row.number}: {shown}", "green"))
-    console.print(f"[bold green]best trial #{best.number}: value {best.value:.6g}[/]")
+    if snap.multi_objective:
+        label = snap.objective_label(0)
+        console.print(f"[bold green]best by {label} on the front: trial #{best.number}[/]")
+    else:
+        console.print(f"[bold green]best trial #{best.number}: value {best.value:.6g}[/]")
     # The whole configuration as a YAML block to paste into a study file.
     settings = settings or TrialSettings(dict(best.params), {}, {})
     _plain(console, "hyperparameters:")

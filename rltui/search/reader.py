@@ -245,7 +245,15 @@ class Snapshot:
 
     @property
     def best(self) -> TrialRow | None:
-        return self.summary.best
+        """The best COMPLETE trial; with several objectives, the trial of the Pareto front
+        best by the first objective (a tie on it that another trial dominates is not)."""
+        if not self.multi_objective:
+            return self.summary.best
+        front = [r for r in self.front if r.values]
+        if not front:
+            return None
+        sign = 1.0 if self.direction.name == "MAXIMIZE" else -1.0
+        return max(front, key=lambda r: (sign * r.values[0], -r.number))
 
 
 def _number(row: TrialRow) -> int:

@@ -129,3 +129,12 @@ def test_rltui_run_shows_the_front_live_and_in_its_summaries(tmp_path: Path) -> 
         {"number": 0, "values": {"reward": 150.0, "wall_time": 60.0}},
         {"number": 2, "values": {"reward": 90.0, "wall_time": 30.0}},
     ]
+
+
+def test_the_best_trial_is_the_fronts_best_by_the_first_objective(two: optuna.Study) -> None:
+    # #0 and #1 tie on reward; #1 is faster, so #0 is dominated and is not "the best".
+    for values in ([500.0, 5.0], [500.0, 3.0], [400.0, 1.0]):
+        two.add_trial(optuna.trial.create_trial(values=values))
+    snap = StudyReader(two).poll()
+    assert [r.number for r in snap.front] == [1, 2]
+    assert snap.best is not None and snap.best.number == 1
