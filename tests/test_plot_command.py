@@ -216,3 +216,11 @@ def test_the_contour_draws_the_two_parameters_named(scripted_study, tmp_path):
     assert plot(scripted_study, *args, "--size", "80x24") == 0
     text = out.read_text(encoding="utf-8")
     assert "gamma × learning_rate (log)" in text
+
+
+def test_a_chart_that_draws_fewer_rows_keeps_the_size_asked_for(scripted_study, tmp_path):
+    # Importance draws a bar a row, fewer rows than 40: the picture is still 120x40.
+    out = tmp_path / "importance.png"
+    assert plot(scripted_study, "importance", "--out", out) == 0
+    width, height = struct.unpack(">II", out.read_bytes()[16:24])
+    assert (width, height) == (120 * 8, 40 * 16)

@@ -48,7 +48,11 @@ def chart_picture(chart: type[ChartView] | ChartView, data: Any, cols: int, rows
         text = plt.build() if view.draw(plt, data, cols) else None
     if text is None:
         raise EmptyChart(view.empty_for(data))
-    return text
+    # A chart may draw fewer rows than it was given (importance: a bar a row): the picture
+    # keeps the size asked for.
+    text = text.rstrip("\n")
+    missing = rows - (text.count("\n") + 1)
+    return text + ("\n" + " " * cols) * missing if missing > 0 else text
 
 
 def save_chart(

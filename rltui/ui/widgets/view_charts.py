@@ -13,6 +13,7 @@ from textual_plotext.plot import Plot
 from rltui.search.lifecycle import TrialStatus
 from rltui.ui.models.importance import ImportanceData
 from rltui.ui.models.views import EdfData, ParallelData, RankData, TimelineData
+from rltui.ui.textual import internals
 from rltui.ui.widgets.charts import ChartView, plot_colour
 
 # How the timeline marks each state: a character that reads without colour, and a colour.
@@ -49,6 +50,10 @@ class ImportanceView(ChartView):
         # the bottom).
         rows = self.draw_height - 4 if self.draw_height else 12
         picked = list(data.values[: max(1, rows)])[::-1]
+        if self.draw_height and len(picked) < rows:
+            # A bar a row exactly: with more rows than bars plotext spreads the bars over
+            # them, and a bar falls between two labels. The chart is then shorter.
+            internals.size_plot(plt, width, len(picked) + 4)
         room = max(8, width // 3)  # the labels' column at most: the rest for the bars
         labels = [_label(data, name, room) for name, _ in picked]
         plt.bar(
