@@ -10,6 +10,7 @@ import shlex
 import signal
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -20,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rltui.launch.local import LocalPool, pid_running, signal_worker
+from rltui.launch.placement import GpuChoice, PlacementError
 from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.events import events_between
@@ -115,6 +117,7 @@ def run_headless(
     *,
     as_json: bool = False,
     out: TextIO | None = None,
+    gpus: GpuChoice | None = None,
 ) -> int:
     """Run ``study`` with ``workers`` local workers until they leave, showing the live table
     (:class:`LiveTable`, on a terminal) or a line per event (:class:`EventLines`), then the
@@ -136,8 +139,16 @@ def run_headless(
         console.print(f"resuming {resumed} trial(s) paused by an interrupted run")
     assert study.path is not None
     home = StudyHome.beside(study.path).make()
-    pool = LocalPool(home.logs, study_file=study.path, storage_url=url, nice=0)
-    pool.start(workers)
+    pool = LocalPool(home.logs, study_file=study.path, storage_url=url, nice=0, gpus=gpus)
+    try:
+        launched = pool.start(workers)
+    except PlacementError as exc:
+        console.print(Text(f"rltui run: {exc}", "red"))
+        return 1
+    placed = Counter(w.gpu for w in launched if w.gpu is not None)
+    if placed:
+        where = ", ".join(f"GPU {g}: {n}" for g, n in sorted(placed.items()))
+        console.print(f"workers placed on GPUs ({where})")
     reader = StudyReader(ostudy)
     display: LiveTable | EventLines
     if console.is_terminal:

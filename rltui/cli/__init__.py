@@ -94,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--trials", type=_positive_int, help="trial budget of the study (default: its 'n_trials')"
     )
+    run.add_argument(
+        "--gpus",
+        metavar="all|none|0,2",
+        help="the GPUs to spread the workers over (default: the study's 'gpus', else all)",
+    )
+    run.add_argument(
+        "--workers-per-gpu",
+        type=_positive_int,
+        metavar="N",
+        help="at most N workers on one GPU (default: the study's 'workers_per_gpu', else no limit)",
+    )
     add_json_flag(run, RUN_JSON_HELP)
     worker = sub.add_parser("worker", help="run one worker: claim trials until the budget is spent")
     _target(worker)

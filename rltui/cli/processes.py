@@ -27,9 +27,24 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     ostudy, study, url = open_target(args)
     from rltui.headless import run_headless
+    from rltui.launch.placement import GpuChoice, PlacementError
 
     workers = args.workers or study.spec.workers
-    return run_headless(study, ostudy, url, workers, args.trials, as_json=wants_json(args))
+    try:
+        gpus = GpuChoice.of_study(study.spec, args.gpus, args.workers_per_gpu)
+    except PlacementError as exc:
+        return _refuse_run(args, f"--gpus: {exc}")
+    return run_headless(
+        study, ostudy, url, workers, args.trials, as_json=wants_json(args), gpus=gpus
+    )
+
+
+def _refuse_run(args: argparse.Namespace, message: str) -> int:
+    from rltui.cli.output import fail
+
+    print(f"rltui run: {message}", file=sys.stderr)
+    fail(args, f"rltui run: {message}")
+    return 1
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from rltui.search.workers import GPU_ENV
 from rltui.spec.launching import parse_gpus
+from rltui.spec.model import StudySpec
 
 VISIBLE_ENV = "CUDA_VISIBLE_DEVICES"
 
@@ -37,6 +38,9 @@ class GpuChoice:
 
     gpus: tuple[int, ...] | None  # None: every GPU the host has
     workers_per_gpu: int | None = None
+    # Named on a command line: a host without those GPUs is an error. From a study file
+    # (device auto): a host without any GPU trains on its CPU, as auto means.
+    required: bool = True
 
     @classmethod
     def parse(
@@ -53,9 +57,30 @@ class GpuChoice:
         except ValueError as exc:
             raise PlacementError(str(exc)) from None
 
+    @classmethod
+    def of_study(
+        cls, spec: StudySpec, gpus: str | None = None, workers_per_gpu: int | None = None
+    ) -> GpuChoice | None:
+        """The choice a study file makes (``gpus``, ``workers_per_gpu``), ``gpus`` and
+        ``workers_per_gpu`` given on a command line overriding it; None when the study trains
+        on a device that is not "any CUDA GPU" (cpu, mps, or one it pins such as cuda:1).
+        Raises PlacementError for a bad value, or for GPUs asked for on such a device."""
+        chosen = spec.gpus if gpus is None else gpus
+        per_gpu = spec.workers_per_gpu if workers_per_gpu is None else workers_per_gpu
+        choice = cls.parse(chosen, per_gpu)
+        if spec.device in ("auto", "cuda"):
+            given = gpus is not None or spec.device == "cuda"
+            return cls(choice.gpus, choice.workers_per_gpu, required=given)
+        if gpus is not None or workers_per_gpu is not None:
+            raise PlacementError(
+                f"the study trains on device '{spec.device}', so its workers are not placed on "
+                "GPUs: set device: auto (or cuda) in the study file to place them"
+            )
+        return None
+
     def usable(self, host: Sequence[int]) -> list[int]:
         """The GPUs of ``host`` this choice uses; raises when it names one the host lacks."""
-        if self.gpus is None:
+        if self.gpus is None or (not host and not self.required):
             return list(host)
         missing = [g for g in self.gpus if g not in host]
         if missing:

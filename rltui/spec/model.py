@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from rltui.spec import objectives as obj
 from rltui.spec import wrappers
+from rltui.spec.launching import Gpus, LauncherSpec
 from rltui.spec.limits import MAX_ENTRIES, MAX_SUBPROC_ENVS, MAX_WRAPPERS, SIZES
 from rltui.spec.problems import did_you_mean
 
@@ -343,6 +344,11 @@ class StudySpec(_Strict):
     n_trials: PositiveWhole = 20
     workers: PositiveWhole = 1
     device: str = "auto"
+    # Which of this machine's GPUs the local launcher spreads workers over, and how many may
+    # share one (rltui.spec.launching); where the workers run (local, ssh or slurm).
+    gpus: Gpus = None
+    workers_per_gpu: PositiveWhole | None = None
+    launcher: LauncherSpec = Field(default_factory=LauncherSpec)
     sampler: SamplerSpec = Field(default_factory=SamplerSpec)
     pruner: PrunerSpec = Field(default_factory=PrunerSpec)
     train: TrainSpec

@@ -221,16 +221,18 @@ class StudyControls:
             )
         if session is not None:
             # On the UI thread, so that each press gets its own index (its own sampler seed).
-            index = session.next_worker_index(snapshot.workers if snapshot is not None else [])
-            self._in_thread("_start_worker", partial(self._start_worker, session, index))
+            records = list(snapshot.workers) if snapshot is not None else []
+            index = session.next_worker_index(records)
+            self._in_thread("_start_worker", partial(self._start_worker, session, index, records))
 
-    def _start_worker(self, session: Session, index: int) -> None:
+    def _start_worker(self, session: Session, index: int, records: list[WorkerRecord]) -> None:
         try:
             self._done(
-                session.start_workers(1, first_index=index)
+                session.start_workers(1, first_index=index, records=records)
                 + f", index {index}; logs in {session.log_dir}"
             )  # its "starting" entry shows at once
-        except (OSError, ValueError) as exc:  # ValueError: a bad RLTUI_WORKER_NICE, said how
+        # ValueError: a bad RLTUI_WORKER_NICE, or no room on the GPUs (workers_per_gpu), said how
+        except (OSError, ValueError) as exc:
             self.screen.notify(f"could not start a worker: {exc}", severity="error")
 
     def drain_worker(self) -> None:

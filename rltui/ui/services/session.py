@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 
 from rltui.launch.local import LocalPool, signal_worker
+from rltui.launch.placement import GpuChoice
 from rltui.search import attrs
 from rltui.search.control import ControlError, Controller
 from rltui.search.folders import study_home
@@ -65,6 +66,7 @@ class Session:
     _first_poll: bool = field(init=False, default=True)
     _indices: list[int] = field(init=False, default_factory=list)  # of workers started here
     started: StartedWorkers = field(init=False, default_factory=StartedWorkers)
+    _pool: LocalPool | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.controller = Controller(self.ostudy, self.checkpoints_dir)
@@ -254,9 +256,19 @@ class Session:
     # Workers -----------------------------------------------------------------
 
     def pool(self) -> LocalPool:
-        if self.study_file is not None:
-            return LocalPool(self.log_dir, study_file=self.study_file, storage_url=self.url)
-        return LocalPool(self.log_dir, storage_url=self.url, study_name=self.name)
+        """The pool this window starts workers with: one for the session, so that the
+        workers it started count when it places the next on a GPU."""
+        if self._pool is None:
+            gpus = GpuChoice.of_study(self.study.spec)
+            if self.study_file is not None:
+                self._pool = LocalPool(
+                    self.log_dir, study_file=self.study_file, storage_url=self.url, gpus=gpus
+                )
+            else:
+                self._pool = LocalPool(
+                    self.log_dir, storage_url=self.url, study_name=self.name, gpus=gpus
+                )
+        return self._pool
 
     def next_worker_index(self, records: Iterable[WorkerRecord]) -> int:
         """An index for a new worker (its sampler seed is the study's seed plus the index)
@@ -270,12 +282,20 @@ class Session:
         self._indices.append(index)
         return index
 
-    def start_workers(self, count: int = 1, first_index: int = 0) -> str:
+    def start_workers(
+        self, count: int = 1, first_index: int = 0, records: Iterable[WorkerRecord] = ()
+    ) -> str:
         """Start ``count`` local workers; they show in :attr:`launches` until they register.
-        Raises PermissionError for a study opened to read only (its workers could not write)."""
+        ``records`` are the study's workers: those live on this host and not started here
+        count when a new worker is placed on a GPU. Raises PermissionError for a study
+        opened to read only (its workers could not write), PlacementError when the GPUs
+        have no room (``workers_per_gpu``)."""
         if self.read_only:
             raise PermissionError(self.read_only)
-        launched = self.pool().start(count, first_index=first_index)
+        pool = self.pool()
+        mine = {w.worker_id for w in pool.started}
+        busy = [r.gpu for r in records if r.alive and r.host == HOST and r.id not in mine]
+        launched = pool.start(count, first_index=first_index, busy=busy)
         self.started.add(launched, first_index)
         pids = ", ".join(str(w.pid) for w in launched)
         return f"started {len(launched)} worker{'s' if len(launched) != 1 else ''} (pid {pids})"
