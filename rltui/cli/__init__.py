@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rltui import __version__
 from rltui.cli.conversions import add_import_parser, cmd_import
+from rltui.cli.launching import add_launch_parser, cmd_launch
 from rltui.cli.notes import add_parser as add_note_parser
 from rltui.cli.notes import cmd_note
 from rltui.cli.output import add_json_flag, fail
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_parser(sub, complete_as)
     add_plot_parser(sub, complete_as)
     add_note_parser(sub)
+    add_launch_parser(sub, complete_as, _positive_int)
     completion = sub.add_parser(
         "completion",
         help="print a shell completion script (bash, zsh, fish)",
@@ -176,6 +178,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "plot": cmd_plot,
     "note": cmd_note,
+    "launch": cmd_launch,
     "completion": cmd_completion,
 }
 COMMANDS = tuple(HANDLERS)

@@ -101,3 +101,33 @@ def test_cancelling_drains_the_workers_and_pauses_their_trials(study_file, tmp_p
         assert all(not w.alive for w in reader.poll().workers)
     finally:
         launcher.cancel(job, force=True)
+
+
+def test_rltui_launch_submits_and_cancel_drains(study_file, tmp_path, capsys):
+    from rltui.cli import main
+
+    name = f"slurm-{uuid.uuid4().hex[:6]}"
+    launcher = (
+        f"launcher: {{type: slurm, partition: {PARTITION}, time: '10:00', "
+        f"python: {sys.executable}, log_dir: {tmp_path / 'logs'}}}\n"
+    )
+    path = study_file(name=name, n_trials=50, timesteps=200_000, every=1024)
+    path.write_text(path.read_text(encoding="utf-8") + launcher, encoding="utf-8")
+    assert main(["launch", str(path), "--storage", POSTGRES, "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    job = out.split()[1].rstrip(":")
+    assert out.startswith(f"job {job}: 1 worker(s)") and job.isdigit(), out
+    ostudy, _ = open_study(load_study(path), POSTGRES)
+    reader = StudyReader(ostudy)
+    try:
+        wait_for(
+            lambda: any(r.timesteps > 0 for r in reader.poll().rows.values()), "a trial training"
+        )
+        assert main(["launch", "--cancel", job]) == 0
+        assert "draining" in capsys.readouterr().out
+        wait_for(
+            lambda: any(r.status == TrialStatus.PAUSED for r in reader.poll().rows.values()),
+            "the drained worker's trial PAUSED",
+        )
+    finally:
+        main(["launch", "--cancel", job, "--force"])

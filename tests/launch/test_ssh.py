@@ -105,3 +105,27 @@ def test_a_host_that_refuses_says_which_and_what_to_check(tmp_path):
     launcher = SshLauncher(["nobody@" + HOST], "postgresql://x@127.0.0.1:1/x", "x", config=CONFIG)
     with pytest.raises(LaunchError, match=r"nobody@rltui-ci: ssh failed .* without a password"):
         launcher.start(1)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES, reason="RLTUI_TEST_POSTGRES_URL is not set (.ci/postgres.sh)")
+def test_rltui_launch_starts_the_study_files_ssh_workers(study_file, capsys):
+    from rltui.cli import main
+
+    name = f"ssh-{uuid.uuid4().hex[:6]}"
+    launcher = (
+        f"launcher: {{type: ssh, hosts: [{HOST}], ssh_config: {CONFIG}, "
+        f"python: {sys.executable}, log_dir: ~/rltui-test-logs}}\n"
+    )
+    path = study_file(name=name, n_trials=2, timesteps=512, every=256)
+    path.write_text(path.read_text(encoding="utf-8") + launcher, encoding="utf-8")
+    assert main(["launch", str(path), "--storage", POSTGRES, "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f" on {HOST} (pid " in out, out
+    ostudy, _ = open_study(load_study(path), POSTGRES)
+    reader = StudyReader(ostudy)
+    wait_for(
+        lambda: sum(r.status == TrialStatus.COMPLETE for r in reader.poll().rows.values()) == 2,
+        "two COMPLETE trials",
+        timeout=HANG,
+    )
