@@ -73,7 +73,7 @@ def test_the_bash_script_is_valid_bash(capsys, tmp_path):
         ("rltui ctl pause ", []),  # trial numbers: nothing to offer
         ("rltui export --format ", sorted(EXPORT_FORMATS)),
         ("rltui completion ", ["bash", "fish", "zsh"]),
-        ("rltui run --w", ["--workers"]),
+        ("rltui run --w", ["--workers", "--workers-per-gpu"]),
         ("rltui validate --", ["--help", "--json"]),
     ],
 )
