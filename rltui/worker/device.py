@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+from rltui.search.workers import GPU_ENV
+
 
 class DeviceError(Exception):
     """A device this host cannot train on; the message says why and ``hint`` what to do."""
@@ -50,3 +54,19 @@ def release_gpu_memory() -> None:
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         gc.collect()  # the trial's model and buffers, if a reference cycle still holds them
         torch.cuda.empty_cache()
+
+
+def out_of_gpu_memory(exc: BaseException) -> str | None:
+    """The reason a trial ends with when ``exc`` is CUDA running out of memory (torch's
+    ``OutOfMemoryError``, or the RuntimeError older builds raise), else None. The worker goes
+    on: the trial's memory is handed back to the driver when it ends."""
+    text = str(exc)
+    if type(exc).__name__ != "OutOfMemoryError" and "CUDA out of memory" not in text:
+        return None
+    first = text.strip().splitlines()[0] if text.strip() else "CUDA out of memory"
+    placed = os.environ.get(GPU_ENV)
+    where = f" on GPU {placed}" if placed else ""
+    return (
+        f"out of GPU memory{where}: {first[:200]} (fewer workers on the GPU, workers_per_gpu, "
+        "or a smaller batch_size, n_envs, buffer or network)"
+    )

@@ -31,7 +31,7 @@ from rltui.train.evaluations import objective, objective_values
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, train_sb3
 from rltui.train.trust import CheckpointRefused
-from rltui.worker.device import release_gpu_memory
+from rltui.worker.device import out_of_gpu_memory, release_gpu_memory
 from rltui.worker.heartbeat import RunningTrial
 from rltui.worker.unpruned import UnprunedTrial
 
@@ -260,6 +260,7 @@ class TrialRun:
     def _fail(self, exc: Exception) -> None:
         tail = "".join(traceback.format_exception(exc)[-6:])
         message = str(exc) if isinstance(exc, TrialFailed) else f"{type(exc).__name__}: {exc}"
+        message = out_of_gpu_memory(exc) or message
         self.say(f"FAIL: {message}\n{tail}")
         try:
             self._until_written(
