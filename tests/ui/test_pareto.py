@@ -345,6 +345,22 @@ def test_the_history_and_the_curves_name_no_single_best_with_several_objectives(
 
     ostudy, _ = open_study(load_study(multi_path, check_env=False))
     snapshot = StudyReader(ostudy).poll()
-    assert history(snapshot)[2] == "history: reward (1st of 2 objectives)"
+    assert history(snapshot)[2] == "history · reward, 1st of 2"
     top = curves(snapshot, 1, None)
     assert top.best is None and top.title == "reward: top 5 by reward"
+
+
+@pytest.mark.slow
+def test_pareto_front_snapshot(snap_compare, multi_path, monkeypatch, tmp_path, no_gpu) -> None:
+    from rltui.ui.app import RltuiApp
+    from rltui.ui.models import views
+
+    from .test_snapshots import BIG, before
+
+    empty = tmp_path / "cwd"  # the explorer lists the working folder: an empty one
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    monkeypatch.setenv("HOME", str(empty))
+    app = RltuiApp(multi_path, theme="rltui-dark", clock=fixed_clock, poll_interval=0.1)
+    presses = ("v",) * views.VIEWS.index("Pareto front")
+    assert snap_compare(app, terminal_size=BIG, run_before=before("3", *presses, charts=True))

@@ -99,7 +99,7 @@ def history(snapshot: Snapshot) -> tuple[list[TrialRow], bool, str]:
     title = "optimisation history"
     if snapshot.multi_objective:
         count = len(snapshot.directions)
-        title = f"history: {snapshot.objective_label(0)} (1st of {count} objectives)"
+        title = f"history · {snapshot.objective_label(0)}, 1st of {count}"
     return list(snapshot.rows.values()), snapshot.direction.name == "MAXIMIZE", title
 
 
