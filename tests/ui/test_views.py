@@ -142,6 +142,41 @@ def test_parallel_on_10000_trials_draws_about_the_width_and_keeps_the_best() -> 
     assert data.title.endswith(f"({len(data.lines)}/10000)")
 
 
+def test_a_brush_keeps_the_trials_inside_its_range_on_its_axis() -> None:
+    from rltui.ui.models.brush import Brush
+
+    rows = [
+        row(i, S.COMPLETE, float(v), learning_rate=lr)
+        for i, (v, lr) in enumerate([(0, 1e-4), (25, 1e-3), (50, 1e-3), (75, 1e-2), (100, 1e-2)])
+    ]
+    rows.append(row(5, S.PRUNED, 90.0, learning_rate=1e-2))
+    snap = snapshot(*rows)
+    top = views.parallel(snap, SPACE, 60, Brush(axis=0, band=1))  # value, top half
+    assert sorted(line.number for line in top.lines) == [2, 3, 4, 5]
+    assert top.title == "value top half: 3/5"  # complete trials kept, of all
+    small_lr = views.parallel(snap, SPACE, 60, Brush(axis=1, band=2))  # lr, bottom half
+    assert sorted(line.number for line in small_lr.lines) == [0, 1, 2]
+    assert not any(line.best for line in small_lr.lines)  # the best (#4) is not in it
+    assert views.parallel(snap, SPACE, 60, Brush(axis=1, band=0)) == views.parallel(
+        snap, SPACE, 60
+    )  # the range "all": no brush
+
+
+@pytest.mark.slow
+async def test_a_and_b_brush_the_parallel_coordinates(make_app, wait) -> None:
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        await wait(pilot, lambda: app.main_screen and app.main_screen.snapshot is not None)
+        await pilot.press("3", "a", "b")
+        pane = app.main_screen.query_one(ChartsPane)
+        said = [n.message for n in internals.notifications(app)][-1]
+        name = views.axes_of(pane.snapshot, pane.space)[0].name
+        assert said == f"parallel: only trials with {name} in its top half (b: next range)"
+        chart = pane.view_chart
+        assert pane.view == "parallel coordinates"
+        await wait(pilot, lambda: built(chart) and chart.data.title.startswith(f"{name} top"))
+
+
 def test_parallel_without_complete_trials_is_empty() -> None:
     data = views.parallel(snapshot(row(0, S.RUNNING), row(1, S.PRUNED, 3.0)), SPACE, 60)
     assert data.lines == ()

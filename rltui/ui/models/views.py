@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
+from rltui.ui.models.brush import Brush
 from rltui.ui.models.chart_data import PALETTE
 
 if TYPE_CHECKING:
@@ -147,11 +148,14 @@ def axes_of(snapshot: Snapshot, space: SearchSpace | None) -> list[Axis]:
     return out
 
 
-def parallel(snapshot: Snapshot, space: SearchSpace | None, width: int) -> ParallelData:
+def parallel(
+    snapshot: Snapshot, space: SearchSpace | None, width: int, brush: Brush = Brush()
+) -> ParallelData:
     """A line per COMPLETE trial (about ``width`` at most, the best always), pruned trials
-    dim, coloured by value in up to 5 bands."""
+    dim, coloured by value in up to 5 bands; only those inside ``brush`` when it is set."""
     axes = axes_of(snapshot, space)
     complete = _complete(snapshot)
+    everything = len(complete)
     maximize = _maximize(snapshot)
     if not axes or not complete:
         return ParallelData("parallel coordinates", (), ())
@@ -159,6 +163,16 @@ def parallel(snapshot: Snapshot, space: SearchSpace | None, width: int) -> Paral
     low, high = min(values), max(values)  # type: ignore[type-var]
     best = snapshot.best
     value_axis = Axis("value", low, high)  # type: ignore[arg-type]
+    brushed = [value_axis, *axes][brush.axis % (len(axes) + 1)]
+
+    def inside(row: TrialRow) -> bool:
+        x = row.value if brushed is value_axis else row.params.get(brushed.name)
+        return brush.keeps(brushed.position(x))
+
+    if brush.active:
+        complete = [r for r in complete if inside(r)]
+        if best is not None and not inside(best):
+            best = None
 
     def line(row: TrialRow, value: float | None, pruned: bool) -> ParallelLine | None:
         ys = [value_axis.position(value)]
@@ -176,14 +190,18 @@ def parallel(snapshot: Snapshot, space: SearchSpace | None, width: int) -> Paral
     if best is not None and all(r.number != best.number for r in picked):
         picked.append(best)
     pruned = [
-        r for r in snapshot.rows.values() if r.status == TrialStatus.PRUNED and _finite(r.value)
+        r
+        for r in snapshot.rows.values()
+        if r.status == TrialStatus.PRUNED and _finite(r.value) and (not brush.active or inside(r))
     ]
     drawn = [ln for r in _stride(pruned, limit // 2) if (ln := line(r, r.value, True))]
     lines = [ln for r in picked if (ln := line(r, r.value, False))]
     rank = {colour: i for i, colour in enumerate(BANDS)}
     lines.sort(key=lambda ln: (ln.best, rank.get(ln.colour, 0)))  # best drawn last, on top
     title = "parallel coords"
-    if len(picked) < len(complete):
+    if brush.active:
+        title = f"{brushed.name} {brush.name}: {len(complete)}/{everything}"
+    elif len(picked) < len(complete):
         title += f" ({len(lines)}/{len(complete)})"
     names = ("value", *(axis.name + (" (log)" if axis.log else "") for axis in axes))
     return ParallelData(title, names, (*drawn, *lines))

@@ -93,6 +93,23 @@ class ChartsPane(Grid, can_focus=True):
             show=False,
         ),
         Binding(
+            "a",
+            "brush_axis",
+            "Brush axis",
+            tooltip="Parallel coordinates: brush the next axis (value first)",
+            id="charts.brush_axis",
+            show=False,
+        ),
+        Binding(
+            "b",
+            "brush_range",
+            "Brush",
+            tooltip="Parallel coordinates: keep only trials in the brushed axis's top half / "
+            "bottom half / top quarter / middle half / bottom quarter / all",
+            id="charts.brush_range",
+            show=False,
+        ),
+        Binding(
             "P",
             "save_pictures",
             "Pictures",
@@ -241,6 +258,12 @@ class ChartsPane(Grid, can_focus=True):
 
     def action_next_view(self) -> None:
         self.notify(self.view_box.next_view(), timeout=2)
+
+    def action_brush_axis(self) -> None:
+        self.notify(self.view_box.brush_step("axis"), timeout=3)
+
+    def action_brush_range(self) -> None:
+        self.notify(self.view_box.brush_step("range"), timeout=3)
 
     def action_next_importance(self) -> None:
         self.notify(self.view_box.next_method(), timeout=3)

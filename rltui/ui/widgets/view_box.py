@@ -23,6 +23,7 @@ from textual.widgets import ContentSwitcher
 from rltui.search.reader import Snapshot
 from rltui.ui.display.cells import Clock
 from rltui.ui.models import importance, pareto, space_views, views
+from rltui.ui.models.brush import Brush
 from rltui.ui.widgets.charts import ChartView
 from rltui.ui.widgets.pareto_chart import ParetoChart
 from rltui.ui.widgets.space_charts import ContourChart, SliceGrid
@@ -64,6 +65,7 @@ class ViewBox(ContentSwitcher):
         self.view_index = 0
         self.method = importance.default_method()
         self.contour_x, self.contour_y = 0, 1
+        self.brush = Brush()  # the parallel coordinates' axis and range (a, b)
         self.snapshot: Snapshot | None = None
         self.space: SearchSpace | None = None
         self.session: Session | None = None
@@ -143,6 +145,19 @@ class ViewBox(ContentSwitcher):
             return "contour: needs two parameters and finished trials"
         return f"contour: x {names[pair[0]]}, y {names[pair[1]]}"
 
+    def brush_step(self, what: str) -> str:
+        """Move the parallel coordinates' brush to the next axis (``axis``) or range
+        (``range``) and show them; returns the notification."""
+        params = [a.name for a in views.axes_of(self.snapshot, self.space)] if self.snapshot else []
+        names = ["value", *params]
+        step = self.brush.next_axis(len(names)) if what == "axis" else self.brush.next_range()
+        self.brush = step
+        self.show_view("parallel coordinates")
+        name = names[self.brush.axis % len(names)]
+        if not self.brush.active:
+            return f"parallel: brush on {name} (b picks a range); every trial shown"
+        return f"parallel: only trials with {name} in its {self.brush.name} (b: next range)"
+
     def _redraw(self) -> None:
         snapshot = self.snapshot
         if snapshot is None or self.view == "importance":
@@ -160,6 +175,7 @@ class ViewBox(ContentSwitcher):
             height,
             self.contour_x,
             self.contour_y,
+            self.brush,
             int(now.timestamp() // 5) if ticking else None,
         )
         basis = self._basis
@@ -167,10 +183,10 @@ class ViewBox(ContentSwitcher):
         if key == self._key and same:
             return
         self._key, self._basis = key, (snapshot.rows, self.space)
-        axes = (self.contour_x, self.contour_y)
+        choices = (self.contour_x, self.contour_y, self.brush)
         self._generation += 1
         size = (width, height)
-        self._compute(self.view, chart, snapshot, self.space, size, axes, now, self._generation)
+        self._compute(self.view, chart, snapshot, self.space, size, choices, now, self._generation)
 
     def _compute(
         self,
@@ -179,7 +195,7 @@ class ViewBox(ContentSwitcher):
         snapshot: Snapshot,
         space: SearchSpace | None,
         size: tuple[int, int],
-        axes: tuple[int, int],
+        choices: tuple[int, int, Brush],
         now: datetime,
         generation: int,
     ) -> None:
@@ -188,7 +204,7 @@ class ViewBox(ContentSwitcher):
         # it is slower still: the work is pure Python and holds the GIL from the screen.)
         def compute() -> None:
             if generation == self._generation:  # not overtaken by a later computation
-                chart.set_data(_data(view, snapshot, space, size, axes, now))
+                chart.set_data(_data(view, snapshot, space, size, choices, now))
 
         self.call_after_refresh(compute)
 
@@ -205,14 +221,16 @@ def _data(
     snapshot: Snapshot,
     space: SearchSpace | None,
     size: tuple[int, int],
-    axes: tuple[int, int],
+    choices: tuple[int, int, Brush],
     now: datetime,
 ) -> Any:
-    """View ``view``'s data for a chart of ``size`` characters (pure; runs on a thread)."""
+    """View ``view``'s data for a chart of ``size`` characters, with the contour's two
+    parameters and the parallel coordinates' brush (``choices``)."""
     width, height = size
+    x, y, brush = choices
     compute: dict[str, Callable[[], Any]] = {
-        "parallel coordinates": lambda: views.parallel(snapshot, space, width),
-        "contour": lambda: space_views.contour(snapshot, space, *axes, width, height),
+        "parallel coordinates": lambda: views.parallel(snapshot, space, width, brush),
+        "contour": lambda: space_views.contour(snapshot, space, x, y, width, height),
         "slices": lambda: space_views.slices(snapshot, space, width),
         "EDF": lambda: views.edf(snapshot, width),
         "rank": lambda: views.rank(snapshot, width),
