@@ -141,11 +141,11 @@ def run_headless(
     home = StudyHome.beside(study.path).make()
     pool = LocalPool(home.logs, study_file=study.path, storage_url=url, nice=0, gpus=gpus)
     try:
-        launched = pool.start(workers)
+        pool.start(workers)
     except PlacementError as exc:
         console.print(Text(f"rltui run: {exc}", "red"))
         return 1
-    placed = Counter(w.gpu for w in launched if w.gpu is not None)
+    placed = Counter(w.gpu for w in pool.started if w.gpu is not None)
     if placed:
         where = ", ".join(f"GPU {g}: {n}" for g, n in sorted(placed.items()))
         console.print(f"workers placed on GPUs ({where})")

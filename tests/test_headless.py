@@ -198,7 +198,7 @@ def test_ctrl_c_message_starts_its_own_line_when_piped(study, monkeypatch):
 
     class Pool:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.started = [SimpleNamespace(pid=424242)]
+            self.started = [SimpleNamespace(pid=424242, gpu=None)]
 
         def start(self, n: int) -> None:
             pass
