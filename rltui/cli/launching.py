@@ -89,27 +89,20 @@ def cmd_launch(args: argparse.Namespace) -> int:
             "every host shares at that path (else give --storage postgresql://...)",
             file=sys.stderr,
         )
+    from rltui.launch.remote import launcher_of
+    from rltui.launch.ssh import SshLauncher
+
+    remote = launcher_of(spec, url, spec.name)
     try:
-        if launcher.type == "ssh":
-            return _ssh(args, launcher, url, spec.name, spec.device, count)
-        return _slurm(args, launcher, url, spec.name, spec.device, count)
+        if isinstance(remote, SshLauncher):
+            return _ssh(args, remote, count)
+        return _slurm(args, remote, count)
     except LaunchError as exc:
         return _refuse(args, str(exc))
 
 
-def _ssh(args: argparse.Namespace, launcher: Any, url: str, name: str, device: str, n: int) -> int:
-    from rltui.launch.ssh import SshLauncher
-
-    ssh = SshLauncher(
-        launcher.hosts,
-        url,
-        name,
-        python=launcher.python,
-        config=launcher.ssh_config,
-        device=None if device == "auto" else device,
-        log_dir=launcher.log_dir,
-    )
-    started = ssh.start(n)
+def _ssh(args: argparse.Namespace, ssh: Any, count: int) -> int:
+    started = ssh.start(count)
     if wants_json(args):
         workers = [
             {"worker": w.worker_id, "host": w.host, "pid": w.pid, "log": w.log} for w in started
@@ -121,25 +114,8 @@ def _ssh(args: argparse.Namespace, launcher: Any, url: str, name: str, device: s
     return 0
 
 
-def _slurm(
-    args: argparse.Namespace, launcher: Any, url: str, name: str, device: str, n: int
-) -> int:
-    from rltui.launch.slurm import SlurmLauncher
-
-    slurm = SlurmLauncher(
-        url,
-        name,
-        partition=launcher.partition,
-        time_limit=launcher.time,
-        gpus_per_worker=launcher.gpus_per_worker,
-        cpus_per_worker=launcher.cpus_per_worker,
-        memory=launcher.memory,
-        python=launcher.python,
-        device=None if device == "auto" else device,
-        log_dir=launcher.log_dir,
-        sbatch_args=launcher.sbatch_args,
-    )
-    job = slurm.submit(n)
+def _slurm(args: argparse.Namespace, slurm: Any, count: int) -> int:
+    job = slurm.submit(count)
     if wants_json(args):
         emit({"ok": True, "launcher": "slurm", "job": job.job_id, "workers": job.tasks})
         return 0

@@ -137,17 +137,19 @@ class LocalPool:
         max_trials: int | None = None,
         extra_env: dict[str, str] | None = None,
         busy: Iterable[int | None] = (),
+        gpu: int | None = None,
     ) -> list[LaunchedWorker]:
         """Start ``count`` detached workers; returns them at once (they register themselves in
         the storage within a second or two).
 
         With GPU placement, each goes to the GPU with the fewest workers, counting this pool's
         live workers and ``busy`` (the GPUs of the study's other live workers, from their
-        records); raises :class:`PlacementError` when ``workers_per_gpu`` leaves no room."""
+        records), or on ``gpu`` when given; raises :class:`PlacementError` when
+        ``workers_per_gpu`` leaves no room."""
         placed: list[int | None] = [None] * count
         if self.gpus is not None:
             mine = [w.gpu for w in self.started if pid_running(w.pid)]
-            placed = place(count, self.gpus, self.host_gpus(), busy_gpus([*mine, *busy]))
+            placed = place(count, self.gpus, self.host_gpus(), busy_gpus([*mine, *busy]), gpu)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         launched = []
         for offset, gpu in enumerate(placed):

@@ -96,12 +96,14 @@ def place(
     choice: GpuChoice,
     host: Sequence[int],
     busy: Mapping[int, int] | None = None,
+    pinned: int | None = None,
 ) -> list[int | None]:
     """The GPU for each of ``count`` new workers (None: the CPU, when no GPU is used).
 
     ``busy`` counts the workers already on each GPU (live workers of this study and those
-    just started). Raises PlacementError when ``workers_per_gpu`` leaves room for fewer than
-    ``count``, saying how many fit.
+    just started); ``pinned`` puts them all on that GPU (the user's pick). Raises
+    PlacementError when ``workers_per_gpu`` leaves room for fewer than ``count``, saying how
+    many fit.
     """
     gpus = choice.usable(host)
     if not gpus:
@@ -117,6 +119,16 @@ def place(
             f"{count} more worker(s) asked for, but {len(gpus)} GPU(s) × {cap} per GPU leave "
             f"room for {room} (now: {_describe(load)}); raise workers_per_gpu or name more GPUs"
         )
+    if pinned is not None:  # the user picked the GPU
+        if pinned not in gpus:
+            listed = ", ".join(map(str, gpus))
+            raise PlacementError(f"GPU {pinned} is not one this study may use ({listed})")
+        if cap is not None and load[pinned] + count > cap:
+            raise PlacementError(
+                f"GPU {pinned} holds {load[pinned]} worker(s) and workers_per_gpu is {cap}: "
+                "pick another GPU, or raise workers_per_gpu"
+            )
+        return [pinned] * count
     out: list[int | None] = []
     for _ in range(count):
         gpu = min(gpus, key=lambda g: (load[g], g))

@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, cast
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
+from rltui.launch.ssh import LaunchError
 from rltui.search.endings import STOPPED_BY_USER
 from rltui.search.lifecycle import ALLOWED, ControlAction, TrialStatus
 from rltui.search.reader import TrialRow
 from rltui.search.workers import WorkerRecord
+from rltui.ui.models.worker_places import SLURM, SSH, Place
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen, UnsavedScreen
 from rltui.ui.screens.enqueue import EnqueueScreen, QueueRequest
+from rltui.ui.screens.place_picker import PlacePicker
 
 if TYPE_CHECKING:
     from rltui.ui.app import RltuiApp
@@ -223,16 +226,35 @@ class StudyControls:
             # On the UI thread, so that each press gets its own index (its own sampler seed).
             records = list(snapshot.workers) if snapshot is not None else []
             index = session.next_worker_index(records)
-            self._in_thread("_start_worker", partial(self._start_worker, session, index, records))
+            self._in_thread("_start_worker", partial(self._ask_where, session, index, records))
 
-    def _start_worker(self, session: Session, index: int, records: list[WorkerRecord]) -> None:
+    def _ask_where(self, session: Session, index: int, records: list[WorkerRecord]) -> None:
+        """On a thread (the host's GPUs are read): start here at once when there is no other
+        place, else ask where (:class:`PlacePicker`)."""
+        places = session.worker_places(records)
+        if not places:
+            self._start_worker(session, index, records, None)
+            return
+
+        def picked(place: Place | None) -> None:
+            if place is None:
+                self.screen.notify("no worker started", timeout=2)
+                return
+            start = partial(self._start_worker, session, index, records, place)
+            self._in_thread("_start_worker", start)
+
+        self.screen.app.call_from_thread(self.screen.app.push_screen, PlacePicker(places), picked)
+
+    def _start_worker(
+        self, session: Session, index: int, records: list[WorkerRecord], place: Place | None
+    ) -> None:
         try:
-            self._done(
-                session.start_workers(1, first_index=index, records=records)
-                + f", index {index}; logs in {session.log_dir}"
-            )  # its "starting" entry shows at once
-        # ValueError: a bad RLTUI_WORKER_NICE, or no room on the GPUs (workers_per_gpu), said how
-        except (OSError, ValueError) as exc:
+            said = session.start_workers(1, first_index=index, records=records, place=place)
+            local = place is None or place.key not in (SSH, SLURM)
+            self._done(said + (f", index {index}; logs in {session.log_dir}" if local else ""))
+        # ValueError: a bad RLTUI_WORKER_NICE, or no room on the GPUs (workers_per_gpu), said
+        # how; LaunchError: what ssh or sbatch said.
+        except (OSError, ValueError, LaunchError) as exc:
             self.screen.notify(f"could not start a worker: {exc}", severity="error")
 
     def drain_worker(self) -> None:

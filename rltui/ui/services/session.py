@@ -19,8 +19,8 @@ from typing import Any
 
 import optuna
 
-from rltui.launch.local import LocalPool, signal_worker
-from rltui.launch.placement import GpuChoice
+from rltui.launch.local import LocalPool, pid_running, signal_worker
+from rltui.launch.placement import GpuChoice, PlacementError, busy_gpus
 from rltui.search import attrs
 from rltui.search.control import ControlError, Controller
 from rltui.search.folders import study_home
@@ -39,8 +39,10 @@ from rltui.search.storage import (
 from rltui.search.study import join_by_name, open_study, open_to_read, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key, is_lost, read_records
 from rltui.spec import Problem, SpecError, StudyFile, check_text, incompatible_changes
+from rltui.ui.models.worker_places import SLURM, SSH, Place, places
 from rltui.ui.services.launches import StartedWorkers, WorkerLaunch
 from rltui.ui.services.memory import bulk_load
+from rltui.ui.services.remote import start_remote
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -282,23 +284,51 @@ class Session:
         self._indices.append(index)
         return index
 
+    def worker_places(self, records: Iterable[WorkerRecord]) -> list[Place]:
+        """Where ``w`` may start a worker (empty: only here, so it asks nothing). Reads the
+        host's GPUs (nvidia-smi or NVML): call it off the event loop."""
+        usable: list[int] = []
+        try:
+            choice = GpuChoice.of_study(self.study.spec)
+            if choice is not None:
+                usable = choice.usable(self.pool().host_gpus())
+        except PlacementError:
+            usable = []  # said when a worker is started there
+        return places(self.study.spec, usable, busy_gpus(self._gpus_in_use(records)))
+
+    def _gpus_in_use(self, records: Iterable[WorkerRecord]) -> list[int | None]:
+        pool = self.pool()
+        mine = {w.worker_id for w in pool.started}
+        theirs = [r.gpu for r in records if r.alive and r.host == HOST and r.id not in mine]
+        return [*(w.gpu for w in pool.started if pid_running(w.pid)), *theirs]
+
     def start_workers(
-        self, count: int = 1, first_index: int = 0, records: Iterable[WorkerRecord] = ()
+        self,
+        count: int = 1,
+        first_index: int = 0,
+        records: Iterable[WorkerRecord] = (),
+        place: Place | None = None,
     ) -> str:
-        """Start ``count`` local workers; they show in :attr:`launches` until they register.
+        """Start ``count`` workers where ``place`` says (default: here, each on the GPU with
+        the fewest workers); local ones show in :attr:`launches` until they register.
         ``records`` are the study's workers: those live on this host and not started here
         count when a new worker is placed on a GPU. Raises PermissionError for a study
         opened to read only (its workers could not write), PlacementError when the GPUs
-        have no room (``workers_per_gpu``)."""
+        have no room (``workers_per_gpu``), LaunchError when ssh or sbatch fail."""
         if self.read_only:
             raise PermissionError(self.read_only)
+        if place is not None and place.key in (SSH, SLURM):
+            return start_remote(self.study.spec, self.url, self.name, count)
         pool = self.pool()
         mine = {w.worker_id for w in pool.started}
         busy = [r.gpu for r in records if r.alive and r.host == HOST and r.id not in mine]
-        launched = pool.start(count, first_index=first_index, busy=busy)
+        gpu = place.gpu if place is not None else None
+        launched = pool.start(count, first_index=first_index, busy=busy, gpu=gpu)
         self.started.add(launched, first_index)
         pids = ", ".join(str(w.pid) for w in launched)
-        return f"started {len(launched)} worker{'s' if len(launched) != 1 else ''} (pid {pids})"
+        where = sorted({w.gpu for w in launched if w.gpu is not None})
+        on = f" on GPU {', '.join(map(str, where))}" if where else ""
+        return f"started {len(launched)} worker{'s' if len(launched) != 1 else ''}{on} (pid {pids})"
 
     def drain_worker(self, record: WorkerRecord) -> str:
         if self.read_only:
