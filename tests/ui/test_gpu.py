@@ -316,7 +316,7 @@ def test_nvml_without_a_driver_gives_way_to_nvidia_smi(smi, monkeypatch):
     deadline = time.monotonic() + 30
     while not source.absent and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert source.absent and source.read() is None and source.processes() == {}
+    assert source.absent and source.read() is None
     assert probe.read(wait=10) == parse(H100)
 
 

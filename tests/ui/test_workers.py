@@ -370,3 +370,18 @@ def test_a_slurm_workers_entry_names_its_job():
     r = record("s77-1", "node-3.cluster", 4242, job="77_1")
     text = worker_cells.worker_text(r, "node-3", now=NOW, late=6.0, width=28, theme=THEME)
     assert text.plain.splitlines()[2] == "  job 77_1"
+
+
+def test_a_workers_gpu_memory_follows_its_device_where_it_fits():
+    r = record("a1b2c3d4", "node-3", 4242, device="cuda:3 NVIDIA H100 80GB HBM3")
+    wide = worker_cells.worker_text(r, "node-3", now=NOW, late=6.0, width=40, theme=THEME)
+    assert wide.plain.splitlines()[1].startswith("  node-3:4242 cuda:3 H100")
+    with_memory = worker_cells.worker_text(
+        r, "node-3", now=NOW, late=6.0, width=40, theme=THEME, gpu_mib=3277
+    )
+    assert "  node-3:4242 cuda:3 H100 3.2G" in with_memory.plain
+    narrow = worker_cells.worker_text(
+        r, "node-3", now=NOW, late=6.0, width=24, theme=THEME, gpu_mib=3277
+    )
+    assert all(len(line) <= 24 for line in narrow.plain.splitlines())  # dropped before the pid
+    assert ":4242" in narrow.plain

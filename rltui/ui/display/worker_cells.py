@@ -151,16 +151,19 @@ def host_labels(records: Iterable[WorkerRecord], width: int) -> dict[str, str]:
     return short_hosts(r.host for r in records)
 
 
-def where_line(record: WorkerRecord, host: str, width: int) -> str:
+def where_line(record: WorkerRecord, host: str, width: int, gpu_mib: int | None = None) -> str:
     """``host:pid device`` in ``width`` cells, ``host`` being the name from
     :func:`host_labels`: with the GPU's model when it fits, then without, then with the host
-    name cut in the middle; the pid is never cut (it is what ``kill`` needs)."""
+    name cut in the middle; the pid is never cut (it is what ``kill`` needs). ``gpu_mib``,
+    the GPU memory the worker holds, follows the device where it fits."""
     pid = f":{record.pid}"
     room = width - cell_len(INDENT)
+    memory = f" {gpu_mib / 1024:.1f}G" if gpu_mib is not None else ""
     for device in (short_device(record.device), torch_device(record.device)):
-        line = f"{host}{pid} {device}"
-        if cell_len(line) <= room:
-            return INDENT + line
+        for tail in dict.fromkeys((memory, "")):
+            line = f"{host}{pid} {device}{tail}"
+            if cell_len(line) <= room:
+                return INDENT + line
     device = torch_device(record.device)
     budget = room - len(pid) - 1 - cell_len(device)
     if budget >= 6:
@@ -176,7 +179,14 @@ def since(record: WorkerRecord, now: float) -> str:
 
 
 def worker_text(
-    record: WorkerRecord, host: str, *, now: float, late: float, width: int, theme: Theme
+    record: WorkerRecord,
+    host: str,
+    *,
+    now: float,
+    late: float,
+    width: int,
+    theme: Theme,
+    gpu_mib: int | None = None,
 ) -> Text:
     """The workers view's entry for ``record``: two lines, more for a job or when it is late.
 
@@ -199,7 +209,7 @@ def worker_text(
         head.append(f" #{record.trial}")
     head.truncate(width)
     when, where_when = since(record, now), ""
-    where = where_line(record, host, width)
+    where = where_line(record, host, width, gpu_mib)
     silence = age(now - record.heartbeat)
     silent = f"{INDENT}no heartbeat for {silence}" if overdue else ""
     # The age goes right-aligned on the first of the two lines that has room for it, else
@@ -211,7 +221,7 @@ def worker_text(
     elif overdue and (late_line := _late_line(silence, when, width)):
         silent = late_line
     else:
-        where = where_line(record, host, width - len(when) - 1)
+        where = where_line(record, host, width - len(when) - 1, gpu_mib)
         where_when = _pad(where, when, width)
     text.append_text(head)
     text.append("\n" + where)

@@ -213,7 +213,7 @@ class MainScreen(Screen[None]):
                 width=self.app.size.width,
             )
             self.workers_view.show(
-                snapshot.workers, spec.control.heartbeat_interval, session.launches
+                snapshot.workers, spec.control.heartbeat_interval, session.launches, self.gpus
             )
             if previous is None or snapshot.changed:
                 self._update_charts(session)  # only the trials' data feeds the charts

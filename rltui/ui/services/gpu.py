@@ -51,6 +51,9 @@ class Gpu:
     utilization: int | None  # percent of the last sample period a kernel ran
     memory_used: int | None  # MiB
     memory_total: int | None  # MiB
+    # (pid, MiB) of each process holding memory on it, where NVML says (not nvidia-smi's
+    # CSV line): the workers view shows each worker's share.
+    processes: tuple[tuple[int, int], ...] = ()
 
     @property
     def memory_fraction(self) -> float | None:

@@ -1,7 +1,8 @@
 """The local NVIDIA GPUs through NVIDIA's management library (nvidia-ml-py), when present.
 
 Cheaper and richer than running ``nvidia-smi``: one call per figure, no process, and each
-process's GPU memory. ``nvmlInit`` can take seconds on a box without persistence mode (the
+process's GPU memory (:attr:`Gpu.processes`, which the workers view shows per worker).
+``nvmlInit`` can take seconds on a box without persistence mode (the
 driver wakes up), so it runs once on a thread of its own; until it is done, and wherever the
 library or the driver is missing, :meth:`Nvml.read` answers None and the caller reads
 ``nvidia-smi`` instead (:mod:`rltui.ui.services.gpu`).
@@ -49,23 +50,6 @@ class Nvml:
             except lib.NVMLError:
                 return None  # a GPU fell off the bus, a driver reload: nvidia-smi says more
 
-    def processes(self) -> dict[int, int]:
-        """MiB of GPU memory each process holds (all GPUs), where NVML can say."""
-        with self._lock:
-            if self._state != "ready":
-                return {}
-            lib = self._lib
-            used: dict[int, int] = {}
-            try:
-                for i in range(lib.nvmlDeviceGetCount()):
-                    handle = lib.nvmlDeviceGetHandleByIndex(i)
-                    for proc in lib.nvmlDeviceGetComputeRunningProcesses(handle):
-                        if proc.usedGpuMemory is not None:
-                            used[proc.pid] = used.get(proc.pid, 0) + proc.usedGpuMemory // MIB
-            except lib.NVMLError:
-                return {}
-            return used
-
     def close(self) -> None:
         with self._lock:
             if self._state == "ready":
@@ -94,6 +78,14 @@ def _gpu(lib: Any, index: int) -> Gpu:
     if isinstance(name, bytes):
         name = name.decode(errors="replace")
     try:
+        processes = tuple(
+            (int(p.pid), int(p.usedGpuMemory // MIB))
+            for p in lib.nvmlDeviceGetComputeRunningProcesses(handle)
+            if p.usedGpuMemory is not None
+        )
+    except lib.NVMLError:
+        processes = ()
+    try:
         utilization = int(lib.nvmlDeviceGetUtilizationRates(handle).gpu)
     except lib.NVMLError:
         utilization = None
@@ -104,4 +96,4 @@ def _gpu(lib: Any, index: int) -> Gpu:
         used, total = int(memory.used // MIB), int(memory.total // MIB)
     except lib.NVMLError:
         used = total = None
-    return Gpu(index, name, utilization, used, total)
+    return Gpu(index, name, utilization, used, total, processes)

@@ -19,11 +19,12 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from rltui.search.workers import WorkerRecord
+from rltui.search.workers import HOST, WorkerRecord
 from rltui.ui.display import worker_cells
 from rltui.ui.display.cells import Clock
 
 if TYPE_CHECKING:
+    from rltui.ui.services.gpu import Gpu
     from rltui.ui.services.launches import WorkerLaunch
 
 EMPTY = "no workers yet: w starts one here, or rltui worker on any host"
@@ -48,6 +49,7 @@ class WorkersView(OptionList):
         super().__init__(id=id)
         self.clock = clock
         self.records: list[WorkerRecord] = []
+        self.gpu_memory: dict[int, int] = {}  # MiB by pid, on this machine
         self.launches: tuple[WorkerLaunch, ...] = ()
         # What each entry of the list is, in the list's order: live workers, then workers
         # started here that have no record yet, then gone workers.
@@ -77,9 +79,13 @@ class WorkersView(OptionList):
         records: Sequence[WorkerRecord],
         heartbeat_interval: float = 2.0,
         launches: Sequence[WorkerLaunch] = (),
+        gpus: Sequence[Gpu] = (),
     ) -> None:
         """Show ``records``, and ``launches`` (workers started here with no record yet,
-        ``Session.launches``); a heartbeat older than a few ``heartbeat_interval`` is late."""
+        ``Session.launches``); a heartbeat older than a few ``heartbeat_interval`` is late.
+        ``gpus`` (this machine's, with the processes NVML lists) give each local worker's
+        GPU memory."""
+        self.gpu_memory = {pid: mib for g in gpus for pid, mib in g.processes}
         self.records, hidden = worker_cells.order(records)
         known = {r.id for r in records}
         # A record read after the launches were listed speaks for its worker.
@@ -106,7 +112,13 @@ class WorkersView(OptionList):
             (
                 entry.id,
                 worker_cells.worker_text(
-                    entry, hosts[entry.host], now=now, late=self.late, width=width, theme=theme
+                    entry,
+                    hosts[entry.host],
+                    now=now,
+                    late=self.late,
+                    width=width,
+                    theme=theme,
+                    gpu_mib=self.gpu_memory.get(entry.pid) if entry.host == HOST else None,
                 ),
             )
             if isinstance(entry, WorkerRecord)
