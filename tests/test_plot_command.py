@@ -16,6 +16,7 @@ import pytest
 from rltui.cli import main
 from rltui.search.study import open_study
 from rltui.spec import load_study
+from rltui.ui.figures.registry import VIEWS
 from tests.conftest import needs_extra
 from tests.ui.conftest import SMOKE, script_trials
 
@@ -96,21 +97,8 @@ def test_a_chart_is_saved_as_plain_text_with_json_saying_what_was_written(
 
 
 @pytest.mark.slow  # importance fits fANOVA's forests
-@pytest.mark.parametrize(
-    "view",
-    [
-        "curves",
-        "history",
-        "param",
-        "importance",
-        "parallel",
-        "edf",
-        "rank",
-        "timeline",
-        "contour",
-        "slices",
-    ],
-)
+# Every view but the Pareto front (the scripted study has one objective: refused below).
+@pytest.mark.parametrize("view", [name for name in VIEWS if name != "pareto"])
 def test_every_view_draws_the_scripted_study(scripted_study, tmp_path, view):
     out = tmp_path / f"{view}.svg"
     assert plot(scripted_study, view, "--out", out, "--theme", "dark") == 0

@@ -232,3 +232,62 @@ def user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     theme whatever terminal runs the tests."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     monkeypatch.setenv("COLORTERM", "truecolor")
+
+
+SMOKE_PRUNER = "pruner:\n  type: median\n  n_startup_trials: 2\n  n_warmup_steps: 0\n"
+
+
+def two_objective_study(
+    path: Path, script: list[tuple[TrialState, float | None, float | None]]
+) -> Path:
+    """Turn the smoke study at ``path`` into one with objectives [reward, wall_time] (no
+    pruner: Optuna cannot prune several objectives) and add a trial per (state, reward,
+    seconds) of ``script``, a minute apart from T0; #0 stays the file's enqueued trial."""
+    text = path.read_text(encoding="utf-8").replace(SMOKE_PRUNER, "")
+    path.write_text(
+        text.replace("direction: maximize\n", "objectives: [reward, wall_time]\n"),
+        encoding="utf-8",
+    )
+    ostudy, _url = open_study(load_study(path, check_env=False))
+    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
+    space = load_study(path, check_env=False).space.distributions
+    params = {"learning_rate": 3e-3, "gamma": 0.98, "ent_coef": 0.0}
+    for minute, (state, reward, seconds) in enumerate(script, start=1):
+        start = T0 + timedelta(minutes=minute)
+        template = FrozenTrial(
+            number=-1,
+            state=state,
+            value=None,
+            values=[reward, seconds] if reward is not None else None,
+            datetime_start=start,
+            datetime_complete=start + timedelta(minutes=5) if state.is_finished() else None,
+            params=params,
+            distributions={k: space[k] for k in params},
+            user_attrs={},
+            system_attrs={},
+            intermediate_values={256: reward or 0.0},
+            trial_id=-1,
+        )
+        storage.create_new_trial(study_id, template_trial=template)
+    return path
+
+
+def trial_row(number: int, status: Any, value: float | None = None, **fields: Any) -> Any:
+    """A TrialRow as the reader makes one, every field not given at its empty default."""
+    from rltui.search.reader import TrialRow
+
+    defaults: dict[str, Any] = {
+        "trial_id": number,
+        "params": {},
+        "curve": (),
+        "timesteps": 0,
+        "total": None,
+        "started": None,
+        "completed": None,
+        "worker": None,
+        "error": None,
+        "traceback": None,
+        "pending": None,
+        "spec_version": 1,
+    }
+    return TrialRow(number=number, status=status, value=value, **{**defaults, **fields})

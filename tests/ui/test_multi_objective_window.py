@@ -5,25 +5,20 @@ objective's name, and a trial's detail gives each objective's value and its rank
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 from rich.console import Console
 
-from rltui.search.optuna_internals import storage_of, study_id_of
-from rltui.search.study import open_study
-from rltui.spec import load_study
 from rltui.ui.app import RltuiApp
 from rltui.ui.screens.trial_detail import TrialDetailScreen
 from rltui.ui.widgets.status_bar import StatusBar
 from rltui.ui.widgets.trial_table import TrialTable
 
-from .conftest import T0, fixed_clock, wait_for
+from .conftest import fixed_clock, two_objective_study, wait_for
 
-PRUNER = "pruner:\n  type: median\n  n_startup_trials: 2\n  n_warmup_steps: 0\n"
 # number: (state, reward, seconds); #0 is the file's hand-picked trial, WAITING.
 SCRIPT = [
     (TrialState.COMPLETE, 150.0, 60.0),  # 1: front
@@ -37,31 +32,7 @@ SCRIPT = [
 @pytest.fixture
 def two_objectives(study_file: Path) -> Path:
     """The smoke study with objectives [reward, wall_time] and the trials of SCRIPT."""
-    text = study_file.read_text(encoding="utf-8").replace(PRUNER, "")
-    text = text.replace("direction: maximize\n", "objectives: [reward, wall_time]\n")
-    study_file.write_text(text, encoding="utf-8")
-    ostudy, _url = open_study(load_study(study_file, check_env=False))
-    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
-    space = load_study(study_file, check_env=False).space.distributions
-    params = {"learning_rate": 3e-3, "gamma": 0.98, "ent_coef": 0.0}
-    for minute, (state, reward, seconds) in enumerate(SCRIPT, start=1):
-        start = T0 + timedelta(minutes=minute)
-        template = FrozenTrial(
-            number=-1,
-            state=state,
-            value=None,
-            values=[reward, seconds] if reward is not None else None,
-            datetime_start=start,
-            datetime_complete=start + timedelta(minutes=5) if state.is_finished() else None,
-            params=params,
-            distributions={k: space[k] for k in params},
-            user_attrs={},
-            system_attrs={},
-            intermediate_values={256: reward or 0.0},
-            trial_id=-1,
-        )
-        storage.create_new_trial(study_id, template_trial=template)
-    return study_file
+    return two_objective_study(study_file, SCRIPT)
 
 
 def _state(app: RltuiApp) -> str:

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import random
 import shutil
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import optuna
 import pytest
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 from textual.app import App, ComposeResult
 from textual_plotext.plot import Plot
 
 from rltui.search.lifecycle import TrialStatus
-from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, StudyReader, summarize
 from rltui.search.study import open_study
 from rltui.spec import load_study
@@ -27,7 +25,7 @@ from rltui.ui.widgets.pareto_chart import ParetoChart
 from rltui.ui.widgets.trial_table import TrialTable
 from rltui.ui.widgets.trials_pane import TrialsPane
 
-from .conftest import SMOKE, T0, fixed_clock, wait_for
+from .conftest import SMOKE, fixed_clock, two_objective_study, wait_for
 
 # Ranks on hand data ------------------------------------------------------------------------
 
@@ -201,41 +199,18 @@ def multi_path(tmp_path: Path) -> Path:
     """A journal study with objectives [reward, wall_time] and trials in several states."""
     path = tmp_path / "smoke.yaml"
     shutil.copy(SMOKE, path)
-    text = path.read_text(encoding="utf-8")
-    text = text.replace("direction: maximize\n", "objectives: [reward, wall_time]\n")
-    text = text.replace("pruner:\n  type: median\n  n_startup_trials: 2\n  n_warmup_steps: 0\n", "")
-    path.write_text(text, encoding="utf-8")
-    ostudy, _url = open_study(load_study(path, check_env=False))
-    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
-    space = load_study(path, check_env=False).space.distributions
-    params = {"learning_rate": 3e-3, "gamma": 0.98, "ent_coef": 0.0}
     # number: (state, reward, seconds); #0 is the file's enqueued trial, WAITING.
-    script = [
-        (TrialState.COMPLETE, 150.0, 60.0),  # 1: front
-        (TrialState.COMPLETE, 100.0, 90.0),  # 2: rank 2 (dominated by 1)
-        (TrialState.COMPLETE, 190.0, 300.0),  # 3: front
-        (TrialState.COMPLETE, 90.0, 30.0),  # 4: front
-        (TrialState.RUNNING, None, None),  # 5
-        (TrialState.COMPLETE, 80.0, 100.0),  # 6: rank 3 (behind 2)
-    ]
-    for minute, (state, reward, seconds) in enumerate(script, start=1):
-        start = T0 + timedelta(minutes=minute)
-        template = FrozenTrial(
-            number=-1,
-            state=state,
-            value=None,
-            values=[reward, seconds] if reward is not None else None,
-            datetime_start=start,
-            datetime_complete=start + timedelta(minutes=5) if state.is_finished() else None,
-            params=params,
-            distributions={k: space[k] for k in params},
-            user_attrs={},
-            system_attrs={},
-            intermediate_values={256: reward or 0.0},
-            trial_id=-1,
-        )
-        storage.create_new_trial(study_id, template_trial=template)
-    return path
+    return two_objective_study(
+        path,
+        [
+            (TrialState.COMPLETE, 150.0, 60.0),  # 1: front
+            (TrialState.COMPLETE, 100.0, 90.0),  # 2: rank 2 (dominated by 1)
+            (TrialState.COMPLETE, 190.0, 300.0),  # 3: front
+            (TrialState.COMPLETE, 90.0, 30.0),  # 4: front
+            (TrialState.RUNNING, None, None),  # 5
+            (TrialState.COMPLETE, 80.0, 100.0),  # 6: rank 3 (behind 2)
+        ],
+    )
 
 
 def test_the_reader_gives_every_value_the_directions_and_the_names(multi: Snapshot) -> None:

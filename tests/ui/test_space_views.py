@@ -16,7 +16,7 @@ from rltui.spec import load_study
 from rltui.ui.models import space_views as sv
 from rltui.ui.models.views import BANDS, Axis, axes_of
 
-from .conftest import SMOKE
+from .conftest import SMOKE, trial_row
 
 S = TrialStatus
 SPACE = load_study(SMOKE, check_env=False).space  # learning_rate (log), gamma, ent_coef (choice)
@@ -25,23 +25,7 @@ LR, GAMMA, ENT = 0, 1, 2  # the axes' indices, in the space's order
 
 
 def row(number: int, status: TrialStatus, value: float | None = None, **params: Any) -> TrialRow:
-    return TrialRow(
-        number=number,
-        trial_id=number,
-        status=status,
-        value=value,
-        params={**PARAMS, **params},
-        curve=(),
-        timesteps=0,
-        total=None,
-        started=None,
-        completed=None,
-        worker=None,
-        error=None,
-        traceback=None,
-        pending=None,
-        spec_version=1,
-    )
+    return trial_row(number, status, value, params={**PARAMS, **params})
 
 
 def snapshot(*rows: TrialRow, maximize: bool = True) -> Snapshot:

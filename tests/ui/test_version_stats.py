@@ -13,27 +13,11 @@ from rltui.search.reader import TrialRow
 from rltui.ui.models.version_stats import VersionStats, best_version, version_stats
 from rltui.ui.screens.versions import VersionsScreen
 
-from .conftest import wait_for
+from .conftest import trial_row, wait_for
 
 
 def row(number: int, status: TrialStatus, value: float | None, version: int | None) -> TrialRow:
-    return TrialRow(
-        number=number,
-        trial_id=number,
-        status=status,
-        value=value,
-        params={},
-        curve=(),
-        timesteps=0,
-        total=None,
-        started=None,
-        completed=None,
-        worker=None,
-        error=None,
-        traceback=None,
-        pending=None,
-        spec_version=version,
-    )
+    return trial_row(number, status, value, spec_version=version)
 
 
 C, P, F, R, W, PA = (

@@ -20,7 +20,7 @@ from rltui.ui.models.space_views import DESCRIPTIONS
 from rltui.ui.textual import internals
 from rltui.ui.widgets.charts_pane import ChartsPane
 
-from .conftest import NOW, SMOKE, T0
+from .conftest import NOW, SMOKE, T0, trial_row
 from .test_snapshots import BIG, SMALL, before, snap_app  # noqa: F401  (snap_app: a fixture)
 
 S = TrialStatus
@@ -40,22 +40,14 @@ def row(
 ) -> TrialRow:
     """A trial started ``start`` minutes after T0, finished ``minutes`` later if finished."""
     started = T0 + timedelta(minutes=start)
-    return TrialRow(
-        number=number,
-        trial_id=number,
-        status=status,
-        value=value,
+    return trial_row(
+        number,
+        status,
+        value,
         params={**PARAMS, **params},
-        curve=(),
-        timesteps=0,
-        total=None,
         started=started,
         completed=started + timedelta(minutes=minutes) if status.is_finished else None,
         worker=worker,
-        error=None,
-        traceback=None,
-        pending=None,
-        spec_version=1,
         earlier=earlier,
     )
 
