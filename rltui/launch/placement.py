@@ -20,10 +20,13 @@ import subprocess
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rltui.search.workers import GPU_ENV
-from rltui.spec.launching import parse_gpus
-from rltui.spec.model import StudySpec
+from rltui.spec.gpus import parse_gpus
+
+if TYPE_CHECKING:  # pydantic: not on the window's first paint, which imports the launcher
+    from rltui.spec.model import StudySpec
 
 VISIBLE_ENV = "CUDA_VISIBLE_DEVICES"
 

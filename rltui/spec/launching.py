@@ -18,10 +18,11 @@ in :mod:`rltui.launch` check the rest where they run.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from rltui.spec.gpus import parse_gpus
 
 # A host as SSH configurations name them: never starting with '-', which ssh would read as
 # one of its options (``-oProxyCommand=...`` runs a command).
@@ -31,35 +32,6 @@ TIME_RE = re.compile(r"^(\d+-)?\d+(:\d{1,2}){0,2}$")
 MEMORY_RE = re.compile(r"^\d+[KMGT]?$", re.IGNORECASE)
 SSH_KEYS = ("hosts", "ssh_config")
 SLURM_KEYS = ("partition", "time", "gpus_per_worker", "cpus_per_worker", "memory", "sbatch_args")
-
-
-def parse_gpus(value: str | Sequence[int] | None) -> tuple[int, ...] | None:
-    """``all`` (or nothing): None, every GPU; ``none``: (); ``"0,2"`` or ``[0, 2]``: those
-    indices. Raises ValueError saying the accepted forms."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
-        return None
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("none", ""):
-            return ()
-        parts: list[Any] = [p.strip() for p in text.split(",")]
-    elif isinstance(value, (list, tuple)):
-        parts = list(value)
-    else:
-        raise ValueError(f"gpus is {value!r}: write all, none, or a list of GPU indices")
-    indices: list[int] = []
-    for part in parts:
-        if isinstance(part, bool) or not (
-            (isinstance(part, int) and part >= 0) or (isinstance(part, str) and part.isdigit())
-        ):
-            raise ValueError(
-                f"GPU '{part}' is not an index: write all, none, or indices such as 0,2"
-            )
-        index = int(part)
-        if index in indices:
-            raise ValueError(f"GPU {index} is named twice: name each GPU once")
-        indices.append(index)
-    return tuple(indices)
 
 
 def _gpus(value: Any) -> Any:

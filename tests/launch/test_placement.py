@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -87,44 +88,10 @@ def test_host_gpus_read_nvidia_smi_within_the_parents_visible_devices(tmp_path, 
     )
     smi.chmod(smi.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    if _has_pynvml():
-        pytest.skip("nvidia-ml-py is installed: it is read instead of nvidia-smi")
+    # nvidia-ml-py may be installed (the gpu extra): without a driver NVML cannot start, and
+    # nvidia-smi is read as here. A machine with a driver answers through NVML instead.
+    if Path("/proc/driver/nvidia/version").exists():
+        pytest.skip("this machine has an NVIDIA driver: NVML answers, not the stand-in")
     assert host_gpus({}) == [0, 1, 2, 3]
     assert host_gpus({"CUDA_VISIBLE_DEVICES": "2,3"}) == [2, 3]
     assert host_gpus({"CUDA_VISIBLE_DEVICES": "GPU-0"}) == []
-
-
-def _has_pynvml() -> bool:
-    try:
-        import pynvml  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def test_a_study_files_gpus_on_a_host_without_gpus_train_on_its_cpu():
-    from rltui.spec import parse_study
-    from tests.spec.test_loader import GOOD
-
-    spec = parse_study(GOOD + "gpus: [0, 1]\n", None, check_env=False).spec
-    assert spec.device == "auto"
-    assert place(2, GpuChoice.of_study(spec), []) == [None, None]  # auto: the CPU
-    with pytest.raises(PlacementError, match="this host has GPUs: none"):
-        place(1, GpuChoice.of_study(spec, gpus="0"), [])  # named on the command line
-    cpu = parse_study(GOOD + "device: cpu\n", None, check_env=False).spec
-    assert GpuChoice.of_study(cpu) is None
-    with pytest.raises(PlacementError, match="trains on device 'cpu'"):
-        GpuChoice.of_study(cpu, gpus="all")
-
-
-def test_rltui_run_refuses_gpus_it_cannot_place_before_any_worker_starts(tmp_path, capsys):
-    from rltui.cli import main
-    from tests.spec.test_loader import GOOD
-
-    cpu = tmp_path / "cpu.yaml"
-    cpu.write_text(GOOD + "device: cpu\n", encoding="utf-8")
-    assert main(["run", str(cpu), "--gpus", "0,x"]) == 1
-    assert "rltui run: --gpus: GPU 'x' is not an index" in capsys.readouterr().err
-    assert main(["run", str(cpu), "--workers-per-gpu", "2"]) == 1
-    assert "trains on device 'cpu'" in capsys.readouterr().err
-    assert not (tmp_path / "cpu.rltui" / "logs").exists()  # no worker was started

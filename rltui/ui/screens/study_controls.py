@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, cast
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
-from rltui.launch.ssh import LaunchError
 from rltui.search.endings import STOPPED_BY_USER
 from rltui.search.lifecycle import ALLOWED, ControlAction, TrialStatus
 from rltui.search.reader import TrialRow
@@ -248,6 +247,8 @@ class StudyControls:
     def _start_worker(
         self, session: Session, index: int, records: list[WorkerRecord], place: Place | None
     ) -> None:
+        from rltui.launch.ssh import LaunchError  # the launchers: not on the first paint
+
         try:
             said = session.start_workers(1, first_index=index, records=records, place=place)
             local = place is None or place.key not in (SSH, SLURM)
