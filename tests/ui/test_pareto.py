@@ -339,3 +339,18 @@ def test_pareto_front_snapshot(snap_compare, multi_path, monkeypatch, tmp_path, 
     app = RltuiApp(multi_path, theme="rltui-dark", clock=fixed_clock, poll_interval=0.1)
     presses = ("v",) * views.VIEWS.index("Pareto front")
     assert snap_compare(app, terminal_size=BIG, run_before=before("3", *presses, charts=True))
+
+
+@pytest.mark.slow
+async def test_the_comparison_names_the_fronts_best_not_a_single_best(multi_path: Path) -> None:
+    from rltui.ui.app import RltuiApp
+
+    app = RltuiApp(multi_path, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.main_screen and app.main_screen.snapshot is not None)
+        await pilot.press("4")
+        screen = app.main_screen
+        best = screen.snapshot.best
+        assert best is not None and best.number == 3  # the front's highest reward
+        roles = dict(screen.compare_pane.target().trials)
+        assert roles[3] == "front, best reward" and "best" not in roles.values()

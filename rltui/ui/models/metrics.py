@@ -152,18 +152,21 @@ def distinguishing(params: Mapping[int, Mapping[str, Any]]) -> dict[int, dict[st
 _MISSING = object()
 
 
-def target(marked: Iterable[int], selected: int | None, best: int | None) -> Target:
+def target(
+    marked: Iterable[int], selected: int | None, best: int | None, best_label: str = "best"
+) -> Target:
     """The marked trials (the first :data:`MAX_TRIALS` by number); with none marked, the
-    selected trial and the study's best."""
+    selected trial and the study's best, called ``best_label`` (with several objectives the
+    front's best by the first: say so)."""
     chosen = sorted(marked)
     if chosen:
         shown = chosen[:MAX_TRIALS]
         return Target(tuple((n, "marked") for n in shown), len(chosen) - len(shown))
     trials: list[tuple[int, str]] = []
     if selected is not None:
-        trials.append((selected, "best" if selected == best else "selected"))
+        trials.append((selected, best_label if selected == best else "selected"))
     if best is not None and best != selected:
-        trials.append((best, "best"))
+        trials.append((best, best_label))
     return Target(tuple(trials))
 
 

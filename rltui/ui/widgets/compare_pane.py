@@ -96,8 +96,12 @@ class ComparePane(Vertical, can_focus=True):
         self._update(force)
 
     def target(self) -> metrics.Target:
-        best = self.snapshot.best if self.snapshot is not None else None
-        return metrics.target(self.marked, self.selected, best.number if best else None)
+        snap = self.snapshot
+        best = snap.best if snap is not None else None
+        label = (
+            f"front, best {snap.objective_label(0)}" if snap and snap.multi_objective else "best"
+        )
+        return metrics.target(self.marked, self.selected, best.number if best else None, label)
 
     def _update(self, force: bool = False) -> None:
         session = self.session

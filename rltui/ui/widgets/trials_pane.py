@@ -163,6 +163,7 @@ class TrialsPane(Vertical):
         self.error: str | None = None  # why the filter line as typed does not apply
         self._theme: Theme | None = None
         self._shown_state: Text | None = None
+        self.snapshot: Snapshot | None = None  # the last one applied
 
     def compose(self) -> ComposeResult:
         yield FilterLine(placeholder=PLACEHOLDER, id="filter")
@@ -186,7 +187,7 @@ class TrialsPane(Vertical):
 
     def apply(self, snapshot: Snapshot, theme: Theme, maximize: bool) -> None:
         """Bring the pane up to date with ``snapshot`` (called by the screen each poll)."""
-        self._theme = theme
+        self._theme, self.snapshot = theme, snapshot
         table = self.table
         params = list(table.params)
         table.apply(snapshot, theme, maximize)
@@ -240,7 +241,11 @@ class TrialsPane(Vertical):
     def _marked(self, event: TrialTable.MarksChanged) -> None:
         # Acknowledged here; the message goes on up to the screen, which compares them.
         if event.number is None:
-            self.notify("marks cleared: comparing the selected trial with the best", timeout=2)
+            snap = self.snapshot
+            best = "the best"
+            if snap is not None and snap.multi_objective:
+                best = f"the front's best by {snap.objective_label(0)}"
+            self.notify(f"marks cleared: comparing the selected trial with {best}", timeout=2)
         else:
             done = "marked" if event.number in event.marked else "unmarked"
             listed = " ".join(f"#{n}" for n in sorted(event.marked)) or "none marked"
