@@ -377,6 +377,9 @@ async def test_versions_are_listed_diffed_and_restored_into_the_buffer(make_app,
         await wait(pilot, lambda: isinstance(app.screen, VersionsScreen))
         screen = app.screen
         assert [v[0] for v in screen.versions] == [2, 1]
+        # How each version's trials did, read from the window's snapshot (the scripted
+        # trials record no version: they count under 0).
+        assert screen.stats is not None and screen.stats[0].complete == 2
         await pilot.press("down")  # version 1
         diff = str(screen.query_one("#versions-diff").render())
         assert "-n_trials: 8" in diff.replace(" ", "") or "n_trials: 8" in diff

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rltui.search.lifecycle import TrialStatus
-from rltui.search.reader import TrialRow
+from rltui.search.reader import Snapshot, TrialRow
 
 
 @dataclass(frozen=True)
@@ -84,3 +84,12 @@ def best_version(stats: dict[int, VersionStats], maximize: bool) -> int | None:
         if s.best is not None
     ]
     return max(scored)[2] if scored else None
+
+
+def stats_of(snapshot: Snapshot | None) -> tuple[dict[int, VersionStats] | None, bool]:
+    """Each version's stats from ``snapshot`` (None without one), and whether higher values
+    are better: what the versions screen takes."""
+    if snapshot is None:
+        return None, True
+    maximize = snapshot.direction.name == "MAXIMIZE"
+    return version_stats(snapshot.rows.values(), maximize), maximize

@@ -21,7 +21,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from rltui.ui.models.preview import text_diff
-from rltui.ui.models.version_stats import VersionStats, best_version, version_stats
+from rltui.ui.models.version_stats import VersionStats, best_version
 
 Version = tuple[int, float | None, str]
 
@@ -71,8 +71,8 @@ class VersionsScreen(ModalScreen[str | None]):
         stats: dict[int, VersionStats] | None = None,
         maximize: bool = True,
     ) -> None:
-        """``stats``: how each version's trials did (:func:`version_stats`); when None, they
-        are worked out from the window's last snapshot of the study, if there is one."""
+        """``stats``: how each version's trials did (:func:`version_stats`), None when the
+        study's trials are not known yet."""
         super().__init__()
         self.versions = list(reversed(versions))  # newest first
         self.buffer = buffer
@@ -81,18 +81,7 @@ class VersionsScreen(ModalScreen[str | None]):
         self.maximizing = maximize
         self.best: int | None = None
 
-    def _window_stats(self) -> None:
-        """The stats from the window's last snapshot, when none were given."""
-        if self.stats is not None:
-            return
-        main = getattr(self.app, "main_screen", None)
-        snapshot = getattr(main, "snapshot", None)
-        if snapshot is not None:
-            self.maximizing = snapshot.direction.name == "MAXIMIZE"
-            self.stats = version_stats(snapshot.rows.values(), self.maximizing)
-
     def compose(self) -> ComposeResult:
-        self._window_stats()
         self.best = best_version(self.stats or {}, self.maximizing)
         with Vertical() as box:
             box.border_title = "Study file versions"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -260,14 +260,14 @@ class StudyFilePane(Vertical):
     @work(thread=True, exclusive=True, exit_on_error=False, group="versions")
     def _read_versions(self, session: Session, buffer: str) -> None:
         from rltui.search.study import spec_history, spec_version
+        from rltui.ui.models.version_stats import stats_of
 
-        history = spec_history(session.ostudy)
-        in_force = spec_version(session.ostudy)
-        self.app.call_from_thread(self._show_versions, history, buffer, in_force)
+        history, in_force = spec_history(session.ostudy), spec_version(session.ostudy)
+        # How each version's trials did, from the window's last snapshot, on this thread.
+        stats = stats_of(getattr(self.screen, "snapshot", None))
+        self.app.call_from_thread(self._show_versions, history, buffer, in_force, stats)
 
-    def _show_versions(
-        self, history: list[tuple[int, float | None, str]], buffer: str, in_force: int
-    ) -> None:
+    def _show_versions(self, history: list[Any], buffer: str, in_force: int, stats: Any) -> None:
         from rltui.ui.screens.versions import VersionsScreen
 
         def chosen(text: str | None) -> None:
@@ -280,7 +280,7 @@ class StudyFilePane(Vertical):
                     timeout=6,
                 )
 
-        self.app.push_screen(VersionsScreen(history, buffer, in_force or None), chosen)
+        self.app.push_screen(VersionsScreen(history, buffer, in_force or None, *stats), chosen)
 
     # Saving and applying -----------------------------------------------------------
 
