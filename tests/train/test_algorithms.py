@@ -55,15 +55,6 @@ PARAMS: dict[str, dict[str, Any]] = {
 StudyFactory = Callable[..., StudyFile]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread, as in a worker: with tiny networks more threads only cost time."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def make_study(study_file: Callable[..., Path]) -> StudyFactory:
     """A study for ``algorithm`` on CartPole (discrete) or Pendulum (continuous)."""

@@ -6,12 +6,11 @@ Tiny networks and a few hundred timesteps: enough to exercise the paths, not to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from rltui.spec import StudyFile, load_study
 from rltui.train.envs import make_envs
@@ -38,15 +37,6 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
          "policy_kwargs.lstm_hidden_size": 8},
     ),
 }  # fmt: skip
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """One torch thread, as in a worker: with tiny networks more threads only cost time."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -42,17 +42,6 @@ train:
 """
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One torch thread, as workers train."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _study(folder: Path, train: str, *, name: str = "envs", algorithm: str = "ppo",
            env: str = "CartPole-v1", timesteps: int = 256, every: int = 128):  # fmt: skip
     path = folder / f"{name}.yaml"

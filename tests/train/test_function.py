@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from rltui.search.trial_logs import read_progress
 from rltui.spec import load_study
@@ -203,17 +202,8 @@ DQN_PARAMS = {
 }
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread, as in a worker: several threads on shared cores are many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.slow
-def test_torch_dqn_example_trains_and_resumes_exactly(study_file, tmp_path, one_thread):
+def test_torch_dqn_example_trains_and_resumes_exactly(study_file, tmp_path):
     study = _study(study_file, ref="examples.torch_dqn:train", timesteps=600)
     # The study file's folder decides where 'examples' is imported from.
     study = dataclasses.replace(study, path=SAMPLES / "cartpole_torch_dqn.yaml")

@@ -51,18 +51,6 @@ train:
 SAC_PARAMS = {"learning_starts": 100, "buffer_size": 2000, "batch_size": 32, "net_arch": [8]}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Train on one thread, as workers do: on a busy machine two threads contend for the cores
-    and make off-policy training (a gradient step per env step) many times slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _run(study, params, reporter, tmp_path: Path, resume: Path | None = None):
     return train_sb3(
         study,
