@@ -52,6 +52,10 @@ def make_sampler(study: StudyFile, worker_index: int = 0) -> BaseSampler:
         from rltui.search.samplers import PolicyGradientSampler
 
         return PolicyGradientSampler(**options)
+    if kind == "pbt":
+        # A member's first values are drawn at random; later ones come from exploit and
+        # explore (rltui.search.pbt), enqueued with the member's next segment.
+        return optuna.samplers.RandomSampler(seed=options.get("seed"))
     if kind == "grid":
         # Grid points are enqueued when the study is published; a grid study's sampler only
         # fills parameters outside the grid, randomly.

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rltui.spec import algorithms as algos
-from rltui.spec import limits
+from rltui.spec import limits, pbt
 from rltui.spec import policy as pol
 from rltui.spec.environment import check_env as check_gym_env
 from rltui.spec.environment import env_shapes
@@ -50,10 +50,15 @@ class StudyFile:
     def budget(self, requested: int | None = None) -> int:
         """The trial budget for ``requested`` trials (the file's ``n_trials`` when None).
 
+        A PBT study's trials are its members' segments: its population times the segments of
+        a member's budget, whatever was requested.
+
         A grid runs in whole passes, each combination once per pass, so that no combination
         runs more often than another: a space that is all grid runs one pass (more would only
         repeat trials), and any other budget is rounded up to whole passes.
         """
+        if pbt.is_pbt(self.spec):  # a segment per trial; exploits may change it a little
+            return pbt.options_of(self.spec).population * pbt.segments(self.spec)
         requested = requested or self.spec.n_trials
         points = self.space.grid_size()
         if not points:
@@ -214,6 +219,7 @@ def _check_meaning(
         )
     problems += _check_enqueue(spec, space)
     problems += _check_grid_budget(spec, space)
+    problems += pbt.check(spec, space)
     return problems
 
 

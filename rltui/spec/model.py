@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from rltui.spec import objectives as obj
-from rltui.spec import wrappers
+from rltui.spec import pbt, wrappers
 from rltui.spec.launching import Gpus, LauncherSpec
 from rltui.spec.limits import MAX_ENTRIES, MAX_SUBPROC_ENVS, MAX_WRAPPERS, SIZES
 from rltui.spec.problems import did_you_mean
@@ -360,7 +360,7 @@ class StudySpec(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _objective_defaults(cls, data: Any) -> Any:
-        return obj.with_defaults(data)
+        return pbt.with_defaults(obj.with_defaults(data))
 
     @field_validator("direction", "sampler", "pruner")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rltui.spec import pbt
+
 SAMPLER_OPTIONS: dict[str, frozenset[str]] = {
     "tpe": frozenset(
         [
@@ -44,6 +46,7 @@ SAMPLER_OPTIONS: dict[str, frozenset[str]] = {
         ["population_size", "mutation_prob", "crossover_prob", "swapping_prob", "seed"]
     ),
     "grid": frozenset({"seed"}),
+    pbt.PBT: pbt.OPTIONS,
     "policy_gradient": frozenset(
         [
             "batch_size",

@@ -94,7 +94,7 @@ def test_contrib_names_are_the_library_classes():
 
 
 @pytest.mark.parametrize(
-    "name", [n for n in SAMPLER_OPTIONS if n not in ("grid", "policy_gradient")]
+    "name", [n for n in SAMPLER_OPTIONS if n not in ("grid", "policy_gradient", "pbt")]
 )
 def test_sampler_options_exist(name):
     cls = sampling._SAMPLERS[name]
