@@ -37,6 +37,16 @@ def trial_id_of(trial: optuna.Trial | FrozenTrial) -> int:
     return trial._trial_id
 
 
+def fresh_trial(study: optuna.Study) -> optuna.Trial:
+    """A new RUNNING trial for this process, as ``Study.ask`` makes one, except that it never
+    takes a WAITING trial instead (``ask`` pops one first when any waits): a PBT study starts
+    a new member while other members' next segments wait."""
+    import optuna
+
+    study._thread_local.cached_all_trials = None  # as ask(): the sampler sees the study now
+    return optuna.Trial(study, study._storage.create_new_trial(study._study_id))
+
+
 def metric_names_in(system_attrs: dict[str, Any]) -> list[str] | None:
     """The study's metric names (``Study.set_metric_names``) from its system attributes,
     already read; ``Study.metric_names`` would read them from the storage again."""

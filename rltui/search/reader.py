@@ -18,6 +18,7 @@ from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction, TrialStatus, pending_control, status_of
 from rltui.search.optuna_internals import metric_names_in, storage_of, study_id_of, trial_id_of
 from rltui.search.pareto import domination_ranks, rankable
+from rltui.search.segments import Segment, population_attrs, segment_of
 from rltui.search.workers import WorkerRecord, read_records
 
 if TYPE_CHECKING:  # Optuna is imported lazily: the UI paints before it has loaded
@@ -50,6 +51,8 @@ class TrialRow:
     # Every objective's value, in the study's order (``value`` is the first); empty when the
     # trial has none.
     values: tuple[float, ...] = ()
+    # Its place in a PBT member's training (rltui.search.segments); None in other studies.
+    segment: Segment | None = None
 
     @property
     def last_eval(self) -> float | None:
@@ -95,6 +98,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         earlier=_earlier(trial, status),
         note=(system.get(attrs.PAUSED) or {}).get("note") if status == TrialStatus.PAUSED else None,
         values=tuple(trial.values) if trial.values else (),
+        segment=segment_of(trial),
     )
 
 
@@ -182,6 +186,8 @@ class Snapshot:
     read_at: float = field(default_factory=time.time)
     directions: tuple[StudyDirection, ...] = ()
     objective_names: tuple[str, ...] = ()
+    # A PBT study's settings changed from the window (rltui.search.segments.settings reads them)
+    population: dict[str, Any] = field(default_factory=dict)
     # Set by the reader (reused while nothing changes) or computed on first use; never
     # copied by dataclasses.replace, whose rows may differ.
     _summary: Summary | None = field(default=None, init=False, compare=False, repr=False)
@@ -295,6 +301,7 @@ class StudyReader:
             rows=dict(self._rows) if changed or last is None else last.rows,
             changed=frozenset(changed),
             workers=read_records(system),
+            population=population_attrs(system),
             spec_version=int(system.get(attrs.SPEC_VERSION, 0)),
             draining=bool(system.get(attrs.DRAIN)),
         )

@@ -94,3 +94,14 @@ def test_metric_names_in_reads_what_set_metric_names_wrote() -> None:
     system = oi.storage_of(study).get_study_system_attrs(oi.study_id_of(study))
     assert oi.metric_names_in(system) == ["reward", "wall_time"] == study.metric_names
     assert oi.metric_names_in({"study:metric_names": "not a list"}) is None
+
+
+def test_fresh_trial_leaves_waiting_trials_waiting(study: optuna.Study) -> None:
+    study.enqueue_trial({"x": 1.0})
+    trial = oi.fresh_trial(study)
+    states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
+    assert states == {0: TrialState.WAITING, 1: TrialState.RUNNING}
+    assert trial.number == 1
+    trial.suggest_float("x", 0.0, 2.0)  # the sampler works on it as on an asked trial
+    study.tell(trial, 1.0)
+    assert study.trials[1].state == TrialState.COMPLETE
