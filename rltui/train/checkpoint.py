@@ -55,9 +55,24 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from rltui.train.envs import TrialEnvs, restore_stack, stack_state
-from rltui.train.trust import CheckpointRefused, TrustedCheckpoint, open_checkpoint, seal
+from rltui.train.trust import (
+    MANIFEST,
+    CheckpointRefused,
+    TrustedCheckpoint,
+    open_checkpoint,
+    seal,
+)
 
-__all__ = ["CheckpointRefused", "TrainerState", "latest", "load", "publish", "remove", "save"]
+__all__ = [
+    "CheckpointRefused",
+    "TrainerState",
+    "copy",
+    "latest",
+    "load",
+    "publish",
+    "remove",
+    "save",
+]
 
 ENVS_FILE = "envs.pkl"
 NORMALIZE_FILE = "normalize.pkl"
@@ -297,6 +312,56 @@ def latest(folder: Path) -> Path:
 def _step_of(path: Path) -> int:
     match = _STEP.match(path.name)
     return int(match.group(1)) if match else -1
+
+
+def copy(source: Path, target: Path, root: Path) -> Path:
+    """Copy the latest checkpoint of each seed of the trial folder ``source`` into the trial
+    folder ``target`` (both under the checkpoint root ``root``); returns ``target``.
+
+    A PBT member that exploits goes on from another member's checkpoint, and a trial loads
+    only from its own folder. Each checkpoint is checked as a load would check it (under the
+    root, trusted, unchanged) before a byte is copied, then published in ``target`` as if this
+    trial had saved it: sealed with a manifest of its own. Files are hard links where the
+    filesystem allows (a checkpoint's files are never written again once published), copies
+    elsewhere. Raises :class:`CheckpointRefused` (or ``FileNotFoundError``) with the reason."""
+    seeds = sorted(p for p in source.glob("seed-*") if p.is_dir())
+    if not seeds:
+        raise FileNotFoundError(f"no checkpoint in {source}")
+    for seed in seeds:
+        step = latest(seed)
+        trusted = open_checkpoint(step, root, trial=source.name)
+        if trusted.shared:
+            trusted.verify_files()
+        folder = target / seed.name
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"step-{_step_of(step):012d}"
+        tmp = folder / f".{final.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            for name in trusted.files or _names(trusted.path):
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(trusted.path / name, tmp / name)
+            publish(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return target
+
+
+def _names(folder: Path) -> list[str]:
+    return [
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    ]
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copyfile(src, dst, follow_symlinks=False)
 
 
 def remove(folder: Path | str | None) -> None:

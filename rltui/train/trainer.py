@@ -170,8 +170,16 @@ def train_sb3(
     resume: Path | None = None,
     log: ProgressLog | None = None,
     checkpoint_on_eval: bool = False,
+    stop_at: int | None = None,
+    retune: bool = False,
 ) -> Outcome:
     """Train one configuration until its budget, a pruning decision, or a user request.
+
+    ``stop_at`` ends training earlier, at the first boundary at or after that many timesteps
+    (a PBT segment's end), with an evaluation and a checkpoint there (``Outcome.checkpoint``);
+    the budget still sets the schedules and the final evaluation. ``retune`` applies the
+    hyperparameters that may change during training (:mod:`rltui.train.retune`) to a model
+    loaded from ``resume``: a PBT segment goes on from a checkpoint with values of its own.
 
     With ``train.seeds`` the configuration trains once per seed, in lockstep, and each
     evaluation reported to Optuna is the mean over the seeds.
@@ -186,6 +194,11 @@ def train_sb3(
         for index, run_seed in enumerate(seeds):
             saved = checkpoint.latest(resume / f"seed-{index}") if resume is not None else None
             runs.append(_start(study, params, run_seed, device, saved, checkpoint_dir))
+            if retune and saved is not None:
+                from rltui.train.retune import retune as apply
+
+                assert study.spec.train.algorithm is not None
+                apply(runs[-1].model, study.spec.train.algorithm, params)
         if log is not None:  # rows a lost run wrote past its last checkpoint are gone
             log.truncate_after(runs[0].model.num_timesteps)
         # Every model gets a logger of ours: without one, SB3 makes a new SB3-<date> folder
@@ -193,7 +206,7 @@ def train_sb3(
         for index, run in enumerate(runs):
             logged = log is not None and index == 0
             run.model.set_logger(log.sb3_logger() if logged and log else Logger(None, []))
-        return _loop(study, runs, reporter, checkpoint_dir, log, checkpoint_on_eval)
+        return _loop(study, runs, reporter, checkpoint_dir, log, checkpoint_on_eval, stop_at)
     except ModelRefused as exc:  # the algorithm's library is missing on this machine
         raise TrialFailed(str(exc)) from exc
     finally:
@@ -256,13 +269,15 @@ def _loop(
     checkpoint_dir: Path,
     log: ProgressLog | None,
     checkpoint_on_eval: bool,
+    stop_at: int | None = None,
 ) -> Outcome:
     spec = study.spec.train
     stop_cb = _StopOnRequest(reporter, report_progress=len(runs) == 1)
     lead = runs[0]
     unit, chunk = boundary(lead.model), chunk_size(lead.model)
     out = Outcome(_mean_curve(runs), lead.model.num_timesteps)
-    while lead.model.num_timesteps < spec.timesteps:
+    goal = min(stop_at, spec.timesteps) if stop_at is not None else spec.timesteps
+    while lead.model.num_timesteps < goal:
         request = reporter.requested()
         if request is ControlAction.PAUSE:
             out.checkpoint = _save_all(runs, checkpoint_dir)
@@ -271,7 +286,7 @@ def _loop(
         if request in _STOPS:
             out.stopped = StopCause.asked(request)
             break
-        end = chunk_end(lead.model.num_timesteps, lead.state.next_eval, spec.timesteps, chunk, unit)
+        end = chunk_end(lead.model.num_timesteps, lead.state.next_eval, goal, chunk, unit)
         started = time.perf_counter()
         for run in runs:
             with run.own_rng():
@@ -282,7 +297,7 @@ def _loop(
         if (request := reporter.requested()) in _STOPS:
             out.stopped = StopCause.asked(request)
             break
-        if now >= lead.state.next_eval or now >= spec.timesteps:
+        if now >= lead.state.next_eval or now >= goal:
             point = planned_step(now, lead.state.next_eval, spec.eval_every, spec.timesteps)
             started = time.perf_counter()
             values = []
@@ -304,8 +319,11 @@ def _loop(
             if reporter.report(point, value) and point < spec.timesteps:
                 out.stopped = StopCause.PRUNER
                 break
-            if checkpoint_on_eval and now < spec.timesteps:
-                reporter.checkpointed(_save_all(runs, checkpoint_dir), now)
+            if now < spec.timesteps and (checkpoint_on_eval or now >= goal):
+                saved = _save_all(runs, checkpoint_dir)
+                reporter.checkpointed(saved, now)
+                if now >= goal:
+                    out.checkpoint = saved
     out.timesteps = lead.model.num_timesteps
     out.evaluations = _mean_curve(runs)
     if len(runs) > 1:
