@@ -34,9 +34,11 @@ from rltui.search.storage import StudyHome
 from rltui.search.study import stored_spec
 from rltui.search.workers import drain_key, new_record, placed_gpu, stored_record
 from rltui.spec import StudyFile
+from rltui.worker import members
 from rltui.worker.device import DeviceError, device_label
 from rltui.worker.heartbeat import STOP_GRACE, Heartbeat, RunningTrial
-from rltui.worker.trial import SPACE_WAIT, TrialRun, disk_full
+from rltui.worker.space import SPACE_WAIT, disk_full
+from rltui.worker.trial import TrialRun
 
 __all__ = ["DeviceError", "Worker"]
 
@@ -167,6 +169,8 @@ class Worker:
         return None
 
     def _budget_reached(self) -> str:
+        if members.is_population(self.current_spec()):
+            return "left: every member of the population has ended"
         budget = (
             self.storage.get_study_system_attrs(self.study_id).get(attrs.BUDGET)
             or self.current_spec().n_trials
@@ -350,6 +354,10 @@ class Worker:
             )
             # A worker on another host may take the last waiting trial first: then the
             # budget decides, as it does when none waits.
+            if members.is_population(self.current_spec()):
+                # The population trains together: a new member first, then the segment
+                # furthest behind (rltui.search.pbt.enqueue gives each its place).
+                return members.start_member(self, trials) or claim_next(self.study)
             claimed = claim_next(self.study) if waiting else None
             if claimed is not None:
                 return claimed

@@ -8,7 +8,6 @@ with back-off instead of failing, and the worker waits for space before it claim
 
 from __future__ import annotations
 
-import errno
 import time
 import traceback
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import optuna
 
-from rltui.search import attrs, endings, mirror
+from rltui.search import attrs, endings, mirror, segments
 from rltui.search.folders import progress_log, tensorboard_dir, trial_folder
 from rltui.search.lifecycle import StopCause
 from rltui.search.optuna_internals import trial_id_of
@@ -31,30 +30,16 @@ from rltui.train.evaluations import objective, objective_values
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, train_sb3
 from rltui.train.trust import CheckpointRefused
+from rltui.worker import members
 from rltui.worker.device import out_of_gpu_memory, release_gpu_memory
 from rltui.worker.heartbeat import RunningTrial
+from rltui.worker.space import SPACE_WAIT, disk_full, where
 from rltui.worker.unpruned import UnprunedTrial
 
 if TYPE_CHECKING:
     from rltui.worker.loop import Worker
 
 T = TypeVar("T")
-SPACE_WAIT = (1.0, 30.0)  # first and longest wait between tries while the disk is full
-
-
-def disk_full(exc: BaseException | None) -> OSError | None:
-    """The ENOSPC or EDQUOT error behind ``exc`` (it may be wrapped), if any."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def where(error: OSError, fallback: Path) -> str:
-    return str(error.filename or fallback)
 
 
 class TrialRun:
@@ -66,6 +51,7 @@ class TrialRun:
         self.id = trial_id_of(trial)
         self.storage = worker.storage
         self.folder = trial_folder(worker.home.checkpoints, trial.number)
+        self.segment: segments.Segment | None = None
 
     def say(self, line: str) -> None:
         print(f"trial {self.trial.number}: {line}", flush=True)
@@ -80,6 +66,15 @@ class TrialRun:
         if resume and (outside := self._not_its_folder(resume)) is not None:
             self._refused(resume, outside)
             return
+        # A PBT segment starts from its own copy of its parent's end checkpoint, made once.
+        self.segment = segments.segment_of(frozen)
+        first_run = attrs.CHECKPOINT not in frozen.system_attrs
+        if self.segment and self.segment.source and not resume and first_run:
+            try:
+                resume = members.start_from_source(self, self.segment)
+            except Exception as exc:
+                self._fail(exc)
+                return
         version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
         study = worker.current_spec(version)
         # Optuna cannot prune a study with several objectives, nor take its reports.
@@ -166,10 +161,17 @@ class TrialRun:
                 resume=Path(resume["checkpoint"]) if resume else None,
                 log=log,
                 checkpoint_on_eval=study.spec.control.retries > 0,
+                **self._segment_options(),
             )
         finally:
             running.close()  # the heartbeat's last progress write must not follow ours
             log.close()
+
+    def _segment_options(self) -> dict[str, Any]:
+        """A PBT segment trains to its end, with its own values on the checkpoint it loads."""
+        if self.segment is None:
+            return {}
+        return {"stop_at": self.segment.end, "retune": True}
 
     def _finish(
         self, study: StudyFile, outcome: Outcome, claimed: optuna.trial.FrozenTrial
@@ -195,17 +197,27 @@ class TrialRun:
             self._until_written(lambda: self._pause(outcome, claimed))
             return
         value: float | list[float] | None = None
+        keep = False
         if outcome.stopped is None:
+            if self.segment is not None:  # ranked on what it did itself, not its parents
+                outcome.evaluations = members.segment_value(outcome.evaluations, self.segment)
             value = self._values(study, outcome, claimed)
+            if self.segment is not None and not isinstance(value, list):
+                segment, ended_at = self.segment, outcome.checkpoint
+                keep = self._until_written(
+                    lambda: members.after_segment(self, study, segment, value, ended_at)
+                )
         self._until_written(
             lambda: endings.end(
                 self.worker.study,
                 self.id,
                 outcome.stopped,
                 value=value,
-                checkpoints=self.worker.home.checkpoints,
+                checkpoints=None if keep else self.worker.home.checkpoints,
             )
         )
+        if self.segment is not None:
+            members.collect(self.worker, study)
 
     def _values(
         self, study: StudyFile, outcome: Outcome, claimed: optuna.trial.FrozenTrial

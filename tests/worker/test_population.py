@@ -1,0 +1,166 @@
+"""A PBT population trained by real worker processes: every segment recorded in Optuna, an
+exploit starting from the right checkpoint, explore inside the space, and a population that
+survives a pause and a worker killed mid-segment."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from rltui.search import segments
+from rltui.search.control import Controller
+from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import storage_of, study_id_of
+from rltui.search.reader import Snapshot
+from rltui.search.storage import StudyHome
+from tests.worker.helpers import HANG, Lab, wait_for
+
+pytestmark = pytest.mark.slow
+
+PBT = "sampler: {{type: pbt, population: {population}, interval: {interval}, seed: 0}}"
+
+
+def population(
+    study_file,
+    name: str,
+    members: int = 2,
+    timesteps: int = 1024,
+    extra: str = "",
+    interval: int = 256,
+):
+    path = study_file(name=name, timesteps=timesteps, every=128, extra=extra)
+    text = path.read_text(encoding="utf-8")
+    sampler = PBT.format(population=members, interval=interval)
+    text = text.replace("sampler: {type: random, seed: 0}", sampler)
+    text = text.replace("pruner: {type: none}\n", "")
+    path.write_text(text, encoding="utf-8")
+    return Lab(path)
+
+
+def chains(snap: Snapshot) -> dict[int, list]:
+    """Each member's segments, first to last, following each one's ``previous``."""
+    rows = [r for r in snap.rows.values() if r.segment is not None]
+    by_previous = {r.segment.previous: r for r in rows}
+    out = {}
+    for first in (r for r in rows if r.segment.index == 0):
+        chain = [first]
+        while (nxt := by_previous.get(chain[-1].number)) is not None:
+            chain.append(nxt)
+        out[first.segment.member] = chain
+    return out
+
+
+def check_population(lab: Lab, members: int, total: int) -> dict[int, list]:
+    snap = lab.snap()
+    found = chains(snap)
+    assert sorted(found) == list(range(members))
+    linked = sum(len(c) for c in found.values())
+    assert linked == len(snap.rows), "a segment outside every member's chain (a duplicate?)"
+    for chain in found.values():
+        assert all(r.status == TrialStatus.COMPLETE for r in chain), [r.status for r in chain]
+        assert chain[-1].segment.end == total
+        for row in chain:
+            seg = row.segment
+            assert row.curve and all(seg.start < step <= seg.end for step, _ in row.curve)
+            assert 1e-4 <= row.params["learning_rate"] <= 1e-2
+            assert row.params["gamma"] in (0.95, 0.99)
+            assert set(seg.explore) <= {"learning_rate", "gamma"}
+    return found
+
+
+def test_a_population_trains_together_and_an_exploit_copies_the_donors_end(study_file):
+    lab = population(study_file, "pbt-run", extra="  keep_checkpoints: true")
+    storage, study_id = storage_of(lab.ostudy), study_id_of(lab.ostudy)
+    segments.force_exploit(storage, study_id, 1, 0)  # member 1 copies member 0 when it can
+    lab.run_to_end(1)
+    found = check_population(lab, 2, 1024)
+    rows = lab.snap().rows
+    copied = [r for c in found.values() for r in c if r.segment.donor is not None]
+    assert copied, lab.logs()
+    for row in copied:
+        donor = rows[row.segment.parent]
+        assert donor.segment.member == row.segment.donor == 0 and row.segment.member == 1
+        assert row.segment.start == donor.segment.end  # it starts where the donor ended
+        assert row.segment.source == donor.segment.checkpoint
+        assert set(row.segment.explore) == {"learning_rate", "gamma"}
+        assert trial_attr(lab, row.number, "pbt_donor") == 0
+    # With one worker the members take turns: every member's first segment comes first.
+    firsts = max(c[0].started for c in found.values())
+    assert all(r.started > firsts for c in found.values() for r in c[1:])
+    assert "every member of the population has ended" in lab.logs()
+
+
+def trial_attr(lab: Lab, number: int, name: str):
+    return lab.ostudy.trials[number].user_attrs.get(name)
+
+
+def test_end_checkpoints_go_once_no_member_needs_them(study_file):
+    lab = population(study_file, "pbt-gc", members=2, timesteps=768)
+    lab.run_to_end(2)
+    check_population(lab, 2, 768)
+    assert lab.study.path is not None
+    root = StudyHome.beside(lab.study.path).checkpoints
+    assert not [p for p in root.glob("trial-*") if any(p.rglob("step-*"))]
+
+
+def test_a_paused_member_resumes_and_the_population_finishes(study_file):
+    # Segments long enough that the pause lands while the second one trains.
+    lab = population(study_file, "pbt-pause", members=2, timesteps=16384, interval=8192)
+    lab.pool.start(1)
+    try:
+        row = wait_for(
+            lambda: next(
+                (
+                    r
+                    for r in lab.snap().rows.values()
+                    if r.status == TrialStatus.RUNNING
+                    and r.segment is not None
+                    and r.segment.index == 1
+                    and r.segment.start < r.timesteps < r.segment.start + 2048
+                ),
+                None,
+            ),
+            "a second segment training",
+        )
+        Controller(lab.ostudy).request(row.number, "pause")
+        wait_for(lambda: lab.trial(row.number).status == TrialStatus.PAUSED, "the pause")
+        assert lab.pool.wait(HANG), lab.logs()  # the other member finishes; the worker leaves
+        Controller(lab.ostudy).request(row.number, "resume")
+        lab.pool.start(1, first_index=1)
+        assert lab.pool.wait(HANG), lab.logs()
+    finally:
+        lab.stop()
+    check_population(lab, 2, 16384)
+    assert lab.ostudy.trials[row.number].system_attrs.get("rltui:elapsed")  # it was paused
+
+
+def test_a_member_whose_worker_is_killed_goes_on_from_its_checkpoint(study_file):
+    lab = population(study_file, "pbt-kill", members=2, timesteps=2048)
+    lab.pool.start(2)
+    try:
+        victim = wait_for(
+            lambda: next(
+                (
+                    r
+                    for r in lab.snap().rows.values()
+                    if r.status == TrialStatus.RUNNING
+                    and r.segment is not None
+                    and r.segment.index >= 1
+                    and r.timesteps > r.segment.start + 128
+                ),
+                None,
+            ),
+            "a later segment past its first evaluation",
+        )
+        pid = next(w.pid for w in lab.snap().workers if w.id == victim.worker)
+        os.kill(pid, signal.SIGKILL)
+        lab.pool.start(1, first_index=2)
+        assert lab.pool.wait(HANG), lab.logs()
+    finally:
+        lab.stop()
+    found = check_population(lab, 2, 2048)
+    retried = lab.ostudy.trials[victim.number].system_attrs.get("rltui:retries")
+    assert retried == 1, lab.logs()
+    assert any(victim.number in [r.number for r in c] for c in found.values())
