@@ -13,7 +13,7 @@ import pytest
 from rltui.spec import parse_study
 from rltui.ui.app import RltuiApp
 from rltui.ui.models.worker_places import Place, places
-from rltui.ui.screens.place_picker import PlacePicker
+from rltui.ui.screens.picker import Picker
 from tests.spec.test_loader import GOOD
 
 from .conftest import SMOKE, fixed_clock
@@ -69,14 +69,14 @@ async def test_w_asks_where_and_starts_on_the_gpu_picked(ssh_study, wait, monkey
         await opened(app, pilot, wait)
         app.main_screen.session.pool().host_gpus = lambda: [0, 1]  # a two-GPU host
         await pilot.press("w")
-        await wait(pilot, lambda: isinstance(app.screen, PlacePicker))
-        offered: list[Place] = app.screen.places
+        await wait(pilot, lambda: isinstance(app.screen, Picker))
+        offered: list[Place] = app.screen.values
         assert [p.key for p in offered] == ["auto", "gpu:0", "gpu:1", "ssh"]
         await pilot.press("escape")
         await wait(pilot, lambda: "no worker started" in notes(app))
         assert calls == []
         await pilot.press("w")
-        await wait(pilot, lambda: isinstance(app.screen, PlacePicker))
+        await wait(pilot, lambda: isinstance(app.screen, Picker))
         await pilot.press("down", "down", "enter")  # GPU 1
         await settle(app, pilot)
         await wait(pilot, lambda: calls)

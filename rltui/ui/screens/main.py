@@ -10,8 +10,7 @@ and :class:`StudyFileStatus` keeps the Problems panel and the tab labels up to d
 
 One focus model. Every pane and tab has a key that works from anywhere (``alt+1`` … ``alt+9``,
 ``alt+0``; the plain digits too where no text is being typed), and ``escape`` always leaves
-the editor or the filter line (:mod:`rltui.ui.screens.places`). The footer shows the keys of
-the focused pane and the screen's own. Applying a snapshot touches only the rows that changed.
+the editor or the filter line (:mod:`rltui.ui.screens.places`). The footer: the focused pane's keys.
 """
 
 from __future__ import annotations
@@ -311,8 +310,7 @@ class MainScreen(Screen[None]):
     # Study keys: carried out by self.controls --------------------------------------
 
     def why_not(self, action: str) -> str | None:
-        """None when ``action`` applies now, else the reason it does not (the palette says
-        it)."""
+        """None when ``action`` applies now, else why not (the palette says it)."""
         return self.controls.why_not(action)
 
     def action_pause(self) -> None:
@@ -341,6 +339,9 @@ class MainScreen(Screen[None]):
 
     def action_resume_all(self) -> None:
         self.controls.resume_all()
+
+    def action_population(self) -> None:
+        self.controls.population()
 
     def action_next_theme(self) -> None:
         self.controls.next_theme()

@@ -24,7 +24,7 @@ from rltui.search.workers import WorkerRecord
 from rltui.ui.models.worker_places import SLURM, SSH, Place
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen, UnsavedScreen
 from rltui.ui.screens.enqueue import EnqueueScreen, QueueRequest
-from rltui.ui.screens.place_picker import PlacePicker
+from rltui.ui.screens.picker import Picker
 
 if TYPE_CHECKING:
     from rltui.ui.app import RltuiApp
@@ -74,6 +74,14 @@ STUDY_BINDINGS = [
         show=False,
         tooltip="Resume every paused trial",
         id="study.resume_all",
+    ),
+    Binding(
+        "O",
+        "population",
+        "Population",
+        show=False,
+        tooltip="Population of a PBT study: members, lineage, freeze, force an exploit",
+        id="study.population",
     ),
     Binding(
         "t", "next_theme", "Theme", show=False, tooltip="Switch to the next theme", id="app.theme"
@@ -229,20 +237,25 @@ class StudyControls:
 
     def _ask_where(self, session: Session, index: int, records: list[WorkerRecord]) -> None:
         """On a thread (the host's GPUs are read): start here at once when there is no other
-        place, else ask where (:class:`PlacePicker`)."""
+        place, else ask where (:class:`Picker`)."""
         places = session.worker_places(records)
         if not places:
             self._start_worker(session, index, records, None)
             return
 
-        def picked(place: Place | None) -> None:
-            if place is None:
+        def picked(answer: tuple[Place] | None) -> None:
+            if answer is None:
                 self.screen.notify("no worker started", timeout=2)
                 return
-            start = partial(self._start_worker, session, index, records, place)
+            start = partial(self._start_worker, session, index, records, answer[0])
             self._in_thread("_start_worker", start)
 
-        self.screen.app.call_from_thread(self.screen.app.push_screen, PlacePicker(places), picked)
+        picker = Picker(
+            "Start a worker where?",
+            "enter starts it there · esc starts none",
+            [(p, p.label) for p in places],
+        )
+        self.screen.app.call_from_thread(self.screen.app.push_screen, picker, picked)
 
     def _start_worker(
         self, session: Session, index: int, records: list[WorkerRecord], place: Place | None
@@ -300,6 +313,11 @@ class StudyControls:
         if count and idle:
             note += "; no worker is running: w starts one"
         self._done(note)
+
+    def population(self) -> None:
+        from rltui.ui.screens.population import open_population
+
+        open_population(self.screen)
 
     # The app -------------------------------------------------------------------------
 

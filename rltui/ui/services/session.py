@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import optuna
 
 from rltui.launch.local import LocalPool, pid_running, signal_worker
 from rltui.launch.placement import GpuChoice, PlacementError, busy_gpus
-from rltui.search import attrs
+from rltui.search import attrs, segments
 from rltui.search.control import ControlError, Controller
 from rltui.search.folders import study_home
 from rltui.search.journal import JournalWriteError, journal_notes
@@ -364,3 +364,30 @@ class Session:
         self.study = study
         self.controller.checkpoints = self.checkpoints_dir  # checkpoint_dir may have changed
         return version
+
+    # A PBT study's population: workers read these settings at each segment end -----------
+
+    def freeze_member(self, member: int, frozen: bool) -> str:
+        """Freeze ``member`` (never replaced nor perturbed), or let PBT decide for it again."""
+        said = "frozen: never replaced nor perturbed" if frozen else "unfrozen: PBT decides again"
+        return self._population(segments.set_frozen, member, frozen) or f"m{member} {said}"
+
+    def force_exploit(self, member: int, donor: int | None) -> str:
+        """Make ``member`` copy ``donor`` at its next segment end (None: no longer)."""
+        said = f"copies m{donor} at its next segment end" if donor is not None else "copies no one"
+        return self._population(segments.force_exploit, member, donor) or f"m{member} {said}"
+
+    def set_population(self, size: int) -> str:
+        done = f"population: {size} members from the next segment end"
+        return self._population(segments.set_population, size) or done
+
+    def set_perturb(self, factors: tuple[float, ...]) -> str:
+        shown = ", ".join(f"x{f:g}" for f in factors)
+        return self._population(segments.set_perturb, factors) or f"perturbation factors: {shown}"
+
+    def _population(self, write: Callable[..., None], *args: Any) -> str | None:
+        """``write(storage, study_id, *args)``; why it was not done, or None when it was."""
+        if self.read_only:
+            return f"not done: {self.read_only}"
+        write(storage_of(self.ostudy), study_id_of(self.ostudy), *args)
+        return None

@@ -5,9 +5,9 @@ textual-plotext's own widget rebuilds the whole chart on every render; a redraw 
 hundred points costs tens of milliseconds. Here each chart keeps its data in plain Python
 objects, marks itself dirty when they change, and a timer (at most ``MAX_FPS`` a second)
 rebuilds only dirty charts that are on screen, on a thread, downsampled to the widget's
-width. ``render`` only hands out the finished text. Only this module and :mod:`.view_charts`
-(whose charts are ChartViews) draw with plotext; the one private part of it that drawing
-needs is reached through :mod:`rltui.ui.textual.internals`.
+width. ``render`` only hands out the finished text. Only ChartViews draw with plotext (this
+module's, :mod:`.view_charts`' and the population view's); the one private part of it that
+drawing needs is reached through :mod:`rltui.ui.textual.internals`.
 """
 
 from __future__ import annotations
