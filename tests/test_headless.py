@@ -23,6 +23,7 @@ from rich.console import Console
 
 from rltui import headless
 from rltui.cli import main
+from rltui.headless import summary
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import trial_id_of
@@ -122,8 +123,8 @@ def test_parameters_with_brackets_are_shown_as_they_are(study):
 def _summary(study: StudyFile, url: str = "journal:/tmp/x/tiny.rltui/study.journal") -> str:
     best = ROWS[0]
     console = _piped()
-    headless._summary(
-        console, _snapshot(ROWS), study, url, False, headless.trial_settings(study, best)
+    summary.print_summary(
+        console, _snapshot(ROWS), study, url, False, summary.trial_settings(study, best)
     )
     return _text(console)
 
@@ -158,7 +159,7 @@ def test_settings_a_searched_path_sets_are_neither_searched_nor_fixed():
     )
     best = _row(0, TrialStatus.COMPLETE, value=1.0)
     best = replace(best, params={"agent.gamma": 0.95, "policy_kwargs.net_arch": "[32, 16]"})
-    settings = headless.trial_settings(study, best)
+    settings = summary.trial_settings(study, best)
     assert settings.searched == {"agent.gamma": 0.95, "policy_kwargs.net_arch": [32, 16]}
     assert settings.derived == {"gamma": 0.95}
     assert "gamma" not in settings.fixed and "net_arch" not in settings.fixed
@@ -166,7 +167,7 @@ def test_settings_a_searched_path_sets_are_neither_searched_nor_fixed():
 
 def test_searched_values_win_over_fixed_ones(study):
     best = _row(0, TrialStatus.COMPLETE, value=1.0, params={"n_steps": 128})
-    settings = headless.trial_settings(study, best)
+    settings = summary.trial_settings(study, best)
     assert "n_steps" not in settings.fixed and settings.searched == {"n_steps": 128}
     assert settings.fixed["batch_size"] == 32 and settings.whole["n_steps"] == 128
 
@@ -229,26 +230,26 @@ def test_ctrl_c_message_starts_its_own_line_when_piped(study, monkeypatch):
 
 def test_study_of_falls_back_to_the_file_when_the_storage_has_no_version(study):
     ostudy = optuna.create_study(storage=optuna.storages.InMemoryStorage())
-    assert headless._study_of(ostudy, study, 3) is study
-    assert headless._study_of(ostudy, study, None) is study
+    assert summary.study_of(ostudy, study, 3) is study
+    assert summary.study_of(ostudy, study, None) is study
 
 
 def test_no_completed_trial(study):
     console = _piped()
     rows = [_row(0, TrialStatus.RUNNING)]
-    headless._summary(console, _snapshot(rows), study, "journal:/x", False, {})
+    summary.print_summary(console, _snapshot(rows), study, "journal:/x", False, {})
     assert "no completed trial yet" in _text(console)
 
 
 def test_an_interrupted_run_says_how_many_trials_it_paused(study):
     console = _piped()
     rows = [_row(0, TrialStatus.PAUSED, ((100, 5.0),)), _row(1, TrialStatus.COMPLETE, value=9.0)]
-    headless._summary(console, _snapshot(rows), study, "journal:/x", True, {})
+    summary.print_summary(console, _snapshot(rows), study, "journal:/x", True, {})
     out = _text(console)
     assert f"interrupted: 1 trial(s) paused; `rltui run {study.path}` resumes them" in out
     # Not interrupted: no such line, whatever is paused.
     console = _piped()
-    headless._summary(console, _snapshot(rows), study, "journal:/x", False, {})
+    summary.print_summary(console, _snapshot(rows), study, "journal:/x", False, {})
     assert "interrupted" not in _text(console)
 
 
@@ -352,9 +353,9 @@ def test_the_studys_events_are_lines_too():
 def test_the_json_summary_is_strict_json(study):
     best = _row(0, TrialStatus.COMPLETE, ((100, 1.0),), value=20.0, params={"gamma": 0.99})
     rows = [best, _trial(1, TrialStatus.FAIL, error="boom"), _row(2, TrialStatus.PRUNED)]
-    settings = headless.trial_settings(study, best)
+    settings = summary.trial_settings(study, best)
     settings.fixed["clip"] = float("inf")
-    doc = headless.summary_doc(_snapshot(rows), study, "journal:/x", False, settings, 12.3456)
+    doc = summary.summary_doc(_snapshot(rows), study, "journal:/x", False, settings, 12.3456)
     back = json.loads(json.dumps(doc, allow_nan=False))  # no NaN or Infinity in the text
     assert back["counts"] == {
         "WAITING": 0,

@@ -111,6 +111,7 @@ def test_rltui_run_shows_the_front_live_and_in_its_summaries(tmp_path: Path) -> 
     from rich.console import Console
 
     from rltui import headless
+    from rltui.headless import summary
 
     study = load_study(_file(tmp_path, "[reward, wall_time]"), check_env=False)
     ostudy, url = open_study(study)
@@ -124,7 +125,7 @@ def test_rltui_run_shows_the_front_live_and_in_its_summaries(tmp_path: Path) -> 
     live = console.file.getvalue()
     assert "front #0 #2" in live  # the file's enqueued trial ran first
     assert "150 / 60 ★" in live and "100 / 90" in live and "100 / 90 ★" not in live
-    doc = headless.summary_doc(snap, study, url, False, None, 1.0)
+    doc = summary.summary_doc(snap, study, url, False, None, 1.0)
     assert doc["pareto_front"] == [
         {"number": 0, "values": {"reward": 150.0, "wall_time": 60.0}},
         {"number": 2, "values": {"reward": 90.0, "wall_time": 30.0}},

@@ -6,13 +6,11 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import shlex
 import signal
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 import optuna
 from rich.console import Console, Group
@@ -20,6 +18,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from rltui.headless.summary import (
+    fmt,
+    plain,
+    print_summary,
+    study_of,
+    summary_doc,
+    trial_settings,
+)
 from rltui.launch.local import LocalPool, pid_running, signal_worker
 from rltui.launch.placement import GpuChoice, PlacementError
 from rltui.search import attrs
@@ -30,12 +36,11 @@ from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.recovery import reap_lost_workers
-from rltui.search.storage import StorageError, StudyHome, mask_url
-from rltui.search.study import enqueue_planned, stored_spec
+from rltui.search.storage import StudyHome, mask_url
+from rltui.search.study import enqueue_planned
 from rltui.search.trial_progress import steps_between
 from rltui.search.workers import StallGuard
-from rltui.spec import SpecError, StudyFile
-from rltui.spec.flow import flow
+from rltui.spec import StudyFile
 
 STATUS_STYLE = {
     TrialStatus.WAITING: "cyan",
@@ -50,10 +55,6 @@ NUMERIC = ("#", "timesteps", "last eval", "best", "value")
 # The exit status after Ctrl-C, as the shell gives a command ended by SIGINT, so that a script
 # can tell a run stopped with its trials paused from one that finished its budget.
 INTERRUPTED = 128 + signal.SIGINT
-
-
-def fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
 
 
 def best_eval(row: TrialRow, maximize: bool) -> float | None:
@@ -207,12 +208,12 @@ def run_headless(
         signal.signal(signal.SIGINT, previous)
     snap = reader.poll()
     best = snap.best
-    settings = trial_settings(_study_of(ostudy, study, best.spec_version), best) if best else None
+    settings = trial_settings(study_of(ostudy, study, best.spec_version), best) if best else None
     if as_json:
         doc = summary_doc(snap, study, url, interrupted, settings, time.monotonic() - began)
         print(json.dumps(doc, indent=2, allow_nan=False), file=out or sys.stdout, flush=True)
     else:
-        _summary(console, snap, study, url, interrupted, settings)
+        print_summary(console, snap, study, url, interrupted, settings)
     return INTERRUPTED if interrupted else 0
 
 
@@ -228,11 +229,11 @@ class LiveTable:
         for event in events_between(previous, snap, None):
             if event.severity != "information":
                 style = "red" if event.severity == "error" else "yellow"
-                _plain(self.live.console, f"{event.title}: {event.text}", style)
+                plain(self.live.console, f"{event.title}: {event.text}", style)
         self.live.update(render(snap, self.study, self.url))
 
     def say(self, line: str, style: str = "") -> None:
-        _plain(self.live.console, line, style)
+        plain(self.live.console, line, style)
 
 
 class EventLines:
@@ -257,158 +258,5 @@ class EventLines:
     def _line(self, at: float, line: str, style: str = "") -> None:
         # Local date and time to the second, as logs write it.
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
-        _plain(self.console, f"{when} {line}", style)
+        plain(self.console, f"{when} {line}", style)
         self.console.file.flush()
-
-
-def summary_doc(
-    snap: Snapshot,
-    study: StudyFile,
-    url: str,
-    interrupted: bool,
-    settings: TrialSettings | None,
-    wall: float,
-) -> dict[str, Any]:
-    """The summary of ``rltui run --json``: the best trial, its parameters and whole
-    configuration, the count of trials in each state, the wall time, and the failures."""
-    counts = snap.counts
-    best = snap.best
-    failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL]
-    doc: dict[str, Any] = {
-        "ok": not interrupted,
-        "study": study.spec.name,
-        "study_file": str(study.path) if study.path else None,
-        "storage": mask_url(url),
-        "interrupted": interrupted,
-        "wall_time_s": round(wall, 3),
-        "counts": {status.value: counts[status] for status in TrialStatus},
-        "best": None,
-        "failed": [{"number": r.number, "error": r.error} for r in failed],
-    }
-    if snap.multi_objective:  # "best" is then the front's best by the first objective
-        front = [{"number": r.number, "values": snap.named_values(r)} for r in snap.front]
-        doc["pareto_front"] = front
-    if best is not None and settings is not None:
-        doc["best"] = {
-            "number": best.number,
-            "value": best.value,
-            "params": best.params,
-            # The whole configuration the trial ran with, in the study file's words.
-            "hyperparameters": settings.whole,
-        }
-    return json_safe(doc)
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` as strict JSON holds it: NaN and infinities null, any other object its text."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return str(value)
-
-
-def _study_of(ostudy: optuna.Study, study: StudyFile, version: int | None) -> StudyFile:
-    """The study file version a trial ran with (an edit may have changed its fixed values);
-    ``study`` when the storage does not hold it."""
-    if version:
-        try:
-            return stored_spec(storage_of(ostudy), study_id_of(ostudy), version)
-        except (StorageError, SpecError):
-            pass
-    return study
-
-
-@dataclass(frozen=True)
-class TrialSettings:
-    """What a trial trained with, in the study file's words, in three parts: its searched
-    values (a list choice as the list), the settings those set under another name (a Hydra
-    path's setting, a preset's conversions: ``agent.gamma`` sets ``gamma``), and the fixed
-    rest (the file's ``hyperparameters`` and fixed search-space values)."""
-
-    searched: dict[str, Any]
-    derived: dict[str, Any]
-    fixed: dict[str, Any]
-
-    @property
-    def whole(self) -> dict[str, Any]:
-        return {**self.fixed, **self.derived, **self.searched}
-
-
-def trial_settings(study: StudyFile, best: TrialRow) -> TrialSettings:
-    """:class:`TrialSettings` of trial ``best`` under the study file version it ran with."""
-    values = study.hyperparameters_for(best.params)
-    from_search = study.space.values_for(best.params)
-    searched = {name: from_search.get(name, value) for name, value in best.params.items()}
-    derived = {n: v for n, v in from_search.items() if n not in best.params}
-    fixed = {n: v for n, v in values.items() if n not in searched and n not in derived}
-    return TrialSettings(searched, derived, fixed)
-
-
-def _summary(
-    console: Console,
-    snap: Snapshot,
-    study: StudyFile,
-    url: str,
-    interrupted: bool,
-    settings: TrialSettings | None = None,
-) -> None:
-    counts = snap.counts
-    console.print(
-        ", ".join(f"{counts[s]} {s.value.lower()}" for s in TrialStatus if counts[s]) or "no trials"
-    )
-    if interrupted:
-        command = f"rltui run {shlex.quote(str(study.path))}"
-        paused = counts[TrialStatus.PAUSED]
-        _plain(
-            console,
-            f"interrupted: {paused} trial(s) paused; `{command}` resumes them"
-            if paused
-            else f"interrupted: no trial was paused; `{command}` goes on with the study",
-        )
-    failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL and r.error]
-    for row in failed[-3:]:
-        console.print(Text.assemble((f"trial {row.number} failed:", "red"), f" {row.error}"))
-    best = snap.best
-    if best is None:
-        console.print("no completed trial yet")
-        return
-    for row in snap.front:  # several objectives: the front, and the best by the first
-        shown = ", ".join(f"{k} {fmt(v)}" for k, v in snap.named_values(row).items())
-        console.print(Text(f"Pareto front: trial #{row.number}: {shown}", "green"))
-    if snap.multi_objective:
-        label = snap.objective_label(0)
-        console.print(f"[bold green]best by {label} on the front: trial #{best.number}[/]")
-    else:
-        console.print(f"[bold green]best trial #{best.number}: value {best.value:.6g}[/]")
-    # The whole configuration as a YAML block to paste into a study file.
-    settings = settings or TrialSettings(dict(best.params), {}, {})
-    _plain(console, "hyperparameters:")
-    groups = (
-        (f"searched (trial #{best.number})", settings.searched),
-        ("set by the searched values", settings.derived),
-        ("fixed: the study file's hyperparameters and fixed search-space values", settings.fixed),
-    )
-    for title, values in groups:
-        if values:
-            _plain(console, f"  # {title}")
-        for name, value in values.items():
-            _plain(console, f"  {name}: {flow(value)}")
-    journal = url.removeprefix("journal:")
-    storage_args = (
-        f"--storage {shlex.quote(journal)} --storage-class JournalFileBackend"
-        if url.startswith("journal:")
-        else f"--storage {shlex.quote(mask_url(url))}"
-    )
-    name = shlex.quote(study.spec.name)
-    _plain(console, f"optuna trials {storage_args} --study-name {name}", style="dim")
-
-
-def _plain(console: Console, line: str, style: str = "") -> None:
-    """Print ``line`` as it is: no markup, no highlighting, and never wrapped (a command or a
-    YAML line broken at the terminal width, or at 80 columns when piped, cannot be pasted)."""
-    console.print(Text(line, style=style), soft_wrap=True)
