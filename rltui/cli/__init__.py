@@ -132,10 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=EXPORT_FORMATS,
         default="csv",
         help="csv (default); tune: a Ray Tune experiment folder; zoo: an rl-baselines3-zoo "
-        "hyperparams file of one trial",
+        "hyperparams file of one trial; schedule: the hyperparameter schedule that trained a "
+        "PBT member",
     )
     export.add_argument(
-        "--trial", type=int, help="the trial of a zoo export (default: the best complete one)"
+        "--trial",
+        type=int,
+        help="the trial of a zoo export, or the last segment of a schedule (default: the best)",
     )
     complete_as(
         export.add_argument("--out", type=Path, help="output folder (default: STUDY.rltui/export)"),

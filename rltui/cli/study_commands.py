@@ -132,7 +132,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     for note in done.notes:
         print(note, file=sys.stderr)
     if not wants_json(args):
-        print(f"wrote {done.files[0] if args.format == 'zoo' else done.folder}")
+        one = args.format in ("zoo", "schedule")
+        print(f"wrote {done.files[0] if one else done.folder}")
         return 0
     emit(
         {

@@ -3,6 +3,7 @@
 ``csv`` (:mod:`rltui.export.csv_files`): ``trials.csv`` and each trial's ``progress.csv``.
 ``tune`` (:mod:`rltui.export.tune`): a Ray Tune experiment folder, RLlib's result names.
 ``zoo`` (:mod:`rltui.export.zoo_file`): one trial as an rl-baselines3-zoo hyperparams file.
+``schedule`` (:mod:`rltui.export.schedule`): the hyperparameter schedule a PBT member trained with.
 The trial logs, folders, seed spreads and study file versions come from the search layer,
 which the UI reads them through as well; these modules only write files.
 """
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from rltui.spec import StudyFile
 
-FORMATS = ("csv", "tune", "zoo")
+FORMATS = ("csv", "tune", "zoo", "schedule")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ def export_study(
     trial: int | None = None,
 ) -> Exported:
     """Write the study's results in format ``fmt`` under ``out`` (default: :func:`default_out`).
-    ``trial`` picks the trial of the ``zoo`` format (default: the best). An unknown format
+    ``trial`` picks the trial of the ``zoo`` format (default: the best) and the last segment of
+    the ``schedule`` format (default: the best that ended at the budget). An unknown format
     raises ``ValueError``; a zoo export that cannot be made, ``ConversionError``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format '{fmt}' (known: {', '.join(FORMATS)})")
@@ -62,6 +64,10 @@ def export_study(
         return Exported(
             folder, [path], [f"{path}: not converted: {u.line()}" for u in done.unmapped]
         )
+    if fmt == "schedule":
+        from rltui.export.schedule import export_schedule
+
+        return Exported(folder, [export_schedule(ostudy, study, folder, trial)])
     if fmt == "tune":
         from rltui.export.tune import export_tune
 

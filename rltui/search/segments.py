@@ -223,3 +223,39 @@ def _whole(value: Any) -> bool:
 def _positive(value: Any) -> bool:
     number = isinstance(value, int | float) and not isinstance(value, bool)
     return number and math.isfinite(value) and value > 0
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Timesteps ``start`` to ``end`` of a member's training, trained by ``trial`` (of
+    ``member``) with its parameters."""
+
+    start: int
+    end: int
+    trial: int
+    member: int
+    params: dict[str, Any]
+
+
+def schedule(trials: Iterable[FrozenTrial], last: FrozenTrial) -> list[Stretch]:
+    """What trained the weights ``last`` ended with, from the first timestep: ``last`` and its
+    parents, through every exploit (a copied checkpoint's history is its donor's), each for the
+    timesteps it trained before its child started from it. Empty when ``last`` is no segment."""
+    by_number = {t.number: t for t in trials}
+    out: list[Stretch] = []
+    trial: FrozenTrial | None = last
+    until: int | None = None
+    seen: set[int] = set()
+    while trial is not None and trial.number not in seen:
+        seen.add(trial.number)
+        segment = segment_of(trial)
+        if segment is None:
+            break
+        end = segment.end if until is None else min(segment.end, until)
+        if end > segment.start:
+            out.append(
+                Stretch(segment.start, end, trial.number, segment.member, dict(trial.params))
+            )
+        until = segment.start
+        trial = by_number.get(segment.parent) if segment.parent is not None else None
+    return out[::-1]

@@ -257,3 +257,25 @@ def test_settings_ignore_planted_values():
     got = segments.settings(PbtOptions(population=5, interval=100), system)
     assert got.population == 5 and got.perturb == (0.8, 1.2)
     assert got.frozen == {2} and dict(got.force) == {1: 3}
+
+
+def test_the_schedule_follows_the_weights_through_every_exploit(study):
+    a0 = add(study, 0, 0, 1.0, params={"learning_rate": 1e-3})
+    b0 = add(study, 1, 0, 9.0, params={"learning_rate": 2e-3})
+    b1 = add(study, 1, 1, 9.5, parent=b0.number, params={"learning_rate": 2e-3})
+    # Member 0 copies member 1's first segment (ending at 1,000) after its own first.
+    a1 = add(
+        study, 0, 1, 3.0, start=1000, parent=b0.number, donor=1, params={"learning_rate": 3e-3}
+    )
+    a2 = add(study, 0, 2, 4.0, start=2000, parent=a1.number, params={"learning_rate": 3e-3})
+    stretches = segments.schedule(study.get_trials(deepcopy=False), a2)
+    assert [(s.start, s.end, s.trial, s.member) for s in stretches] == [
+        (0, 1000, b0.number, 1),
+        (1000, 2000, a1.number, 0),
+        (2000, 3000, a2.number, 0),
+    ]
+    assert stretches[0].params["learning_rate"] == 2e-3
+    assert a0.number not in [s.trial for s in stretches] and b1.number != stretches[0].trial
+    assert segments.schedule(study.get_trials(deepcopy=False), study.trials[0]) == [
+        segments.Stretch(0, 1000, a0.number, 0, dict(a0.params))
+    ]

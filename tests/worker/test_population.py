@@ -78,18 +78,29 @@ def test_a_population_trains_together_and_an_exploit_copies_the_donors_end(study
     found = check_population(lab, 2, 1024)
     rows = lab.snap().rows
     copied = [r for c in found.values() for r in c if r.segment.donor is not None]
-    assert copied, lab.logs()
+    assert any(r.segment.member == 1 and r.segment.donor == 0 for r in copied), lab.logs()
     for row in copied:
         donor = rows[row.segment.parent]
-        assert donor.segment.member == row.segment.donor == 0 and row.segment.member == 1
+        assert donor.segment.member == row.segment.donor != row.segment.member
         assert row.segment.start == donor.segment.end  # it starts where the donor ended
         assert row.segment.source == donor.segment.checkpoint
         assert set(row.segment.explore) == {"learning_rate", "gamma"}
-        assert trial_attr(lab, row.number, "pbt_donor") == 0
+        assert trial_attr(lab, row.number, "pbt_donor") == row.segment.donor
     # With one worker the members take turns: every member's first segment comes first.
     firsts = max(c[0].started for c in found.values())
     assert all(r.started > firsts for c in found.values() for r in c[1:])
     assert "every member of the population has ended" in lab.logs()
+    # The schedule that trained the best member, from the first timestep, through its copies.
+    from rltui.cli import main
+
+    assert lab.study.path is not None
+    out = lab.study.path.parent / "export"
+    assert main(["export", str(lab.study.path), "--format", "schedule", "--out", str(out)]) == 0
+    (written,) = out.glob("*-schedule.yaml")
+    text = written.read_text(encoding="utf-8")
+    last = max((c[-1] for c in found.values()), key=lambda r: (r.value, -r.number))
+    assert f"to trial {last.number}'s" in text and "from: 0, to: 256" in text
+    assert text.count("- {from:") == 4  # 1,024 timesteps in segments of 256
 
 
 def trial_attr(lab: Lab, number: int, name: str):
