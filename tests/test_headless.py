@@ -482,3 +482,35 @@ def test_a_run_whose_reader_leaves_stops_watching_and_its_workers_go_on(study_fi
             break
         time.sleep(0.5)
     assert [t.state.name for t in ostudy.get_trials(deepcopy=False)] == ["COMPLETE"]
+
+
+def test_a_pbt_summary_names_the_best_member_that_trained_its_budget(study_file):
+    from dataclasses import replace
+
+    from rltui.search.segments import Segment
+
+    path = study_file(timesteps=512, every=128)
+    text = path.read_text(encoding="utf-8").replace(
+        "sampler: {type: random, seed: 0}", "sampler: {type: pbt, population: 2, interval: 256}"
+    )
+    path.write_text(text.replace("pruner: {type: none}\n", ""), encoding="utf-8")
+    study = load_study(path)
+    done = TrialStatus.COMPLETE
+    rows = [
+        # Member 0's first segment is the best value, but its weights trained on.
+        replace(_row(0, done, value=500.0), segment=Segment(0, 0, 0, 256)),
+        replace(_row(1, done, value=100.0), segment=Segment(1, 0, 0, 256)),
+        replace(_row(2, done, value=200.0), segment=Segment(0, 1, 256, 512, parent=0)),
+        replace(_row(3, done, value=300.0), segment=Segment(1, 1, 0 + 256, 512, parent=0, donor=0)),
+    ]
+    snap = _snapshot(rows)
+    best = summary.best_of(snap, study)
+    assert best is not None and best.number == 3
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    summary.print_summary(console, snap, study, "journal:/x", False, None)
+    out = console.file.getvalue()
+    assert "population: 2 members, 4 segments, 1 exploit\n" in out
+    assert "best member 1: value 300 at 512 timesteps (trial #3)" in out
+    assert "--format schedule" in out
+    doc = summary.summary_doc(snap, study, "journal:/x", False, None, 1.0)
+    assert doc["population"] == {"members": 2, "segments": 4, "exploits": 1, "best_member": 1}

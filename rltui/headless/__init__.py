@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rltui.headless.summary import (
+    best_of,
     fmt,
     plain,
     print_summary,
@@ -207,7 +208,7 @@ def run_headless(
     finally:
         signal.signal(signal.SIGINT, previous)
     snap = reader.poll()
-    best = snap.best
+    best = best_of(snap, study)
     settings = trial_settings(study_of(ostudy, study, best.spec_version), best) if best else None
     if as_json:
         doc = summary_doc(snap, study, url, interrupted, settings, time.monotonic() - began)

@@ -18,12 +18,51 @@ from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.storage import StorageError, mask_url
 from rltui.search.study import stored_spec
-from rltui.spec import SpecError, StudyFile
+from rltui.spec import SpecError, StudyFile, pbt
 from rltui.spec.flow import flow
 
 
 def fmt(value: float | None) -> str:
     return "\u2014" if value is None else f"{value:.4g}"
+
+
+def best_of(snap: Snapshot, study: StudyFile) -> TrialRow | None:
+    """The trial the summary names: the study's best; in a PBT study, the last segment of the
+    best member that trained its whole budget (a member's best segment along the way is not
+    an agent anyone has: its weights trained on)."""
+    if not pbt.is_pbt(study.spec):
+        return snap.best
+    ended = [
+        r
+        for r in snap.rows.values()
+        if r.segment is not None and r.status == TrialStatus.COMPLETE and r.value is not None
+    ]
+    final = [r for r in ended if r.segment and r.segment.end >= study.spec.train.timesteps]
+    if not final:
+        return snap.best
+    sign = 1.0 if study.spec.maximize_reward else -1.0
+    return max(final, key=lambda r: (sign * float(r.value or 0.0), -r.number))
+
+
+def population_lines(snap: Snapshot, study: StudyFile, best: TrialRow | None) -> list[str]:
+    """What a PBT run did, in a few lines; none for other studies."""
+    if not pbt.is_pbt(study.spec):
+        return []
+    rows = [r for r in snap.rows.values() if r.segment is not None]
+    members = {r.segment.member for r in rows if r.segment is not None}
+    exploits = sum(r.segment is not None and r.segment.donor is not None for r in rows)
+    plural = "" if exploits == 1 else "s"
+    lines = [
+        f"population: {len(members)} members, {len(rows)} segments, {exploits} exploit{plural}"
+    ]
+    if best is not None and best.segment is not None:
+        lines.append(
+            f"best member {best.segment.member}: value {fmt(best.value)} at "
+            f"{best.segment.end:,} timesteps (trial #{best.number}); "
+            f"`rltui export {shlex.quote(str(study.path))} --format schedule` writes the "
+            "schedule that trained it"
+        )
+    return lines
 
 
 def summary_doc(
@@ -37,7 +76,7 @@ def summary_doc(
     """The summary of ``rltui run --json``: the best trial, its parameters and whole
     configuration, the count of trials in each state, the wall time, and the failures."""
     counts = snap.counts
-    best = snap.best
+    best = best_of(snap, study)
     failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL]
     doc: dict[str, Any] = {
         "ok": not interrupted,
@@ -53,6 +92,14 @@ def summary_doc(
     if snap.multi_objective:  # "best" is then the front's best by the first objective
         front = [{"number": r.number, "values": snap.named_values(r)} for r in snap.front]
         doc["pareto_front"] = front
+    if pbt.is_pbt(study.spec):
+        rows = [r for r in snap.rows.values() if r.segment is not None]
+        doc["population"] = {
+            "members": len({r.segment.member for r in rows if r.segment}),
+            "segments": len(rows),
+            "exploits": sum(bool(r.segment and r.segment.donor is not None) for r in rows),
+            "best_member": best.segment.member if best and best.segment else None,
+        }
     if best is not None and settings is not None:
         doc["best"] = {
             "number": best.number,
@@ -138,10 +185,12 @@ def print_summary(
     failed = [r for r in snap.rows.values() if r.status == TrialStatus.FAIL and r.error]
     for row in failed[-3:]:
         console.print(Text.assemble((f"trial {row.number} failed:", "red"), f" {row.error}"))
-    best = snap.best
+    best = best_of(snap, study)
     if best is None:
         console.print("no completed trial yet")
         return
+    for line in population_lines(snap, study, best):
+        plain(console, line, "green")
     for row in snap.front:  # several objectives: the front, and the best by the first
         shown = ", ".join(f"{k} {fmt(v)}" for k, v in snap.named_values(row).items())
         console.print(Text(f"Pareto front: trial #{row.number}: {shown}", "green"))

@@ -29,6 +29,7 @@ from typing import Literal
 from rltui.search import endings
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
+from rltui.search.segments import RETIRED
 from rltui.search.workers import WorkerRecord
 
 Severity = Literal["information", "warning", "error"]
@@ -40,6 +41,8 @@ WORKER_LOST = "worker lost"
 TRIAL_RETRIED = "trial retried"
 TRIAL_FAILED = "trial failed"
 BUDGET_REACHED = "budget reached"
+MEMBER_COPIED = "member copied"  # a PBT member exploited another
+MEMBER_RETIRED = "member retired"
 DISK_FULL = endings.DISK_FULL
 
 # How the operating system words a full disk (ENOSPC; errno 28 on Linux and macOS).
@@ -79,6 +82,7 @@ def events_between(
     return [
         *_worker_events(previous, current, at),
         *_trial_events(previous, current, at),
+        *_population_events(previous, current, at),
         *_budget_events(previous, current, n_trials, at),
     ]
 
@@ -133,6 +137,27 @@ def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[
             continue
         if _disk_full(row.error) or _disk_full(row.traceback):
             yield StudyEvent(at, DISK_FULL, "error", _disk_full_text(row))
+
+
+def _population_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[StudyEvent]:
+    """A PBT member that copied another (its next segment appeared), one that retired."""
+    if current.rows is not previous.rows:
+        for number, row in current.rows.items():
+            segment = row.segment
+            if segment is None or segment.donor is None or number in previous.rows:
+                continue
+            changes = ", ".join(f"{k} {v}" for k, v in segment.explore.items()) or "no change"
+            yield StudyEvent(
+                at,
+                MEMBER_COPIED,
+                "information",
+                f"member {segment.member} copies member {segment.donor} at {segment.start:,} "
+                f"timesteps (trial {segment.parent}) and explores: {changes}",
+            )
+    for key, why in current.population.items():
+        if key.startswith(RETIRED) and key not in previous.population:
+            text = f"member {key[len(RETIRED) :]} {why}"
+            yield StudyEvent(at, MEMBER_RETIRED, "information", text)
 
 
 def _met_a_full_disk(record: WorkerRecord) -> bool:

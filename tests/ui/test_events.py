@@ -316,3 +316,23 @@ async def test_long_lines_wrap_to_the_panes_width():
         await pilot.pause()
         lines = texts(view)
         assert len(lines) > 2 and all(len(line) <= 49 for line in lines)
+
+
+def test_a_pbt_member_copying_another_or_retiring_is_told_once() -> None:
+    from rltui.search.events import MEMBER_COPIED, MEMBER_RETIRED
+    from rltui.search.segments import RETIRED, Segment
+
+    first = {0: row(0, TrialStatus.COMPLETE, segment=Segment(0, 0, 0, 256))}
+    copied = Segment(1, 1, 256, 512, parent=0, donor=0, explore={"learning_rate": "x1.2"})
+    after = {**first, 1: row(1, TrialStatus.WAITING, segment=copied)}
+    before, now = snap(first), snap(after)
+    now = replace(now, population={f"{RETIRED}2": "retired: the population was made 2"})
+    events = events_between(before, now, None)
+    assert [(e.kind, e.text) for e in events] == [
+        (
+            MEMBER_COPIED,
+            "member 1 copies member 0 at 256 timesteps (trial 0) and explores: learning_rate x1.2",
+        ),
+        (MEMBER_RETIRED, "member 2 retired: the population was made 2"),
+    ]
+    assert events_between(now, replace(now, rows=dict(after)), None) == []
