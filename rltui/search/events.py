@@ -43,6 +43,9 @@ TRIAL_FAILED = "trial failed"
 BUDGET_REACHED = "budget reached"
 MEMBER_COPIED = "member copied"  # a PBT member exploited another
 MEMBER_RETIRED = "member retired"
+# Events that are a study's routine: listed, never popped up (a population of 16 copies
+# every few seconds; the population view shows the lineage).
+ROUTINE = frozenset({MEMBER_COPIED})
 DISK_FULL = endings.DISK_FULL
 
 # How the operating system words a full disk (ENOSPC; errno 28 on Linux and macOS).

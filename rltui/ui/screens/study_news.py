@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rltui.search.events import events_between
+from rltui.search.events import ROUTINE, events_between
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.ui.widgets.events_view import EventsView
 
@@ -76,7 +76,7 @@ class StudyNews:
         if not events:
             return
         self.screen.query_one(EventsView).add(events)
-        for event in events:
+        for event in (e for e in events if e.kind not in ROUTINE):
             self.screen.notify(
                 event.text, title=event.title, severity=event.severity, timeout=EVENT_TIMEOUT
             )
