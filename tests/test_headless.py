@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,7 +29,7 @@ from rltui.headless import summary
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import trial_id_of
-from rltui.search.reader import Snapshot, TrialRow
+from rltui.search.reader import Snapshot, StudyReader, TrialRow
 from rltui.search.study import create_or_join, open_study
 from rltui.search.workers import WorkerRecord
 from rltui.spec import StudyFile, load_study, parse_study
@@ -514,3 +516,32 @@ def test_a_pbt_summary_names_the_best_member_that_trained_its_budget(study_file)
     assert "--format schedule" in out
     doc = summary.summary_doc(snap, study, "journal:/x", False, None, 1.0)
     assert doc["population"] == {"members": 2, "segments": 4, "exploits": 1, "best_member": 1}
+
+
+@pytest.mark.slow  # runs `rltui run` with a real worker, and kills it
+def test_a_run_whose_workers_all_left_with_trials_waiting_starts_new_ones(study_file, tmp_path):
+    # One retry: the killed worker's trial waits to resume, and nobody is left to run it.
+    path = study_file(n_trials=1, timesteps=8192, every=256, extra="  retries: 1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    seen: list[str] = []
+    try:
+        assert proc.stdout is not None
+        lines = _reader(proc.stdout)
+        _until(lines, rf"^{STAMP} trial 0 evaluation at 256 timesteps", seen)
+        ostudy, _url = open_study(load_study(path))
+        records = StudyReader(ostudy).poll().workers
+        os.kill(next(w.pid for w in records if w.alive), signal.SIGKILL)
+        _until(
+            lines, r"1 trial\(s\) wait and no worker is left: starting 1 worker\(s\) again", seen
+        )
+        _until(lines, r"^1 complete$", seen)
+        assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()
+        proc.wait()

@@ -56,6 +56,9 @@ NUMERIC = ("#", "timesteps", "last eval", "best", "value")
 # The exit status after Ctrl-C, as the shell gives a command ended by SIGINT, so that a script
 # can tell a run stopped with its trials paused from one that finished its budget.
 INTERRUPTED = 128 + signal.SIGINT
+# Times a run starts its workers again when all of them left with trials still waiting; a
+# study whose workers keep dying at once would otherwise start them forever.
+MAX_RESTARTS = 3
 
 
 def best_eval(row: TrialRow, maximize: bool) -> float | None:
@@ -169,24 +172,40 @@ def run_headless(
             seen = reader.poll()
             display.show(None, seen)
             last_check = 0.0
-            while any(pid_running(w.pid) for w in pool.started):
-                time.sleep(0.5)
-                stall.tick()
+            restarts = 0
+            while True:
+                while any(pid_running(w.pid) for w in pool.started):
+                    time.sleep(0.5)
+                    stall.tick()
+                    snap = reader.poll()
+                    display.show(seen, snap)
+                    seen = snap
+                    if time.monotonic() - last_check > study.spec.control.heartbeat_interval:
+                        last_check = time.monotonic()
+                        control = study.spec.control
+                        for line in reap_lost_workers(
+                            ostudy,
+                            control.heartbeat_grace,
+                            control.retries,
+                            stall=stall,
+                            checkpoints=checkpoints,
+                        ):
+                            display.say(line)
                 snap = reader.poll()
                 display.show(seen, snap)
                 seen = snap
-                if time.monotonic() - last_check > study.spec.control.heartbeat_interval:
-                    last_check = time.monotonic()
-                    control = study.spec.control
-                    for line in reap_lost_workers(
-                        ostudy,
-                        control.heartbeat_grace,
-                        control.retries,
-                        stall=stall,
-                        checkpoints=checkpoints,
-                    ):
-                        display.say(line)
-            display.show(seen, reader.poll())
+                # Every worker left while trials still wait (they were declared lost after a
+                # stall, and left their retried trials behind): the run goes on with new ones.
+                waiting = snap.counts[TrialStatus.WAITING]
+                if not waiting or snap.draining or restarts >= MAX_RESTARTS:
+                    break
+                restarts += 1
+                display.say(
+                    f"{waiting} trial(s) wait and no worker is left: starting {workers} "
+                    f"worker(s) again ({restarts} of {MAX_RESTARTS})",
+                    "yellow",
+                )
+                pool.start(workers, first_index=len(pool.started))
     except KeyboardInterrupt:
         interrupted = True
         display.say(

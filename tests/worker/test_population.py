@@ -175,3 +175,47 @@ def test_a_member_whose_worker_is_killed_goes_on_from_its_checkpoint(study_file)
     retried = lab.ostudy.trials[victim.number].system_attrs.get("rltui:retries")
     assert retried == 1, lab.logs()
     assert any(victim.number in [r.number for r in c] for c in found.values())
+
+
+def test_a_planted_segment_that_names_a_checkpoint_elsewhere_fails_with_the_reason(
+    study_file, tmp_path
+):
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+    from optuna.trial import FrozenTrial, TrialState
+
+    lab = population(study_file, "pbt-planted", members=2, timesteps=512)
+    elsewhere = tmp_path / "elsewhere" / "trial-0" / "seed-0" / "step-000000000256"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "model.zip").write_bytes(b"planted")
+    planted = segments.Segment(
+        member=0, index=1, start=256, end=512, parent=0, source=str(elsewhere.parents[1])
+    )
+    template = FrozenTrial(
+        number=-1,
+        state=TrialState.WAITING,
+        value=None,
+        datetime_start=None,
+        datetime_complete=None,
+        params={"learning_rate": 1e-3, "gamma": 0.99},
+        distributions={
+            "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
+            "gamma": CategoricalDistribution([0.95, 0.99]),
+        },
+        user_attrs={},
+        system_attrs={segments.SEGMENT: planted.record()},
+        intermediate_values={},
+        trial_id=-1,
+    )
+    storage_of(lab.ostudy).create_new_trial(study_id_of(lab.ostudy), template_trial=template)
+    # The worker starts member 1 first (the population has room), then takes the planted one.
+    lab.pool.start(1, max_trials=2)
+    try:
+        assert lab.pool.wait(HANG), lab.logs()
+    finally:
+        lab.stop()
+    row = lab.trial(0)
+    assert row.status == TrialStatus.FAIL, lab.logs()
+    assert "outside the study's checkpoint folder" in (row.error or ""), row.error
+    # Nothing was copied in, and so nothing was sealed as this study's own.
+    root = StudyHome.beside(lab.study.path).checkpoints
+    assert not list(root.glob("trial-0/seed-*/step-*"))
