@@ -7,11 +7,12 @@ other members' latest finished segments, whatever their timesteps. A member in t
 segment starts from that member's end checkpoint, with its parameters, and each parameter
 that may change during training is multiplied by one of the ``perturb`` factors (clipped to
 its range; a list of choices moves one place) or, with ``resample_probability``, drawn anew
-from the search space (explore). The donor's checkpoint may be behind the member's (its
-next segment still trains): the member then goes on from the donor's timesteps, as Ray Tune's
-PBT does, and trains those timesteps again. The window's settings come first: a frozen member
-is never replaced nor perturbed, a forced exploit copies the member the user named, and a population
-made smaller retires its weakest members as their segments end.
+from the search space (explore); with ``explore: pb2`` a Gaussian-process bandit chooses the
+numeric ones instead (:mod:`rltui.search.pb2`). The donor's checkpoint may be behind the
+member's (its next segment still trains): the member then goes on from the donor's timesteps,
+as Ray Tune's PBT does, and trains those timesteps again. The window's settings come first:
+a frozen member is never replaced nor perturbed, a forced exploit copies the member the user
+named, and a population made smaller retires its weakest members as their segments end.
 
 Each next segment is a new WAITING trial (:func:`enqueue`) with its parameters and segment
 record; the worker that claims it copies the checkpoint it starts from into its own folder.
@@ -95,9 +96,23 @@ def plan_next(
     if copied is None or copied[1].checkpoint is None or copied[1].end >= total:
         return own  # nothing to copy from that member (yet, or any more)
     source = copied[0]
-    params, explore = perturb(
-        dict(source.params), dict(source.distributions), mutable, settings, rng
-    )
+    if settings.explore == "pb2":
+        from rltui.search import pb2
+
+        params, explore = pb2.explore(
+            dict(source.params),
+            dict(source.distributions),
+            mutable,
+            settings,
+            rng,
+            trials,
+            now=copied[1].end,
+            total=total,
+        )
+    else:
+        params, explore = perturb(
+            dict(source.params), dict(source.distributions), mutable, settings, rng
+        )
     return Plan(source, copied[1], params, dict(source.distributions), explore, donor=donor)
 
 
@@ -164,13 +179,13 @@ def perturb(
             told[name] = f"{params[name]} -> {out[name]}" if moved else f"kept {out[name]} (end)"
         elif isinstance(dist, FloatDistribution | IntDistribution):
             wanted = float(params[name]) * factor
-            value = _inside(dist, wanted)
+            value = inside(dist, wanted)
             out[name] = round(value) if isinstance(dist, IntDistribution) else value
             told[name] = f"x{factor:g}" + (f", held at {out[name]:g}" if value != wanted else "")
     return out, told
 
 
-def _inside(dist: Any, value: float) -> float:
+def inside(dist: Any, value: float) -> float:
     value = min(max(value, dist.low), dist.high)
     if dist.step is not None:
         value = dist.low + round((value - dist.low) / dist.step) * dist.step
@@ -187,7 +202,7 @@ def _draw(dist: Any, rng: random.Random) -> Any:
         value = math.exp(rng.uniform(math.log(dist.low), math.log(dist.high)))
     else:
         value = rng.uniform(dist.low, dist.high)
-    value = _inside(dist, value)
+    value = inside(dist, value)
     return round(value) if isinstance(dist, IntDistribution) else value
 
 

@@ -127,6 +127,7 @@ class Settings:
     perturb: tuple[float, ...]
     resample_probability: float
     seed: int | None
+    explore: str = "perturb"
     frozen: frozenset[int] = frozenset()
     force: Mapping[int, int] = field(default_factory=dict)
     retired: Mapping[int, str] = field(default_factory=dict)
@@ -144,6 +145,7 @@ def settings(options: PbtOptions, system: Mapping[str, Any]) -> Settings:
         perturb=tuple(float(f) for f in perturb) if good_perturb else options.perturb,
         resample_probability=options.resample_probability,
         seed=options.seed,
+        explore=options.explore,
         frozen=frozenset(_members(system, FROZEN, lambda v: v is True)),
         force={m: v for m, v in _members(system, FORCE, _whole).items()},
         retired={m: str(v) for m, v in _members(system, RETIRED, bool).items()},

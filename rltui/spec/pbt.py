@@ -6,8 +6,10 @@ in segments of ``interval`` timesteps; after each, the members are ranked on the
 segment's value, a member in the bottom ``quantile`` copies the checkpoint of one in the top
 ``quantile`` (exploit) and perturbs the hyperparameters that may change during training
 (explore): each is multiplied by one of the ``perturb`` factors, or drawn anew from the search
-space with ``resample_probability``. The rest go on with theirs. A member's other parameters
-(network shape, n_envs, ...) are drawn once, when it starts, and copied with the weights.
+space with ``resample_probability``; ``explore: pb2`` has PB2's Gaussian-process bandit
+choose the numeric ones instead (``rltui.search.pb2``). The rest go on with theirs. A member's
+other parameters (network shape, n_envs, ...) are drawn once, when it starts, and copied with
+the weights.
 
 Which hyperparameters may change during training is data, per algorithm (:data:`MUTABLE`):
 what the algorithm reads afresh at each update. Everything else is built into the model or
@@ -34,8 +36,9 @@ if TYPE_CHECKING:
 
 PBT = "pbt"
 OPTIONS = frozenset(
-    {"population", "interval", "quantile", "perturb", "resample_probability", "seed"}
+    {"population", "interval", "quantile", "perturb", "resample_probability", "explore", "seed"}
 )
+EXPLORES = ("perturb", "pb2")
 
 _ON_POLICY = frozenset({"learning_rate", "gamma", "gae_lambda", "ent_coef", "vf_coef"})
 _PPO = _ON_POLICY | {"clip_range", "max_grad_norm", "n_epochs", "batch_size", "target_kl"}
@@ -68,6 +71,7 @@ class PbtOptions:
     quantile: float = 0.25
     perturb: tuple[float, ...] = (0.8, 1.2)
     resample_probability: float = 0.25
+    explore: str = "perturb"  # or pb2: a Gaussian-process bandit picks the numeric values
     seed: int | None = None
 
 
@@ -87,6 +91,7 @@ def options_of(spec: StudySpec) -> PbtOptions:
         resample_probability=float(
             raw.get("resample_probability", PbtOptions.resample_probability)
         ),
+        explore=str(raw.get("explore", PbtOptions.explore)),
         seed=raw.get("seed"),
     )
 
@@ -265,6 +270,13 @@ def _option_problems(spec: StudySpec) -> list[Problem]:
             "resample_probability",
             f"resample_probability must be from 0 to 1, not {chance!r}",
             "0.25: one change in four draws anew",
+        )
+    explore = raw.get("explore", PbtOptions.explore)
+    if explore not in EXPLORES:
+        bad(
+            "explore",
+            f"explore must be perturb or pb2, not {explore!r}",
+            "perturb: PBT's random factors; pb2: a Gaussian-process bandit (PB2)",
         )
     seed = raw.get("seed")
     if seed is not None and not _whole(seed):

@@ -93,3 +93,11 @@ def test_n_trials_is_said_to_be_unused() -> None:
 def test_every_mutable_name_is_an_argument_of_its_algorithm() -> None:
     for algorithm, names in MUTABLE.items():
         assert names <= ALGORITHM_ARGS[algorithm], (algorithm, names - ALGORITHM_ARGS[algorithm])
+
+
+def test_explore_is_perturb_or_pb2() -> None:
+    study, errors, _ = checked("sampler: {type: pbt, explore: pb2}\n")
+    assert study is not None, errors
+    assert options_of(study.spec).explore == "pb2"
+    _, errors, _ = checked("sampler: {type: pbt, explore: bayes}\n")
+    assert "explore must be perturb or pb2, not 'bayes'" in errors
