@@ -207,6 +207,8 @@ class PopulationScreen(ModalScreen[None]):
 
     def _show(self, found: Population, settings: segments.Settings) -> None:
         perturb = ", ".join(f"x{f:g}" for f in settings.perturb)
+        if settings.explore == "pb2":  # the bandit picks numbers; lists still move by a factor
+            perturb = f"pb2 ({perturb} for lists)"
         live = sum(1 for m in found.members if m.state != population.RETIRED)
         size = f"{settings.population}" + (f" ({live} now)" if live != settings.population else "")
         self.query_one("#pop-settings", Static).update(
