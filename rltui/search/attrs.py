@@ -41,6 +41,7 @@ REASON = PREFIX + "reason"
 RETRY_OF = PREFIX + "retry_of"
 RETRIES = PREFIX + "retries"
 SEED_VALUES = PREFIX + "seed_values"
+TARGET = PREFIX + "target"  # the step at which the trial reached train.target
 BUDGET = PREFIX + "budget"
 # Seconds a paused-and-resumed trial trained before its current stint (Optuna restarts
 # datetime_start when a worker claims the trial again).
@@ -52,3 +53,4 @@ USER_STATE = USER_PREFIX + "state"  # WAITING, RUNNING, PAUSED, COMPLETE, PRUNED
 USER_REASON = USER_PREFIX + "reason"
 USER_WORKER = USER_PREFIX + "worker"
 USER_TIMESTEPS = USER_PREFIX + "timesteps"
+USER_TARGET = USER_PREFIX + "target_step"

@@ -41,6 +41,7 @@ WORKER_LOST = "worker lost"
 TRIAL_RETRIED = "trial retried"
 TRIAL_FAILED = "trial failed"
 BUDGET_REACHED = "budget reached"
+TARGET_REACHED = "target reached"
 MEMBER_COPIED = "member copied"  # a PBT member exploited another
 MEMBER_RETIRED = "member retired"
 # Events that are a study's routine: listed, never popped up (a population of 16 copies
@@ -131,10 +132,22 @@ def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[
     if current.rows is previous.rows:  # the reader reuses the rows while nothing changed
         return
     earlier = previous.rows
+    reached = None
     for number, row in current.rows.items():
         was = earlier.get(number)
         # Unchanged trials keep their row object: an identity test skips them cheaply.
-        if was is row or row.status != TrialStatus.FAIL:
+        if was is row:
+            continue
+        if row.target is not None and (was is None or was.target is None):
+            if reached is None:
+                reached = sum(r.target is not None for r in current.rows.values())
+            value = "-" if row.value is None else f"{row.value:.4g}"
+            text = (
+                f"trial {number} reached the target at {row.target:,} timesteps, value "
+                f"{value} ({reached} trial(s) have)"
+            )
+            yield StudyEvent(at, TARGET_REACHED, "information", text)
+        if row.status != TrialStatus.FAIL:
             continue
         if was is not None and was.status == TrialStatus.FAIL:
             continue

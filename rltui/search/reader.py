@@ -53,6 +53,7 @@ class TrialRow:
     values: tuple[float, ...] = ()
     # Its place in a PBT member's training (rltui.search.segments); None in other studies.
     segment: Segment | None = None
+    target: int | None = None  # the timestep it reached train.target at, if it did
 
     @property
     def last_eval(self) -> float | None:
@@ -99,7 +100,12 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         note=(system.get(attrs.PAUSED) or {}).get("note") if status == TrialStatus.PAUSED else None,
         values=tuple(trial.values) if trial.values else (),
         segment=segment_of(trial),
+        target=_whole(system.get(attrs.TARGET)),
     )
+
+
+def _whole(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def params_of(trial: FrozenTrial, status: TrialStatus) -> dict[str, Any]:

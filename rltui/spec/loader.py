@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rltui.spec import algorithms as algos
-from rltui.spec import limits, pbt
+from rltui.spec import limits, pbt, target
 from rltui.spec import policy as pol
 from rltui.spec.environment import check_env as check_gym_env
 from rltui.spec.environment import env_shapes
@@ -220,6 +220,7 @@ def _check_meaning(
     problems += _check_enqueue(spec, space)
     problems += _check_grid_budget(spec, space)
     problems += pbt.check(spec, space)
+    problems += target.check(spec, check_env=check_env)
     return problems
 
 

@@ -193,15 +193,8 @@ TENSORBOARD_HINT = (
 )
 
 POLICIES = (
-    "MlpPolicy",
-    "CnnPolicy",
-    "MultiInputPolicy",
-    # sb3-contrib's RecurrentPPO
-    "MlpLstmPolicy",
-    "CnnLstmPolicy",
-    "MultiInputLstmPolicy",
-    # sb3-contrib's ARS
-    "LinearPolicy",
+    *("MlpPolicy", "CnnPolicy", "MultiInputPolicy"),
+    *("MlpLstmPolicy", "CnnLstmPolicy", "MultiInputLstmPolicy", "LinearPolicy"),  # sb3-contrib
 )
 
 
@@ -225,6 +218,7 @@ class TrainSpec(_Strict):
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     seed: Seed | None = None
     seeds: list[Seed] | None = None
+    target: Any = None  # checked by rltui.spec.target
     # Each trial also writes its training log as TensorBoard event files, in
     # trials/trial-N/tensorboard/ (see rltui.train.progress).
     tensorboard: Flag = False

@@ -11,29 +11,24 @@ within one environment step through a callback.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
-from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
-from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
 from stable_baselines3.common.vec_env import sync_envs_normalization
 
 from rltui.search.lifecycle import ControlAction, StopCause
-from rltui.spec import StudyFile
+from rltui.spec import StudyFile, target
 from rltui.spec.policy import policy_of
 from rltui.train import checkpoint
+from rltui.train.chunks import STOPS, StopOnRequest, boundary, chunk_end, chunk_size, learn_to
 from rltui.train.envs import TrialEnvs, make_envs
 from rltui.train.evaluations import planned_step
 from rltui.train.hyperparams import ALGORITHMS as ALGORITHMS  # callers look these two up here
@@ -63,10 +58,6 @@ class Reporter(Protocol):
         """A checkpoint to retry from was written (only when the study allows retries)."""
 
 
-# The requests that end training at once (a pause first writes a checkpoint).
-_STOPS = (ControlAction.PRUNE, ControlAction.KILL)
-
-
 @dataclass
 class Outcome:
     """How a trial's training ended."""
@@ -78,60 +69,6 @@ class Outcome:
     train_seconds: float = 0.0
     eval_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class _StopOnRequest(BaseCallback):
-    """Ends ``learn()`` within one step when the user prunes or kills the trial, or when
-    ``limit`` timesteps are reached (the budget, when train_freq counts episodes)."""
-
-    def __init__(self, reporter: Reporter, report_progress: bool = True):
-        super().__init__()
-        self.reporter = reporter
-        self.report_progress = report_progress
-        self.limit: int | None = None
-
-    def _on_step(self) -> bool:
-        if self.report_progress:
-            self.reporter.progress(self.num_timesteps)
-        if self.limit is not None and self.num_timesteps >= self.limit:
-            return False
-        return self.reporter.requested() not in _STOPS
-
-
-def boundary(model: BaseAlgorithm) -> int | None:
-    """Timesteps between two points where learning can stop without losing state: one
-    rollout, or one ``train_freq`` window; None when windows are counted in episodes."""
-    n_envs = model.n_envs
-    if isinstance(model, OffPolicyAlgorithm):
-        # SB3 turns train_freq into a TrainFreq(frequency, unit) when the model is built.
-        train_freq: Any = model.train_freq
-        if train_freq.unit.value != "step":
-            return None
-        return max(1, train_freq.frequency) * n_envs
-    if not isinstance(model, OnPolicyAlgorithm):
-        return None  # ARS: each update plays whole episodes, of no length known in advance
-    return int(model.n_steps) * n_envs
-
-
-def chunk_size(model: BaseAlgorithm) -> int:
-    """The longest chunk: one rollout for on-policy algorithms; for off-policy ones, whose
-    windows can be a single step, whole windows of about 1,000 steps, so that the cost of a
-    ``learn()`` call stays negligible."""
-    unit = boundary(model) or model.n_envs
-    if isinstance(model, OffPolicyAlgorithm):
-        return unit * max(1, math.ceil(1000 / unit))
-    return unit
-
-
-def chunk_end(now: int, next_eval: int, budget: int, chunk: int, unit: int | None) -> int:
-    """Where the chunk starting at ``now`` ends: after ``chunk`` timesteps, at the first
-    boundary at or after the next planned evaluation, or at the budget, whichever is first.
-
-    Chunks start and end on multiples of ``unit`` (the budget aside), so learning stops only
-    where SB3 would have finished a rollout or window anyway.
-    """
-    at_eval = -(-next_eval // unit) * unit if unit else next_eval
-    return min(now + chunk, max(at_eval, now + 1), budget)
 
 
 @dataclass
@@ -177,9 +114,11 @@ def train_sb3(
 
     ``stop_at`` ends training earlier, at the first boundary at or after that many timesteps
     (a PBT segment's end), with an evaluation and a checkpoint there (``Outcome.checkpoint``);
-    the budget still sets the schedules and the final evaluation. ``retune`` applies the
-    hyperparameters that may change during training (:mod:`rltui.train.retune`) to a model
-    loaded from ``resume``: a PBT segment goes on from a checkpoint with values of its own.
+    the budget still sets the schedules and the final evaluation. An evaluation that reaches
+    ``train.target`` ends the trial there (``Outcome.extra["target"]``: its step). ``retune``
+    applies the hyperparameters that may change during training (:mod:`rltui.train.retune`)
+    to a model loaded from ``resume``: a PBT segment goes on from a checkpoint with values of
+    its own.
 
     With ``train.seeds`` the configuration trains once per seed, in lockstep, and each
     evaluation reported to Optuna is the mean over the seeds.
@@ -272,29 +211,30 @@ def _loop(
     stop_at: int | None = None,
 ) -> Outcome:
     spec = study.spec.train
-    stop_cb = _StopOnRequest(reporter, report_progress=len(runs) == 1)
+    stop_cb = StopOnRequest(reporter, report_progress=len(runs) == 1)
     lead = runs[0]
     unit, chunk = boundary(lead.model), chunk_size(lead.model)
     out = Outcome(_mean_curve(runs), lead.model.num_timesteps)
     goal = min(stop_at, spec.timesteps) if stop_at is not None else spec.timesteps
+    wanted = target.reward_of(spec.target, spec.env)  # a reward that ends the trial solved
     while lead.model.num_timesteps < goal:
         request = reporter.requested()
         if request is ControlAction.PAUSE:
             out.checkpoint = _save_all(runs, checkpoint_dir)
             out.stopped = StopCause.PAUSE
             break
-        if request in _STOPS:
+        if request in STOPS:
             out.stopped = StopCause.asked(request)
             break
         end = chunk_end(lead.model.num_timesteps, lead.state.next_eval, goal, chunk, unit)
         started = time.perf_counter()
         for run in runs:
             with run.own_rng():
-                _learn_to(run.model, end, spec.timesteps, unit, stop_cb)
+                learn_to(run.model, end, spec.timesteps, unit, stop_cb)
         out.train_seconds += time.perf_counter() - started
         now = lead.model.num_timesteps
         reporter.progress(now)
-        if (request := reporter.requested()) in _STOPS:
+        if (request := reporter.requested()) in STOPS:
             out.stopped = StopCause.asked(request)
             break
         if now >= lead.state.next_eval or now >= goal:
@@ -315,8 +255,12 @@ def _loop(
             if log is not None:
                 log.evaluation(now, value, values if len(values) > 1 else None, point)
             # The final evaluation is reported but never pruned: a trial that spent its whole
-            # budget is complete, whatever the median says.
-            if reporter.report(point, value) and point < spec.timesteps:
+            # budget is complete, whatever the median says; nor is one that reached the target.
+            pruned = reporter.report(point, value)
+            if wanted is not None and target.reached(value, wanted, study.spec.maximize_reward):
+                out.extra["target"] = point
+                break
+            if pruned and point < spec.timesteps:
                 out.stopped = StopCause.PRUNER
                 break
             if now < spec.timesteps and (checkpoint_on_eval or now >= goal):
@@ -331,55 +275,6 @@ def _loop(
             str(run.seed): [v for _, v in run.state.evaluations] for run in runs
         }
     return out
-
-
-def _learn_to(
-    model: BaseAlgorithm, end: int, budget: int, unit: int | None, callback: _StopOnRequest
-) -> None:
-    """Learn until ``end`` timesteps, and at the budget stop there, not past it.
-
-    SB3 finishes the rollout or train_freq window it is in, so a budget that is no whole
-    number of them ends with one shorter window, learned from like the others. A train_freq
-    counted in episodes gives no step to aim at: the callback stops at the budget, and the
-    episodes under way then are not learned from. n_envs envs step together, so a budget
-    that n_envs does not divide ends at the multiple just above it: never short of the
-    budget, and timesteps == budget whenever n_envs divides it.
-    """
-    steps = end - model.num_timesteps
-    if steps <= 0:
-        return
-    tail = steps % unit if unit and end == budget else 0
-    callback.limit = budget if unit is None and end == budget else None
-    learn = partial(model.learn, callback=callback, reset_num_timesteps=False, progress_bar=False)
-    if steps > tail:
-        learn(steps - tail)
-    if tail and model.num_timesteps < budget:
-        with _short_window(model, tail):
-            learn(tail)
-
-
-@contextmanager
-def _short_window(model: BaseAlgorithm, steps: int) -> Iterator[None]:
-    """``model`` with a rollout or train_freq window of ``steps`` timesteps (whole steps of
-    all its envs) instead of its own, for the last one of a budget."""
-    per_env = -(-steps // model.n_envs)
-    short: dict[str, Any] = {"train_freq": TrainFreq(per_env, TrainFrequencyUnit.STEP)}
-    if not isinstance(model, OffPolicyAlgorithm):
-        # A shorter copy of the model's own buffer, whatever its class (RecurrentPPO's too)
-        buffer: Any = copy.copy(model.rollout_buffer)  # type: ignore[attr-defined]
-        buffer.buffer_size = per_env
-        if hasattr(buffer, "hidden_state_shape"):
-            buffer.hidden_state_shape = (per_env, *buffer.hidden_state_shape[1:])
-        buffer.reset()
-        short = {"n_steps": per_env, "rollout_buffer": buffer}
-    saved = {name: getattr(model, name) for name in short}
-    for name, value in short.items():
-        setattr(model, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(model, name, value)
 
 
 def _mean_curve(runs: list[_Run]) -> list[tuple[int, float]]:

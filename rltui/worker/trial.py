@@ -30,7 +30,7 @@ from rltui.train.evaluations import objective, objective_values
 from rltui.train.progress import ProgressLog
 from rltui.train.trainer import Outcome, TrialFailed, train_sb3
 from rltui.train.trust import CheckpointRefused
-from rltui.worker import members
+from rltui.worker import members, targets
 from rltui.worker.device import out_of_gpu_memory, release_gpu_memory
 from rltui.worker.heartbeat import RunningTrial
 from rltui.worker.space import SPACE_WAIT, disk_full, where
@@ -202,6 +202,7 @@ class TrialRun:
             if self.segment is not None:  # ranked on what it did itself, not its parents
                 outcome.evaluations = members.segment_value(outcome.evaluations, self.segment)
             value = self._values(study, outcome, claimed)
+            targets.record(self, study, outcome.extra.get("target"))
             if self.segment is not None and not isinstance(value, list):
                 segment, ended_at = self.segment, outcome.checkpoint
                 keep = self._until_written(
@@ -264,8 +265,7 @@ class TrialRun:
         )
         if stopping:
             self.worker.interrupted = self.trial.number
-        # Optuna restarts datetime_start when the trial is claimed again: keep the training
-        # time so far, so that the trial's duration leaves out time paused.
+        # Optuna restarts datetime_start at the next claim: keep the time trained so far.
         if claimed.datetime_start is not None:
             self.storage.set_trial_system_attr(self.id, attrs.ELAPSED, self._seconds(claimed))
 

@@ -17,16 +17,9 @@ from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckA
 from stable_baselines3.common.vec_env import VecNormalize
 
 from rltui.spec import StudyFile, load_study
+from rltui.train.chunks import StopOnRequest, boundary, learn_to
 from rltui.train.envs import make_envs
-from rltui.train.trainer import (
-    ALGORITHMS,
-    _learn_to,
-    _StopOnRequest,
-    boundary,
-    budget_aware,
-    build_model,
-    train_sb3,
-)
+from rltui.train.trainer import ALGORITHMS, budget_aware, build_model, train_sb3
 from tests.train.reporters import ScriptedReporter
 
 STUDY = """
@@ -140,7 +133,7 @@ def test_a_budget_inside_a_train_freq_window_is_met_exactly(make_study, tmp_path
 def test_the_budgets_last_shorter_window_is_learned_from(algorithm, params, updates, make_study):
     model = _model(make_study(algorithm, timesteps=100), params)
     try:
-        _learn_to(model, 100, 100, boundary(model), _StopOnRequest(ScriptedReporter()))
+        learn_to(model, 100, 100, boundary(model), StopOnRequest(ScriptedReporter()))
         assert model.num_timesteps == 100
         assert model._n_updates == updates
         # The model keeps its own rollout size and train_freq afterwards.

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from rltui.spec import StudyFile, load_study
+from rltui.train.chunks import StopOnRequest, boundary, learn_to
 from rltui.train.envs import make_envs
-from rltui.train.trainer import _learn_to, _StopOnRequest, boundary, build_model, train_sb3
+from rltui.train.trainer import build_model, train_sb3
 from tests.conftest import require_extra
 from tests.train.reporters import STUDY, ScriptedReporter
 
@@ -121,7 +122,7 @@ def test_recurrent_ppos_last_shorter_rollout_keeps_its_lstm_states(make_study):
     envs = make_envs(study, 1)
     model = build_model(study, params, envs, seed=1, device="cpu")
     try:
-        _learn_to(model, 100, 100, boundary(model), _StopOnRequest(ScriptedReporter()))
+        learn_to(model, 100, 100, boundary(model), StopOnRequest(ScriptedReporter()))
         assert model.num_timesteps == 100
         assert boundary(model) == 64 and model.rollout_buffer.buffer_size == 64
     finally:

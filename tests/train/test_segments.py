@@ -108,3 +108,18 @@ def test_a_changed_source_is_refused_before_anything_is_copied(study, tmp_path):
         checkpoint.copy(root / "trial-0", root / "trial-5", root)
     assert not list((root / "trial-5").rglob("step-*"))
     assert not list((root / "trial-5").rglob(".step-*"))
+
+
+@pytest.mark.slow
+def test_a_trial_that_reaches_the_target_ends_there(study_file, tmp_path):
+    # CartPole's episodes last at least 8 steps: any policy reaches a mean reward of 8.
+    path = study_file(timesteps=1024, every=128, extra="")
+    text = path.read_text(encoding="utf-8").replace("  seed: 0\n", "  seed: 0\n  target: 8\n", 1)
+    path.write_text(text, encoding="utf-8")
+    study = load_study(path)
+    reporter = ScriptedReporter()
+    outcome = train_sb3(
+        study, PARAMS, reporter, device="cpu", seed=0, checkpoint_dir=tmp_path / "trial-0"
+    )
+    assert outcome.stopped is None and outcome.extra["target"] == 128
+    assert outcome.timesteps == 128 and reporter.reports == outcome.evaluations

@@ -336,3 +336,18 @@ def test_a_pbt_member_copying_another_or_retiring_is_told_once() -> None:
         (MEMBER_RETIRED, "member 2 retired: the population was made 2"),
     ]
     assert events_between(now, replace(now, rows=dict(after)), None) == []
+
+
+def test_a_trial_reaching_the_target_is_told_once() -> None:
+    from rltui.search.events import TARGET_REACHED
+
+    before = snap({0: row(0, TrialStatus.RUNNING)})
+    now = snap({0: row(0, TrialStatus.COMPLETE, value=475.3333, target=12288)})
+    events = events_between(before, now, None)
+    assert [(e.kind, e.text) for e in events] == [
+        (
+            TARGET_REACHED,
+            "trial 0 reached the target at 12,288 timesteps, value 475.3 (1 trial(s) have)",
+        )
+    ]
+    assert events_between(now, snap({0: now.rows[0]}), None) == []
