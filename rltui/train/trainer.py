@@ -268,7 +268,13 @@ def _loop(
                 reporter.checkpointed(saved, now)
                 if now >= goal:
                     out.checkpoint = saved
-    out.timesteps = lead.model.num_timesteps
+    now = lead.model.num_timesteps
+    # A retry of a segment whose worker was lost after its last save has nothing left to
+    # train: its end checkpoint (the one it resumed from) is saved for the next segment.
+    unsaved = out.stopped is None and out.checkpoint is None and now < spec.timesteps
+    if stop_at is not None and unsaved:
+        out.checkpoint = _save_all(runs, checkpoint_dir)
+    out.timesteps = now
     out.evaluations = _mean_curve(runs)
     if len(runs) > 1:
         out.extra["seed_values"] = {

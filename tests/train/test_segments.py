@@ -123,3 +123,15 @@ def test_a_trial_that_reaches_the_target_ends_there(study_file, tmp_path):
     )
     assert outcome.stopped is None and outcome.extra["target"] == 128
     assert outcome.timesteps == 128 and reporter.reports == outcome.evaluations
+
+
+@pytest.mark.slow
+def test_a_segment_resumed_at_its_end_saves_its_end_checkpoint_again(study, tmp_path):
+    # Its worker was lost after the segment's last save: the retry has nothing to train.
+    root = tmp_path / "checkpoints"
+    segment(study, root, "trial-0", stop_at=256)
+    outcome, reporter = segment(study, root, "trial-0", stop_at=256, resume=root / "trial-0")
+    assert outcome.stopped is None and outcome.timesteps == 256 and reporter.reports == []
+    assert outcome.checkpoint == root / "trial-0"
+    assert [s for s, _ in outcome.evaluations] == [128, 256]
+    assert checkpoint.latest(root / "trial-0" / "seed-0").name == "step-000000000256"
