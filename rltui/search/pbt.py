@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from rltui.search import attrs
 from rltui.search.queue import QUEUE_PRIORITY
-from rltui.search.segments import SEGMENT, Member, Segment, Settings, members, segment_of
+from rltui.search.segments import (
+    Member,
+    Segment,
+    Settings,
+    members,
+    segment_of,
+    waiting_trial,
+)
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -228,8 +235,6 @@ def enqueue(
 ) -> int:
     """Add the member's next segment as a WAITING trial, with its parameters and record;
     returns its trial id."""
-    from optuna.trial import FrozenTrial, TrialState
-
     source = plan.ended
     assert plan.source is not None and source is not None and source.checkpoint is not None
     start = source.end
@@ -244,24 +249,9 @@ def enqueue(
         explore=plan.explore,
         source=source.checkpoint,
     )
-    template = FrozenTrial(
-        number=-1,
-        state=TrialState.WAITING,
-        value=None,
-        datetime_start=None,
-        datetime_complete=None,
-        params=plan.params,
-        distributions=plan.distributions,
-        user_attrs=segment.user_attrs(),
-        system_attrs={
-            attrs.TRIAL_SPEC_VERSION: version,
-            SEGMENT: segment.record(),
-            # Workers take the segment furthest behind first, so the members train together.
-            QUEUE_PRIORITY: -start,
-        },
-        intermediate_values={},
-        trial_id=-1,
-    )
+    # Workers take the segment furthest behind first, so the members train together.
+    system = {attrs.TRIAL_SPEC_VERSION: version, QUEUE_PRIORITY: -start}
+    template = waiting_trial(segment, plan.params, plan.distributions, system)
     return storage.create_new_trial(study_id, template_trial=template)
 
 

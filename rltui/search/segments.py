@@ -110,6 +110,32 @@ def segment_of(trial: FrozenTrial) -> Segment | None:
     return Segment.read(trial.system_attrs.get(SEGMENT))
 
 
+def waiting_trial(
+    segment: Segment,
+    params: dict[str, Any],
+    distributions: dict[str, Any],
+    system_attrs: dict[str, Any] | None = None,
+) -> FrozenTrial:
+    """A WAITING trial for ``segment`` with its parameters, to create with the storage's
+    ``create_new_trial(study_id, template_trial=...)``: the record and its copy for other
+    tools are part of the trial from its first line in the storage."""
+    from optuna.trial import FrozenTrial, TrialState
+
+    return FrozenTrial(
+        number=-1,
+        state=TrialState.WAITING,
+        value=None,
+        datetime_start=None,
+        datetime_complete=None,
+        params=params,
+        distributions=distributions,
+        user_attrs=segment.user_attrs(),
+        system_attrs={**(system_attrs or {}), SEGMENT: segment.record()},
+        intermediate_values={},
+        trial_id=-1,
+    )
+
+
 def write(storage: BaseStorage, trial_id: int, segment: Segment) -> None:
     """Record ``segment`` on the trial, and its copy for other tools."""
     storage.set_trial_system_attr(trial_id, SEGMENT, segment.record())

@@ -52,6 +52,21 @@ def chains(snap: Snapshot) -> dict[int, list]:
     return out
 
 
+def running_segment(lab: Lab, wanted, what: str):
+    """The first RUNNING segment ``wanted(row)`` accepts, once there is one."""
+    return wait_for(
+        lambda: next(
+            (
+                r
+                for r in lab.snap().rows.values()
+                if r.status == TrialStatus.RUNNING and r.segment is not None and wanted(r)
+            ),
+            None,
+        ),
+        what,
+    )
+
+
 def check_population(lab: Lab, members: int, total: int) -> dict[int, list]:
     snap = lab.snap()
     found = chains(snap)
@@ -121,17 +136,10 @@ def test_a_paused_member_resumes_and_the_population_finishes(study_file):
     lab = population(study_file, "pbt-pause", members=2, timesteps=16384, interval=8192)
     lab.pool.start(1)
     try:
-        row = wait_for(
-            lambda: next(
-                (
-                    r
-                    for r in lab.snap().rows.values()
-                    if r.status == TrialStatus.RUNNING
-                    and r.segment is not None
-                    and r.segment.index == 1
-                    and r.segment.start < r.timesteps < r.segment.start + 2048
-                ),
-                None,
+        row = running_segment(
+            lab,
+            lambda r: (
+                r.segment.index == 1 and r.segment.start < r.timesteps < r.segment.start + 2048
             ),
             "a second segment training",
         )
@@ -151,18 +159,9 @@ def test_a_member_whose_worker_is_killed_goes_on_from_its_checkpoint(study_file)
     lab = population(study_file, "pbt-kill", members=2, timesteps=2048)
     lab.pool.start(2)
     try:
-        victim = wait_for(
-            lambda: next(
-                (
-                    r
-                    for r in lab.snap().rows.values()
-                    if r.status == TrialStatus.RUNNING
-                    and r.segment is not None
-                    and r.segment.index >= 1
-                    and r.timesteps > r.segment.start + 128
-                ),
-                None,
-            ),
+        victim = running_segment(
+            lab,
+            lambda r: r.segment.index >= 1 and r.timesteps > r.segment.start + 128,
             "a later segment past its first evaluation",
         )
         pid = next(w.pid for w in lab.snap().workers if w.id == victim.worker)
@@ -181,7 +180,6 @@ def test_a_planted_segment_that_names_a_checkpoint_elsewhere_fails_with_the_reas
     study_file, tmp_path
 ):
     from optuna.distributions import CategoricalDistribution, FloatDistribution
-    from optuna.trial import FrozenTrial, TrialState
 
     lab = population(study_file, "pbt-planted", members=2, timesteps=512)
     elsewhere = tmp_path / "elsewhere" / "trial-0" / "seed-0" / "step-000000000256"
@@ -190,22 +188,12 @@ def test_a_planted_segment_that_names_a_checkpoint_elsewhere_fails_with_the_reas
     planted = segments.Segment(
         member=0, index=1, start=256, end=512, parent=0, source=str(elsewhere.parents[1])
     )
-    template = FrozenTrial(
-        number=-1,
-        state=TrialState.WAITING,
-        value=None,
-        datetime_start=None,
-        datetime_complete=None,
-        params={"learning_rate": 1e-3, "gamma": 0.99},
-        distributions={
-            "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
-            "gamma": CategoricalDistribution([0.95, 0.99]),
-        },
-        user_attrs={},
-        system_attrs={segments.SEGMENT: planted.record()},
-        intermediate_values={},
-        trial_id=-1,
-    )
+    distributions = {
+        "learning_rate": FloatDistribution(1e-4, 1e-2, log=True),
+        "gamma": CategoricalDistribution([0.95, 0.99]),
+    }
+    params = {"learning_rate": 1e-3, "gamma": 0.99}
+    template = segments.waiting_trial(planted, params, distributions)
     storage_of(lab.ostudy).create_new_trial(study_id_of(lab.ostudy), template_trial=template)
     # The worker starts member 1 first (the population has room), then takes the planted one.
     lab.pool.start(1, max_trials=2)
