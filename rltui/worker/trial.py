@@ -72,8 +72,11 @@ class TrialRun:
         if self.segment and self.segment.source and not resume and first_run:
             try:
                 resume = members.start_from_source(self, self.segment)
-            except Exception as exc:
-                self._fail(exc)
+            except Exception as exc:  # a full disk puts it back, to copy once space returns
+                if (full := disk_full(exc)) is not None:
+                    self._put_back(full)
+                else:
+                    self._fail(exc)
                 return
         version = frozen.system_attrs.get(attrs.TRIAL_SPEC_VERSION) if resume else None
         study = worker.current_spec(version)
@@ -359,11 +362,8 @@ class TrialRun:
         self.refuse(resume, note)
 
     def _not_its_folder(self, resume: dict[str, Any]) -> str | None:
-        """Why the checkpoint ``resume`` names is not this trial's, or None when it lies in
-        the trial's folder under the study's checkpoint root. Checked before training starts:
-        the trainer looks into the folder a record names (for its seeds' latest steps) before
-        :mod:`rltui.train.trust` judges a step, and whoever can write the storage can write
-        a record naming any folder."""
+        """Why ``resume``'s checkpoint is not in this trial's folder under the root, or None.
+        Checked before training: whoever can write the storage can name any folder there."""
         named = Path(resume.get("checkpoint") or "")
         # The trial's folder is judged by its path under the root: a link in its place,
         # resolved, would take whatever it points to for the trial's own.

@@ -135,3 +135,20 @@ def test_a_segment_resumed_at_its_end_saves_its_end_checkpoint_again(study, tmp_
     assert outcome.checkpoint == root / "trial-0"
     assert [s for s, _ in outcome.evaluations] == [128, 256]
     assert checkpoint.latest(root / "trial-0" / "seed-0").name == "step-000000000256"
+
+
+@pytest.mark.slow
+def test_a_copy_onto_a_full_disk_says_so_and_leaves_nothing_half_written(study, tmpfs):
+    from rltui.worker.space import disk_full
+    from tests.disks import fill
+
+    root = tmpfs("8m") / "checkpoints"
+    segment(study, root, "trial-0", stop_at=128)
+    filler = fill(root.parent)
+    with pytest.raises(OSError) as caught:
+        checkpoint.copy(root / "trial-0", root / "trial-5", root)
+    assert disk_full(caught.value) is not None  # the worker puts the segment back for it
+    assert not list((root / "trial-5").rglob("*step-*"))
+    filler.unlink()
+    checkpoint.copy(root / "trial-0", root / "trial-5", root)  # once space is back
+    assert checkpoint.latest(root / "trial-5" / "seed-0").name == "step-000000000128"

@@ -68,3 +68,34 @@ def test_a_full_disk_puts_trials_back_and_the_study_goes_on_when_space_returns(
     lines = [re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", "", line) for line in out.splitlines()]
     told = [line for line in lines if line.startswith("Disk full: worker")]
     assert told and len(set(told)) == len(told), out  # each thing said once
+
+
+def test_a_full_disk_under_a_pbt_population_fails_no_segment(
+    tmpfs: Callable[[str], Path],
+) -> None:
+    small_disk = tmpfs("48m")
+    path = small_disk / "pbtfull.yaml"
+    text = TINY_PPO.format(
+        name="pbtfull", n_trials=1, timesteps=4096, every=256, pruner="none", extra=""
+    )
+    text = text.replace(
+        "sampler: {type: random, seed: 0}", "sampler: {type: pbt, population: 2, interval: 512}"
+    ).replace("pruner: {type: none}\n", "")
+    path.write_text(text, encoding="utf-8")
+    lab = Lab(path)
+    lab.pool.start(2)
+    try:
+        # Copies, checkpoints, logs and the journal all meet the full disk: a segment that
+        # copies its parent's checkpoint then goes back to the queue to copy it later.
+        wait_for(lambda: len(lab.snap().rows) >= 4, "the members' second segments")
+        filler = fill(small_disk)
+        time.sleep(6)
+        filler.unlink()
+        assert lab.pool.wait(HANG), lab.logs()
+    finally:
+        lab.stop()
+    rows = lab.snap().rows.values()
+    assert {r.status.value for r in rows} == {"COMPLETE"}, lab.logs()
+    ends = sorted(r.segment.end for r in rows if r.segment and r.segment.end == 4096)
+    assert ends == [4096, 4096], lab.logs()  # both members trained their whole budget
+    assert "disk full at" in lab.logs(), lab.logs()
