@@ -120,6 +120,10 @@ def params_of(trial: FrozenTrial, status: TrialStatus) -> dict[str, Any]:
 
 def _earlier(trial: FrozenTrial, status: TrialStatus) -> float:
     """Seconds trained before the current stint (see ``attrs.ELAPSED``)."""
+    paused = trial.system_attrs.get(attrs.PAUSED) or {}
+    in_record = paused.get("elapsed") if isinstance(paused, dict) else None
+    if status == TrialStatus.PAUSED and isinstance(in_record, int | float):
+        return float(in_record)  # written with the pause itself: never a stint behind
     elapsed = trial.system_attrs.get(attrs.ELAPSED)
     if elapsed is not None:
         return float(elapsed)

@@ -257,20 +257,20 @@ class TrialRun:
 
     def _pause(self, outcome: Outcome, claimed: optuna.trial.FrozenTrial) -> None:
         stopping = self.worker.stopping
-        endings.pause(
-            self.storage,
-            self.id,
-            {
-                "timesteps": outcome.timesteps,
-                "checkpoint": str(outcome.checkpoint),
-                "reason": "interrupted" if stopping else "user",
-            },
-        )
+        # Optuna restarts datetime_start at the next claim: the time trained so far is kept,
+        # in the pause record (read with it) and for the stints to come.
+        seconds = self._seconds(claimed)
+        record = {
+            "timesteps": outcome.timesteps,
+            "checkpoint": str(outcome.checkpoint),
+            "reason": "interrupted" if stopping else "user",
+            "elapsed": seconds,
+        }
+        endings.pause(self.storage, self.id, record)
         if stopping:
             self.worker.interrupted = self.trial.number
-        # Optuna restarts datetime_start at the next claim: keep the time trained so far.
         if claimed.datetime_start is not None:
-            self.storage.set_trial_system_attr(self.id, attrs.ELAPSED, self._seconds(claimed))
+            self.storage.set_trial_system_attr(self.id, attrs.ELAPSED, seconds)
 
     def _fail(self, exc: Exception) -> None:
         tail = "".join(traceback.format_exception(exc)[-6:])
