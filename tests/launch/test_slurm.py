@@ -33,6 +33,13 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Slurm runs the job in the folder it was submitted from, where its workers keep the
+    study's folder (checkpoints, logs): the test's, not the checkout's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def launcher_for(name: str, url: str, tmp_path) -> SlurmLauncher:
     return SlurmLauncher(
         url,
