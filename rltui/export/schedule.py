@@ -21,9 +21,11 @@ from rltui.spec import StudyFile
 from rltui.spec.flow import flow
 
 
-def last_segment(ostudy: optuna.Study, number: int | None) -> optuna.trial.FrozenTrial:
-    """Trial ``number`` (a segment), or the best final segment of the population: the best
-    COMPLETE segment that ended at the budget, else the best COMPLETE segment."""
+def last_segment(
+    ostudy: optuna.Study, study: StudyFile, number: int | None
+) -> optuna.trial.FrozenTrial:
+    """Trial ``number`` (a segment), or the last segment of the best member that trained its
+    whole budget (:func:`rltui.search.segments.best_final`)."""
     trials = ostudy.get_trials(deepcopy=False)
     found = [t for t in trials if segments.segment_of(t) is not None]
     if not found:
@@ -36,21 +38,20 @@ def last_segment(ostudy: optuna.Study, number: int | None) -> optuna.trial.Froze
         if not chosen:
             raise ConversionError(f"trial {number} is not a segment of study '{ostudy.study_name}'")
         return chosen[0]
-    done = [t for t in found if t.state == TrialState.COMPLETE and t.value is not None]
-    if not done:
+    total, maximize = study.spec.train.timesteps, study.spec.maximize_reward
+    complete = [(t, segments.segment_of(t), t.state == TrialState.COMPLETE) for t in found]
+    best = segments.best_final([(t, s, c) for t, s, c in complete if s], total, maximize)
+    if best is None:
         raise ConversionError(
-            f"study '{ostudy.study_name}' has no COMPLETE segment yet",
-            "name one with --trial N, or export when a segment has completed",
+            f"study '{ostudy.study_name}' has no member that trained its whole budget yet",
+            "name a segment with --trial N, or export when a member has finished",
         )
-    end = max(segments.segment_of(t).end for t in done)  # type: ignore[union-attr]
-    final = [t for t in done if segments.segment_of(t).end == end]  # type: ignore[union-attr]
-    sign = 1.0 if ostudy.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
-    return max(final, key=lambda t: (sign * float(t.value or 0.0), -t.number))
+    return best
 
 
 def export_schedule(ostudy: optuna.Study, study: StudyFile, out: Path, number: int | None) -> Path:
     """Write the schedule of the chosen segment's weights into ``out``; returns its path."""
-    last = last_segment(ostudy, number)
+    last = last_segment(ostudy, study, number)
     stretches = segments.schedule(ostudy.get_trials(deepcopy=False), last)
     version = last.system_attrs.get(attrs.TRIAL_SPEC_VERSION)
     ran_with = SpecVersions(ostudy, study).of(int(version) if version else None)

@@ -13,6 +13,7 @@ import optuna
 from rich.console import Console
 from rich.text import Text
 
+from rltui.search import segments
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, TrialRow
@@ -28,32 +29,28 @@ def fmt(value: float | None) -> str:
 
 def best_of(snap: Snapshot, study: StudyFile) -> TrialRow | None:
     """The trial the summary names: the study's best; in a PBT study, the last segment of the
-    best member that trained its whole budget (a member's best segment along the way is not
-    an agent anyone has: its weights trained on)."""
+    best member that trained its whole budget (:func:`segments.best_final`)."""
     if not pbt.is_pbt(study.spec):
         return snap.best
-    ended = [
-        r
-        for r in snap.rows.values()
-        if r.segment is not None and r.status == TrialStatus.COMPLETE and r.value is not None
-    ]
-    final = [r for r in ended if r.segment and r.segment.end >= study.spec.train.timesteps]
-    if not final:
-        return snap.best
-    sign = 1.0 if study.spec.maximize_reward else -1.0
-    return max(final, key=lambda r: (sign * float(r.value or 0.0), -r.number))
+    done = TrialStatus.COMPLETE
+    rows = [(r, r.segment, r.status == done) for r in snap.rows.values() if r.segment]
+    best = segments.best_final(rows, study.spec.train.timesteps, study.spec.maximize_reward)
+    return best or snap.best
+
+
+def population_counts(snap: Snapshot) -> dict[str, int]:
+    return segments.counts(r.segment for r in snap.rows.values() if r.segment is not None)
 
 
 def population_lines(snap: Snapshot, study: StudyFile, best: TrialRow | None) -> list[str]:
     """What a PBT run did, in a few lines; none for other studies."""
     if not pbt.is_pbt(study.spec):
         return []
-    rows = [r for r in snap.rows.values() if r.segment is not None]
-    members = {r.segment.member for r in rows if r.segment is not None}
-    exploits = sum(r.segment is not None and r.segment.donor is not None for r in rows)
-    plural = "" if exploits == 1 else "s"
+    found = population_counts(snap)
+    plural = "" if found["exploits"] == 1 else "s"
     lines = [
-        f"population: {len(members)} members, {len(rows)} segments, {exploits} exploit{plural}"
+        f"population: {found['members']} members, {found['segments']} segments, "
+        f"{found['exploits']} exploit{plural}"
     ]
     if best is not None and best.segment is not None:
         lines.append(
@@ -93,11 +90,8 @@ def summary_doc(
         front = [{"number": r.number, "values": snap.named_values(r)} for r in snap.front]
         doc["pareto_front"] = front
     if pbt.is_pbt(study.spec):
-        rows = [r for r in snap.rows.values() if r.segment is not None]
         doc["population"] = {
-            "members": len({r.segment.member for r in rows if r.segment}),
-            "segments": len(rows),
-            "exploits": sum(bool(r.segment and r.segment.donor is not None) for r in rows),
+            **population_counts(snap),
             "best_member": best.segment.member if best and best.segment else None,
         }
     if best is not None and settings is not None:

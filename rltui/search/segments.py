@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from rltui.search import attrs
 from rltui.spec.pbt import PbtOptions
@@ -287,3 +287,37 @@ def schedule(trials: Iterable[FrozenTrial], last: FrozenTrial) -> list[Stretch]:
         until = segment.start
         trial = by_number.get(segment.parent) if segment.parent is not None else None
     return out[::-1]
+
+
+class _Segmented(Protocol):
+    """A trial as a row or as Optuna's FrozenTrial: what :func:`best_final` reads."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def value(self) -> float | None: ...
+
+
+T = TypeVar("T", bound=_Segmented)
+
+
+def best_final(trials: Iterable[tuple[T, Segment, bool]], total: int, maximize: bool) -> T | None:
+    """The last segment of the best member that trained its whole budget, among ``(trial,
+    its segment, whether it is COMPLETE)``; None when no member has. A member's best segment
+    along the way is no agent anyone has: its weights trained on."""
+    final = [t for t, s, done in trials if done and t.value is not None and s.end >= total]
+    if not final:
+        return None
+    sign = 1.0 if maximize else -1.0
+    return max(final, key=lambda t: (sign * float(t.value or 0.0), -t.number))
+
+
+def counts(segments: Iterable[Segment]) -> dict[str, int]:
+    """A population's members, segments and exploits."""
+    found = list(segments)
+    return {
+        "members": len({s.member for s in found}),
+        "segments": len(found),
+        "exploits": sum(s.donor is not None for s in found),
+    }

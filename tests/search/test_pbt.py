@@ -279,3 +279,19 @@ def test_the_schedule_follows_the_weights_through_every_exploit(study):
     assert segments.schedule(study.get_trials(deepcopy=False), study.trials[0]) == [
         segments.Stretch(0, 1000, a0.number, 0, dict(a0.params))
     ]
+
+
+def test_the_best_final_segment_is_the_best_member_that_trained_its_budget(study):
+    early = add(study, 0, 0, 500.0)  # best value, but its member trained on past it
+    add(study, 0, 3, 100.0)
+    best = add(study, 1, 3, 300.0)
+    running(study, 2, 3)
+    found = [(t, segments.segment_of(t), t.state == TrialState.COMPLETE) for t in study.trials]
+    assert segments.best_final(found, TOTAL, maximize=True).number == best.number
+    assert segments.best_final(found, TOTAL, maximize=False).number != early.number
+    assert segments.best_final(found[:1], TOTAL, maximize=True) is None
+    assert segments.counts(s for _, s, _ in found) == {
+        "members": 3,
+        "segments": 4,
+        "exploits": 0,
+    }
