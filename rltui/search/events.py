@@ -29,7 +29,7 @@ from typing import Literal
 from rltui.search import endings
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
-from rltui.search.segments import RETIRED
+from rltui.search.segments import RETIRED, Segment
 from rltui.search.workers import WorkerRecord
 
 Severity = Literal["information", "warning", "error"]
@@ -138,6 +138,8 @@ def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[
         # Unchanged trials keep their row object: an identity test skips them cheaply.
         if was is row:
             continue
+        if was is None and row.segment is not None and row.segment.donor is not None:
+            yield _copied(row.segment, at)
         if row.target is not None and (was is None or was.target is None):
             if reached is None:
                 reached = sum(r.target is not None for r in current.rows.values())
@@ -155,21 +157,20 @@ def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[
             yield StudyEvent(at, DISK_FULL, "error", _disk_full_text(row))
 
 
+def _copied(segment: Segment, at: float) -> StudyEvent:
+    """A PBT member copied another: its next segment, starting from that member's, appeared."""
+    changes = ", ".join(f"{k} {v}" for k, v in segment.explore.items()) or "no change"
+    return StudyEvent(
+        at,
+        MEMBER_COPIED,
+        "information",
+        f"member {segment.member} copies member {segment.donor} at {segment.start:,} "
+        f"timesteps (trial {segment.parent}) and explores: {changes}",
+    )
+
+
 def _population_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[StudyEvent]:
-    """A PBT member that copied another (its next segment appeared), one that retired."""
-    if current.rows is not previous.rows:
-        for number, row in current.rows.items():
-            segment = row.segment
-            if segment is None or segment.donor is None or number in previous.rows:
-                continue
-            changes = ", ".join(f"{k} {v}" for k, v in segment.explore.items()) or "no change"
-            yield StudyEvent(
-                at,
-                MEMBER_COPIED,
-                "information",
-                f"member {segment.member} copies member {segment.donor} at {segment.start:,} "
-                f"timesteps (trial {segment.parent}) and explores: {changes}",
-            )
+    """A PBT member that retired (a member's copies are told with the trials)."""
     for key, why in current.population.items():
         if key.startswith(RETIRED) and key not in previous.population:
             text = f"member {key[len(RETIRED) :]} {why}"
