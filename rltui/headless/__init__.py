@@ -131,6 +131,9 @@ def run_headless(
     which pauses the running trials (a second Ctrl-C kills the workers at once)."""
     console = console or Console(stderr=as_json)
     began = time.monotonic()
+    if trials is not None and study.announced_budget is None:
+        console.print("a PBT study's trials are its members' segments: --trials is not used")
+        trials = None
     if trials is not None:
         budget = study.budget(trials)
         if budget != trials:
@@ -159,7 +162,8 @@ def run_headless(
     if console.is_terminal:
         display = LiveTable(console, study, url)
     else:
-        display = EventLines(console, study.budget(trials))
+        told = study.budget(trials) if study.announced_budget is not None else None
+        display = EventLines(console, told)
         display.say(f"study '{study.spec.name}' on {mask_url(url)}: {workers} worker(s)")
     interrupted = False
     previous = signal.getsignal(signal.SIGINT)

@@ -47,6 +47,12 @@ class StudyFile:
         """The trial budget the file asks for."""
         return self.budget()
 
+    @property
+    def announced_budget(self) -> int | None:
+        """The trial count whose reaching is news ("budget reached"); None for a PBT study,
+        whose trials are its members' segments and end when every member has."""
+        return None if pbt.is_pbt(self.spec) else self.n_trials
+
     def budget(self, requested: int | None = None) -> int:
         """The trial budget for ``requested`` trials (the file's ``n_trials`` when None).
 

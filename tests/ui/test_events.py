@@ -351,3 +351,17 @@ def test_a_trial_reaching_the_target_is_told_once() -> None:
         )
     ]
     assert events_between(now, snap({0: now.rows[0]}), None) == []
+
+
+def test_a_pbt_study_announces_no_trial_budget(tmp_path) -> None:
+    from rltui.spec import load_study
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "name: p\nsampler: {type: pbt, population: 2}\n"
+        "train: {algorithm: ppo, env: CartPole-v1, timesteps: 1000}\n"
+        "search_space:\n  learning_rate: tag(log, interval(1e-4, 1e-2))\n",
+        encoding="utf-8",
+    )
+    study = load_study(path, check_env=False)
+    assert study.n_trials == 20 and study.announced_budget is None

@@ -72,7 +72,7 @@ class StudyNews:
         self, previous: Snapshot | None, snapshot: Snapshot, session: Session
     ) -> None:
         """Events once as a notification, and kept in the Events tab."""
-        events = events_between(previous, snapshot, session.study.n_trials)
+        events = events_between(previous, snapshot, session.study.announced_budget)
         if not events:
             return
         self.screen.query_one(EventsView).add(events)
