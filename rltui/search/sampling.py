@@ -8,6 +8,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
@@ -35,16 +36,30 @@ _PRUNERS: dict[str, Any] = {
 }
 
 
+def worker_seed(seed: int, worker_index: int) -> int:
+    """The sampler seed of worker ``worker_index`` in a study seeded ``seed``.
+
+    Worker 0 keeps the study's seed, so a one-worker study draws what Optuna's sampler with
+    that seed draws. The others get seeds derived from both numbers: with ``seed + index``,
+    the studies seeded 1 and 2 shared a worker's draws, so a study repeated over seeds
+    repeated half its trials."""
+    if worker_index == 0:
+        return seed
+    state = np.random.SeedSequence([seed % 2**32, worker_index]).generate_state(1)
+    return int(state[0])
+
+
 def make_sampler(study: StudyFile, worker_index: int = 0) -> BaseSampler:
     """The study's sampler for one worker.
 
-    A seeded sampler gets ``seed + worker_index`` so that parallel workers do not propose the
-    same parameters; TPE lies about running trials (``constant_liar``) for the same reason.
+    A seeded sampler gets a seed of its own per worker (:func:`worker_seed`) so that parallel
+    workers do not propose the same parameters; TPE lies about running trials
+    (``constant_liar``) for the same reason.
     """
     spec = study.spec.sampler
     options = dict(spec.options)
     if options.get("seed") is not None:
-        options["seed"] = int(options["seed"]) + worker_index
+        options["seed"] = worker_seed(int(options["seed"]), worker_index)
     kind = spec.type
     if kind == "tpe":
         options.setdefault("constant_liar", True)
