@@ -19,9 +19,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
         # storage that is not there) is reported here, with its did-you-mean, before the
         # window is drawn for nothing. (With a study file the UI opens anyway, to fix it in.)
         open_target(args)
-    from rltui.ui.app import run_ui
+    from rltui.ui.services import memory
 
-    return run_ui(args.study_file, args.storage, args.study)
+    # From here until the study shows, everything made lives on: no collection walks it
+    # while the window starts (rltui.ui.services.memory).
+    memory.pause()
+    try:
+        from rltui.ui.app import run_ui
+
+        return run_ui(args.study_file, args.storage, args.study)
+    finally:
+        memory.resume()
 
 
 def cmd_run(args: argparse.Namespace) -> int:

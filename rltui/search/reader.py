@@ -18,7 +18,7 @@ from rltui.search import attrs
 from rltui.search.lifecycle import ControlAction, TrialStatus, pending_control, status_of
 from rltui.search.optuna_internals import metric_names_in, storage_of, study_id_of, trial_id_of
 from rltui.search.pareto import domination_ranks, rankable
-from rltui.search.segments import Segment, population_attrs, segment_of
+from rltui.search.segments import SEGMENT, Segment, population_attrs, segment_of
 from rltui.search.workers import WorkerRecord, read_records
 
 if TYPE_CHECKING:  # Optuna is imported lazily: the UI paints before it has loaded
@@ -78,11 +78,13 @@ def row_of(trial: FrozenTrial) -> TrialRow:
     curve = tuple(sorted(trial.intermediate_values.items()))
     error = system.get(attrs.ERROR) or {}
     status = status_of(trial)
+    values = trial.values
+    # Called for every trial of a study as it opens: what most trials lack is not looked for.
     return TrialRow(
         number=trial.number,
         trial_id=trial_id_of(trial),
         status=status,
-        value=trial.values[0] if trial.values else None,
+        value=values[0] if values else None,
         params=params_of(trial, status),
         curve=curve,
         timesteps=int(
@@ -94,12 +96,12 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         worker=system.get(attrs.TRIAL_WORKER),
         error=error.get("message") or system.get(attrs.REASON),
         traceback=error.get("traceback"),
-        pending=pending_control(trial),
+        pending=pending_control(trial) if attrs.CONTROL in system else None,
         spec_version=system.get(attrs.TRIAL_SPEC_VERSION),
         earlier=_earlier(trial, status),
         note=(system.get(attrs.PAUSED) or {}).get("note") if status == TrialStatus.PAUSED else None,
-        values=tuple(trial.values) if trial.values else (),
-        segment=segment_of(trial),
+        values=tuple(values) if values else (),
+        segment=segment_of(trial) if SEGMENT in system else None,
         target=_whole(system.get(attrs.TARGET)),
     )
 

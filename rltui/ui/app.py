@@ -20,6 +20,7 @@ from rltui.ui.screens.dialogs import UnsavedScreen
 from rltui.ui.screens.main import MainScreen
 from rltui.ui.screens.palette import RltuiCommands, RltuiPalette
 from rltui.ui.screens.poller import POLL_INTERVAL
+from rltui.ui.services import memory
 from rltui.ui.services.settings import UserSettings
 from rltui.ui.services.themes import initial_theme, load_themes, remember_theme
 from rltui.ui.widgets.explorer import Explorer
@@ -28,6 +29,8 @@ from rltui.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     # Optuna and pydantic load on the thread that opens the study, after the first paint.
     from rltui.ui.services.session import Session
+
+PAUSE_AT_MOST = 30.0  # seconds the collector stays paused at start-up, at most
 
 
 class RltuiApp(App[int]):
@@ -86,13 +89,23 @@ class RltuiApp(App[int]):
         if self.study_file is not None or (self.storage_url and self.study_name):
             # Without a study file there is nothing to show if the study cannot be opened.
             alone = self.study_file is None
-            self.open_study(
-                self.study_file, self.storage_url, self.study_name, quit_on_failure=alone
+            # After the first frame: the opening thread imports Optuna and reads the storage,
+            # and would hold the interpreter while the window is laid out and drawn.
+            self.main_screen.call_after_refresh(
+                self.open_study,
+                self.study_file,
+                self.storage_url,
+                self.study_name,
+                quit_on_failure=alone,
             )
         else:
+            memory.resume()  # nothing to load: the collector's pause (if any) ends here
             self.main_screen.query_one(StatusBar).show_message(
                 " no study open: pick a study file in the explorer (ctrl+b)"
             )
+        # The study shown settles the collector (MainScreen.apply); a study that never shows
+        # (a storage that cannot be read) does not keep it paused for longer than this.
+        self.set_timer(PAUSE_AT_MOST, memory.resume)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_study(
@@ -109,7 +122,10 @@ class RltuiApp(App[int]):
         the command line, no study file) the app exits with status 1 and prints why on the
         terminal; otherwise it says why and stays, showing the study file for editing.
         """
-        from rltui.ui.services.session import Session, SessionError
+        # Optuna, numpy and pydantic are objects that live as long as the process: the
+        # collector would walk them again and again as they load.
+        with memory.bulk_load():
+            from rltui.ui.services.session import Session, SessionError
 
         try:
             session = Session.open(study_file, storage_url, study_name)
@@ -128,6 +144,7 @@ class RltuiApp(App[int]):
         self.call_from_thread(self._session_opened, session, names)
 
     def _open_failed(self, reason: str, quit_on_failure: bool) -> None:
+        memory.resume()
         if quit_on_failure:
             # Printed after the screen is restored, like the CLI's other errors (the
             # message masks any password, as StorageError does).

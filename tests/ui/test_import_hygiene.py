@@ -1,10 +1,19 @@
-"""The UI never loads the training stack: importing it must not import torch or SB3."""
+"""The UI never loads the training stack: importing it must not import torch or SB3. And what
+the first frame does not need stays off its path: Optuna, plotext and the Charts tab's
+modules load after the window is drawn."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+from typing import Any
+
+from rltui.ui.app import RltuiApp
+from rltui.ui.services import memory
+
+from .conftest import fixed_clock
 
 
 def test_ui_imports_neither_torch_nor_sb3():
@@ -24,6 +33,79 @@ def test_first_paint_needs_neither_optuna_nor_pydantic():
     code = "import sys, rltui.ui.app; print('optuna' in sys.modules, 'pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def loaded_by(statement: str, names: tuple[str, ...]) -> list[str]:
+    """Which of the modules ``names`` (and their submodules) a fresh interpreter has loaded
+    after running ``statement``."""
+    code = (
+        f"import json, sys\n{statement}\n"
+        f"names = {names!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m in names"
+        " or m.split('.')[0] in names)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+CHARTS_TAB = (
+    "plotext",
+    "textual_plotext",
+    "rltui.ui.widgets.charts_pane",
+    "rltui.ui.widgets.view_box",
+    "rltui.ui.widgets.view_charts",
+    "rltui.ui.widgets.space_charts",
+)
+
+
+def test_first_paint_needs_neither_plotext_nor_the_charts_tab():
+    # The bottom panel's curves are drawn with plotext too, once they have data (on a thread).
+    assert loaded_by("import rltui.ui.app", CHARTS_TAB) == []
+
+
+def test_the_command_line_loads_neither_textual_nor_optuna_before_a_command_runs():
+    assert loaded_by("import rltui.cli", ("textual", "optuna", "pydantic", "plotext")) == []
+
+
+async def test_the_charts_tab_is_made_when_first_shown_then_charted(make_app, wait) -> None:
+    from rltui.ui.widgets.charts_pane import ChartsPane
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait(pilot, lambda: app.main_screen and app.main_screen.snapshot is not None)
+        assert not app.main_screen.query(ChartsPane)
+        await pilot.press("3")
+        pane = app.main_screen.query_one(ChartsPane)
+        assert app.main_screen.charts_pane is pane
+        history = pane.query_one("#history")
+        await wait(pilot, lambda: pane.has_focus and history.data is not None)
+        await wait(pilot, lambda: not history._dirty and "no data" not in history.render().plain)
+
+
+async def test_the_collector_paused_at_start_resumes_without_a_study(wait) -> None:
+    memory.pause()
+    try:
+        app = RltuiApp(None, clock=fixed_clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait(pilot, lambda: app.main_screen is not None)
+            await pilot.pause()
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_the_collector_paused_at_start_settles_once_the_study_shows(
+    make_app: Any, wait: Any
+) -> None:
+    memory.pause()
+    try:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait(pilot, lambda: app.main_screen and app.main_screen.snapshot is not None)
+            assert not gc.isenabled()  # until the study has settled (MainScreen.apply)
+            await wait(pilot, gc.isenabled)
+    finally:
+        gc.enable()
 
 
 def test_the_models_are_plain_python():

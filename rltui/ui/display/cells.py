@@ -226,6 +226,8 @@ def ordered(
     ranks: Mapping[int, int] | None = None,
 ) -> list[TrialRow]:
     """``rows`` sorted by ``column``; missing values go last in either direction."""
+    if column == "number":  # the default, as a big study opens: every trial has one
+        return sorted(rows, key=lambda r: r.number, reverse=reverse)
     keys = {row.number: sort_key(row, column, clock, ranks) for row in rows}
     present = [r for r in rows if keys[r.number][0] == 0]
     present.sort(key=lambda r: keys[r.number], reverse=reverse)

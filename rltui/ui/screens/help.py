@@ -35,6 +35,29 @@ BindingGroup = tuple[str, Sequence[BindingType]]
 ExtraKey = tuple[str, str, str]
 """(key or comma-separated keys, what it does, where) for a key no binding of ours lists."""
 
+
+def window_keys(anywhere: Sequence[BindingType]) -> list[BindingGroup]:
+    """The main window's keys: ``anywhere`` (the screen's), then each pane's. The panes'
+    modules are imported here, when help is asked for (the Charts tab's are not on the way to
+    the first frame)."""
+    from rltui.ui.widgets.charts_pane import ChartsPane
+    from rltui.ui.widgets.compare_pane import ComparePane
+    from rltui.ui.widgets.editor import StudyEditor
+    from rltui.ui.widgets.study_file import StudyFilePane
+    from rltui.ui.widgets.trial_table import TrialTable
+    from rltui.ui.widgets.trials_pane import TrialsPane
+    from rltui.ui.widgets.workers_view import WorkersView
+
+    return [
+        ("anywhere", list(anywhere)),
+        ("trials", [*TrialsPane.BINDINGS, *TrialTable.BINDINGS]),
+        ("study file", [*StudyEditor.BINDINGS, *StudyFilePane.BINDINGS]),
+        ("charts", list(ChartsPane.BINDINGS)),
+        ("compare", list(ComparePane.BINDINGS)),
+        ("workers", list(WorkersView.BINDINGS)),
+    ]
+
+
 # Keys that Textual handles itself (the palette, focus moves, a DataTable's selection, the
 # modal screens' escape), so no binding of rltui's names them.
 EXTRA_KEYS: tuple[ExtraKey, ...] = (

@@ -33,7 +33,7 @@ from rltui.search.workers import WorkerRecord
 from rltui.ui.display.cells import Clock
 from rltui.ui.models import chart_data
 from rltui.ui.models.seeds import trial_seeds
-from rltui.ui.screens.help import HelpScreen
+from rltui.ui.screens.help import HelpScreen, window_keys
 from rltui.ui.screens.places import VIEW_BINDINGS, Places, place_bindings
 from rltui.ui.screens.poller import POLL_INTERVAL, SnapshotRead, StudyPoller
 from rltui.ui.screens.study_controls import STUDY_BINDINGS, StudyControls
@@ -44,9 +44,7 @@ from rltui.ui.screens.worker_detail import WorkerDetailScreen
 from rltui.ui.services import memory
 from rltui.ui.services.gpu import Gpu
 from rltui.ui.widgets.charts import RewardCurves
-from rltui.ui.widgets.charts_pane import ChartsPane
 from rltui.ui.widgets.compare_pane import ComparePane
-from rltui.ui.widgets.editor import StudyEditor
 from rltui.ui.widgets.events_view import EventsView
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.log_view import LogView
@@ -60,6 +58,7 @@ from rltui.ui.widgets.workers_view import WorkersView
 
 if TYPE_CHECKING:
     from rltui.ui.services.session import Session
+    from rltui.ui.widgets.charts_pane import ChartsPane
 
 SETTLE_AFTER = 3.0  # seconds after a study first shows
 
@@ -84,6 +83,7 @@ class MainScreen(Screen[None]):
         self.places = Places(self)
         self.study_file_status = StudyFileStatus(self)
         self._settled = False
+        self._charts_pane: ChartsPane | None = None
 
     # Layout ------------------------------------------------------------------------
 
@@ -98,8 +98,8 @@ class MainScreen(Screen[None]):
                         yield TrialsPane(clock=self.clock, id="trials-pane")
                     with TabPane("Study file", id="study"):
                         yield StudyFilePane(id="study-file")
-                    with TabPane("Charts", id="charts"):
-                        yield ChartsPane(clock=self.clock, id="charts-pane")
+                    # Its pane is made when first shown, after the first frame (charts_pane).
+                    yield TabPane("Charts", id="charts")
                     with TabPane("Compare", id="compare"):
                         yield ComparePane(id="compare-pane")
                 with PaneTabs(id="panel", initial="curves-tab"):
@@ -142,7 +142,14 @@ class MainScreen(Screen[None]):
 
     @property
     def charts_pane(self) -> ChartsPane:
-        return self.query_one(ChartsPane)
+        """The Charts tab's pane, made and mounted the first time it is wanted."""
+        if self._charts_pane is None:
+            from rltui.ui.widgets.charts_pane import ChartsPane
+
+            self._charts_pane = ChartsPane(clock=self.clock, id="charts-pane")
+            self.query_one("#charts", TabPane).mount(self._charts_pane)
+            self._update_charts(self.session)  # drawn once it shows (ChartsPane.on_show)
+        return self._charts_pane
 
     @property
     def compare_pane(self) -> ComparePane:
@@ -230,8 +237,9 @@ class MainScreen(Screen[None]):
             return
         selected = self.table.selected_number
         self.query_one("#curves", RewardCurves).set_data(chart_data.curves(snapshot, 0, selected))
-        space = self.session.study.space if self.session else None
-        self.charts_pane.show(snapshot, space, selected, session)
+        if self._charts_pane is not None:  # made when the Charts tab first shows
+            space = self.session.study.space if self.session else None
+            self._charts_pane.show(snapshot, space, selected, session)
         self.compare_pane.show(self.session, snapshot, self.table.marked, selected)
 
     # Selection, detail, workers ------------------------------------------------------
@@ -251,7 +259,8 @@ class MainScreen(Screen[None]):
             self.query_one("#curves", RewardCurves).set_data(
                 chart_data.curves(snapshot, 0, selected)
             )
-        self.charts_pane.select(selected)
+        if self._charts_pane is not None:
+            self._charts_pane.select(selected)
         # With no trial marked, the selected one is compared.
         self.compare_pane.show(self.session, snapshot, self.table.marked, selected)
         # The log panel follows the selected trial's worker.
@@ -279,6 +288,8 @@ class MainScreen(Screen[None]):
         )
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id == "tabs" and event.pane.id == "charts":
+            _ = self.charts_pane  # made the first time it shows
         if event.tabbed_content.id == "tabs" and event.pane.id == "compare":
             self.compare_pane.show(
                 self.session,
@@ -385,15 +396,4 @@ class MainScreen(Screen[None]):
         self.places.toggle_panel()
 
     def action_help(self) -> None:
-        self.app.push_screen(
-            HelpScreen(
-                [
-                    ("anywhere", list(self.BINDINGS)),
-                    ("trials", [*TrialsPane.BINDINGS, *TrialTable.BINDINGS]),
-                    ("study file", [*StudyEditor.BINDINGS, *StudyFilePane.BINDINGS]),
-                    ("charts", list(ChartsPane.BINDINGS)),
-                    ("compare", list(ComparePane.BINDINGS)),
-                    ("workers", list(WorkersView.BINDINGS)),
-                ]
-            )
-        )
+        self.app.push_screen(HelpScreen(window_keys(self.BINDINGS)))

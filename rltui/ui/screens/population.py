@@ -23,7 +23,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
-from textual_plotext.plot import Plot
 
 from rltui.search import segments
 from rltui.search.reader import Snapshot
@@ -37,6 +36,8 @@ from rltui.ui.screens.picker import Picker
 from rltui.ui.widgets.charts import TITLE_MARGIN, ChartView, plot_colour
 
 if TYPE_CHECKING:
+    from textual_plotext.plot import Plot
+
     from rltui.ui.screens.main import MainScreen
     from rltui.ui.services.session import Session
 

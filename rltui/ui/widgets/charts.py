@@ -16,13 +16,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.message import Message
 from textual.widget import Widget
-from textual_plotext.plot import Plot
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import TrialRow
@@ -32,6 +31,9 @@ from rltui.ui.models.chart_data import CurveSet, MetricSet, ParamData, downsampl
 from rltui.ui.models.curves import CurveChart, CurveData
 from rltui.ui.textual import internals
 
+if TYPE_CHECKING:
+    from textual_plotext.plot import Plot
+
 MAX_FPS = 2.0
 # plotext calls ANSI colour 3 "orange", and draws a name it does not know (Rich's "yellow")
 # without any colour: every colour handed to plotext goes through plot_colour.
@@ -39,6 +41,13 @@ PLOTEXT_NAMES = {"yellow": "orange"}
 TITLE_MARGIN = 10  # the y axis's labels and frame: plotext centres a title over the rest
 # plotext keeps some state in module globals: one build at a time.
 _BUILD_LOCK = threading.Lock()
+
+
+def new_plot() -> Plot:
+    """A fresh plotext figure; textual-plotext is imported here, when a chart is first built."""
+    from textual_plotext.plot import Plot
+
+    return Plot()
 
 
 def plot_colour(name: str) -> str:
@@ -72,7 +81,9 @@ class ChartView(Widget):
         # thread, or a picture), for charts whose layout depends on it.
         self.draw_height = 0
         self._generation = 0
-        self._plot = Plot()
+        # Made at the first build, on the building thread: plotext (and its import) stays
+        # off the path to the window's first frame.
+        self._plot: Plot | None = None
 
     def on_mount(self) -> None:
         self.set_interval(1 / MAX_FPS, self.redraw_if_dirty)
@@ -106,6 +117,8 @@ class ChartView(Widget):
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart")
     def _build(self, data: Any, width: int, height: int, generation: int) -> None:
         with _BUILD_LOCK:
+            if self._plot is None:
+                self._plot = new_plot()
             plt = self._plot
             plt.clear_figure()
             plt.theme("clear")

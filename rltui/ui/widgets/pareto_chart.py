@@ -8,10 +8,14 @@ colour (``*`` on the front, ``·`` for the others).
 
 from __future__ import annotations
 
-from textual_plotext.plot import Plot
+from typing import TYPE_CHECKING
 
 from rltui.ui.models.pareto import ParetoData
 from rltui.ui.widgets.charts import ChartView, plot_colour
+
+if TYPE_CHECKING:
+    # plotext loads when a chart is first built, not with the window.
+    from textual_plotext.plot import Plot
 
 FRONT_COLOUR = "yellow"
 DOMINATED_COLOUR = "blue"

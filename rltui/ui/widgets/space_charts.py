@@ -10,13 +10,15 @@ Colours are ANSI names only.
 from __future__ import annotations
 
 import math
-from typing import Any
-
-from textual_plotext.plot import Plot
+from typing import TYPE_CHECKING, Any
 
 from rltui.ui.models.space_views import LABEL, ContourData, SliceData, SliceParam, fmt
 from rltui.ui.models.views import BANDS, BEST_COLOUR
 from rltui.ui.widgets.charts import ChartView, plot_colour
+
+if TYPE_CHECKING:
+    # plotext loads when a chart is first built, not with the window.
+    from textual_plotext.plot import Plot
 
 # The contour's shade per value band, worst to best (``views.BANDS`` gives the colours).
 BAND_MARKS = ("·", "░", "▒", "▓", "█")

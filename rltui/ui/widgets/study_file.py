@@ -151,7 +151,9 @@ class StudyFilePane(Vertical):
         self._set_conflict(None)
         self.editor.load_text(text)
         self._note_modified()
-        self.validate_now()
+        # After the next frame: the check's thread imports the spec's models (pydantic), and
+        # the window's first frame is drawn before that.
+        self.call_after_refresh(self.validate_now)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()

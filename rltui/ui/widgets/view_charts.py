@@ -8,13 +8,17 @@ told in the notification that announces a view. Colours are ANSI names only.
 
 from __future__ import annotations
 
-from textual_plotext.plot import Plot
+from typing import TYPE_CHECKING
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.ui.models.importance import ImportanceData
 from rltui.ui.models.views import EdfData, ParallelData, RankData, TimelineData
 from rltui.ui.textual import internals
 from rltui.ui.widgets.charts import ChartView, plot_colour
+
+if TYPE_CHECKING:
+    # plotext loads when a chart is first built, not with the window.
+    from textual_plotext.plot import Plot
 
 # How the timeline marks each state: a character that reads without colour, and a colour.
 TIMELINE_MARKS = {
