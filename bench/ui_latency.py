@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import math
 import os
@@ -77,6 +78,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
 from make_big_study import make_big_study
 
+import rltui
 from rltui.launch.local import NICE, LocalPool, signal_worker
 from rltui.search.reader import StudyReader
 from rltui.search.storage import StudyHome, default_storage_url, open_storage
@@ -91,7 +93,7 @@ REFERENCE = {
     "open": "optuna-dashboard, cold open of 10,000 trials: 10.6 s; plain Optuna get_trials() "
     "on SQLite: 9.7 s",
 }
-TARGETS = {"keys": "p95 <= 50 ms", "start": "< 1 s", "open": "about 1 s"}
+TARGETS = {"keys": "p95 <= 50 ms", "start": "first screen <= 0.5 s", "open": "<= 1 s"}
 
 
 def load_line() -> str:
@@ -107,7 +109,9 @@ class Tmux:
 
     def __init__(self) -> None:
         self.socket = f"rltui-bench-{os.getpid()}-{time.monotonic_ns()}"
-        self.env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        skip = ("COLUMNS", "LINES", "PYTHONDONTWRITEBYTECODE")
+        self.env = {k: v for k, v in os.environ.items() if k not in skip}
+        self.env["PYTHONPYCACHEPREFIX"] = compiled_package()
 
     def __call__(self, *args: str) -> str:
         done = subprocess.run(
@@ -125,6 +129,28 @@ class Tmux:
         if socket:
             with contextlib.suppress(OSError):
                 Path(socket).unlink()
+
+
+def compiled_package() -> str:
+    """A folder of rltui's compiled bytecode, made once per run of this script.
+
+    pip compiles a wheel's modules when it installs them; a checkout run with
+    PYTHONDONTWRITEBYTECODE set (or a read-only one) compiles all of rltui at every start,
+    60-80 ms here. The UI is timed as users run it: from bytecode."""
+    global _PYCACHE
+    if _PYCACHE is None:
+        _PYCACHE = tempfile.mkdtemp(prefix="rltui-bench-pycache-")
+        atexit.register(shutil.rmtree, _PYCACHE, True)
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": _PYCACHE}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        package = Path(rltui.__file__).parent  # the rltui the UI will run
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(package)], env=env, check=True
+        )
+    return _PYCACHE
+
+
+_PYCACHE: str | None = None
 
 
 def time_to_rows(study_file: Path, timeout: float = 120.0) -> tuple[float, float]:
