@@ -12,6 +12,7 @@ and :mod:`rltui.cli.study_commands` (validate, export, ctl), :mod:`rltui.cli.con
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -191,13 +192,33 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 bad input or failure, 2 usage
     error from argparse, 130 interrupted)."""
     try:
-        return _main(argv)
+        code = _main(argv)
     except KeyboardInterrupt:
         # Ctrl-C before a command has set up its own handling (while modules import and the
         # study opens, say) is no error of the program: one line, not a traceback.
         # `rltui run` and `rltui worker` install their own handlers once running.
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
+    if argv is None and sys.argv[1:2] == ["worker"]:
+        end_worker_process(code)
+    return code
+
+
+def end_worker_process(code: int) -> None:
+    """End a worker process now that it has left its study.
+
+    Everything it writes is written by then: each storage write is complete when it returns,
+    its trials closed their envs, its heartbeat wrote the record of its leaving. What is
+    left is the interpreter's teardown of torch and the modules training loaded: about a
+    second, which ``rltui run`` would wait for before it reports the study's end."""
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed or broken stream has nothing to flush
+            stream.flush()
+    os._exit(code)
 
 
 def _main(argv: list[str] | None) -> int:

@@ -12,6 +12,7 @@ from rltui.search.control import Controller
 from rltui.search.events import BUDGET_REACHED, WORKER_ENDED, WORKER_EXITED, events_between
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
+from rltui.search.storage import StudyHome
 from rltui.search.workers import WorkerRecord, drain_key
 from tests.worker.helpers import HANG, Lab, wait_for
 from tests.worker.test_control import _running, _wait_exit, stuck_lab
@@ -118,3 +119,42 @@ def test_a_worker_ended_after_a_prune_grace_says_so(study_file):
     events = events_between(before, after, None)
     assert [(e.kind, e.severity) for e in events] == [(WORKER_ENDED, "warning")]
     assert events[0].text.endswith(reason)
+
+
+def test_a_worker_run_by_hand_ends_with_its_status_and_its_last_words(study_file, tmp_path):
+    # As a program, a worker ends without the interpreter's teardown once it has left
+    # (rltui.cli.end_worker_process): what it printed and recorded must all be there.
+    import subprocess
+    import sys
+
+    path = study_file(name="by_hand", n_trials=1)
+    done = subprocess.run(
+        [sys.executable, "-m", "rltui", "worker", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(
+        "finished after 1 trial(s): left: the trial budget is reached (1 trial)"
+    ), done.stdout
+    lab = Lab(path)
+    [record] = lab.snap().workers
+    assert (record.state, record.reason) == (
+        "exited",
+        "left: the trial budget is reached (1 trial)",
+    )
+    assert lab.trial(0).status == TrialStatus.COMPLETE
+    log = StudyHome.beside(path).logs / f"worker-{record.id}.log"
+    assert log.read_text().rstrip().endswith("left: the trial budget is reached (1 trial)")
+    # A worker that refuses to start ends with its status too.
+    refused = subprocess.run(
+        [sys.executable, "-m", "rltui", "worker", str(path), "--device", "cuda:7"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
+    assert refused.returncode == 1, refused.stderr
+    assert "device cuda:7 asked for" in refused.stderr
