@@ -6,9 +6,9 @@
 Both tools run the same study, one seed after the other, alternating which goes first:
 PPO on CartPole-v1 with the zoo's CartPole-v1 entry (8 envs), the zoo's PPO sampler
 (``search_space: {preset: zoo}`` samples the same parameters, distributions and conversions),
-TPE with 5 random start-up trials seeded by the seed, the median pruner with 5 start-up
-trials, 4 evaluations of 5 deterministic episodes per trial, the last evaluation as a trial's
-value, 2 parallel jobs:
+multivariate TPE (what the zoo's ``--sampler tpe`` builds) with 5 random start-up trials
+seeded by the seed, the median pruner with 5 start-up trials, 4 evaluations of 5
+deterministic episodes per trial, the last evaluation as a trial's value, 2 parallel jobs:
 
 - the zoo: ``python -m rl_zoo3.train --algo ppo --env CartPole-v1 -optimize --n-trials 20
   --n-timesteps 20000 --n-jobs 2 --sampler tpe --pruner median --n-startup-trials 5
@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ STUDY = """\
 name: vs-zoo-{seed}
 n_trials: {trials}
 device: cpu
-sampler: {{type: tpe, n_startup_trials: 5, seed: {seed}}}
+sampler: {{type: tpe, n_startup_trials: 5, seed: {seed}, multivariate: true}}
 pruner: {pruner}
 train:
   algorithm: ppo
@@ -106,9 +107,7 @@ def summarise(
         for t in trials
         if t.value is not None and t.value >= SOLVED and t.datetime_complete is not None
     ]
-    states: dict[str, int] = {}
-    for t in trials:
-        states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
+    states = Counter(t.state.name.lower() for t in trials)
     values = [t.value for t in trials if t.value is not None]
     return Run(
         tool,
