@@ -29,8 +29,8 @@ trained one evaluation interval (20,000 / 4 = 5,000 steps) per report; a finishe
 rollouts of 8 x n_steps up to the budget (its learn() ends a rollout before stopping).
 
 Wall-clock timings on a shared machine: note the load averages printed, repeat runs that
-look off. Takes about 5-8 minutes per seed and tool on 2 cores (``--quick``: 2 trials x
-5,000 steps, one seed, a minute or two).
+look off. A seed takes 2-8 minutes for the zoo and 1-3 for rltui on 2 cores (``--quick``:
+2 trials x 5,000 steps, one seed: seconds, or minutes when a trial draws batches of 4).
 """
 
 from __future__ import annotations
