@@ -21,6 +21,7 @@ from rltui.ui.app import RltuiApp
 from rltui.ui.screens.picker import Picker
 from rltui.ui.screens.population import PopulationChart, PopulationScreen
 from rltui.ui.textual.internals import notifications
+from rltui.ui.widgets.status_bar import StatusBar
 
 from .conftest import SMOKE, SMOKE_PRUNER, add_trial, fixed_clock
 
@@ -45,11 +46,15 @@ class PbtStudy:
     """The smoke study made a PBT study of four members: m0 trains its second segment, m1
     waits to start from m0's checkpoint, m2 finished, m3 was retired."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, populated: bool = True) -> None:
         self.path = pbt_file(folder)
         self.study = load_study(self.path, check_env=False)
         self.ostudy, _ = open_study(self.study)
         self.storage, self.study_id = storage_of(self.ostudy), study_id_of(self.ostudy)
+        if populated:
+            self._populate()
+
+    def _populate(self) -> None:
         self._segment(0, 0, TrialState.COMPLETE, {256: 20.0, 512: 50.0}, 50.0)
         self._segment(1, 0, TrialState.COMPLETE, {256: 5.0, 512: 10.0}, 10.0)
         self._segment(2, 0, TrialState.COMPLETE, {256: 25.0, 512: 30.0}, 30.0)
@@ -220,3 +225,30 @@ async def test_a_study_that_is_not_pbt_says_so(make_app: Any, wait: Any) -> None
         await pilot.press("O")
         await wait(pilot, lambda: said(app, "not a PBT study"))
         assert not isinstance(app.screen, PopulationScreen)
+
+
+async def test_the_status_bar_names_the_best_member_not_the_best_segment(
+    pbt_study: PbtStudy, wait: Any
+) -> None:
+    # A segment of a fifth member that scored more, halfway: its weights trained on, so the
+    # bar still names member 2, whose last segment trained the whole budget.
+    pbt_study._segment(4, 0, TrialState.COMPLETE, {256: 90.0, 512: 99.0}, 99.0)
+    app = RltuiApp(pbt_study.path, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait(pilot, lambda: app.main_screen is not None and app.main_screen.snapshot)
+        assert app.main_screen.snapshot.best.value == 99.0  # type: ignore[union-attr]
+        bar = app.main_screen.query_one("#status", StatusBar)
+        await wait(pilot, lambda: "best m2 60 (#6)" in str(bar.content))
+        assert "99" not in str(bar.content)
+
+
+async def test_before_any_member_trained_its_budget_the_bar_says_segment(
+    tmp_path: Path, wait: Any
+) -> None:
+    study = PbtStudy(tmp_path, populated=False)
+    study._segment(0, 0, TrialState.COMPLETE, {256: 20.0, 512: 50.0}, 50.0)
+    app = RltuiApp(study.path, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait(pilot, lambda: app.main_screen is not None and app.main_screen.snapshot)
+        bar = app.main_screen.query_one("#status", StatusBar)
+        await wait(pilot, lambda: "best segment 50 (#0)" in str(bar.content))

@@ -211,9 +211,7 @@ class MainScreen(Screen[None]):
             self.query_one(StatusBar).show_study(
                 study=session.name,
                 storage=session.short_url,
-                sampler=spec.sampler.type,
-                pruner=spec.pruner.type,
-                device=spec.device,
+                spec=spec,
                 snapshot=snapshot,
                 gpus=self.gpus,
                 width=self.app.size.width,

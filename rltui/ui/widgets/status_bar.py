@@ -4,14 +4,20 @@ front's size with several objectives), workers, device and GPU use."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
+from rltui.search import segments
 from rltui.search.lifecycle import TrialStatus
-from rltui.search.reader import Snapshot
+from rltui.search.reader import Snapshot, TrialRow
+from rltui.spec.pbt import is_pbt
 from rltui.ui.display import cells
 from rltui.ui.services import gpu
+
+if TYPE_CHECKING:
+    from rltui.spec.model import StudySpec
 
 
 class StatusBar(Static):
@@ -44,14 +50,16 @@ class StatusBar(Static):
         *,
         study: str,
         storage: str,
-        sampler: str,
-        pruner: str,
-        device: str,
+        spec: StudySpec,
         snapshot: Snapshot | None,
         gpus: Sequence[gpu.Gpu] = (),
         width: int = 120,
     ) -> None:
         """Wide terminals get words; narrower ones letters (W R P C X F), then less.
+
+        In a PBT study "best" is the best member that trained its whole budget (``best m2``),
+        as ``rltui run`` reports it; until one has, the best segment so far (``best segment``),
+        whose weights have trained on since.
 
         The bar ends with the study's configured device as written (``auto``, ``cpu``,
         ``cuda:1``), then, when this machine has NVIDIA GPUs, their use (``GPU 37% 5.0/80G``;
@@ -68,7 +76,7 @@ class StatusBar(Static):
         )
         if not narrow:
             text.append(f" {storage} ", style="dim")
-            text.append(f"│ {sampler}/{pruner} ")
+            text.append(f"│ {spec.sampler.type}/{spec.pruner.type} ")
         if snapshot is not None:
             text.append("│ ")
             counts = snapshot.counts
@@ -79,7 +87,7 @@ class StatusBar(Static):
                         text.append(f"{counts[status]} {status.value.lower()} ", style=colour)
                     else:
                         text.append(f"{counts[status]}{cells.SHORT[status]} ", style=colour)
-            best = snapshot.best
+            best, label = best_shown(snapshot, spec)
             if snapshot.multi_objective:
                 # Several objectives have no one best trial: how many trials lead instead.
                 front = len(snapshot.front)
@@ -87,7 +95,7 @@ class StatusBar(Static):
                     text.append(f"│ front {front} ", style=cells.theme_style(theme, "warning"))
             elif best is not None:
                 text.append(
-                    f"│ best {cells.number(best.value)} (#{best.number}) ",
+                    f"│ {label} {cells.number(best.value)} (#{best.number}) ",
                     style=cells.theme_style(theme, "warning"),
                 )
             live = sum(1 for w in snapshot.workers if w.alive)
@@ -96,10 +104,22 @@ class StatusBar(Static):
             )
             if snapshot.draining:
                 text.append("draining ", style=cells.theme_style(theme, "warning", bold=True))
-        text.append(f"│ {device}")
+        text.append(f"│ {spec.device}")
         if gpus:
             tight = gpu.memory_tight(gpus)
             style = cells.theme_style(theme, "warning" if tight else "primary", bold=tight)
             text.append(" │ ")
             text.append(gpu.describe(gpus, names=wide), style=style)
         self.show(text)
+
+
+def best_shown(snapshot: Snapshot, spec: StudySpec) -> tuple[TrialRow | None, str]:
+    """The trial the bar names as best, and its label."""
+    if not is_pbt(spec):
+        return snapshot.best, "best"
+    done = TrialStatus.COMPLETE
+    rows = [(r, r.segment, r.status == done) for r in snapshot.rows.values() if r.segment]
+    final = segments.best_final(rows, spec.train.timesteps, spec.maximize_reward)
+    if final is None or final.segment is None:
+        return snapshot.best, "best segment"
+    return final, f"best m{final.segment.member}"
