@@ -213,6 +213,7 @@ async def test_a_population_not_started_yet(tmp_path: Path, wait: Any) -> None:
             pilot, lambda: "no member has started" in str(screen.query_one("#pop-lineage").render())
         )
         assert screen.selected is None and table_members(screen) == []
+        assert "│ no trials │" in str(app.main_screen.query_one("#status", StatusBar).content)
         assert screen.check_action("freeze", ()) is None  # greyed out: no member to freeze
         await pilot.press("plus")
         await wait(pilot, lambda: said(app, "population: 5 members"))

@@ -87,6 +87,8 @@ class StatusBar(Static):
                         text.append(f"{counts[status]} {status.value.lower()} ", style=colour)
                     else:
                         text.append(f"{counts[status]}{cells.SHORT[status]} ", style=colour)
+            if not any(counts.values()):
+                text.append("no trials ", style="dim")
             best, label = best_shown(snapshot, spec)
             if snapshot.multi_objective:
                 # Several objectives have no one best trial: how many trials lead instead.
