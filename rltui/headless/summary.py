@@ -29,13 +29,11 @@ def fmt(value: float | None) -> str:
 
 def best_of(snap: Snapshot, study: StudyFile) -> TrialRow | None:
     """The trial the summary names: the study's best; in a PBT study, the last segment of the
-    best member that trained its whole budget (:func:`segments.best_final`)."""
+    best member that trained its whole budget (:meth:`Snapshot.best_member`)."""
     if not pbt.is_pbt(study.spec):
         return snap.best
-    done = TrialStatus.COMPLETE
-    rows = [(r, r.segment, r.status == done) for r in snap.rows.values() if r.segment]
-    best = segments.best_final(rows, study.spec.train.timesteps, study.spec.maximize_reward)
-    return best or snap.best
+    spec = study.spec
+    return snap.best_member(spec.train.timesteps, spec.maximize_reward) or snap.best
 
 
 def population_counts(snap: Snapshot) -> dict[str, int]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rltui.search import attrs
+from rltui.search import attrs, segments
 from rltui.search.lifecycle import ControlAction, TrialStatus, pending_control, status_of
 from rltui.search.optuna_internals import metric_names_in, storage_of, study_id_of, trial_id_of
 from rltui.search.pareto import domination_ranks, rankable
@@ -272,6 +272,13 @@ class Snapshot:
             return None
         sign = 1.0 if self.direction.name == "MAXIMIZE" else -1.0
         return max(front, key=lambda r: (sign * r.values[0], -r.number))
+
+    def best_member(self, budget: int, maximize: bool) -> TrialRow | None:
+        """In a PBT study, the last segment of the best member that trained its whole
+        ``budget`` (:func:`segments.best_final`); None before any has."""
+        done = TrialStatus.COMPLETE
+        rows = [(r, r.segment, r.status == done) for r in self.rows.values() if r.segment]
+        return segments.best_final(rows, budget, maximize)
 
 
 def _number(row: TrialRow) -> int:

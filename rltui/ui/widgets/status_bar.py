@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from rltui.search import segments
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.spec.pbt import is_pbt
@@ -119,9 +118,7 @@ def best_shown(snapshot: Snapshot, spec: StudySpec) -> tuple[TrialRow | None, st
     """The trial the bar names as best, and its label."""
     if not is_pbt(spec):
         return snapshot.best, "best"
-    done = TrialStatus.COMPLETE
-    rows = [(r, r.segment, r.status == done) for r in snapshot.rows.values() if r.segment]
-    final = segments.best_final(rows, spec.train.timesteps, spec.maximize_reward)
+    final = snapshot.best_member(spec.train.timesteps, spec.maximize_reward)
     if final is None or final.segment is None:
         return snapshot.best, "best segment"
     return final, f"best m{final.segment.member}"
