@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +47,12 @@ class Lab:
             StudyHome.beside(path).logs, study_file=path, storage_url=self.url, nice=0
         )
 
+    @property
+    def journal(self) -> Path:
+        """The study's journal file (a study on a journal storage)."""
+        assert self.url.startswith("journal:"), self.url
+        return Path(self.url.removeprefix("journal:"))
+
     def snap(self) -> Snapshot:
         return self.reader.poll()
 
@@ -74,3 +82,36 @@ class Lab:
 
 def frozen(lab: Lab, number: int) -> optuna.trial.FrozenTrial:
     return lab.ostudy.trials[number]
+
+
+def holds_flock(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` holds a ``flock(2)`` on ``path`` (read from /proc/locks)."""
+    inode = os.stat(path).st_ino
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields or len(fields) < 6 or fields[1] != "FLOCK":
+            continue  # waiters are listed with "->"; only holders count
+        if int(fields[4]) == pid and int(fields[5].rsplit(":", 1)[1]) == inode:
+            return True
+    return False
+
+
+def stop_outside_the_journal_lock(pid: int, journal: Path) -> None:
+    """SIGSTOP worker ``pid`` at a moment it does not hold the journal's write lock.
+
+    A process stopped while it holds the lock stops every writer of the study with it (the
+    kernel lets a flock go only when its holder exits): a stall of its own, not the silent
+    worker a test of the heartbeat stages. So a stop that lands inside the lock is undone and
+    tried again."""
+    lock = journal.with_name(journal.name + ".flock")
+    for _ in range(200):
+        os.kill(pid, signal.SIGSTOP)
+        wait_for(
+            lambda: Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T",
+            what="the worker stopped",
+        )
+        if not holds_flock(pid, lock):
+            return
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.01)
+    raise AssertionError(f"worker {pid} held the journal's lock at 200 stops in a row")

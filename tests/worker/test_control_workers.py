@@ -19,7 +19,7 @@ from rltui.search import attrs
 from rltui.search.control import Controller
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
-from tests.worker.helpers import HANG, Lab, frozen, wait_for
+from tests.worker.helpers import HANG, Lab, frozen, stop_outside_the_journal_lock, wait_for
 from tests.worker.test_control import assert_continued, trained_steps
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,7 @@ def test_a_frozen_worker_is_lost_by_its_silence_and_cannot_overwrite_its_trial(s
     try:
         _running_past(lab, [0, 1], 100)
         victim = next(w.pid for w in lab.snap().workers if w.id == lab.trial(0).worker)
-        os.kill(victim, signal.SIGSTOP)
+        stop_outside_the_journal_lock(victim, lab.journal)
         stopped = time.time()
         failed = _status(lab, 0, TrialStatus.FAIL)
         silent = (failed.completed.timestamp() if failed.completed else time.time()) - stopped
