@@ -319,9 +319,12 @@ class Worker:
             self.heartbeat.record = replace(self.heartbeat.record, state="draining")
 
     @contextmanager
-    def _claim_lock(self) -> Iterator[None]:
-        # Counting trials and asking for a new one must not interleave between local workers,
-        # or the study would overshoot its budget. Databases shared by hosts rely on Optuna.
+    def study_lock(self) -> Iterator[None]:
+        """Held, among the workers of this study folder, by each step that reads the study and
+        acts on what it read: claiming (counting trials and asking for a new one must not
+        interleave, or the study would overshoot its budget), and a PBT segment's end (the
+        plan, its enqueue and the ending, against another worker removing the checkpoints no
+        member needs). Databases shared by hosts rely on Optuna for claims."""
         with open(self.home.root / "claim.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -345,7 +348,7 @@ class Worker:
             checkpoints=self.home.checkpoints,
         ):
             print(line, flush=True)
-        with self._claim_lock():
+        with self.study_lock():
             trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
             waiting = any(t.state == TrialState.WAITING for t in trials)
             budget = (

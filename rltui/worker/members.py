@@ -38,7 +38,7 @@ def settings_now(worker: Worker, study: StudyFile) -> segments.Settings:
 
 def start_member(worker: Worker, trials: list[optuna.trial.FrozenTrial]) -> optuna.Trial | None:
     """A new member's first segment, while the population has room; None when it is full.
-    Called under the worker's claim lock, so local workers never start the same member."""
+    Called under the worker's study lock, so local workers never start the same member."""
     study = worker.current_spec()
     settings = settings_now(worker, study)
     member = pbt.next_member(segments.members(trials), settings)
@@ -71,6 +71,23 @@ def segment_value(
 ) -> list[tuple[int, float]]:
     """The evaluations a segment made itself (a checkpoint brings its parent's with it)."""
     return [(step, value) for step, value in evaluations if step > segment.start]
+
+
+def end_segment(
+    run: TrialRun, study: StudyFile, segment: Segment, value: float, ended_at: Path | None
+) -> None:
+    """Plan the member's next segment, enqueue it, and end this one COMPLETE with ``value``,
+    in one step under the study lock.
+
+    Another worker's segment may end at the same moment: unlocked, its plan could read the
+    population before this ending was recorded and pick a checkpoint that this worker's
+    :func:`collect`, reading after it, finds nobody needs and removes; the segment that
+    copies it then fails. Under the lock each plan sees every ending before it, and each
+    collection every segment enqueued before it."""
+    with run.worker.study_lock():
+        keep = after_segment(run, study, segment, value, ended_at)
+        checkpoints = None if keep else run.worker.home.checkpoints
+        endings.end(run.worker.study, run.id, None, value=value, checkpoints=checkpoints)
 
 
 def after_segment(
@@ -125,17 +142,20 @@ def after_segment(
     )
     if plan.donor is not None:
         changes = ", ".join(f"{k} {v}" for k, v in plan.explore.items()) or "no change"
+        assert plan.source is not None and plan.ended is not None  # enqueue needed both
         run.say(
-            f"member {segment.member} copies member {plan.donor} (trial "
-            f"{plan.source.number if plan.source else '?'}) and explores: {changes}"
+            f"next segment: member {segment.member} copies member {plan.donor} at "
+            f"{plan.ended.end:,} timesteps (trial {plan.source.number}) and explores: {changes}"
         )
     return True
 
 
 def collect(worker: Worker, study: StudyFile) -> None:
-    """Remove the end checkpoints of segments no member will start from any more."""
-    trials = worker.storage.get_all_trials(worker.study_id, deepcopy=False)
+    """Remove the end checkpoints of segments no member will start from any more (under the
+    study lock: see :func:`end_segment`)."""
     root = worker.home.checkpoints
-    for trial in pbt.collectable(trials, study.spec.train.timesteps):
-        if trial_folder(root, trial.number).exists():
-            endings.discard_checkpoints(worker.storage, worker.study_id, trial, root)
+    with worker.study_lock():
+        trials = worker.storage.get_all_trials(worker.study_id, deepcopy=False)
+        for trial in pbt.collectable(trials, study.spec.train.timesteps):
+            if trial_folder(root, trial.number).exists():
+                endings.discard_checkpoints(worker.storage, worker.study_id, trial, root)

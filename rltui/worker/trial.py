@@ -200,26 +200,24 @@ class TrialRun:
             self._until_written(lambda: self._pause(outcome, claimed))
             return
         value: float | list[float] | None = None
-        keep = False
         if outcome.stopped is None:
             if self.segment is not None:  # ranked on what it did itself, not its parents
                 outcome.evaluations = members.segment_value(outcome.evaluations, self.segment)
             value = self._values(study, outcome, claimed)
             targets.record(self, study, outcome.extra.get("target"))
-            if self.segment is not None and not isinstance(value, list):
-                segment, ended_at = self.segment, outcome.checkpoint
-                keep = self._until_written(
-                    lambda: members.after_segment(self, study, segment, value, ended_at)
+        if self.segment is not None and value is not None and not isinstance(value, list):
+            segment, ended_at, ranked = self.segment, outcome.checkpoint, value
+            self._until_written(lambda: members.end_segment(self, study, segment, ranked, ended_at))
+        else:
+            self._until_written(
+                lambda: endings.end(
+                    self.worker.study,
+                    self.id,
+                    outcome.stopped,
+                    value=value,
+                    checkpoints=self.worker.home.checkpoints,
                 )
-        self._until_written(
-            lambda: endings.end(
-                self.worker.study,
-                self.id,
-                outcome.stopped,
-                value=value,
-                checkpoints=None if keep else self.worker.home.checkpoints,
             )
-        )
         if self.segment is not None:
             members.collect(self.worker, study)
 

@@ -86,11 +86,23 @@ def frozen(lab: Lab, number: int) -> optuna.trial.FrozenTrial:
 
 def holds_flock(pid: int, path: Path) -> bool:
     """Whether process ``pid`` holds a ``flock(2)`` on ``path`` (read from /proc/locks)."""
+    return _in_proc_locks(pid, path, waiting=False)
+
+
+def waits_on_flock(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` is blocked asking for a ``flock(2)`` on ``path``."""
+    return _in_proc_locks(pid, path, waiting=True)
+
+
+def _in_proc_locks(pid: int, path: Path, *, waiting: bool) -> bool:
     inode = os.stat(path).st_ino
     for line in Path("/proc/locks").read_text().splitlines():
         fields = line.split()
-        if "->" in fields or len(fields) < 6 or fields[1] != "FLOCK":
-            continue  # waiters are listed with "->"; only holders count
+        if ("->" in fields) != waiting:
+            continue  # waiters are listed with "->" after the number
+        fields = [f for f in fields if f != "->"]
+        if len(fields) < 6 or fields[1] != "FLOCK":
+            continue
         if int(fields[4]) == pid and int(fields[5].rsplit(":", 1)[1]) == inode:
             return True
     return False

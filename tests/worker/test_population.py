@@ -4,6 +4,7 @@ survives a pause and a worker killed mid-segment."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 
@@ -15,7 +16,7 @@ from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot
 from rltui.search.storage import StudyHome
-from tests.worker.helpers import HANG, Lab, wait_for
+from tests.worker.helpers import HANG, Lab, wait_for, waits_on_flock
 
 pytestmark = pytest.mark.slow
 
@@ -129,6 +130,30 @@ def test_end_checkpoints_go_once_no_member_needs_them(study_file):
     assert lab.study.path is not None
     root = StudyHome.beside(lab.study.path).checkpoints
     assert not [p for p in root.glob("trial-*") if any(p.rglob("step-*"))]
+
+
+def test_a_segment_ends_under_the_study_lock(study_file):
+    # Two workers whose segments end at once must not interleave plan, enqueue and the removal
+    # of end checkpoints (a plan read before the other ending could pick a checkpoint the
+    # other worker then removes). The test holds the lock the workers share while a segment
+    # trains: its worker must wait for it before it records anything of the ending.
+    lab = population(study_file, "pbt-lock", members=2, timesteps=512)
+    assert lab.study.path is not None
+    lock_path = StudyHome.beside(lab.study.path).root / "claim.lock"
+    lab.pool.start(1)
+    try:
+        wait_for(lambda: lab.trial(0) and lab.trial(0).status == TrialStatus.RUNNING, "a segment")
+        with open(lock_path, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            pid = lab.pool.started[0].pid
+            wait_for(lambda: waits_on_flock(pid, lock_path), "the worker waiting on the lock")
+            snap = lab.snap()
+            assert snap.rows[0].status == TrialStatus.RUNNING, lab.logs()
+            assert list(snap.rows) == [0], "the next segment was enqueued outside the lock"
+        assert lab.pool.wait(HANG), lab.logs()
+    finally:
+        lab.stop()
+    check_population(lab, 2, 512)
 
 
 def test_a_paused_member_resumes_and_the_population_finishes(study_file):
