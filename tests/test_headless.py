@@ -522,6 +522,11 @@ def test_a_pbt_summary_names_the_best_member_that_trained_its_budget(study_file)
 def test_a_run_whose_workers_all_left_with_trials_waiting_starts_new_ones(study_file, tmp_path):
     # One retry: the killed worker's trial waits to resume, and nobody is left to run it.
     path = study_file(n_trials=1, timesteps=8192, every=256, extra="  retries: 1")
+    # Heartbeats judged rarely: the run sees its only worker gone before it next judges
+    # heartbeats, and must still find the worker lost rather than end with its trial RUNNING.
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("heartbeat_interval: 0.5", "heartbeat_interval: 30")
+    path.write_text(text.replace("heartbeat_grace: 4", "heartbeat_grace: 60"), encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "rltui", "run", str(path), "--workers", "1"],
         stdout=subprocess.PIPE,
@@ -536,7 +541,8 @@ def test_a_run_whose_workers_all_left_with_trials_waiting_starts_new_ones(study_
         _until(lines, rf"^{STAMP} trial 0 evaluation at 256 timesteps", seen)
         ostudy, _url = open_study(load_study(path))
         records = StudyReader(ostudy).poll().workers
-        os.kill(next(w.pid for w in records if w.alive), signal.SIGKILL)
+        os.kill(pid := next(w.pid for w in records if w.alive), signal.SIGKILL)
+        _until(lines, rf"trial 0: worker \w+ lost \(its process {pid} .* is gone\); retry 1", seen)
         _until(
             lines, r"1 trial\(s\) wait and no worker is left: starting 1 worker\(s\) again", seen
         )

@@ -177,6 +177,17 @@ def run_headless(
             display.show(None, seen)
             last_check = 0.0
             restarts = 0
+
+            def reap() -> None:
+                for line in reap_lost_workers(
+                    ostudy,
+                    control.heartbeat_grace,
+                    control.retries,
+                    stall=stall,
+                    checkpoints=checkpoints,
+                ):
+                    display.say(line)
+
             while True:
                 while any(pid_running(w.pid) for w in pool.started):
                     time.sleep(0.5)
@@ -184,17 +195,12 @@ def run_headless(
                     snap = reader.poll()
                     display.show(seen, snap)
                     seen = snap
-                    if time.monotonic() - last_check > study.spec.control.heartbeat_interval:
+                    if time.monotonic() - last_check > control.heartbeat_interval:
                         last_check = time.monotonic()
-                        control = study.spec.control
-                        for line in reap_lost_workers(
-                            ostudy,
-                            control.heartbeat_grace,
-                            control.retries,
-                            stall=stall,
-                            checkpoints=checkpoints,
-                        ):
-                            display.say(line)
+                        reap()
+                # A worker killed (SIGKILL, the OOM killer) left its trial RUNNING: its process
+                # is gone, so it counts as lost at once, and its trial is retried or ended.
+                reap()
                 snap = reader.poll()
                 display.show(seen, snap)
                 seen = snap
