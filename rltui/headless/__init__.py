@@ -29,7 +29,7 @@ from rltui.headless.summary import (
 )
 from rltui.launch.local import LocalPool, pid_running, signal_worker
 from rltui.launch.placement import GpuChoice, PlacementError
-from rltui.search import attrs
+from rltui.search import attrs, journal_lock
 from rltui.search.control import Controller
 from rltui.search.events import events_between
 from rltui.search.folders import study_home
@@ -171,6 +171,7 @@ def run_headless(
     try:
         with display.live:
             control = study.spec.control
+            journal_lock.set_stall_grace(control.heartbeat_grace)
             # Ticked every round: this process judges no heartbeat right after a stall of its own.
             stall = StallGuard(max(0.5, control.heartbeat_interval), control.heartbeat_grace)
             seen = reader.poll()

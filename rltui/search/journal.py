@@ -24,9 +24,9 @@ writer at work), and no reader counts it: all read whole lines within the size t
 first. (A reader can hold a line then taken back only where fsync failed after the whole line
 was written.) Every writer must be rltui: plain Optuna takes another lock.
 
-:class:`FlockLock` uses ``flock(2)``, let go by the kernel when the holder dies (Optuna's
-symbolic link outlives a killed worker and stalls the others for 30 s). On NFS, ``flock``
-needs the server's lock support (NFSv4 has it).
+The write lock is :class:`~rltui.search.journal_lock.FlockLock`, a ``flock(2)`` let go by
+the kernel when its holder dies, whose waiters end an rltui worker that stays stopped while it
+holds it (:mod:`rltui.search.journal_lock` says how).
 
 Snapshots: every 100 new trials Optuna hands the backend its pickled state, kept in
 ``<journal>.snapshot`` with where in the journal it ends (heartbeats add 350,000 lines a day);
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import logging
 import mmap
@@ -55,6 +54,7 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import BaseJournalBackend
 
+from rltui.search.journal_lock import FlockLock
 from rltui.search.optuna_internals import (
     declare_journal_snapshot,
     journal_backend_of,
@@ -94,32 +94,6 @@ class JournalWriteError(OSError):
 
     def __str__(self) -> str:
         return self.message  # OSError's own would show errno and file name in its words
-
-
-class FlockLock:
-    """The journal's write lock, held with ``flock(2)`` on ``<journal>.flock``."""
-
-    def __init__(self, journal: str) -> None:
-        self.path = journal + ".flock"
-        self._fd: int | None = None
-
-    def acquire(self, blocking: bool = True) -> bool:
-        """Take the lock; without ``blocking``, False at once when another process holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BaseException as exc:
-            os.close(fd)
-            if isinstance(exc, BlockingIOError):
-                return False
-            raise
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)  # closing the only descriptor of the file lets the lock go
 
 
 @declare_journal_snapshot

@@ -7,10 +7,12 @@ or retried. A worker counts as lost:
 - on this host, at once when its process is gone, or its pid now belongs to another process
   (the record keeps the process's start time to tell); when its process is stopped (SIGSTOP,
   a debugger) and its heartbeat is older than the grace time, since it holds its trial for as
-  long as it stays stopped; and when its process runs but its heartbeat is older than
-  :data:`HUNG_GRACES` grace times. A running process with an old heartbeat is not lost
-  sooner: a busy host can starve its heartbeat thread for a while, and the process itself says
-  it is alive; the long bound still frees the trial of a worker whose heartbeat thread died.
+  long as it stays stopped (one that holds the journal's lock as well is ended by the writer
+  waiting for it: :mod:`rltui.search.journal_lock`); and when its process runs but its
+  heartbeat is older than :data:`HUNG_GRACES` grace times. A running process with an old
+  heartbeat is not lost sooner: a busy host can starve its heartbeat thread for a while, and
+  the process itself says it is alive; the long bound still frees the trial of a worker whose
+  heartbeat thread died.
 - on another host, when its heartbeat is older than the grace time.
 
 Heartbeats are judged only by a reaper that was itself awake meanwhile: a process that was

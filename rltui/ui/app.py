@@ -21,6 +21,7 @@ from rltui.ui.screens.main import MainScreen
 from rltui.ui.screens.palette import RltuiCommands, RltuiPalette
 from rltui.ui.screens.poller import POLL_INTERVAL
 from rltui.ui.services import memory
+from rltui.ui.services.lock_notices import LockNotices
 from rltui.ui.services.settings import UserSettings
 from rltui.ui.services.themes import initial_theme, load_themes, remember_theme
 from rltui.ui.widgets.explorer import Explorer
@@ -66,12 +67,14 @@ class RltuiApp(App[int]):
         self.theme_names = loaded.names
         self._theme_problems = loaded.problems
         self.user_settings = UserSettings()
+        self._lock_notices = LockNotices(self)
         saved = self.user_settings.load()
         # Textual hides NO_COLOR from its console: no colour counts as fewer than 256.
         colours = None if self.no_color else self.console.color_system
         self.theme = initial_theme(loaded.names, colours, requested=theme, remembered=saved.theme)
 
     async def on_mount(self) -> None:
+        self._lock_notices.install()
         self.main_screen = MainScreen(clock=self.clock, poll_interval=self.poll_interval)
         await self.push_screen(self.main_screen)
         # Only a theme picked from now on is remembered, not the one chosen at start-up.
@@ -171,6 +174,9 @@ class RltuiApp(App[int]):
             )
         for note in session.journal_notes():
             self.notify(note, title="Journal mended", severity="warning", timeout=12)
+
+    def on_unmount(self) -> None:
+        self._lock_notices.remove()
 
     def _theme_picked(self, name: str) -> None:
         remember_theme(name, self.user_settings)

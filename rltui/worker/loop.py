@@ -23,7 +23,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from rltui.search import attrs, endings
+from rltui.search import attrs, endings, journal_lock
 from rltui.search.endings import DISK_FULL
 from rltui.search.folders import study_home
 from rltui.search.lifecycle import ControlAction, StopCause, TrialStatus, status_of
@@ -100,11 +100,16 @@ class Worker:
     def current_spec(self, version: int | None = None) -> StudyFile:
         """The study file in force (or ``version``), parsed once per version: the heartbeat
         asks every beat, and parsing YAML there would compete with training for the GIL."""
+        latest = version is None
         if version is None:
             system = self.storage.get_study_system_attrs(self.study_id)
             version = int(system.get(attrs.SPEC_VERSION, 0))
         if version not in self._specs:
-            self._specs[version] = stored_spec(self.storage, self.study_id, version)
+            self._specs[version] = spec = stored_spec(self.storage, self.study_id, version)
+            if latest:
+                # A writer here waiting on the journal ends a worker stopped with its lock
+                # after the grace that declares a worker lost (rltui.search.journal_lock).
+                journal_lock.set_stall_grace(spec.spec.control.heartbeat_grace)
         return self._specs[version]
 
     def _home(self, study: StudyFile) -> StudyHome:
@@ -126,7 +131,8 @@ class Worker:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         # Ctrl-Z on a worker in a terminal: a stopped worker may hold the journal's lock and
-        # would hold up every other process of the study until it is continued.
+        # would hold up every other process of the study (until a writer ends it after the
+        # heartbeat grace: rltui.search.journal_lock).
         signal.signal(signal.SIGTSTP, self._on_suspend)
         self.heartbeat.update()
         self.heartbeat.start()

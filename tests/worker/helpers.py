@@ -111,10 +111,10 @@ def _in_proc_locks(pid: int, path: Path, *, waiting: bool) -> bool:
 def stop_outside_the_journal_lock(pid: int, journal: Path) -> None:
     """SIGSTOP worker ``pid`` at a moment it does not hold the journal's write lock.
 
-    A process stopped while it holds the lock stops every writer of the study with it (the
-    kernel lets a flock go only when its holder exits): a stall of its own, not the silent
-    worker a test of the heartbeat stages. So a stop that lands inside the lock is undone and
-    tried again."""
+    A process stopped while it holds the lock stops every writer of the study with it until
+    a writer ends it after the grace time (rltui.search.journal_lock): a fault of its own,
+    not the silent worker a test of the heartbeat stages. So a stop that lands inside the
+    lock is undone and tried again."""
     lock = journal.with_name(journal.name + ".flock")
     for _ in range(200):
         os.kill(pid, signal.SIGSTOP)

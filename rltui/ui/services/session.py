@@ -21,7 +21,7 @@ import optuna
 
 from rltui.launch.local import LocalPool, pid_running, signal_worker
 from rltui.launch.placement import GpuChoice, PlacementError, busy_gpus
-from rltui.search import attrs, segments
+from rltui.search import attrs, journal_lock, segments
 from rltui.search.control import ControlError, Controller
 from rltui.search.folders import study_home
 from rltui.search.journal import JournalWriteError, journal_notes
@@ -73,6 +73,9 @@ class Session:
     def __post_init__(self) -> None:
         self.controller = Controller(self.ostudy, self.checkpoints_dir)
         self.reader = StudyReader(self.ostudy)
+        # The window's writes wait out a worker stopped with the journal's lock for as long
+        # as the study gives a silent worker (rltui.search.journal_lock).
+        journal_lock.set_stall_grace(self.study.spec.control.heartbeat_grace)
 
     @classmethod
     def open(
