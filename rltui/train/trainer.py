@@ -6,7 +6,8 @@ evaluates, reports to Optuna and carries out a pause with a checkpoint: a trial 
 continues with exactly the state it would have had, so its result equals an unpaused run.
 A chunk also ends at the first boundary at or after each planned evaluation, so evaluations
 are as frequent as the study asks, and the last one stops at the budget. Kill and prune act
-within one environment step through a callback.
+within one environment step through a callback, and within one gradient step through the
+optimizer (:mod:`rltui.train.chunks`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,16 @@ from rltui.search.lifecycle import ControlAction, StopCause
 from rltui.spec import StudyFile, target
 from rltui.spec.policy import policy_of
 from rltui.train import checkpoint
-from rltui.train.chunks import STOPS, StopOnRequest, boundary, chunk_end, chunk_size, learn_to
+from rltui.train.chunks import (
+    STOPS,
+    StopOnRequest,
+    Stopped,
+    boundary,
+    chunk_end,
+    chunk_size,
+    learn_to,
+    stops_inside_updates,
+)
 from rltui.train.envs import TrialEnvs, make_envs
 from rltui.train.evaluations import planned_step
 from rltui.train.hyperparams import ALGORITHMS as ALGORITHMS  # callers look these two up here
@@ -228,10 +238,16 @@ def _loop(
             break
         end = chunk_end(lead.model.num_timesteps, lead.state.next_eval, goal, chunk, unit)
         started = time.perf_counter()
-        for run in runs:
-            with run.own_rng():
-                learn_to(run.model, end, spec.timesteps, unit, stop_cb)
-        out.train_seconds += time.perf_counter() - started
+        try:
+            with stops_inside_updates(reporter):
+                for run in runs:
+                    with run.own_rng():
+                        learn_to(run.model, end, spec.timesteps, unit, stop_cb)
+        except Stopped as stop:  # inside a gradient phase: the model is thrown away
+            out.stopped = StopCause.asked(stop.request)
+            break
+        finally:
+            out.train_seconds += time.perf_counter() - started
         now = lead.model.num_timesteps
         reporter.progress(now)
         if (request := reporter.requested()) in STOPS:

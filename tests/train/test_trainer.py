@@ -323,3 +323,34 @@ def test_final_episodes_out_of_bounds_are_refused(study_file, value, words):
     study, problems = check_text(path.read_text(), str(path))
     assert study is None
     assert any("final_episodes" in format_path(p.path) for p in problems), problems
+
+
+@pytest.mark.parametrize("action", ["prune", "kill"])
+def test_a_prune_or_kill_during_the_gradient_steps_stops_at_the_next_one(
+    action, study_file, tmp_path
+):
+    # 20 epochs of batches of 8 over a 64-step rollout: 160 gradient steps with no callback
+    # between them. The request comes after the 10th: training stops at the 11th.
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+    from rltui.search.lifecycle import ControlAction, StopCause
+
+    steps: list[int] = []
+
+    class AskedMidUpdate(ScriptedReporter):
+        def requested(self) -> ControlAction | None:
+            return ControlAction(action) if len(steps) > 10 else None
+
+    study = load_study(study_file(timesteps=256, every=128))
+    counting = register_optimizer_step_pre_hook(lambda *_: steps.append(1))
+    try:
+        params = {**PARAMS, "batch_size": 8, "n_epochs": 20}
+        out = _run(study, params, AskedMidUpdate(), tmp_path)
+        assert out.stopped is StopCause.asked(ControlAction(action))
+        assert len(steps) == 11 and out.timesteps == 64  # inside the first rollout's update
+        assert out.checkpoint is None
+        # The check went with that trial: the next one, past 10 steps, is not stopped by it.
+        out = _run(study, params, ScriptedReporter(), tmp_path / "after")
+        assert out.stopped is None and out.timesteps == 256 and len(steps) > 11
+    finally:
+        counting.remove()
