@@ -91,18 +91,19 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_the_default_grace_is_the_study_files_default_heartbeat_grace() -> None:
+    # (What stall_grace() gives here depends on the tests before: opening a study sets it.)
     assert ControlSpec.model_fields["heartbeat_grace"].default == DEFAULT_GRACE
-    assert stall_grace() == DEFAULT_GRACE
     with pytest.raises(ValueError, match="positive"):
         set_stall_grace(0)
 
 
 def test_set_stall_grace_sets_the_grace_of_locks_made_without_one() -> None:
+    before = stall_grace()
     try:
         set_stall_grace(3.5)
         assert stall_grace() == 3.5
     finally:
-        set_stall_grace(DEFAULT_GRACE)
+        set_stall_grace(before)
 
 
 def test_workers_are_told_by_the_command_lines_rltui_starts_them_with(tmp_path: Path) -> None:

@@ -325,6 +325,7 @@ def test_final_episodes_out_of_bounds_are_refused(study_file, value, words):
     assert any("final_episodes" in format_path(p.path) for p in problems), problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("action", ["prune", "kill"])
 def test_a_prune_or_kill_during_the_gradient_steps_stops_at_the_next_one(
     action, study_file, tmp_path
