@@ -58,10 +58,10 @@ control: {{heartbeat_interval: {heartbeat}, heartbeat_grace: {grace}}}
 
 # Put on the path of both kinds of process (as ``sitecustomize``): it times every
 # ``learn()`` call, by wall time, the process's CPU time and the calling thread's, and writes
-# the sums when the process exits. The process CPU time less the thread's is what the other
+# the sums after each call. The process CPU time less the thread's is what the other
 # threads (the worker's heartbeat) spent while training ran.
 TIMER = """\
-import atexit, gc, json, os, time
+import gc, json, os, time
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 _learn = OnPolicyAlgorithm.learn
@@ -104,6 +104,7 @@ def learn(self, *args, **kwargs):
         _sums["wall"] += time.perf_counter() - wall
         _sums["cpu"] += time.process_time() - cpu
         _sums["thread"] += time.thread_time() - thread
+        _write()  # after each call: a worker leaves with os._exit, which runs no atexit
 
 
 def _write():
@@ -113,7 +114,6 @@ def _write():
 
 OnPolicyAlgorithm.learn = learn
 gc.callbacks.append(_collecting)
-atexit.register(_write)
 """
 
 
