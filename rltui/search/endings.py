@@ -52,8 +52,9 @@ def end(
 ) -> bool:
     """Record how a trial ended. ``cause`` is None for a trial that ran its budget (COMPLETE
     with ``value``, a list of one per objective in a study with several); PRUNE and PRUNER
-    end it PRUNED with its last reported value (none with several objectives); KILL ends
-    it FAIL "stopped by user" (``reason`` adds why). Any other failure is :func:`fail`.
+    end it PRUNED with its last reported value (none with several objectives; ``reason``
+    replaces the usual why: a time limit); KILL ends it FAIL "stopped by user" (``reason``
+    adds why). Any other failure is :func:`fail`.
     ``checkpoints`` is this study's checkpoint folder: the trial's checkpoints under it go
     (see :func:`discard_checkpoints`). Returns False when ``guard`` found the trial was no
     longer the caller's to end."""
@@ -70,6 +71,8 @@ def end(
         state = TrialState.COMPLETE
     else:
         state = TrialState.PRUNED
+        if reason:
+            why = changes[attrs.REASON] = reason
     return _write(ostudy, trial_id, changes, (state, why), value, guard, checkpoints)
 
 

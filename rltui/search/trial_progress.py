@@ -72,7 +72,8 @@ def _steps(was: TrialRow | None, row: TrialRow, current: Snapshot) -> Iterator[S
         yield StudyEvent(at, TRIAL_COMPLETED, "information", text)
     elif status == TrialStatus.PRUNED:
         said = f" with value {_number(row.value)}" if row.value is not None else ""
-        text = f"trial {row.number} pruned at {row.timesteps} timesteps{said}"
+        why = f": {row.error}" if row.error else ""  # a time limit says so
+        text = f"trial {row.number} pruned at {row.timesteps} timesteps{said}{why}"
         yield StudyEvent(at, TRIAL_PRUNED, "information", text)
     elif status == TrialStatus.FAIL:
         yield StudyEvent(at, TRIAL_FAILED, "error", f"trial {row.number} failed: {_reason(row)}")

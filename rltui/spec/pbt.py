@@ -149,6 +149,15 @@ def check(spec: StudySpec, space: SearchSpace, *, options_given: bool = True) ->
                 "remove the pruner block (PBT's default is none), or set pruner: none",
             )
         )
+    if spec.train.time_limit is not None:
+        problems.append(
+            Problem(
+                ("train", "time_limit"),
+                "a PBT study's segments are not cut short: a member pruned at a time limit "
+                "would leave the population",
+                "remove train.time_limit, or use another sampler",
+            )
+        )
     if spec.train.function:
         problems.append(
             Problem(

@@ -12,7 +12,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,7 +31,7 @@ from rltui.train.trainer import Outcome, TrialFailed, train_sb3
 from rltui.train.trust import CheckpointRefused
 from rltui.worker import members, targets
 from rltui.worker.device import out_of_gpu_memory, release_gpu_memory
-from rltui.worker.heartbeat import RunningTrial
+from rltui.worker.heartbeat import RunningTrial, seconds_run
 from rltui.worker.space import SPACE_WAIT, disk_full, where
 from rltui.worker.unpruned import UnprunedTrial
 
@@ -82,7 +81,8 @@ class TrialRun:
         study = worker.current_spec(version)
         # Optuna cannot prune a study with several objectives, nor take its reports.
         kind = UnprunedTrial if len(trial.study.directions) > 1 else RunningTrial
-        running = kind(trial, study.spec.train.timesteps)
+        limit, used = study.spec.train.time_limit, seconds_run(frozen)
+        running = kind(trial, study.spec.train.timesteps, limit, used)
         current = int(
             self.storage.get_study_system_attrs(worker.study_id).get(attrs.SPEC_VERSION, 1)
         )
@@ -104,6 +104,7 @@ class TrialRun:
         try:
             params = frozen.params if resume else suggest_all(trial, study.space)
             outcome = self._train(study, params, running, resume)
+            outcome.stopped, outcome.extra["reason"] = running.ending(outcome.stopped)
             if running.abandoned or not self._still_ours():
                 self._dropped()
                 return
@@ -215,6 +216,7 @@ class TrialRun:
                     self.id,
                     outcome.stopped,
                     value=value,
+                    reason=outcome.extra.get("reason"),
                     checkpoints=self.worker.home.checkpoints,
                 )
             )
@@ -242,22 +244,15 @@ class TrialRun:
             outcome.evaluations,
             reward=reward,
             budget=spec.train.timesteps,
-            seconds=self._seconds(claimed),
+            seconds=seconds_run(claimed),
         )
         return values[0] if values is not None and len(values) == 1 else values
-
-    def _seconds(self, claimed: optuna.trial.FrozenTrial) -> float:
-        """Seconds the trial has run, every stint, time paused left out (its duration)."""
-        earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
-        if claimed.datetime_start is None:
-            return earlier
-        return earlier + max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
 
     def _pause(self, outcome: Outcome, claimed: optuna.trial.FrozenTrial) -> None:
         stopping = self.worker.stopping
         # Optuna restarts datetime_start at the next claim: the time trained so far is kept,
         # in the pause record (read with it) and for the stints to come.
-        seconds = self._seconds(claimed)
+        seconds = seconds_run(claimed)
         record = {
             "timesteps": outcome.timesteps,
             "checkpoint": str(outcome.checkpoint),
