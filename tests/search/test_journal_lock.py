@@ -175,18 +175,28 @@ def test_a_stopped_holder_that_is_no_worker_is_named_once_and_waited_for(
 ) -> None:
     caplog.set_level(logging.WARNING, logger=LOGGER)
     child = _holder([sys.executable, "-c", HOLD, journal + ".flock"])
+    name = Path(f"/proc/{child.pid}/comm").read_text().strip()
+    # Well past its grace it is still waited for: this process is not an rltui worker.
+    _named_and_waited_for(child, journal, caplog, name)
+    assert child.wait() == 0  # it let the lock go itself: nothing ended it
+    assert len(_warnings(caplog)) == 1
+
+
+def _named_and_waited_for(
+    child: subprocess.Popen[str], journal: str, caplog: pytest.LogCaptureFixture, what: str
+) -> None:
+    """Stop ``child``, which holds the journal's lock; check a writer names it (as ``what``)
+    and still waits 2 s past a grace of 0.2 s; then continue it, and let it release."""
     try:
         _stop(child.pid)
         acquiring = Acquiring(FlockLock(journal, grace=0.2))
         _wait_for(lambda: _warnings(caplog), "the warning about the stopped holder")
-        # Well past its grace it is still waited for: this process is not an rltui worker.
         time.sleep(2)
         assert not acquiring.done.is_set()
         assert child.poll() is None and _stopped(child.pid)
-        name = Path(f"/proc/{child.pid}/comm").read_text().strip()
         [said] = _warnings(caplog)
         assert said == (
-            f"rltui: the study's journal {journal} is locked by process {child.pid} ({name}), "
+            f"rltui: the study's journal {journal} is locked by process {child.pid} ({what}), "
             "which is stopped: every writer of the study waits. Continue it "
             f"(kill -CONT {child.pid}) or end it"
         )
@@ -198,8 +208,6 @@ def test_a_stopped_holder_that_is_no_worker_is_named_once_and_waited_for(
     finally:
         os.kill(child.pid, signal.SIGCONT)
         child.kill()
-    assert child.wait() == 0  # it let the lock go itself: nothing ended it
-    assert len(_warnings(caplog)) == 1
 
 
 @pytest.mark.slow  # waits seconds past a grace time
@@ -297,24 +305,5 @@ def test_another_users_stopped_worker_is_never_ended(
     # Opens the lock file as root, then becomes user 65534 ("nobody") before taking the lock.
     script.write_text(HOLD.replace("fcntl.flock(", "os.setuid(65534)\nfcntl.flock(", 1))
     child = _holder([sys.executable, str(script), "worker", journal + ".flock"])
-    try:
-        _stop(child.pid)
-        acquiring = Acquiring(FlockLock(journal, grace=0.2))
-        _wait_for(lambda: _warnings(caplog), "the warning about the stopped holder")
-        time.sleep(2)  # well past its grace
-        assert not acquiring.done.is_set() and child.poll() is None
-        [said] = _warnings(caplog)
-        assert said == (
-            f"rltui: the study's journal {journal} is locked by process {child.pid} "
-            "(rltui worker, of another user), which is stopped: every writer of the study "
-            f"waits. Continue it (kill -CONT {child.pid}) or end it"
-        )
-        os.kill(child.pid, signal.SIGCONT)
-        assert child.stdin is not None
-        child.stdin.write("done\n")
-        child.stdin.flush()
-        assert acquiring.done.wait(HANG) and acquiring.result is True
-    finally:
-        os.kill(child.pid, signal.SIGCONT)
-        child.kill()
+    _named_and_waited_for(child, journal, caplog, "rltui worker, of another user")
     assert child.wait() == 0

@@ -12,6 +12,8 @@ from typing import TypeVar
 import optuna
 
 from rltui.launch.local import LocalPool
+from rltui.search import attrs
+from rltui.search.optuna_internals import storage_of, study_id_of
 from rltui.search.reader import Snapshot, StudyReader
 from rltui.search.storage import StudyHome
 from rltui.search.study import open_study
@@ -58,6 +60,22 @@ class Lab:
 
     def trial(self, number: int):
         return self.snap().rows.get(number)
+
+    def system(self, number: int) -> dict:
+        """Trial ``number``'s system attributes, read now."""
+        storage, study_id = storage_of(self.ostudy), study_id_of(self.ostudy)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
+        return storage.get_trial_system_attrs(trial_id)
+
+    def wait_for_checkpoint(self, number: int, past: int) -> None:
+        """Wait until trial ``number`` has saved a checkpoint at ``past`` timesteps or more."""
+        wait_for(
+            lambda: (
+                self.snap().rows
+                and (self.system(number).get(attrs.CHECKPOINT) or {}).get("timesteps", 0) >= past
+            ),
+            what=f"a checkpoint of trial {number} past {past} timesteps",
+        )
 
     def logs(self) -> str:
         return "\n".join(w.log.read_text() for w in self.pool.started if w.log.exists())

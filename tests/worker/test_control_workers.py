@@ -27,12 +27,6 @@ pytestmark = pytest.mark.slow
 GRACE, INTERVAL = 4.0, 0.5  # heartbeat_grace and heartbeat_interval of the tiny study file
 
 
-def _system(lab: Lab, number: int) -> dict:
-    storage, study_id = storage_of(lab.ostudy), study_id_of(lab.ostudy)
-    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
-    return storage.get_trial_system_attrs(trial_id)
-
-
 def _status(lab: Lab, number: int, status: TrialStatus):
     return wait_for(
         lambda: (r := lab.trial(number)) and r.status == status and r,
@@ -56,16 +50,10 @@ def test_a_lost_workers_trial_is_retried_from_its_checkpoint_and_completes(study
     lab = Lab(path)
     [first] = lab.pool.start(1)
     try:
-        wait_for(
-            lambda: (
-                lab.snap().rows
-                and (_system(lab, 0).get(attrs.CHECKPOINT) or {}).get("timesteps", 0) >= 1024
-            ),
-            what="a checkpoint past 1024 timesteps",
-        )
+        lab.wait_for_checkpoint(0, 1024)
         os.kill(first.pid, signal.SIGKILL)
         killed_at = time.time()
-        saved = _system(lab, 0)[attrs.CHECKPOINT]
+        saved = lab.system(0)[attrs.CHECKPOINT]
         # The replacement notices the dead process, requeues the trial and resumes it.
         lab.pool.start(1, first_index=1)
         done = _status(lab, 0, TrialStatus.COMPLETE)
@@ -73,7 +61,7 @@ def test_a_lost_workers_trial_is_retried_from_its_checkpoint_and_completes(study
     finally:
         lab.stop()
     assert done.timesteps == 8192
-    assert _system(lab, 0)[attrs.RETRIES] == 1
+    assert lab.system(0)[attrs.RETRIES] == 1
     logs = lab.logs()
     assert f"retry 1 of 1 from its checkpoint at {saved['timesteps']:,} timesteps" in logs
     assert f"its process {first.pid} on host" in logs and "trial 0: resuming" in logs
@@ -150,7 +138,7 @@ def test_pause_all_then_resume_all_continue_every_trial(study_file):
             _status(lab, number, TrialStatus.PAUSED)
         # Nothing is left to claim: both workers leave.
         assert lab.pool.wait(HANG), lab.logs()
-        paused = {n: _system(lab, n)[attrs.PAUSED] for n in (0, 1)}
+        paused = {n: lab.system(n)[attrs.PAUSED] for n in (0, 1)}
         assert all(0 < p["timesteps"] < 8192 for p in paused.values())
         assert len(Controller(lab.ostudy).resume_all()) == 2
         assert all(lab.trial(n).status == TrialStatus.WAITING for n in (0, 1))

@@ -17,16 +17,9 @@ import pytest
 from rltui.search import attrs
 from rltui.search.journal_lock import LOGGER, Holder, set_stall_grace, stall_grace
 from rltui.search.lifecycle import TrialStatus
-from rltui.search.optuna_internals import storage_of, study_id_of
 from tests.worker.helpers import HANG, Lab, holds_flock, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def _system(lab: Lab, number: int) -> dict:
-    storage, study_id = storage_of(lab.ostudy), study_id_of(lab.ostudy)
-    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, number)
-    return storage.get_trial_system_attrs(trial_id)
 
 
 def _stopped(pid: int) -> bool:
@@ -62,13 +55,7 @@ def test_a_worker_stopped_holding_the_journal_lock_is_ended_and_its_trial_retrie
     grace = stall_grace()
     written = threading.Event()
     try:
-        wait_for(
-            lambda: (
-                lab.snap().rows
-                and (_system(lab, 0).get(attrs.CHECKPOINT) or {}).get("timesteps", 0) >= 1024
-            ),
-            what="a checkpoint past 1024 timesteps",
-        )
+        lab.wait_for_checkpoint(0, 1024)
         stop_inside_the_journal_lock(first.pid, lab.journal)
         set_stall_grace(2.0)  # this process is the other writer; its study's grace is 4 s
 
@@ -94,7 +81,7 @@ def test_a_worker_stopped_holding_the_journal_lock_is_ended_and_its_trial_retrie
             os.kill(first.pid, signal.SIGCONT)
         lab.stop()
     assert lab.ostudy.user_attrs["written during the stall"] is True
-    assert done.timesteps == 8192 and _system(lab, 0)[attrs.RETRIES] == 1
+    assert done.timesteps == 8192 and lab.system(0)[attrs.RETRIES] == 1
     logs = lab.logs()
     assert "retry 1 of 1 from its checkpoint" in logs, logs
     assert f"its process {first.pid} on host" in logs and "is gone" in logs, logs
@@ -114,7 +101,7 @@ def test_a_worker_waiting_for_a_stopped_worker_ends_it_and_says_so_in_its_log(st
             lambda: (
                 len(rows := lab.snap().rows) == 2
                 and all(r.status == TrialStatus.RUNNING for r in rows.values())
-                and (_system(lab, 0).get(attrs.CHECKPOINT) or {}).get("timesteps", 0) >= 512
+                and (lab.system(0).get(attrs.CHECKPOINT) or {}).get("timesteps", 0) >= 512
             ),
             what="both trials running, trial 0 with a checkpoint",
         )
