@@ -73,7 +73,7 @@ def cmd_launch(args: argparse.Namespace) -> int:
     from rltui.cli.studies import open_target
 
     args.study = None
-    _, study, url = open_target(args)  # publishes the study file, as rltui run does
+    _, study, url = open_target(args, publish=True)  # applies the file, as rltui run does
     spec = study.spec
     launcher = spec.launcher
     count = args.workers or spec.workers

@@ -33,7 +33,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    ostudy, study, url = open_target(args)
+    ostudy, study, url = open_target(args, publish=True)  # running a file applies it
     from rltui.headless import run_headless
     from rltui.launch.placement import GpuChoice, PlacementError
 

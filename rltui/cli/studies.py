@@ -4,6 +4,7 @@ joined by name in a storage (``--storage URL --study NAME``)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,22 +81,35 @@ def located(path: Path, study: StudyFile, exc: StorageError) -> SpecError:
     return SpecError([parse_yaml(study.text).place(_storage_problem(exc))], str(path))
 
 
-def open_target(args: argparse.Namespace) -> tuple[optuna.Study, StudyFile, str]:
-    """Resolve the study from a file or from --storage/--study; publish a file's spec.
+def open_target(
+    args: argparse.Namespace, *, publish: bool = False
+) -> tuple[optuna.Study, StudyFile, str]:
+    """Resolve the study from a file or from --storage/--study.
 
+    A study file creates its study on first use. Into a study that exists, only ``publish``
+    (``rltui run``, ``rltui launch``) stores the file as the next version; the other commands
+    work with the version in force, and say so on stderr when the file differs from it.
     Joining by name creates nothing: a journal or SQLite file that is not there is an error
     (a typo would otherwise leave an empty storage behind)."""
     from rltui.search.storage import StorageError, require_existing, resolve_storage_url
-    from rltui.search.study import join_by_name, open_study
+    from rltui.search.study import in_force, join_by_name, open_study
 
     if args.study_file is not None:
         study = load(args.study_file, check_storage=args.storage is None)
         try:
-            ostudy, url = open_study(study, args.storage)
+            ostudy, url = open_study(study, args.storage, publish=publish)
         except StorageError as exc:
             if args.storage is None and study.spec.storage:  # the file named this storage
                 raise located(args.study_file, study, exc) from None
             raise
+        study, version = in_force(ostudy, study)
+        if version is not None:
+            print(
+                f"rltui: {args.study_file} differs from the study's version in force (v{version}),"
+                f" which this command uses; `rltui run {args.study_file}`, or ctrl+s in the "
+                "window's editor, applies the file",
+                file=sys.stderr,
+            )
         return ostudy, study, url
     if not (args.storage and args.study):
         raise StorageError("give a study file, or both --storage URL and --study NAME")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,11 @@ def storage_url_for(study: StudyFile, override: str | None = None) -> str:
     return resolve_storage_url(override or study.spec.storage, study.path)
 
 
-def create_or_join(study: StudyFile, storage: BaseStorage) -> optuna.Study:
+def create_or_join(study: StudyFile, storage: BaseStorage, *, publish: bool = True) -> optuna.Study:
     """The Optuna study for a study file: created on first use; a changed file becomes a new
-    spec version when Optuna can accept it. Raises :class:`SpecError` otherwise.
+    spec version when Optuna can accept it (:class:`SpecError` otherwise), or, without
+    ``publish``, is left for the caller to tell (:func:`in_force`): a file edited on disk is
+    applied by ``rltui run`` or the window's preview, never by a worker or a look at the study.
 
     A study with several objectives is created with one direction each and its objectives'
     names as Optuna's metric names, which optuna-dashboard and the trial table show."""
@@ -56,7 +59,8 @@ def create_or_join(study: StudyFile, storage: BaseStorage) -> optuna.Study:
         with warnings.catch_warnings():  # experimental in Optuna 5, stable in its storage
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             ostudy.set_metric_names(labels)
-    publish_spec(ostudy, study)
+    if publish or not spec_version(ostudy):
+        publish_spec(ostudy, study)
     return ostudy
 
 
@@ -183,9 +187,21 @@ def enqueue(
     return storage.get_trial_number_from_id(trial_id)
 
 
-def open_study(study: StudyFile, storage_url: str | None = None) -> tuple[optuna.Study, str]:
+def open_study(
+    study: StudyFile, storage_url: str | None = None, *, publish: bool = True
+) -> tuple[optuna.Study, str]:
     url = storage_url_for(study, storage_url)
-    return create_or_join(study, open_storage(url)), url
+    return create_or_join(study, open_storage(url), publish=publish), url
+
+
+def in_force(ostudy: optuna.Study, study: StudyFile) -> tuple[StudyFile, int | None]:
+    """The study file the study runs with, as this host reads ``study`` (its path), and the
+    version in force when ``study`` differs from it (None when they are the same)."""
+    version = spec_version(ostudy)
+    stored = stored_spec(storage_of(ostudy), study_id_of(ostudy), version)
+    if stored.text == shareable_text(study):
+        return study, None
+    return replace(stored, path=study.path), version
 
 
 def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, StudyFile]:

@@ -172,6 +172,15 @@ class RltuiApp(App[int]):
                 severity="warning",
                 timeout=12,
             )
+        if session.file_differs is not None and session.study_file is not None:
+            self.notify(
+                f"{session.study_file.name} differs from the version in force "
+                f"(v{session.file_differs}), which the study runs: ctrl+s in its editor shows "
+                "what applying the file would change",
+                title="Study file not applied",
+                severity="warning",
+                timeout=12,
+            )
         for note in session.journal_notes():
             self.notify(note, title="Journal mended", severity="warning", timeout=12)
 

@@ -36,7 +36,7 @@ from rltui.search.storage import (
     mask_url,
     study_names,
 )
-from rltui.search.study import join_by_name, open_study, open_to_read, publish_spec
+from rltui.search.study import in_force, join_by_name, open_study, open_to_read, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key, is_lost, read_records
 from rltui.spec import Problem, SpecError, StudyFile, check_text, incompatible_changes
 from rltui.ui.models.worker_places import SLURM, SSH, Place, places
@@ -63,6 +63,8 @@ class Session:
     study_file: Path | None = None
     # Why the study was opened to read only (its storage cannot be written), or None.
     read_only: str | None = None
+    # The version in force when the study file on disk differs from it (it is not applied).
+    file_differs: int | None = None
     controller: Controller = field(init=False)
     reader: StudyReader = field(init=False)
     _first_poll: bool = field(init=False, default=True)
@@ -102,7 +104,7 @@ class Session:
                     study.spec, study.space, text, study_file.resolve(), study.warnings
                 )
                 try:
-                    ostudy, url = open_study(study, storage_url)
+                    ostudy, url = open_study(study, storage_url, publish=False)
                 except JournalWriteError as exc:
                     # A study in a folder this user cannot write (a read-only mount, another
                     # user's study) is still worth looking at: opened to read, controls refuse.
@@ -110,13 +112,13 @@ class Session:
                     session = cls(ostudy, study, url, study_file.resolve())
                     session.read_only = str(exc)
                     return session
-                return cls(ostudy, study, url, study_file.resolve())
+                # A file edited on disk is applied through the editor's preview only.
+                study, version = in_force(ostudy, study)
+                return cls(ostudy, study, url, study_file.resolve(), file_differs=version)
             if storage_url and study_name:
                 ostudy, study = join_by_name(storage_url, study_name)
                 return cls(ostudy, study, storage_url, study.path)
-        except (StorageError, OSError) as exc:
-            raise SessionError(str(exc)) from None
-        except SpecError as exc:
+        except (StorageError, OSError, SpecError) as exc:
             raise SessionError(str(exc)) from None
         raise SessionError("no study: open a study file from the explorer")
 
