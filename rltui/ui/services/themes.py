@@ -29,9 +29,10 @@ from rltui.ui.services.settings import UserSettings, config_dir
 DEFAULT_THEME = "rltui-dark"
 ANSI_THEME = "rltui-ansi"
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "themes"  # package data: in the wheel too
-# Rich's names (``Console.color_system``) of the colour systems with fewer than 256 colours;
-# None: no colour at all (a dumb terminal, or NO_COLOR set).
-FEW_COLOURS = frozenset({"standard", "windows", None})
+# Rich's names (``Console.color_system``) of the colour systems with fewer than 256 colours.
+# Not None (NO_COLOR set): Textual then greys out a theme's colours, and the 16-colour theme's
+# ANSI names, which it cannot grey, come out as black on black.
+FEW_COLOURS = frozenset({"standard", "windows"})
 
 _COLOUR_KEYS = (
     "primary",
@@ -172,7 +173,8 @@ def initial_theme(
     """The theme to start in, among the loaded ``names``.
 
     ``color_system`` is the terminal's as Rich names it (``App.console.color_system``:
-    "standard", "256", "truecolor", "windows"); pass None when NO_COLOR is set. A theme
+    "standard", "256", "truecolor", "windows"); pass None when NO_COLOR is set (the default
+    theme, which Textual shows in greys). A theme
     ``requested`` on the command line comes first, then the one the user ``remembered``
     (picked in an earlier run), each only when it is loaded; else the terminal decides.
     """
