@@ -23,7 +23,7 @@ from rltui.ui.screens.poller import POLL_INTERVAL
 from rltui.ui.services import memory
 from rltui.ui.services.lock_notices import LockNotices
 from rltui.ui.services.settings import UserSettings
-from rltui.ui.services.themes import initial_theme, load_themes, remember_theme
+from rltui.ui.services.themes import few_colours, initial_theme, load_themes, remember_theme
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.status_bar import StatusBar
 
@@ -71,7 +71,9 @@ class RltuiApp(App[int]):
         saved = self.user_settings.load()
         # Textual hides NO_COLOR from its console: no colour counts as fewer than 256.
         colours = None if self.no_color else self.console.color_system
-        self.theme = initial_theme(loaded.names, colours, requested=theme, remembered=saved.theme)
+        self._few_colours = few_colours(colours)
+        remembered = saved.theme_16 if self._few_colours else saved.theme
+        self.theme = initial_theme(loaded.names, colours, requested=theme, remembered=remembered)
 
     async def on_mount(self) -> None:
         self._lock_notices.install()
@@ -188,7 +190,7 @@ class RltuiApp(App[int]):
         self._lock_notices.remove()
 
     def _theme_picked(self, name: str) -> None:
-        remember_theme(name, self.user_settings)
+        remember_theme(name, self.user_settings, few=self._few_colours)
         self._report_settings_problems()
 
     def _report_settings_problems(self) -> None:

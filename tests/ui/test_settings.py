@@ -152,8 +152,22 @@ async def test_the_app_starts_in_the_16_colour_theme_and_remembers_the_pick(
         await pilot.press("t")
         await pilot.pause()
         picked = app.theme
-    assert picked != ANSI_THEME and UserSettings().load().theme == picked
+    saved = UserSettings().load()
+    assert picked != ANSI_THEME and saved.theme_16 == picked and saved.theme is None
     again = make_app()
     async with again.run_test(size=(120, 40)) as pilot:
         await wait(pilot, lambda: again.main_screen is not None)
         assert again.theme == picked
+    # A pick in a 16-colour terminal is not forced on a 256-colour one, nor the other way.
+    UserSettings().remember(theme="rltui-light")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    rich = make_app()
+    async with rich.run_test(size=(120, 40)) as pilot:
+        await wait(pilot, lambda: rich.main_screen is not None)
+        assert rich.theme == "rltui-light"
+    UserSettings().remember(theme_16=ANSI_THEME)
+    monkeypatch.setenv("TERM", "screen")
+    poor = make_app()
+    async with poor.run_test(size=(120, 40)) as pilot:
+        await wait(pilot, lambda: poor.main_screen is not None)
+        assert poor.theme == ANSI_THEME

@@ -38,6 +38,9 @@ class Settings:
     """What the user chose; ``None`` where they chose nothing."""
 
     theme: str | None = None
+    # Picked in a terminal with fewer than 256 colours: a theme picked in a richer one would
+    # be unreadable there, and the other way round.
+    theme_16: str | None = None
 
 
 class UserSettings:
@@ -56,14 +59,17 @@ class UserSettings:
         data = self._read()
         if data is None:
             return Settings()
-        theme = data.get("theme")
-        if theme is not None and not (isinstance(theme, str) and theme):
-            self._problem(
-                f"{self.path}: 'theme' must be a theme name, not {theme!r}; it is ignored "
-                "(pick a theme with t to replace it)"
-            )
-            theme = None
-        return Settings(theme=theme)
+        names = {}
+        for key in ("theme", "theme_16"):
+            theme = data.get(key)
+            if theme is not None and not (isinstance(theme, str) and theme):
+                self._problem(
+                    f"{self.path}: '{key}' must be a theme name, not {theme!r}; it is ignored "
+                    "(pick a theme with t to replace it)"
+                )
+                theme = None
+            names[key] = theme
+        return Settings(**names)
 
     def remember(self, **choices: str) -> None:
         """Write ``choices`` into the file, keeping every other key in it. A file that could

@@ -176,16 +176,23 @@ def initial_theme(
     "standard", "256", "truecolor", "windows"); pass None when NO_COLOR is set (the default
     theme, which Textual shows in greys). A theme
     ``requested`` on the command line comes first, then the one the user ``remembered``
-    (picked in an earlier run), each only when it is loaded; else the terminal decides.
+    (picked in an earlier run, in a terminal with as many colours: :func:`remember_theme`),
+    each only when it is loaded; else the terminal decides.
     """
     for wanted in (requested, remembered):
         if wanted is not None and wanted in names:
             return wanted
-    if color_system in FEW_COLOURS and ANSI_THEME in names:
+    if few_colours(color_system) and ANSI_THEME in names:
         return ANSI_THEME
     return DEFAULT_THEME
 
 
-def remember_theme(name: str, settings: UserSettings) -> None:
-    """Keep the user's pick for the next run; problems go to ``settings.unreported()``."""
-    settings.remember(theme=name)
+def few_colours(color_system: str | None) -> bool:
+    """Whether a terminal of ``color_system`` (Rich's name) has fewer than 256 colours."""
+    return color_system in FEW_COLOURS
+
+
+def remember_theme(name: str, settings: UserSettings, *, few: bool = False) -> None:
+    """Keep the user's pick for the next run in a terminal like this one (``few``: fewer
+    than 256 colours); problems go to ``settings.unreported()``."""
+    settings.remember(**{"theme_16" if few else "theme": name})
