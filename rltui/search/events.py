@@ -99,6 +99,10 @@ def _worker_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator
         # study leaves within a second, before the UI has ever seen it alive.
         if not record.alive and (was is None or was.alive):
             yield _ended(record, at)
+        elif was is not None and was.state == "lost" and record.state == "exited":
+            # Declared lost while it was silent (stopped, frozen): it ran again, and left.
+            text = f"worker {record.id} on {record.host} {record.reason or 'exited'}"
+            yield StudyEvent(at, WORKER_EXITED, "information", text)
         elif _met_a_full_disk(record) and (was is None or was.reason != record.reason):
             yield _disk_full_met(record, at)
         if record.trial_outcome and (was is None or not was.trial_outcome):

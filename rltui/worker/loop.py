@@ -47,6 +47,10 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 IDLE_POLL = 1.0  # seconds between looks for work while other workers' trials still train
 
 
+# Why a worker declared lost while it was silent leaves once it runs again.
+WOKE_UP = "left: it woke up after it was declared lost, and dropped its trial"
+
+
 class Worker:
     """One worker process's loop over trials of one study."""
 
@@ -184,9 +188,13 @@ class Worker:
         return f"left: the trial budget is reached ({budget} trial{'' if budget == 1 else 's'})"
 
     def _leave(self, reason: str) -> None:
-        """Write the record of a worker that leaves, with why. A worker declared lost leaves
-        its record as the one who declared it wrote it: lost, with what became of its trial."""
+        """Write the record of a worker that leaves, with why. A worker declared lost keeps
+        what the one who declared it wrote (why, what became of its trial), and says that it
+        woke up and left: its process is gone from then on."""
         if self.heartbeat.lost:
+            record = self.heartbeat.record
+            why = f"{WOKE_UP} ({record.reason})" if record.reason else WOKE_UP
+            self.heartbeat.update(state="exited", trial=None, trial_id=None, reason=why)
             return
         if self.interrupted is not None and reason.startswith("stopped by"):
             reason = f"{reason}: its trial {self.interrupted} was paused"
@@ -228,6 +236,7 @@ class Worker:
         trial was failed or given to another worker. It drops the trial and leaves; a worker
         that was frozen that long (a suspended laptop, a stalled VM) is best started again."""
         self.stopping = True
+        self.stop_reason = WOKE_UP
         # From now on the heartbeat rewrites the record as the declaring process left it
         # (lost, why, what became of the trial) instead of bringing this worker back to life.
         declared = stored_record(self.storage, self.study_id, self.id)

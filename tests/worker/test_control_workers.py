@@ -17,8 +17,10 @@ import pytest
 from rltui.launch.local import pid_running
 from rltui.search import attrs
 from rltui.search.control import Controller
+from rltui.search.events import events_between
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
+from rltui.worker.loop import WOKE_UP
 from tests.worker.helpers import HANG, Lab, frozen, stop_outside_the_journal_lock, wait_for
 from tests.worker.test_control import assert_continued, trained_steps
 
@@ -88,10 +90,12 @@ def test_a_frozen_worker_is_lost_by_its_silence_and_cannot_overwrite_its_trial(s
         match = re.search(r"no heartbeat for (\d+) s", failed.error or "")
         assert match and int(match.group(1)) >= GRACE, failed.error
         before = frozen(lab, 0)
+        lost = lab.snap()
         # Woken up, it finds its trial finished: nothing it does changes the record.
         os.kill(victim, signal.SIGCONT)
         wait_for(lambda: not pid_running(victim), what="the woken worker to leave")
         after = frozen(lab, 0)
+        gone = lab.snap()
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGCONT)
@@ -103,7 +107,14 @@ def test_a_frozen_worker_is_lost_by_its_silence_and_cannot_overwrite_its_trial(s
     # It says why it leaves, and nothing it tried to write ended in a traceback.
     log = lab.logs()
     assert "declared lost" in log and "dropped (handled by another worker)" in log, log
-    assert "Traceback" not in log, log
+    assert f"trial(s): {WOKE_UP}" in log and "Traceback" not in log, log
+    # Its record says it left, still with why it was lost and what became of its trial, and
+    # the window tells that as an event.
+    (record,) = [w for w in gone.workers if w.pid == victim]
+    assert record.state == "exited" and record.trial is None and record.trial_outcome
+    assert record.reason and record.reason.startswith(f"{WOKE_UP} (lost: no heartbeat for ")
+    told = [e.text for e in events_between(lost, gone, 2)]
+    assert any(t.startswith(f"worker {record.id} on ") and WOKE_UP in t for t in told), told
 
 
 def test_drain_lets_running_trials_finish_and_starts_no_new_one(study_file):
