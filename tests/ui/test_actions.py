@@ -361,3 +361,35 @@ async def test_rows_update_in_place_as_progress_arrives(make_app, wait, scripted
         await wait(pilot, lambda: table.get_cell("4", "progress").startswith("768/1024"))
         assert table.get_cell("4", "last_eval") == "90"
         assert app.main_screen.table.selected_number == 2
+
+
+@pytest.mark.slow
+async def test_a_burst_of_editing_keys_in_a_field_lands_in_order(make_app, wait, scripted):
+    # Keys typed ahead arrive together: the field's own editing keys (ctrl+u, backspace,
+    # the arrows) must act between the characters around them, not after all of them.
+    from textual import events
+
+    from tests.ui.test_window import burst
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 6)
+        await pilot.press("e")
+        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        await pilot.pause()
+        burst(app, "ctrl+u", "0", ".", "0", "0", "6", "backspace", "5", "left", "left", "0")
+        field = app.screen.query_one("#param-learning_rate")
+        # 0.006, backspace: 0.00, 5: 0.005, two lefts and 0: 0.0005.
+        await wait(pilot, lambda: len(field.value) >= 6, timeout=30)
+        assert field.value == "0.0005"
+        burst(app, "end", "ctrl+u", "0", ".", "0", "0", "5", "tab")
+        await wait(pilot, lambda: app.focused is not field, timeout=30)
+        assert field.value == "0.005"
+        await pilot.press("escape")
+        await wait(pilot, lambda: not isinstance(app.screen, EnqueueScreen), timeout=30)
+        app.post_message(events.Key("slash", "/"))
+        burst(app, "s", "t", "a", "t", "backspace", "t", "e", "home", "ctrl+k", "p")
+        line = app.main_screen.query_one("#filter")
+        await wait(pilot, lambda: line.value.endswith("p"), timeout=30)
+        assert line.value == "p"

@@ -20,6 +20,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
 from rltui.ui.display import cells
+from rltui.ui.textual.internals import OrderedInput
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -148,7 +149,7 @@ class EnqueueScreen(ModalScreen[QueueRequest | None]):
                     )
                 else:
                     value = self.params.get(name)
-                    yield Input(
+                    yield OrderedInput(
                         "" if value is None else str(value),
                         id=f"param-{name}",
                         placeholder="empty: the sampler picks",

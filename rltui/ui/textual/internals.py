@@ -9,7 +9,8 @@ used here; the versions that test covers are pinned in ``pyproject.toml``.
 
 A private method that must be overridden is overridden here, once, in a base class that turns
 it into a documented hook (:class:`LiveDataTable`, :class:`HookedTextArea`,
-:class:`HookedCommandPalette`); rltui's widgets subclass these and override the hooks.
+:class:`HookedCommandPalette`) or a fix (:class:`OrderedInput`); rltui's widgets subclass
+these and override the hooks.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.keys import _character_to_key
 from textual.notifications import Notification
-from textual.widgets import DataTable, TextArea
+from textual.widgets import DataTable, Input, TextArea
 from textual.widgets._toast import Toast
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -226,6 +227,25 @@ class HookedTextArea(TextArea):
 
     def _render_line(self, y: int) -> Strip:
         return self.decorate_line(super()._render_line(y), y)
+
+
+class OrderedInput(Input):
+    """Textual's Input, whose own editing keys (backspace, delete, the arrows, home, end,
+    ctrl+u, ctrl+w, ...) act as they arrive.
+
+    Textual types a printable key in the field at once, but runs the others as bindings when
+    the key has bubbled up to the app, after the keys behind it in a burst have been typed:
+    ``ab``, backspace, ``c`` came out ``abc`` instead of ``ac``, and ctrl+u then ``0.005``
+    left the field empty."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable:
+            return  # Input's own handler, next in the MRO, types it
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            event.stop()
+            event.prevent_default()  # Input's handler would not act on it anyway
+            await self.run_action(binding.action)
+            return
 
 
 # The command palette ---------------------------------------------------------------------
