@@ -1,7 +1,7 @@
 """rltui beside rl-baselines3-zoo on the zoo's own PPO search, several seeds, back to back.
 
     python bench/vs_zoo.py [--seeds 0 1 2] [--trials 20] [--timesteps 20000] [--workers 2]
-                           [--no-target] [--only zoo|rltui] [--quick]
+                           [--no-target] [--time-limit 20s] [--only zoo|rltui] [--quick]
 
 Both tools run the same study, one seed after the other, alternating which goes first:
 PPO on CartPole-v1 with the zoo's CartPole-v1 entry (8 envs), the zoo's PPO sampler
@@ -17,7 +17,8 @@ deterministic episodes per trial, the last evaluation as a trial's value, 2 para
 - rltui: ``rltui run STUDY --workers 2`` (worker processes at nice 0, as the zoo's process),
   with ``train.target: env`` (CartPole-v1's reward threshold, 475): a trial whose evaluation
   reaches it ends there, COMPLETE. ``--no-target`` leaves the target out, so that rltui
-  trains every trial's whole budget as the zoo does.
+  trains every trial's whole budget as the zoo does. ``--time-limit`` gives rltui's trials a
+  ``train.time_limit`` (the zoo has none).
 
 For each run: wall time from the command's launch to its exit; env steps trained by all
 trials, pruned ones included, / wall time; finished trials per hour; the time from launch
@@ -172,6 +173,7 @@ def run_rltui(
     folder: Path,
     target: bool,
     pruner: str = MEDIAN,
+    time_limit: str | None = None,
 ) -> Run | None:
     path = folder / f"vs-zoo-{seed}.yaml"
     path.write_text(
@@ -181,7 +183,8 @@ def run_rltui(
             n_envs=N_ENVS,
             timesteps=timesteps,
             every=timesteps // EVALUATIONS,
-            target="  target: env\n" if target else "",
+            target=("  target: env\n" if target else "")
+            + (f"  time_limit: {time_limit}\n" if time_limit else ""),
             pruner=pruner,
         )
     )
@@ -254,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pruner", default=MEDIAN, help=f"rltui's pruner, as the study file writes it ({MEDIAN})"
     )
+    parser.add_argument(
+        "--time-limit", help="rltui's train.time_limit (e.g. 20s; default none, as the zoo)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke version")
     parser.add_argument("--keep", action="store_true", help="keep each run's folder, print it")
     args = parser.parse_args(argv)
@@ -265,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}, optuna {optuna.__version__}, {os.cpu_count()} "
         f"CPU(s), load average {os.getloadavg()[0]:.2f}; PPO CartPole-v1, the zoo's search, "
         f"{trials} trials x {timesteps:,} steps, {args.workers} jobs, rltui target "
-        f"{'none' if args.no_target else f'{SOLVED:.0f}'}, rltui pruner {args.pruner}"
+        f"{'none' if args.no_target else f'{SOLVED:.0f}'}, rltui pruner {args.pruner}, "
+        f"rltui time limit {args.time_limit or 'none'}"
     )
     runs: list[Run] = []
     for i, seed in enumerate(seeds):
@@ -278,7 +285,16 @@ def main(argv: list[str] | None = None) -> int:
                 run = run_zoo(seed, trials, timesteps, args.workers, folder)
             else:
                 target = not args.no_target
-                run = run_rltui(seed, trials, timesteps, args.workers, folder, target, args.pruner)
+                run = run_rltui(
+                    seed,
+                    trials,
+                    timesteps,
+                    args.workers,
+                    folder,
+                    target,
+                    args.pruner,
+                    args.time_limit,
+                )
             if args.keep:
                 print(f"    kept {folder}")
             else:
