@@ -46,7 +46,7 @@ def test_running_a_file_applies_it(study_file, capsys):
 def test_a_file_that_is_the_version_in_force_says_nothing(study_file, capsys):
     path = study_file(n_trials=4)
     open_study(load_study(path))
-    ostudy, study, _url = open_target(_args(path))
+    ostudy, _study, _url = open_target(_args(path))
     assert spec_version(ostudy) == 1 and capsys.readouterr().err == ""
 
 

@@ -110,13 +110,21 @@ class Problem:
     def located(self, line: int | None, column: int | None) -> Problem:
         return Problem(self.path, self.message, self.hint, line, column, self.severity)
 
+    def key_label(self) -> str:
+        """``search_space.lr: `` before the message; nothing for a place in the file that is
+        no key's (a YAML syntax error, located by its line), which "(top level)" would
+        misplace."""
+        if not self.path and self.line is not None:
+            return ""
+        return f"{format_path(self.path)}: "
+
     def format(self, filename: str | None = None) -> str:
         where = filename or "<study>"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        text = f"{where}: {format_path(self.path)}: {self.message}"
+        text = f"{where}: {self.key_label()}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
         return text

@@ -111,10 +111,51 @@ def parse_yaml(text: str) -> YamlSource:
         msg = exc.problem or exc.context or "malformed YAML"
         if "nesting depth" in msg:  # libyaml's own limit, met while it scans ahead
             raise _error(_TOO_DEEP, line, col, _FLATTEN) from None
-        raise _error(f"YAML syntax error: {msg}", line, col) from None
+        raise _error(f"YAML syntax error: {msg}", line, col, syntax_hint(msg)) from None
     except yaml.YAMLError as exc:
         raise _unreadable(text, exc) from None
     return YamlSource(builder.root, builder.positions)
+
+
+# What most often causes each of libyaml's complaints, and how to fix it.
+_SYNTAX_HINTS = (
+    (
+        "expected ',' or '}'",
+        "close the braces of this {...} mapping, or put a comma between "
+        "its entries; a value holding ',' or ':' needs quotes",
+    ),
+    (
+        "expected ',' or ']'",
+        "close the brackets of this [...] list, or put a comma between its "
+        "items; an item holding ',' or ':' needs quotes",
+    ),
+    (
+        "mapping values are not allowed",
+        "a value holding ': ' needs quotes, or this line is indented deeper than its key's block",
+    ),
+    (
+        "could not find expected ':'",
+        "write each setting as 'key: value'; check for a quote or bracket left open above",
+    ),
+    (
+        "cannot start any token",
+        "YAML indents with spaces, not tabs; a value starting with @ or ` needs quotes",
+    ),
+    ("did not find expected key", "line this key up with the other keys of its block"),
+    ("expected <block end>", "line this key up with the other keys of its block"),
+    ("found unexpected end of stream", "close the quote or bracket opened above"),
+)
+
+
+def syntax_hint(message: str) -> str:
+    """How to fix the YAML syntax error libyaml describes as ``message``."""
+    for words, hint in _SYNTAX_HINTS:
+        if words in message:
+            return hint
+    return (
+        "check this line and the one above it: indentation (spaces, not tabs), a quote or "
+        "bracket left open, a value holding ': ' without quotes"
+    )
 
 
 def _check_size(text: str) -> None:

@@ -302,3 +302,21 @@ def test_spec_layer_loads_no_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "hint"),
+    [
+        ("name: x\nsearch_space: {gamma: choice(0.9, 0.99)\n", "s.yaml:3:1: ", "close the braces"),
+        ("name: x\ntrain:\n  env: a: b\n", "s.yaml:3:9: ", "a value holding ': ' needs quotes"),
+        ("name: 'x\n", "s.yaml:2:1: ", "close the quote or bracket opened above"),
+    ],
+)
+def test_a_yaml_syntax_error_says_where_and_how_to_fix_it(text, where, hint):
+    from rltui.spec import check_text
+
+    study, problems = check_text(text, "s.yaml", check_env=False)
+    assert study is None
+    (said,) = [p.format("s.yaml") for p in problems]
+    # A place in the file, not a key: no "(top level)" before the message.
+    assert said.startswith(f"{where}YAML syntax error: ") and f"({hint}" in said, said

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from rltui.spec import Problem, format_path
+from rltui.spec import Problem
 
 # How each severity is marked: an error, a warning, a note (what the file means, said once:
 # "the search overrides the fixed value").
@@ -48,7 +48,7 @@ class ProblemsView(OptionList):
         mark, style = MARKS.get(problem.severity, MARKS["warning"])
         text.append(f"{mark} ", style=style)
         text.append(f"{where:>7} ", style="dim")
-        text.append(f"{format_path(problem.path)}: ", style="bold")
+        text.append(problem.key_label(), style="bold")
         text.append(problem.message)
         if problem.hint:
             text.append(f"  ({problem.hint})", style="italic")
