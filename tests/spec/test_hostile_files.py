@@ -303,6 +303,5 @@ def test_running_out_of_stack_is_a_located_problem() -> None:
         sys.setrecursionlimit(old)
     assert study is None
     assert [p.format("study.yaml") for p in problems] == [
-        "study.yaml:1:1: the study file nests too deeply to be checked "
-        "(flatten its deepest values)"
+        "study.yaml:1:1: the study file nests too deeply to be checked (flatten its deepest values)"
     ]
