@@ -107,7 +107,7 @@ async def test_number_and_state_stay_in_view_when_scrolled_right() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         table = await opened(app, pilot)
         assert table.max_scroll_x > 0, "the table is wider than the screen"
-        await pilot.press("end")
+        await pilot.press(*["right"] * 60)
         await pilot.pause()
         assert table.scroll_x == table.max_scroll_x > 0
         header, first = line(table, 0), line(table, 1)
@@ -246,3 +246,15 @@ async def test_a_failed_trial_shows_no_value() -> None:
         table = await opened(app, pilot)
         assert table.get_cell("3", "value") == "–"
         assert "stopped" not in line(table, 4)
+
+
+async def test_home_and_end_go_to_the_first_and_last_trial() -> None:
+    app = PaneApp(study())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await opened(app, pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == table.row_count - 1 > 0 and table.scroll_x == 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.cursor_row == 0

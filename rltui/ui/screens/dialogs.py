@@ -73,9 +73,9 @@ class QuitScreen(ModalScreen[str | None]):
                 "pauses their trials with a checkpoint (R resumes them later)."
             )
             with Horizontal():
-                yield Button("Stay", id="stay")
-                yield Button("Stop them", id="stop", variant="warning")
-                yield Button("Keep going", id="keep", variant="primary")
+                yield Button("Stay (n)", id="stay")
+                yield Button("Stop them (s)", id="stop", variant="warning")
+                yield Button("Keep going (k)", id="keep", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()

@@ -41,6 +41,10 @@ class TrialTable(LiveDataTable[object]):
     TrialTable > .datatable--fixed { background: $panel 40%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
+        # A list of trials: Home and End go to the first and last one (DataTable's own
+        # scroll the columns sideways, which shift+arrows and the scrollbar still do).
+        Binding("home", "scroll_top", "First trial", show=False, id="table.first"),
+        Binding("end", "scroll_bottom", "Last trial", show=False, id="table.last"),
         Binding(
             "s",
             "cycle_sort",
