@@ -299,3 +299,29 @@ async def test_the_keys_set_the_options_and_the_chart_shows_them(
         await pilot.press("Z", "x", "m")
         assert pane.curve_options == CurveOptions(0.9, True, False, "all", None)
         await wait(pilot, lambda: built_title(curves) == "reward · EMA 0.9 · log y · top 5")
+
+
+@pytest.mark.parametrize(("height", "drawn"), [(5, False), (12, True)])
+async def test_a_chart_too_small_to_read_says_so_instead(height: int, drawn: bool) -> None:
+    # At 5 rows plotext has no row left for data and prints its labels out of order.
+    from textual.app import App, ComposeResult
+
+    rows = (trial(6, S.COMPLETE, {256: 50.0, 512: 190.0}, 190.0),)
+    curves = RewardCurves()
+
+    class Small(App[None]):
+        CSS = f"RewardCurves {{ height: {height}; min-height: {height}; }}"
+
+        def compose(self) -> ComposeResult:
+            yield curves
+
+    app = Small()
+    async with app.run_test(size=(60, 20)) as pilot:
+        curves.data = CurveData(CurveSet("reward: top 5", rows, 6), CurveOptions())
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if curves.render().plain.strip():
+                break
+        said = curves.render().plain
+        assert ("too small for a chart" in said) is not drawn, said
+        assert ("#6" in said) is drawn, said

@@ -55,6 +55,10 @@ def plot_colour(name: str) -> str:
     return PLOTEXT_NAMES.get(name, name)
 
 
+# Below this many characters a chart is not drawn (see ChartView.redraw_if_dirty).
+MIN_WIDTH, MIN_HEIGHT = 10, 7  # a title, a frame and two rows of axis take 5
+
+
 class ChartView(Widget):
     """A plotext chart that rebuilds off the event loop, only when dirty and visible."""
 
@@ -107,7 +111,16 @@ class ChartView(Widget):
 
     def redraw_if_dirty(self) -> None:
         width, height = self.content_size
-        if not self._dirty or width < 10 or height < 4 or not self.region.area:
+        if not self._dirty or not self.region.area:
+            return
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            # Too small to read: plotext would print its axis labels over each other (the
+            # larger value below the smaller), and an older, larger chart would show cut.
+            self._generation += 1  # a build under way for the old size is not shown
+            self._text = Text(
+                "too small for a chart: ctrl+b / ctrl+j fold the side panels", style="dim"
+            )
+            self.refresh()
             return
         self._dirty = False
         self._last_build = time.monotonic()
