@@ -35,6 +35,14 @@ def notes(app: RltuiApp) -> str:
     return "\n".join(str(n.message) for n in notifications(app))
 
 
+async def cloning(app: RltuiApp, pilot: Any, wait: Any, number: int) -> None:
+    """Open the study, select trial ``number`` and open the form that enqueues its clone."""
+    await opened(app, pilot, wait)
+    select(app, number)
+    await pilot.press("e")
+    await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+
+
 async def settle(app: RltuiApp, pilot: Any) -> None:
     """Wait for the storage writes (the ``control`` thread workers) to finish."""
     for _ in range(200):
@@ -128,10 +136,7 @@ async def test_actions_that_do_not_apply_are_greyed_and_do_nothing(make_app, wai
 async def test_enqueue_clones_the_selected_trial_with_edits(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot, wait)
-        select(app, 6)
-        await pilot.press("e")
-        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        await cloning(app, pilot, wait, 6)
         gamma = app.screen.query_one("#param-gamma")
         assert gamma.value == "0.99"
         gamma.value = "0.95"
@@ -152,10 +157,7 @@ async def test_enqueue_clones_the_selected_trial_with_edits(make_app, wait, scri
 async def test_enqueue_form_takes_typing_at_once(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot, wait)
-        select(app, 6)
-        await pilot.press("e")
-        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        await cloning(app, pilot, wait, 6)
         await pilot.pause()
         assert app.focused is app.screen.query_one("#param-learning_rate")
         await pilot.press("end", "backspace", "5", "ctrl+s")
@@ -167,10 +169,7 @@ async def test_enqueue_form_takes_typing_at_once(make_app, wait, scripted):
 async def test_enqueue_refuses_values_outside_the_space(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot, wait)
-        select(app, 6)
-        await pilot.press("e")
-        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        await cloning(app, pilot, wait, 6)
         app.screen.query_one("#param-gamma").value = "5"
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -373,10 +372,7 @@ async def test_a_burst_of_editing_keys_in_a_field_lands_in_order(make_app, wait,
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot, wait)
-        select(app, 6)
-        await pilot.press("e")
-        await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+        await cloning(app, pilot, wait, 6)
         await pilot.pause()
         burst(app, "ctrl+u", "0", ".", "0", "0", "6", "backspace", "5", "left", "left", "0")
         field = app.screen.query_one("#param-learning_rate")
