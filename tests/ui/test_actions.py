@@ -389,3 +389,32 @@ async def test_a_burst_of_editing_keys_in_a_field_lands_in_order(make_app, wait,
         line = app.main_screen.query_one("#filter")
         await wait(pilot, lambda: line.value.endswith("p"), timeout=30)
         assert line.value == "p"
+
+
+@pytest.mark.slow
+async def test_an_open_detail_follows_its_running_trial(make_app, wait, scripted):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        select(app, 4)
+        app.main_screen.table.focus()
+        await pilot.press("enter")
+        await wait(pilot, lambda: isinstance(app.screen, TrialDetailScreen))
+        detail = app.screen
+        tid = trial_id_of(scripted.trial(4))
+        scripted.storage.set_trial_intermediate_value(tid, 768, 93.5)
+        scripted.storage.set_trial_system_attr(
+            tid, attrs.PROGRESS, {"timesteps": 768, "total": 1024}
+        )
+
+        def shown(name: str) -> str:
+            from io import StringIO
+
+            from rich.console import Console
+
+            console = Console(file=StringIO(), width=120, color_system=None)
+            console.print(detail.query_one(f"#{name}").content)
+            return console.file.getvalue()
+
+        await wait(pilot, lambda: "93.5" in shown("evaluations"), timeout=30)
+        assert detail.row.timesteps == 768 and "768" in shown("summary")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 TRACEBACK_LINES = 20
 LOG_LINES = 40
+FOLLOW_SECONDS = 1.0  # how often an open detail looks at what the window last read
 NOTE_LINES = 4
 
 
@@ -168,6 +169,7 @@ class TrialDetailScreen(ModalScreen[None]):
         self.study = study
         self.read_only = read_only
         self.snapshot = snapshot
+        self._seeds: TrialSeeds | None = None
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -214,6 +216,23 @@ class TrialDetailScreen(ModalScreen[None]):
         self._read_log()
         if self.read_seeds is not None:
             self._read_seeds(self.read_seeds)
+        if self.snapshot is None:  # the window's own trial: it follows the window's reads
+            self.set_interval(FOLLOW_SECONDS, self._follow)
+
+    def _follow(self) -> None:
+        """Show the trial as the window last read it, when that changed (its progress, its
+        evaluations, its state), and the log lines it wrote since."""
+        snapshot = self._window_snapshot()
+        row = snapshot.rows.get(self.row.number) if snapshot is not None else None
+        if row is None or row is self.row:  # the reader keeps an unchanged trial's row
+            return
+        self.row = row
+        self.query_one("#summary", Static).update(summary(row, self.clock, snapshot))
+        evaluations = (
+            evaluations_table(row, self._seeds) if row.curve else Text("no evaluations yet")
+        )
+        self.query_one("#evaluations", Static).update(evaluations)
+        self._read_log()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="note")
     def _read_note(self, study: optuna.Study) -> None:
@@ -254,6 +273,7 @@ class TrialDetailScreen(ModalScreen[None]):
     def _show_seeds(self, seeds: TrialSeeds) -> None:
         if not self.is_attached:
             return  # closed while the storage was read
+        self._seeds = seeds
         box = self.query_one("#seeds", Static)
         box.update(seeds_summary(seeds))
         box.display = True
