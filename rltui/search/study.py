@@ -197,11 +197,13 @@ def open_study(
 def in_force(ostudy: optuna.Study, study: StudyFile) -> tuple[StudyFile, int | None]:
     """The study file the study runs with, as this host reads ``study`` (its path), and the
     version in force when ``study`` differs from it (None when they are the same)."""
-    version = spec_version(ostudy)
-    stored = stored_spec(storage_of(ostudy), study_id_of(ostudy), version)
-    if stored.text == shareable_text(study):
-        return study, None
-    return replace(stored, path=study.path), version
+    storage, study_id = storage_of(ostudy), study_id_of(ostudy)
+    system = storage.get_study_system_attrs(study_id)
+    version = int(system.get(attrs.SPEC_VERSION, 0))
+    record = system.get(attrs.spec_key(version)) or {}
+    if record.get("text") == shareable_text(study):
+        return study, None  # the usual case: nothing parsed again
+    return replace(stored_spec(storage, study_id, version), path=study.path), version
 
 
 def join_by_name(storage_url: str, name: str) -> tuple[optuna.Study, StudyFile]:

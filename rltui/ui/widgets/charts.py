@@ -117,6 +117,7 @@ class ChartView(Widget):
             # Too small to read: plotext would print its axis labels over each other (the
             # larger value below the smaller), and an older, larger chart would show cut.
             self._generation += 1  # a build under way for the old size is not shown
+            self._dirty = False  # until a resize or new data: no message built at every tick
             self._text = Text(
                 "too small for a chart: ctrl+b / ctrl+j fold the side panels", style="dim"
             )
