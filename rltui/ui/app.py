@@ -24,6 +24,8 @@ from rltui.ui.services import memory
 from rltui.ui.services.lock_notices import LockNotices
 from rltui.ui.services.settings import UserSettings
 from rltui.ui.services.themes import few_colours, initial_theme, load_themes, remember_theme
+from rltui.ui.textual.internals import install_typeahead_parser
+from rltui.ui.textual.key_order import KeysInOrderApp
 from rltui.ui.widgets.explorer import Explorer
 from rltui.ui.widgets.status_bar import StatusBar
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 PAUSE_AT_MOST = 30.0  # seconds the collector stays paused at start-up, at most
 
 
-class RltuiApp(App[int]):
+class RltuiApp(KeysInOrderApp[int]):
     """A client of one study's storage; closing it stops no training."""
 
     TITLE = "rltui"
@@ -276,6 +278,7 @@ def run_ui(
     theme: str | None = None,
 ) -> int:
     """Run the UI until the user quits; returns the exit status for the CLI."""
+    install_typeahead_parser()  # Esc and a key typed ahead of others read as Esc and the key
     app = RltuiApp(study_file, storage_url, study_name, theme=theme)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -35,6 +35,14 @@ def notes(app: RltuiApp) -> str:
     return "\n".join(str(n.message) for n in notifications(app))
 
 
+async def on_trial(app: RltuiApp, pilot: Any, wait: Any, number: int) -> None:
+    """Open the study, and select trial ``number`` in the focused trial table."""
+    await opened(app, pilot, wait)
+    select(app, number)
+    app.main_screen.table.focus()
+    await pilot.pause()
+
+
 async def cloning(app: RltuiApp, pilot: Any, wait: Any, number: int) -> None:
     """Open the study, select trial ``number`` and open the form that enqueues its clone."""
     await opened(app, pilot, wait)
@@ -392,12 +400,34 @@ async def test_a_burst_of_editing_keys_in_a_field_lands_in_order(make_app, wait,
 
 
 @pytest.mark.slow
+async def test_keys_typed_behind_the_key_that_opens_a_form_go_to_the_form(make_app, wait, scripted):
+    # Typed ahead with e: the edits are meant for the form e opens. They used to reach the
+    # trial table first (its tab keys, then the study file's editor; ctrl+s saved the file).
+    from tests.ui.test_window import burst
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await on_trial(app, pilot, wait, 6)
+        on_disk = scripted.path.read_text()
+        burst(app, "e", "end", "ctrl+u", "0", ".", "0", "0", "2", "tab")
+        burst(app, "ctrl+u", "0", ".", "9", "5", "ctrl+s")
+        await wait(pilot, lambda: len(scripted.ostudy.trials) == 8, timeout=30)
+        assert scripted.ostudy.trials[-1].system_attrs["fixed_params"] == {
+            "learning_rate": 0.002,
+            "gamma": 0.95,
+            "ent_coef": 0.0,
+        }
+        assert not isinstance(app.screen, EnqueueScreen)
+        assert app.focused is app.main_screen.table
+        assert scripted.path.read_text() == on_disk
+        assert not app.main_screen.study_pane.modified
+
+
+@pytest.mark.slow
 async def test_an_open_detail_follows_its_running_trial(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot, wait)
-        select(app, 4)
-        app.main_screen.table.focus()
+        await on_trial(app, pilot, wait, 4)
         await pilot.press("enter")
         await wait(pilot, lambda: isinstance(app.screen, TrialDetailScreen))
         detail = app.screen

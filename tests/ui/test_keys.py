@@ -1,4 +1,5 @@
-"""The key names rltui binds for Esc+digit match what Textual makes of the bytes."""
+"""What rltui reads from the bytes a terminal sends: the key names it binds for Esc+digit match
+Textual's, and Esc with a key typed ahead of others is never text."""
 
 from __future__ import annotations
 
@@ -12,3 +13,32 @@ def test_esc_and_a_digit_typed_together_arrive_under_a_bound_name():
         assert names[0] == f"alt+{digit}"
         keys = keys_read_from(f"\x1b{digit}")
         assert len(keys) == 1 and keys[0] in names, (digit, keys)
+
+
+def test_esc_and_a_key_typed_ahead_of_others_are_read_as_that_key_with_alt():
+    # As Textual reads them when nothing follows; with more behind them (here, arrows) it
+    # read the ESC as "^" and the key as text.
+    from textual._xterm_parser import XTermParser
+
+    typed = "\x1bp\x1b[B\x1b[B"
+    assert "circumflex_accent" in [getattr(e, "key", "") for e in XTermParser().feed(typed)]
+    assert keys_read_from(typed) == ["alt+p", "down", "down"]
+    assert keys_read_from("\x1bE" + "x" * 40) == ["alt+shift+e"] + ["x"] * 40
+    assert keys_read_from("ab\x1b\r") == ["a", "b", "escape", "enter"]  # Esc, then Enter
+
+
+def test_sequences_and_pastes_are_read_as_before():
+    from textual import events
+
+    from rltui.ui.textual.internals import TypeaheadParser
+
+    assert keys_read_from("\x1b[A\x1bOP\x1b1\x1bb") == [
+        "up",
+        "f1",
+        keys_read_from("\x1b1")[0],
+        "ctrl+left",
+    ]
+    pasted = [
+        e for e in TypeaheadParser().feed("\x1b[200~a\x1b[201~") if isinstance(e, events.Paste)
+    ]
+    assert [p.text for p in pasted] == ["a"]

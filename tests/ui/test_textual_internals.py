@@ -82,6 +82,24 @@ def test_the_terminal_parser_names_the_keys_as_the_key_tables_say():
     assert keys_read_from("ab") == ["a", "b"]
 
 
+def test_the_driver_reads_keys_with_the_parser_rltui_installs(monkeypatch):
+    from textual import _xterm_parser
+    from textual.drivers import linux_driver
+
+    from rltui.ui.textual.internals import TypeaheadParser, install_typeahead_parser
+
+    assert private(linux_driver, "XTermParser", "install_typeahead_parser") is (
+        _xterm_parser.XTermParser
+    ), "the Linux driver no longer makes its parser from the name XTermParser"
+    split = private(_xterm_parser.XTermParser, "_sequence_to_key_events", "TypeaheadParser")
+    assert parameters(split)[:3] == ["self", "sequence", "alt"], (
+        "XTermParser._sequence_to_key_events takes other arguments"
+    )
+    monkeypatch.setattr(linux_driver, "XTermParser", linux_driver.XTermParser)
+    install_typeahead_parser()
+    assert linux_driver.XTermParser is TypeaheadParser
+
+
 def test_tree_sitter_availability_is_a_flag():
     from textual import _tree_sitter
 
@@ -100,38 +118,6 @@ async def test_the_apps_notifications_can_be_read():
         assert [(n.message, n.title) for n in shown] == [("hello", "a note")], (
             f"{VERSIONS}: App._notifications no longer holds the notifications shown"
         )
-
-
-async def test_bindings_resolve_as_while_a_widget_has_the_focus():
-    from textual.widgets import Button
-
-    from rltui.ui.textual.internals import bindings_while_focused
-
-    class Probe(App[None]):
-        BINDINGS: ClassVar = [("f19", "bell", "Bell"), ("f20", "quit", "Quit")]
-
-        def compose(self) -> Any:
-            yield TextArea("x")
-            yield Button("b")
-
-        def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-            return None if action == "quit" else True  # quit shown but disabled
-
-    app = Probe()
-    async with app.run_test() as pilot:
-        area = app.query_one(TextArea)
-        app.query_one(Button).focus()  # the focus is elsewhere now: still resolved for area
-        await pilot.pause()
-        end = [(type(n).__name__, b.action, on) for n, b, on in bindings_while_focused(area, "end")]
-        assert end[0] == ("TextArea", "cursor_line_end", True), (
-            f"{VERSIONS}: DOMNode._bindings.key_to_bindings no longer lists a widget's bindings"
-        )
-        assert [(b.action, on) for _, b, on in bindings_while_focused(area, "f19")] == [
-            ("bell", True)
-        ]
-        assert [(b.action, on) for _, b, on in bindings_while_focused(area, "f20")] == [
-            ("quit", False)
-        ], f"{VERSIONS}: App._check_action_state no longer answers for a binding's action"
 
 
 def test_toasts_are_widgets():

@@ -20,7 +20,6 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select
 
 from rltui.ui.display import cells
-from rltui.ui.textual.internals import OrderedInput
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -149,7 +148,7 @@ class EnqueueScreen(ModalScreen[QueueRequest | None]):
                     )
                 else:
                     value = self.params.get(name)
-                    yield OrderedInput(
+                    yield Input(
                         "" if value is None else str(value),
                         id=f"param-{name}",
                         placeholder="empty: the sampler picks",

@@ -1,6 +1,6 @@
 """Every reach into Textual's and plotext's private parts, in one module.
 
-Each is the only way to get something rltui needs (keys typed in a burst landing in order, a
+Each is the only way to get something rltui needs (keys named as the user meant them, a
 10,000-trial table that updates one row at a time, an editor that marks problem lines, a
 palette whose Enter never runs a stale entry, charts of the widget's size). Each is small,
 named after what it does for rltui, and checked by ``tests/ui/test_textual_internals.py``,
@@ -9,8 +9,7 @@ used here; the versions that test covers are pinned in ``pyproject.toml``.
 
 A private method that must be overridden is overridden here, once, in a base class that turns
 it into a documented hook (:class:`LiveDataTable`, :class:`HookedTextArea`,
-:class:`HookedCommandPalette`) or a fix (:class:`OrderedInput`); rltui's widgets subclass
-these and override the hooks.
+:class:`HookedCommandPalette`); rltui's widgets subclass these and override the hooks.
 """
 
 from __future__ import annotations
@@ -22,13 +21,12 @@ from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual._tree_sitter import TREE_SITTER as _TREE_SITTER
 from textual._xterm_parser import XTermParser
-from textual.binding import Binding
 from textual.command import CommandPalette
-from textual.dom import DOMNode
+from textual.drivers import linux_driver
 from textual.geometry import Size
 from textual.keys import _character_to_key
 from textual.notifications import Notification
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import DataTable, TextArea
 from textual.widgets._toast import Toast
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -46,6 +44,7 @@ __all__ = [
     "HookedTextArea",
     "LiveDataTable",
     "Toast",
+    "install_typeahead_parser",
     "key_of_sequence",
     "keys_read_from",
     "notifications",
@@ -73,27 +72,58 @@ def key_of_sequence(sequence: str) -> str | None:
 
 
 def keys_read_from(data: str) -> list[str]:
-    """The key names Textual's terminal parser makes of ``data``, as the app would see them."""
-    return [getattr(event, "key", "") for event in XTermParser().feed(data)]
+    """The key names rltui's terminal parser makes of ``data``, as the app would see them."""
+    return [getattr(event, "key", "") for event in TypeaheadParser().feed(data)]
+
+
+ESC = "\x1b"
+# What may follow ESC in a sequence a terminal sends: CSI, SS3, OSC, DCS, APC, ST, and the
+# second character of every ESC sequence in Textual's key table (ESC b, ESC 1, ESC Tab, ...).
+SEQUENCE_STARTS = frozenset("[O]P_\\") | frozenset(
+    sequence[1] for sequence in ANSI_SEQUENCES_KEYS if sequence[:1] == ESC and len(sequence) > 1
+)
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+
+
+class TypeaheadParser(XTermParser):
+    """Textual's terminal parser, which reads Esc followed by a key that cannot start an
+    escape sequence as that key with Alt, as Textual does when nothing follows them.
+
+    With more typed behind them in the same read, Textual went on reading a sequence until 32
+    characters or the next ESC (an arrow key), then gave them back as plain keys with the ESC
+    turned into ``^``: ``Esc p Down`` in the editor typed ``^p`` into the study file."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
+        self._pasting = False  # inside a bracketed paste: its text is not keys
+
+    def feed(self, data: str) -> Iterator[Any]:
+        start = 0
+        for index in range(len(data) - 1):
+            if data[index] != ESC or index < start:
+                continue
+            if data.startswith((PASTE_START, PASTE_END), index):
+                self._pasting = data.startswith(PASTE_START, index)
+                continue
+            if self._pasting or data[index + 1] in SEQUENCE_STARTS:
+                continue
+            if index > start:
+                yield from super().feed(data[start:index])
+            keys = list(self._sequence_to_key_events(data[index + 1], alt=True))
+            if not any(key.key.startswith("alt+") for key in keys):  # Enter, Backspace, ...
+                yield events.Key("escape", ESC)
+            yield from keys
+            start = index + 2
+        if start < len(data) or not data:  # "" is the end of input
+            yield from super().feed(data[start:])
+
+
+def install_typeahead_parser() -> None:
+    """Make Textual's terminal driver read keys with :class:`TypeaheadParser`."""
+    linux_driver.XTermParser = TypeaheadParser  # type: ignore[misc]
 
 
 # The app ---------------------------------------------------------------------------------
-
-
-def bindings_while_focused(widget: DOMNode, key: str) -> Iterator[tuple[DOMNode, Binding, bool]]:
-    """The non-priority bindings of ``key`` as they resolve while ``widget`` has the focus:
-    on the widget, then on each ancestor, nearest first, with whether each is enabled (Textual
-    leaves out one whose ``check_action`` says False). The screen's ``active_bindings`` follow
-    the focus as it is now, which a priority binding handled in the app's queue may already
-    have moved while keys typed before it still wait in the widget's queue."""
-    app = widget.app
-    for node in widget.ancestors_with_self:
-        for binding in node._bindings.key_to_bindings.get(key, ()):
-            if binding.priority:
-                continue
-            state = app._check_action_state(binding.action, node)
-            if state is not False:
-                yield node, binding, bool(state)
 
 
 def notifications(app: App[Any]) -> list[Notification]:
@@ -227,25 +257,6 @@ class HookedTextArea(TextArea):
 
     def _render_line(self, y: int) -> Strip:
         return self.decorate_line(super()._render_line(y), y)
-
-
-class OrderedInput(Input):
-    """Textual's Input, whose own editing keys (backspace, delete, the arrows, home, end,
-    ctrl+u, ctrl+w, ...) act as they arrive.
-
-    Textual types a printable key in the field at once, but runs the others as bindings when
-    the key has bubbled up to the app, after the keys behind it in a burst have been typed:
-    ``ab``, backspace, ``c`` came out ``abc`` instead of ``ac``, and ctrl+u then ``0.005``
-    left the field empty."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.is_printable:
-            return  # Input's own handler, next in the MRO, types it
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            event.stop()
-            event.prevent_default()  # Input's handler would not act on it anyway
-            await self.run_action(binding.action)
-            return
 
 
 # The command palette ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ from textual.theme import Theme
 from textual.widgets.text_area import TextAreaTheme
 
 from rltui.ui.models.yaml_highlight import Highlight, highlight_map
-from rltui.ui.textual.internals import TREE_SITTER, HookedTextArea, bindings_while_focused
+from rltui.ui.textual.internals import TREE_SITTER, HookedTextArea
 from rltui.ui.textual.keys import fused_escape_names
 
 FUSED_ESCAPES = fused_escape_names()
@@ -128,26 +128,6 @@ class StudyEditor(HookedTextArea):
             start, end = self.selection
             self.replace("\n" + next_indent(before), start, end, maintain_selection_offset=False)
             return True
-        typed = event.is_printable and not key.startswith(("alt+", "ctrl+"))
-        if not typed and key not in ("tab", "escape"):
-            # Resolved as it was typed, in the editor: a priority key later in the same burst
-            # (Esc and a digit) may have moved the focus already.
-            for node, binding, enabled in bindings_while_focused(self, key):
-                event.stop()
-                event.prevent_default()
-                if enabled:
-                    await self.app.run_action(binding.action, node)
-                return True
-            if key.startswith("alt+") and len(key) == 5:
-                # Esc and a key typed at once reach the app as one alt+key: do both (the
-                # screen's escape leaves the editor, then the key applies where focus went).
-                event.stop()
-                event.prevent_default()
-                for part in ("escape", key[4:]):
-                    bound = self.screen.active_bindings.get(part)
-                    if bound is not None and bound.enabled:
-                        await self.app.run_action(bound.binding.action, bound.node)
-                return True
         return False  # TextArea types it, or moves the cursor
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:

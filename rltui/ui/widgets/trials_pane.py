@@ -28,7 +28,6 @@ from rltui.ui.display.cells import Clock
 from rltui.ui.models.trial_query import QueryError, TrialQuery, abbreviate, parse
 from rltui.ui.screens.note_editor import open_note_editor
 from rltui.ui.screens.tick_list import TickList
-from rltui.ui.textual.internals import OrderedInput
 from rltui.ui.textual.keys import fused_escape_names
 from rltui.ui.widgets.trial_table import TrialTable
 
@@ -76,7 +75,7 @@ FUSED_ESCAPES = fused_escape_names()
 PLACEHOLDER = "filter: state:running value>60 lr<1e-3 net_arch=small, or words to find"
 
 
-class FilterLine(OrderedInput):
+class FilterLine(Input):
     """The filter's input line; Escape hands the keyboard back to the table."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
