@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from rltui.spec import objectives as obj
 from rltui.spec import pbt, wrappers
-from rltui.spec.durations import Duration
+from rltui.spec.durations import TimeLimit
 from rltui.spec.launching import Gpus, LauncherSpec
 from rltui.spec.limits import MAX_ENTRIES, MAX_SUBPROC_ENVS, MAX_WRAPPERS, SIZES
 from rltui.spec.problems import did_you_mean
@@ -222,7 +222,8 @@ class TrainSpec(_Strict):
     target: Any = None  # checked by rltui.spec.target
     # Seconds a trial may run, every stint added up (time paused left out): past it, it is
     # pruned within one environment or gradient step (rltui.worker.heartbeat.RunningTrial).
-    time_limit: Duration | None = None
+    # "3x": three times the median run time of the study's complete trials, once it has some.
+    time_limit: TimeLimit | None = None
     # Each trial also writes its training log as TensorBoard event files, in
     # trials/trial-N/tensorboard/ (see rltui.train.progress).
     tensorboard: Flag = False

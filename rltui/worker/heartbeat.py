@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import optuna
@@ -26,18 +25,10 @@ from rltui.search import attrs, mirror
 from rltui.search.lifecycle import ControlAction, StopCause
 from rltui.search.optuna_internals import trial_id_of
 from rltui.search.workers import StallGuard, WorkerRecord, write_record
-from rltui.spec.durations import said
+from rltui.worker.time_limit import TimeLimit
 
 POLL_SECONDS = 0.5
 STOP_GRACE = 10.0  # seconds a prune or kill waits for the training to stop by itself
-
-
-def seconds_run(claimed: optuna.trial.FrozenTrial) -> float:
-    """Seconds the trial ``claimed`` has run, every stint, time paused left out."""
-    earlier = float(claimed.system_attrs.get(attrs.ELAPSED) or 0.0)
-    if claimed.datetime_start is None:
-        return earlier
-    return earlier + max(0.0, (datetime.now() - claimed.datetime_start).total_seconds())
 
 
 class RunningTrial:
@@ -45,16 +36,19 @@ class RunningTrial:
     :class:`rltui.train.trainer.Reporter`, and what the heartbeat polls and publishes."""
 
     def __init__(
-        self, trial: optuna.Trial, total: int, limit: float | None = None, used: float = 0.0
+        self,
+        trial: optuna.Trial,
+        total: int,
+        limit: float | str | None = None,
+        used: float = 0.0,
     ):
         self.trial = trial
         self.total = total
         self.timesteps = 0
         self._request: ControlAction | None = None
         self._requested_at = 0.0
-        # train.time_limit: seconds the trial may run, ``used`` of them in earlier stints.
-        self.limit = limit
-        self._deadline = None if limit is None else time.monotonic() + limit - used
+        # train.time_limit as written, ``used`` seconds of it spent in earlier stints.
+        self.limit = TimeLimit(limit, used)
         self.timed_out = False
         self._published = -1
         # When the timesteps were last mirrored (monotonic): the first copy comes a mirror
@@ -78,8 +72,7 @@ class RunningTrial:
 
     def requested(self) -> ControlAction | None:
         # Asked at every environment and gradient step: past the time limit, a prune.
-        late = self._deadline is not None and time.monotonic() >= self._deadline
-        if late and self._request is None:
+        if self._request is None and self.limit.passed():
             self.timed_out = True
             self.ask(ControlAction.PRUNE)
         return self._request
@@ -122,8 +115,8 @@ class RunningTrial:
     def ending(self, stopped: StopCause | None) -> tuple[StopCause | None, str | None]:
         """How a training that stopped for ``stopped`` is recorded, and why: a prune this
         trial asked for at its time limit is the study's own pruning, not the user's."""
-        if stopped is StopCause.PRUNE and self.timed_out and self.limit is not None:
-            return StopCause.PRUNER, f"time limit reached (train.time_limit: {said(self.limit)})"
+        if stopped is StopCause.PRUNE and self.timed_out:
+            return StopCause.PRUNER, f"time limit reached ({self.limit.said()})"
         return stopped, None
 
     def abandon(self) -> None:
@@ -205,6 +198,7 @@ class Heartbeat(threading.Thread):
                 running = self.running
                 if running is not None:
                     running.poll_control(self.storage)
+                    running.limit.refresh(self.storage, self.study_id)
                     overdue = running.overdue_stop()
                     if overdue and self.on_overdue is not None:
                         self.on_overdue(running, overdue)

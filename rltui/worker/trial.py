@@ -31,8 +31,9 @@ from rltui.train.trainer import Outcome, TrialFailed, train_sb3
 from rltui.train.trust import CheckpointRefused
 from rltui.worker import members, targets
 from rltui.worker.device import out_of_gpu_memory, release_gpu_memory
-from rltui.worker.heartbeat import RunningTrial, seconds_run
+from rltui.worker.heartbeat import RunningTrial
 from rltui.worker.space import SPACE_WAIT, disk_full, where
+from rltui.worker.time_limit import seconds_run
 from rltui.worker.unpruned import UnprunedTrial
 
 if TYPE_CHECKING:

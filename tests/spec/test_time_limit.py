@@ -1,4 +1,5 @@
-"""train.time_limit: written as seconds or with a unit, refused with the reason otherwise."""
+"""train.time_limit: written as seconds, with a unit or as a multiple of the median complete
+trial (3x), refused with the reason otherwise."""
 
 from __future__ import annotations
 
@@ -15,9 +16,18 @@ train: {{algorithm: ppo, env: CartPole-v1, timesteps: 1000, time_limit: {limit}}
 
 @pytest.mark.parametrize(
     ("written", "seconds"),
-    [("600", 600.0), ("90s", 90.0), ("30m", 1800.0), ("1.5h", 5400.0), ("2 h", 7200.0)],
+    [
+        ("600", 600.0),
+        ("90s", 90.0),
+        ("30m", 1800.0),
+        ("1.5h", 5400.0),
+        ("2 h", 7200.0),
+        ("3x", "3x"),
+        ("2.5 x", "2.5x"),
+        ("4×", "4x"),
+    ],
 )
-def test_a_time_limit_is_seconds_or_a_number_with_a_unit(written, seconds):
+def test_a_time_limit_is_seconds_a_number_with_a_unit_or_a_multiple(written, seconds):
     study, problems = check_text(STUDY.format(limit=written), "timed.yaml", check_env=False)
     assert study is not None, problems
     assert study.spec.train.time_limit == seconds
@@ -26,11 +36,13 @@ def test_a_time_limit_is_seconds_or_a_number_with_a_unit(written, seconds):
 @pytest.mark.parametrize(
     ("written", "words"),
     [
-        ("ten minutes", "'ten minutes' is not a duration: write seconds (600) or a number with"),
+        ("ten minutes", "'ten minutes' is not a time limit: write seconds (600), a number with"),
         ("true", "must be a number, got true"),
         ("0", "must be above 0"),
-        ("-5m", "is not a duration"),
-        ("400d", "must be 31622400 or less"),
+        ("-5m", "is not a time limit"),
+        ("400d", "at most 366 days (31622400 s), got 400d"),
+        ("1x", "1x would prune every trial slower than the median: write 1.5x or more"),
+        ("[3]", "must be seconds (600), a duration (90s, 30m) or a multiple (3x), got [3]"),
     ],
 )
 def test_a_time_limit_that_is_no_duration_is_refused_where_it_is(written, words):

@@ -1,24 +1,85 @@
 """A trial past train.time_limit is pruned where it is, inside a PPO update too, with the
-reason, and its worker goes on to the next trial."""
+reason, and its worker goes on to the next trial; a limit written ``3x`` follows the median
+run time of the study's complete trials."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta
 
+import optuna
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
+from rltui.search.optuna_internals import storage_of, study_id_of
+from rltui.worker import time_limit
+from rltui.worker.time_limit import TimeLimit
 from tests.worker.helpers import Lab
 
-pytestmark = pytest.mark.slow
+
+def ran(number: int, seconds: float, earlier: float = 0.0) -> FrozenTrial:
+    """A complete trial whose last stint took ``seconds``, after ``earlier`` in others."""
+    end = datetime.now()
+    return FrozenTrial(
+        number=number,
+        state=TrialState.COMPLETE,
+        value=1.0,
+        datetime_start=end - timedelta(seconds=seconds),
+        datetime_complete=end,
+        params={},
+        distributions={},
+        user_attrs={},
+        system_attrs={attrs.ELAPSED: earlier} if earlier else {},
+        intermediate_values={},
+        trial_id=number,
+    )
 
 
-def test_trials_past_their_time_limit_are_pruned_and_the_worker_goes_on(study_file):
-    path = study_file(name="timed", n_trials=2, timesteps=65536, every=4096)
+def test_a_relative_limit_follows_the_median_complete_trial(monkeypatch):
+    monkeypatch.setattr(time_limit, "REFRESH_SECONDS", 0.0)
+    study = optuna.create_study()
+    storage, study_id = storage_of(study), study_id_of(study)
+    limit = TimeLimit("3x", used=25.0)
+    study.add_trial(ran(0, 10.0))
+    study.add_trial(optuna.trial.create_trial(value=1.0))  # added with its result: no time
+    study.add_trial(ran(2, 4.0, earlier=6.0))  # two stints, 10 s in all
+    limit.refresh(storage, study_id)
+    assert limit.deadline is None and not limit.passed()  # two trials ran: too few to judge
+    study.add_trial(ran(3, 2.0))
+    study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED, value=0.0))
+    limit.refresh(storage, study_id)
+    assert limit.seconds == pytest.approx(30.0, abs=0.1)  # 3 x the median of 10, 10 and 2
+    assert not limit.passed()  # 25 s used of 30
+    study.add_trial(ran(5, 1.0))
+    study.add_trial(ran(6, 1.0))
+    limit.refresh(storage, study_id)
+    assert limit.seconds == pytest.approx(6.0, abs=0.1) and limit.passed()
+    assert limit.said() == "train.time_limit: 3x the median complete trial, 6s"
+
+
+def test_a_limit_in_seconds_reads_no_trial():
+    limit = TimeLimit(90.0, used=89.0)
+    limit.refresh(None, 0)  # type: ignore[arg-type]  # a limit in seconds reads nothing
+    assert limit.seconds == 90.0 and not limit.passed()
+    assert limit.said() == "train.time_limit: 90s" and TimeLimit(90.0, used=91.0).passed()
+    assert TimeLimit(None).deadline is None and not TimeLimit(None).passed()
+
+
+def slow_trials(study_file, name: str, n_trials: int, limit: str) -> Lab:
+    """A study whose trials each take far longer than a few seconds (a 2,048-step rollout,
+    then 5,120 gradient steps), limited to ``limit``."""
+    path = study_file(name=name, n_trials=n_trials, timesteps=65536, every=4096)
     text = path.read_text(encoding="utf-8")
-    # A 2,048-step rollout, then 5,120 gradient steps: far longer than the limit of 2 s.
-    text = text.replace("  seed: 0\n", "  seed: 0\n  time_limit: 2s\n")
+    text = text.replace("  seed: 0\n", f"  seed: 0\n  time_limit: {limit}\n")
     text = text.replace("n_steps: 64", "n_steps: 2048").replace("batch_size: 32", "batch_size: 8")
     path.write_text(text.replace("n_epochs: 1", "n_epochs: 20"), encoding="utf-8")
-    lab = Lab(path)
+    return Lab(path)
+
+
+@pytest.mark.slow
+def test_trials_past_their_time_limit_are_pruned_and_the_worker_goes_on(study_file):
+    lab = slow_trials(study_file, "timed", 2, "2s")
     lab.run_to_end(1)
     rows = lab.snap().rows
     assert [r.status for r in rows.values()] == [TrialStatus.PRUNED] * 2, lab.logs()
@@ -30,3 +91,15 @@ def test_trials_past_their_time_limit_are_pruned_and_the_worker_goes_on(study_fi
     logs = lab.logs()
     assert "did not stop" not in logs and "Traceback" not in logs, logs
     assert logs.count("pruned after") == 2 and "trial budget is reached" in logs, logs
+
+
+@pytest.mark.slow
+def test_a_trial_far_slower_than_the_complete_ones_is_pruned(study_file):
+    lab = slow_trials(study_file, "relative", 4, "3x")
+    for number in range(3):  # three trials that took a third of a second each
+        lab.ostudy.add_trial(ran(number, 0.3))
+    lab.run_to_end(1)
+    row = lab.trial(3)
+    assert row.status is TrialStatus.PRUNED, lab.logs()
+    assert row.error == "time limit reached (train.time_limit: 3x the median complete trial, 0.9s)"
+    assert row.timesteps < 65536
