@@ -42,12 +42,12 @@ def said(value: float) -> str:
 
 
 _MULTIPLE_RE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*[x×]\s*")
-LEAST_MULTIPLE = 1.5  # a trial limited to the median run time would prune half the trials
+LEAST_MULTIPLE = 1.5  # a trial limited to the median pace would prune half the trials
 
 
 def time_limit(value: Any) -> Any:
-    """A time limit: seconds as :func:`seconds` reads them, or a multiple of the median run
-    time of the study's complete trials written ``3x``, kept as that text."""
+    """A time limit: seconds as :func:`seconds` reads them, or a multiple of the median time
+    the study's complete trials took for the budget (``3x``), kept as that text."""
     if isinstance(value, str) and (found := _MULTIPLE_RE.fullmatch(value)) is not None:
         times = float(found[1])
         if times < LEAST_MULTIPLE:
@@ -62,7 +62,7 @@ def time_limit(value: Any) -> Any:
         raise PydanticCustomError(
             "time_limit",
             "'{value}' is not a time limit: write seconds (600), a number with a unit s, m, "
-            "h or d (90s, 30m, 2h), or a multiple of the median complete trial's run time (3x)",
+            "h or d (90s, 30m, 2h), or a multiple of the median complete trial's time (3x)",
             {"value": value},
         )
     value = seconds(value)
@@ -81,7 +81,7 @@ def time_limit(value: Any) -> Any:
     return float(value)
 
 
-# Seconds, or a multiple of the median complete trial's run time (``"3x"``).
+# Seconds, or a multiple of the median complete trial's time for the budget (``"3x"``).
 TimeLimit = Annotated[float | str, BeforeValidator(time_limit)]
 
 

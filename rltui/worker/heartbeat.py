@@ -48,7 +48,7 @@ class RunningTrial:
         self._request: ControlAction | None = None
         self._requested_at = 0.0
         # train.time_limit as written, ``used`` seconds of it spent in earlier stints.
-        self.limit = TimeLimit(limit, used)
+        self.limit = TimeLimit(limit, used, total)
         self.timed_out = False
         self._published = -1
         # When the timesteps were last mirrored (monotonic): the first copy comes a mirror

@@ -1,11 +1,17 @@
-"""``train.time_limit`` as a running trial keeps it: seconds, or a multiple of the median run
-time of the study's complete trials (``3x``), which follows the study as trials complete.
+"""``train.time_limit`` as a running trial keeps it: seconds, or a multiple of what the study's
+complete trials took for the whole budget (``3x``), which follows the study as trials complete.
 
 A trial is past its limit when it has run that long, every stint added up and time paused
 left out; :class:`rltui.worker.heartbeat.RunningTrial` then prunes it within one environment
-or gradient step. A relative limit applies once :data:`LEAST_COMPLETE` trials have completed
-(before that, nothing says what a trial's time should be); the heartbeat thread reads the
-study's complete trials again every :data:`REFRESH_SECONDS`.
+or gradient step.
+
+A relative limit compares paces, not run times: a complete trial's seconds per timestep it
+trained, times the trial's budget. A trial that reached ``train.target`` ended early and took
+little time, but its pace says what the whole budget would have cost; comparing run times
+would have limited the others to a few times the solved trials' short runs. It applies once
+:data:`LEAST_COMPLETE` trials have completed (before that, nothing says what a trial should
+cost); the heartbeat thread reads the study's complete trials again every
+:data:`REFRESH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -34,22 +40,34 @@ def seconds_run(trial: optuna.trial.FrozenTrial) -> float:
     return earlier + max(0.0, (end - trial.datetime_start).total_seconds())
 
 
-def median_run_time(storage: optuna.storages.BaseStorage, study_id: int) -> float | None:
-    """The median run time of the study's complete trials that ran (a trial added with its
-    result, as an import does, took no time); None while fewer than :data:`LEAST_COMPLETE`
-    have."""
+def trained(trial: optuna.trial.FrozenTrial) -> int:
+    """The timesteps ``trial`` trained (its progress, else its last report's step)."""
+    progress = trial.system_attrs.get(attrs.PROGRESS) or {}
+    steps = progress.get("timesteps") or max(trial.intermediate_values, default=0)
+    return int(steps or 0)
+
+
+def median_pace(storage: optuna.storages.BaseStorage, study_id: int) -> float | None:
+    """The median seconds per timestep of the study's complete trials that ran (a trial
+    added with its result, as an import does, took no time); None while fewer than
+    :data:`LEAST_COMPLETE` have."""
     complete = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.COMPLETE,))
-    times = [run for run in map(seconds_run, complete) if run > 0]
-    if len(times) < LEAST_COMPLETE:
+    paces = [
+        seconds_run(trial) / steps
+        for trial in complete
+        if (steps := trained(trial)) > 0 and seconds_run(trial) > 0
+    ]
+    if len(paces) < LEAST_COMPLETE:
         return None
-    return statistics.median(times)
+    return statistics.median(paces)
 
 
 class TimeLimit:
     """The limit of one trial's stint, which ``used`` seconds of earlier stints count to."""
 
-    def __init__(self, written: float | str | None, used: float = 0.0) -> None:
+    def __init__(self, written: float | str | None, used: float = 0.0, total: int = 0) -> None:
         self.written = written
+        self.total = total  # the trial's budget in timesteps, which a relative limit scales
         self._multiple = multiple(written)
         self._started = time.monotonic() - used
         self.seconds = float(written) if isinstance(written, int | float) else None
@@ -68,9 +86,9 @@ class TimeLimit:
         if self._read_at is not None and now - self._read_at < REFRESH_SECONDS:
             return
         self._read_at = now
-        median = median_run_time(storage, study_id)
-        if median is not None:
-            self.seconds = self._multiple * median
+        pace = median_pace(storage, study_id)
+        if pace is not None:
+            self.seconds = self._multiple * pace * self.total
             self._place()
 
     def passed(self) -> bool:
@@ -81,6 +99,6 @@ class TimeLimit:
         if self._multiple is None:
             return f"train.time_limit: {said(float(self.written or 0))}"
         return (
-            f"train.time_limit: {self.written} the median complete trial, "
-            f"{said(round(self.seconds or 0.0, 1))}"
+            f"train.time_limit: {self.written} the median complete trial's time for "
+            f"{self.total:,} timesteps, {said(round(self.seconds or 0.0, 1))}"
         )

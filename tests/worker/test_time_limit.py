@@ -18,9 +18,13 @@ from rltui.worker.time_limit import TimeLimit
 from tests.worker.helpers import Lab
 
 
-def ran(number: int, seconds: float, earlier: float = 0.0) -> FrozenTrial:
-    """A complete trial whose last stint took ``seconds``, after ``earlier`` in others."""
+def ran(number: int, seconds: float, earlier: float = 0.0, steps: int = 1000) -> FrozenTrial:
+    """A complete trial that trained ``steps`` timesteps, its last stint taking ``seconds``
+    after ``earlier`` in others."""
     end = datetime.now()
+    system: dict = {attrs.PROGRESS: {"timesteps": steps, "total": 1000}}
+    if earlier:
+        system[attrs.ELAPSED] = earlier
     return FrozenTrial(
         number=number,
         state=TrialState.COMPLETE,
@@ -30,32 +34,34 @@ def ran(number: int, seconds: float, earlier: float = 0.0) -> FrozenTrial:
         params={},
         distributions={},
         user_attrs={},
-        system_attrs={attrs.ELAPSED: earlier} if earlier else {},
+        system_attrs=system,
         intermediate_values={},
         trial_id=number,
     )
 
 
-def test_a_relative_limit_follows_the_median_complete_trial(monkeypatch):
+def test_a_relative_limit_follows_the_pace_of_the_complete_trials(monkeypatch):
     monkeypatch.setattr(time_limit, "REFRESH_SECONDS", 0.0)
     study = optuna.create_study()
     storage, study_id = storage_of(study), study_id_of(study)
-    limit = TimeLimit("3x", used=25.0)
-    study.add_trial(ran(0, 10.0))
+    limit = TimeLimit("3x", used=25.0, total=1000)
+    study.add_trial(ran(0, 10.0))  # 10 s for the 1,000 steps of the budget
     study.add_trial(optuna.trial.create_trial(value=1.0))  # added with its result: no time
     study.add_trial(ran(2, 4.0, earlier=6.0))  # two stints, 10 s in all
     limit.refresh(storage, study_id)
     assert limit.deadline is None and not limit.passed()  # two trials ran: too few to judge
-    study.add_trial(ran(3, 2.0))
+    study.add_trial(ran(3, 1.0, steps=100))  # reached its target early: 10 s at its pace
     study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED, value=0.0))
     limit.refresh(storage, study_id)
-    assert limit.seconds == pytest.approx(30.0, abs=0.1)  # 3 x the median of 10, 10 and 2
+    assert limit.seconds == pytest.approx(30.0, abs=0.1)  # 3 x 10 s
     assert not limit.passed()  # 25 s used of 30
-    study.add_trial(ran(5, 1.0))
-    study.add_trial(ran(6, 1.0))
+    for number in range(5, 9):
+        study.add_trial(ran(number, 2.0))
     limit.refresh(storage, study_id)
-    assert limit.seconds == pytest.approx(6.0, abs=0.1) and limit.passed()
-    assert limit.said() == "train.time_limit: 3x the median complete trial, 6s"
+    assert limit.seconds == pytest.approx(6.0, abs=0.1) and limit.passed()  # 3 x 2 s
+    assert limit.said() == (
+        "train.time_limit: 3x the median complete trial's time for 1,000 timesteps, 6s"
+    )
 
 
 def test_a_limit_in_seconds_reads_no_trial():
@@ -96,10 +102,13 @@ def test_trials_past_their_time_limit_are_pruned_and_the_worker_goes_on(study_fi
 @pytest.mark.slow
 def test_a_trial_far_slower_than_the_complete_ones_is_pruned(study_file):
     lab = slow_trials(study_file, "relative", 4, "3x")
-    for number in range(3):  # three trials that took a third of a second each
-        lab.ostudy.add_trial(ran(number, 0.3))
+    for number in range(3):  # three trials that trained the budget in a third of a second
+        lab.ostudy.add_trial(ran(number, 0.3, steps=65536))
     lab.run_to_end(1)
     row = lab.trial(3)
     assert row.status is TrialStatus.PRUNED, lab.logs()
-    assert row.error == "time limit reached (train.time_limit: 3x the median complete trial, 0.9s)"
+    assert row.error == (
+        "time limit reached (train.time_limit: 3x the median complete trial's time for "
+        "65,536 timesteps, 0.9s)"
+    )
     assert row.timesteps < 65536
