@@ -262,6 +262,12 @@ class _Exporter:
                 f"the zoo evaluates {zoo_way} and takes no setting for it; the study "
                 f"evaluates {way}",
             )
+        if train.vec_env == "envpool":
+            self.leave_out(
+                format_path(("train", "vec_env")),
+                "envpool",
+                "the zoo steps Gymnasium's envs (its --vec-env dummy or subproc), not EnvPool's",
+            )
         if train.objective.type != "last":
             self.notes.append(
                 f"The study's objective ({train.objective.type}) ranks trials; the zoo reports "

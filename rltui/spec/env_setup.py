@@ -34,7 +34,7 @@ ATARI_GAMES = frozenset(
     Zaxxon""".split()  # noqa: SIM905 (a block of names reads better than a column)
 )
 # The modules each extra installs, as ``import`` names.
-EXTRAS = {"atari": ("ale_py", "cv2"), "mujoco": ("mujoco", "imageio")}
+EXTRAS = {"atari": ("ale_py", "cv2"), "mujoco": ("mujoco", "imageio"), "envpool": ("envpool",)}
 NATURE_CNN_SIDE = 36  # the smallest image side SB3's CnnPolicy (NatureCNN) can take
 
 
@@ -177,3 +177,28 @@ def policy_problems(env_id: str, policy: str, seen: Observations) -> list[Proble
             )
         ]
     return []
+
+
+def envpool_problem(env_id: str) -> Problem | None:
+    """What stops ``vec_env: envpool`` from training ``env_id``, as far as can be told without
+    importing EnvPool (a second's import; which ids it has, a trial checks as it starts)."""
+    if is_atari(env_id.rpartition(":")[2]):
+        return Problem(
+            ("train", "vec_env"),
+            f"{env_id} is an Atari game, which EnvPool preprocesses its own way (frame skip, "
+            "84x84 grey frames, stacking), unlike the ALE env this study evaluates on",
+            "use vec_env: dummy or subproc for Atari games",
+        )
+    if ":" in env_id:
+        return Problem(
+            ("train", "vec_env"),
+            f"vec_env: envpool runs EnvPool's own envs, not a module's ('{env_id}')",
+            "use vec_env: dummy or subproc",
+        )
+    if (module := missing("envpool")) is not None:
+        return Problem(
+            ("train", "vec_env"),
+            f"vec_env: envpool needs '{module}', which is not installed",
+            "install rltui[envpool] (pip install 'rltui[envpool]'), or use vec_env: dummy",
+        )
+    return None

@@ -88,6 +88,8 @@ def check_env(
     the modules of the user's wrappers). With ``train``, its ``env_wrapper`` entries wrap the
     env and its ``policy`` is checked against the observations.
     """
+    if train and train.vec_env == "envpool" and (problem := env_setup.envpool_problem(env_id)):
+        return [problem]
     with _without_current_folder(folder):
         return _check_env(env_id, env_kwargs, algorithm, folder, EnvSetup.of(train))
 

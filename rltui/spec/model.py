@@ -213,7 +213,7 @@ class TrainSpec(_Strict):
         list[WrapperSpec], BeforeValidator(_wrapper_list), Field(max_length=MAX_WRAPPERS)
     ] = Field(default_factory=list)
     frame_stack: Annotated[PositiveWhole, Field(le=SIZES["frame_stack"].most)] | None = None
-    vec_env: Literal["dummy", "subproc"] = "dummy"
+    vec_env: Literal["dummy", "subproc", "envpool"] = "dummy"
     timesteps: Timesteps
     eval: EvalSpec = Field(default_factory=EvalSpec)
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
@@ -222,7 +222,7 @@ class TrainSpec(_Strict):
     target: Any = None  # checked by rltui.spec.target
     # Seconds a trial may run, every stint added up (time paused left out): past it, it is
     # pruned within one environment or gradient step (rltui.worker.heartbeat.RunningTrial).
-    # "3x": three times the median run time of the study's complete trials, once it has some.
+    # "3x": three times what the study's complete trials took per timestep, times the budget.
     time_limit: TimeLimit | None = None
     # Each trial also writes its training log as TensorBoard event files, in
     # trials/trial-N/tensorboard/ (see rltui.train.progress).
@@ -296,6 +296,11 @@ class TrainSpec(_Strict):
             raise ValueError(
                 f"{', '.join(given)} set up the env of an SB3 algorithm; a training function "
                 "builds its own envs: remove them"
+            )
+        if self.vec_env == "envpool" and self.env_wrapper:
+            raise ValueError(
+                "vec_env: envpool builds its envs in C++ and cannot wrap them: remove "
+                "env_wrapper, or use vec_env: dummy or subproc"
             )
         limits = [w for w in self.env_wrapper if wrappers.is_time_limit(wrappers.resolve(w.name))]
         if limits and "max_episode_steps" in self.env_kwargs:

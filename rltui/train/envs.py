@@ -14,7 +14,9 @@ with ``forkserver``: a worker holds torch's threads and a heartbeat thread, and 
 threaded process can copy a lock held by another thread and hang. The fork server is a clean
 single-threaded process started once per worker, with SB3's and the env's modules imported
 once, so each further env process is a cheap fork of it. Where there is no ``forkserver``
-(Windows), ``spawn``. The evaluation env is always one env in the worker's own process.
+(Windows), ``spawn``. ``vec_env: envpool`` steps the training envs in EnvPool's C++ threads
+(:mod:`rltui.train.envpool_env`). The evaluation env is always one Gymnasium env in the
+worker's own process.
 
 A module the study names (a ``module:Env-v0`` id's, a wrapper's ``module:Class``) is imported
 from the study file's folder only once :mod:`rltui.train.trust` finds that folder trusted, as
@@ -136,8 +138,11 @@ def make_envs(study: StudyFile, seed: int | None) -> TrialEnvs:
     kwargs = env_setup.EnvSetup(refs).make_kwargs(spec.env_kwargs)
     subproc = spec.vec_env == "subproc"
     folder = _study_folder(study, refs)
-    factory = EnvFactory(spec.env, kwargs, refs, folder, resumable=subproc)
-    train = _vectorise(factory, spec.n_envs, seed, subproc)
+    if spec.vec_env == "envpool":
+        train = _envpool(spec.env, spec.n_envs, seed, dict(spec.env_kwargs))
+    else:
+        factory = EnvFactory(spec.env, kwargs, refs, folder, resumable=subproc)
+        train = _vectorise(factory, spec.n_envs, seed, subproc)
     eval_seed = None if seed is None else seed + 10_000
     try:
         evaluation = _vectorise(EnvFactory(spec.env, kwargs, refs, folder), 1, eval_seed, False)
@@ -174,6 +179,15 @@ def _vectorise(factory: EnvFactory, n_envs: int, seed: int | None, subproc: bool
         vec_env_cls=SubprocVecEnv,
         vec_env_kwargs={"start_method": method},
     )
+
+
+def _envpool(env_id: str, n_envs: int, seed: int | None, kwargs: dict[str, Any]) -> VecEnv:
+    from rltui.train.envpool_env import make_envpool
+
+    try:
+        return make_envpool(env_id, n_envs, seed, kwargs)
+    except (ImportError, ValueError, TypeError, RuntimeError) as exc:
+        raise _failed(f"vec_env: envpool: {type(exc).__name__}: {exc}") from exc
 
 
 def _stack(venv: VecEnv, frames: int | None) -> VecEnv:
