@@ -116,6 +116,22 @@ class Scaled(gymnasium.RewardWrapper):
 
 
 @pytest.mark.slow
+def test_evaluation_plays_its_episodes_at_once_on_one_env_each(tmp_path):
+    for episodes, envs_made in ((1, 1), (5, 5), (20, 8)):
+        path = _study(tmp_path, "n_envs: 2", name=f"eval{episodes}").path
+        assert path is not None
+        path.write_text(path.read_text().replace("episodes: 2", f"episodes: {episodes}"))
+        study = load_study(path)
+        envs = make_envs(study, seed=3)
+        try:
+            assert (envs.train.num_envs, envs.eval.num_envs) == (2, envs_made)
+            envs.eval.reset()  # SB3 seeds each env at its first reset
+            seeds = [env.unwrapped.np_random_seed for env in envs.eval.envs]
+            assert seeds == [10_003 + i for i in range(envs_made)]
+        finally:
+            envs.close()
+
+
 def test_a_wrapper_of_the_users_beside_the_study_file_wraps_the_env(tmp_path):
     module = "rltui_test_scaled_reward"
     (tmp_path / f"{module}.py").write_text(USER_WRAPPER, encoding="utf-8")
