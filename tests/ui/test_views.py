@@ -116,7 +116,9 @@ def test_parallel_draws_complete_trials_in_bands_best_last_and_pruned_dim() -> N
     assert by_number[0].ys[:2] == (0.0, 0.0) and by_number[3].ys[:2] == (0.75, 1.0)
     bands = {line.colour for line in complete if not line.best}
     assert len(bands) == 4 and bands <= set(views.BANDS)  # 0, 25, 50, 75: a band each
-    assert len(views.BANDS) <= 5 and set(views.BANDS) | {views.BEST_COLOUR} <= set(PALETTE)
+    assert len(views.BANDS) <= 5 and set(views.BANDS) <= set(PALETTE)
+    # The best in the text's colour, the pruned grey: both read on dark and light themes.
+    assert views.BEST_COLOUR == "default" and data.lines[0].colour == "gray"
     assert by_number[0].colour == views.BANDS[0]  # the worst band for the lowest value
 
 

@@ -286,12 +286,30 @@ async def test_a_change_on_disk_under_edits_is_a_conflict_never_overwritten(
         assert pane.editor.text.startswith("#")  # the buffer is left alone
         await pilot.press("ctrl+s")
         await wait(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+        shown = str(app.screen.detail)  # what the disk holds that would be lost
+        assert "-n_trials: 10" in shown and "+n_trials: 8" in shown and "+#" in shown
         await pilot.press("n")
         await pilot.pause()
         assert "n_trials: 10" in scripted.path.read_text()  # not overwritten
         await pilot.press("ctrl+r")
         await wait(pilot, lambda: "n_trials: 10" in pane.editor.text)
         assert not pane.modified
+
+
+async def test_a_file_changed_on_disk_to_the_buffer_is_saved_without_a_question(
+    make_app, wait, scripted
+):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_editor(app, pilot, wait)
+        pane.editor.move_cursor((0, 0))
+        burst(app, "#")
+        await wait(pilot, lambda: pane.modified)
+        edit_elsewhere(scripted.path, "# A seconds", "## A seconds")  # the same, elsewhere
+        await wait(pilot, lambda: "changed on disk while you edit" in notes(app), timeout=10)
+        await pilot.press("ctrl+s")
+        await wait(pilot, lambda: not pane.modified, timeout=10)
+        assert app.screen is app.main_screen
 
 
 async def test_saving_a_study_with_trials_previews_and_applies_only_on_confirm(

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
 
 # Standard ANSI colour names, so that charts stay within 16 colours in any theme.
 PALETTE = ("blue", "green", "magenta", "cyan", "yellow", "white")
+# The best trial is drawn in the theme's own text colour: it stands out from the palette's
+# colours and reads on dark and light themes alike (plotext draws braille lines in no bold;
+# ANSI white is invisible on a light background). What is behind the data (raw curves,
+# pruned trials) is grey, which reads on both too.
+BEST_COLOUR = "default"
+GREY = "gray"
 TOP_K = 5
 MAX_CURVES = 20
 CURVE_MODES = ("selected + running", f"top {TOP_K}", "running", f"last {MAX_CURVES}")

@@ -19,17 +19,14 @@ from typing import Any
 
 from rltui.search.lifecycle import TrialStatus
 from rltui.ui.models import metrics
-from rltui.ui.models.chart_data import PALETTE, CurveSet, downsample
+from rltui.ui.models.chart_data import BEST_COLOUR, GREY, PALETTE, CurveSet, downsample
 from rltui.ui.models.metrics import Rows
 
 SMOOTHING = (0.0, 0.6, 0.9, 0.99)
 ZOOMS = ("all", "last half", "last quarter", "selected")
 ZOOM_SHORT = {"last half": "½", "last quarter": "¼", "selected": "#"}
 REWARD = "reward"
-# The best trial is drawn in the theme's own text colour: it stands out from the palette's
-# colours and reads on dark and light themes alike (plotext draws braille lines in no bold).
-BEST_COLOUR = "default"
-RAW_COLOUR = "gray"
+RAW_COLOUR = GREY
 _COLOURS = tuple(c for c in PALETTE if c != "white")  # the others: none looks like the best
 RAW_BEHIND_AT_MOST = 3  # more curves with their raw values behind them do not read
 # Log columns that are not worth a curve of their own: the x axes, the reward again (the

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.ui.models.brush import Brush
-from rltui.ui.models.chart_data import PALETTE
+from rltui.ui.models.chart_data import BEST_COLOUR, GREY, PALETTE
 
 if TYPE_CHECKING:
     from rltui.spec import SearchSpace
@@ -36,7 +36,6 @@ VIEWS = (
 # Value bands of the parallel coordinates, worst to best, and the best trial's colour: all
 # from the 16-colour palette, so that they read in any theme.
 BANDS = tuple(c for c in PALETTE if c != "white")[:5]
-BEST_COLOUR = "white"
 TIMELINE_ROWS = 8  # workers shown at most: the chart is a quarter of the tab
 
 
@@ -182,7 +181,7 @@ def parallel(
         score = value_axis.position(value) or 0.0
         band = min(len(BANDS) - 1, int((score if maximize else 1 - score) * len(BANDS)))
         is_best = best is not None and row.number == best.number
-        colour = "white" if pruned else BEST_COLOUR if is_best else BANDS[band]
+        colour = GREY if pruned else BEST_COLOUR if is_best else BANDS[band]
         return ParallelLine(row.number, tuple(ys), colour, pruned, is_best)  # type: ignore[arg-type]
 
     limit = max(10, width)
@@ -380,7 +379,7 @@ def describe(view: str) -> str:
     if view == "timeline":
         return "timeline: █ complete ▒ pruned x fail > running · paused"
     if view == "parallel coordinates":
-        return f"parallel coordinates: {BEST_COLOUR} = best, dim = pruned"
+        return "parallel coordinates: bold in the text's colour = best, grey = pruned"
     if view == "Pareto front":
         return "Pareto front: * on the front (joined), · dominated; axes say which way is better"
     if view == "importance":

@@ -1,14 +1,16 @@
-"""Small modal questions: confirm a destructive action, and what to do with workers on quit."""
+"""Small modal questions: confirm a destructive action, and what to do with workers on quit.
+Each shows its own keys in the footer, not those of the screen under it."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label
+from textual.widgets import Button, Footer, Label, Static
 
 DIALOG_CSS = """
 .dialog { width: 64; max-width: 95%; height: auto; padding: 1 2; border: round $primary;
@@ -16,6 +18,7 @@ DIALOG_CSS = """
 .dialog Label { width: 1fr; margin-bottom: 1; }
 .dialog Horizontal { height: auto; align-horizontal: right; }
 .dialog Button { margin-left: 1; min-width: 10; }
+.dialog .detail { height: auto; max-height: 20; margin-bottom: 1; }
 """
 
 
@@ -28,16 +31,23 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
+    def __init__(
+        self, question: str, yes: str = "Yes", no: str = "Cancel", detail: Text | None = None
+    ) -> None:
         super().__init__()
         self.question, self.yes, self.no = question, yes, no
+        self.detail = detail  # shown under the question, scrolled when long (a diff)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question)
+            if self.detail is not None:
+                with VerticalScroll(classes="detail"):
+                    yield Static(self.detail)
             with Horizontal():
-                yield Button(self.no, id="no")
-                yield Button(self.yes, id="yes", variant="error")
+                yield Button(f"{self.no} (n)", id="no")
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -76,6 +86,7 @@ class QuitScreen(ModalScreen[str | None]):
                 yield Button("Stay (n)", id="stay")
                 yield Button("Stop them (s)", id="stop", variant="warning")
                 yield Button("Keep going (k)", id="keep", variant="primary")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()
@@ -114,6 +125,7 @@ class UnsavedScreen(ModalScreen[str | None]):
                 yield Button("Cancel (c)", id="cancel")
                 yield Button("Discard (d)", id="discard", variant="error")
                 yield Button("Save (s)", id="save", variant="primary")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#save", Button).focus()
@@ -123,3 +135,21 @@ class UnsavedScreen(ModalScreen[str | None]):
 
     def action_answer(self, value: str | None) -> None:
         self.dismiss(value)
+
+
+def overwrite_question(name: str, on_disk: str | None, buffer: str) -> ConfirmScreen:
+    """Whether to overwrite the study file, changed on disk since it was opened, with the
+    editor's buffer: the question shows what the disk holds that would be lost."""
+    from rltui.ui.models.preview import text_diff
+    from rltui.ui.screens.versions import diff_text
+
+    detail = None
+    if on_disk is not None:
+        detail = diff_text(text_diff(on_disk, buffer, f"{name} on disk", "buffer"))
+    return ConfirmScreen(
+        f"{name} changed on disk after you opened it. Overwrite it with your buffer? The "
+        "lines marked - are on disk and would be lost (ctrl+r instead reloads the disk's "
+        "version).",
+        yes="Overwrite",
+        detail=detail,
+    )

@@ -284,12 +284,22 @@ class TrialDetailScreen(ModalScreen[None]):
     def _read_log(self) -> None:
         if self.log_path is None:
             text = Text("log: no log file recorded for this trial's worker", style="dim")
+        elif not self.log_path.is_file():
+            text = Text(
+                f"log: {self.log_path} is not on this host (a worker that ran elsewhere), or "
+                "was removed",
+                style="dim",
+            )
         else:
             lines, _ = read_tail(self.log_path)
             mine = [ln for ln in lines if f"trial {self.row.number}" in ln] or lines
             text = Text(f"log ({self.log_path}):\n", style="bold")
-            text.append("\n".join(mine[-LOG_LINES:]) or "(empty)", style="")
-        self.app.call_from_thread(self.query_one("#log", Static).update, text)
+            text.append("\n".join(mine[-LOG_LINES:]) or "(empty so far)", style="")
+        self.app.call_from_thread(self._show_log, text)
+
+    def _show_log(self, text: Text) -> None:
+        if self.is_attached:  # not closed while the log was read
+            self.query_one("#log", Static).update(text)
 
     def action_dismiss_detail(self) -> None:
         self.dismiss(None)

@@ -227,6 +227,12 @@ def _xy(points: tuple[tuple[float, float], ...]) -> tuple[list[float], list[floa
     return [p[0] for p in points], [p[1] for p in points]
 
 
+LEGEND_AT_LEAST = 15  # rows a history chart needs for its legend to leave the data in view
+# What the marks are, in the x axis's label of a chart too short for the legend: the longest
+# that fits.
+MARKS = (" · • complete  ─ best so far  x pruned", " · ─ best  x pruned", "")
+
+
 class HistoryChart(ChartView):
     """Objective per trial number, with the best value so far as a line."""
 
@@ -246,13 +252,18 @@ class HistoryChart(ChartView):
         done.sort(key=lambda r: r.number)
         complete = [r for r in done if r.status == TrialStatus.COMPLETE]
         pruned = [r for r in done if r.status == TrialStatus.PRUNED]
+        # plotext draws a legend over the data's top left corner: in a short chart (the
+        # Charts tab at 80×24) it hides the points there, so the x axis's label tells the marks.
+        legend = self.draw_height >= LEGEND_AT_LEAST
+        marks = next((m for m in MARKS if len(m) <= width - TITLE_MARGIN), "")
+        xlabel = "trial" if legend else f"trial{marks}"
         if complete:
             plt.scatter(
                 [r.number for r in complete],
                 [r.value for r in complete],
                 color="blue",
                 marker="dot",
-                label="complete",
+                label="complete" if legend else None,
             )
             best, xs, ys = None, [], []
             pick: Callable[[float, float], float] = max if maximize else min
@@ -260,17 +271,19 @@ class HistoryChart(ChartView):
                 best = r.value if best is None else pick(best, r.value)  # type: ignore[arg-type]
                 xs.append(r.number)
                 ys.append(best)
-            plt.plot(xs, ys, color="green", marker="braille", label="best so far")
+            plt.plot(
+                xs, ys, color="green", marker="braille", label="best so far" if legend else None
+            )
         if pruned:
             plt.scatter(
                 [r.number for r in pruned],
                 [r.value for r in pruned],
                 color="red",
                 marker="x",
-                label="pruned",
+                label="pruned" if legend else None,
             )
         plt.title(title)
-        plt.xlabel("trial")
+        plt.xlabel(xlabel)
         return True
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from rltui.ui.models.chart_data import BEST_COLOUR
 from rltui.ui.models.space_views import LABEL, ContourData, SliceData, SliceParam, fmt
-from rltui.ui.models.views import BANDS, BEST_COLOUR
+from rltui.ui.models.views import BANDS
 from rltui.ui.widgets.charts import ChartView, plot_colour
 
 if TYPE_CHECKING:

@@ -296,7 +296,7 @@ class StudyFilePane(Vertical):
         text = self.editor.text if text is None else text
         path = self.path or Path.cwd() / "study.yaml"
         if self._conflict is not None:
-            from rltui.ui.screens.dialogs import ConfirmScreen
+            from rltui.ui.screens.dialogs import overwrite_question
 
             def answered(yes: bool | None) -> None:
                 if yes:
@@ -304,15 +304,13 @@ class StudyFilePane(Vertical):
                 else:
                     self.notify("not saved: ctrl+r shows the disk's version", timeout=4)
 
-            self.app.push_screen(
-                ConfirmScreen(
-                    f"{path.name} changed on disk after you opened it. Overwrite it with your "
-                    "buffer? (ctrl+r instead reloads the disk's version)",
-                    yes="Overwrite",
-                ),
-                answered,
-            )
-            return
+            try:
+                on_disk: str | None = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                on_disk = None  # gone or unreadable: nothing to compare with
+            if on_disk != text:  # else the other program wrote what the buffer holds
+                self.app.push_screen(overwrite_question(path.name, on_disk, text), answered)
+                return
         self._save(text, path, self.session)
 
     def save_only(self, then: Callable[[], None]) -> None:
