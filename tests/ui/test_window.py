@@ -272,17 +272,26 @@ async def test_a_change_on_disk_reloads_an_unmodified_buffer(make_app, wait, scr
         assert not pane.modified
 
 
+async def edited_on_both_sides(
+    app: RltuiApp, pilot: Any, wait: Any, scripted: Any, old: str, new: str
+) -> Any:
+    """``#`` typed at the start of the buffer, then the file changed on disk from ``old`` to
+    ``new`` by another program, and the window told of it; returns the study file's pane."""
+    pane = await open_editor(app, pilot, wait)
+    pane.editor.move_cursor((0, 0))
+    burst(app, "#")
+    await wait(pilot, lambda: pane.modified)
+    edit_elsewhere(scripted.path, old, new)
+    await wait(pilot, lambda: "changed on disk while you edit" in notes(app), timeout=10)
+    return pane
+
+
 async def test_a_change_on_disk_under_edits_is_a_conflict_never_overwritten(
     make_app, wait, scripted
 ):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_editor(app, pilot, wait)
-        pane.editor.move_cursor((0, 0))
-        burst(app, "#")
-        await wait(pilot, lambda: pane.modified)
-        edit_elsewhere(scripted.path, "n_trials: 8", "n_trials: 10")
-        await wait(pilot, lambda: "changed on disk while you edit" in notes(app), timeout=10)
+        pane = await edited_on_both_sides(app, pilot, wait, scripted, "n_trials: 8", "n_trials: 10")
         assert pane.editor.text.startswith("#")  # the buffer is left alone
         await pilot.press("ctrl+s")
         await wait(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
@@ -301,12 +310,9 @@ async def test_a_file_changed_on_disk_to_the_buffer_is_saved_without_a_question(
 ):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        pane = await open_editor(app, pilot, wait)
-        pane.editor.move_cursor((0, 0))
-        burst(app, "#")
-        await wait(pilot, lambda: pane.modified)
-        edit_elsewhere(scripted.path, "# A seconds", "## A seconds")  # the same, elsewhere
-        await wait(pilot, lambda: "changed on disk while you edit" in notes(app), timeout=10)
+        # The same edit as the buffer's, made elsewhere.
+        await edited_on_both_sides(app, pilot, wait, scripted, "# A seconds", "## A seconds")
+        pane = app.main_screen.study_pane
         await pilot.press("ctrl+s")
         await wait(pilot, lambda: not pane.modified, timeout=10)
         assert app.screen is app.main_screen
