@@ -18,6 +18,7 @@ envs (as SB3 itself does after ``load``).
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import warnings
@@ -58,10 +59,10 @@ class EnvPoolVecEnv(VecEnv):
         dones = np.logical_or(terminated, truncated)
         self._returns += rewards
         self._lengths += 1
-        arrays = {k: v for k, v in details.items() if isinstance(v, np.ndarray)}
-        infos: list[dict[str, Any]] = [
-            {key: value[i] for key, value in arrays.items()} for i in range(self.num_envs)
-        ]
+        # EnvPool's own details (env ids, step counts) are nothing SB3 reads: an info is
+        # built only for an env that ended, where it says what SB3 needs.
+        del details
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         ended = np.flatnonzero(dones)
         if ended.size:
             for i in ended:
@@ -113,7 +114,8 @@ class EnvPoolVecEnv(VecEnv):
 
 def make_envpool(env_id: str, n_envs: int, seed: int | None, env_kwargs: dict[str, Any]) -> VecEnv:
     """``n_envs`` envs of ``env_id`` in one EnvPool, seeded from ``seed`` (EnvPool seeds its
-    envs ``seed``, ``seed + 1``, ...), with episode statistics."""
+    envs ``seed``, ``seed + 1``, ...), stepped by at most as many threads as this process has
+    CPUs (EnvPool's default, a thread per env, only adds switches on a small machine)."""
     import envpool
 
     if env_id not in envpool.list_all_envs():
@@ -122,11 +124,19 @@ def make_envpool(env_id: str, n_envs: int, seed: int | None, env_kwargs: dict[st
         raise ValueError(
             f"EnvPool has no env '{env_id}'{hint}: use vec_env: dummy or subproc for it"
         )
+    options = {"num_threads": min(n_envs, _cpus()), **env_kwargs}
     pool = envpool.make(
         env_id,
         env_type="gymnasium",
         num_envs=n_envs,
         seed=random.randrange(2**31) if seed is None else seed,
-        **env_kwargs,
+        **options,
     )
     return EnvPoolVecEnv(pool, env_id)
+
+
+def _cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform
+        return max(1, os.cpu_count() or 1)
