@@ -18,7 +18,7 @@ DIALOG_CSS = """
 .dialog Label { width: 1fr; margin-bottom: 1; }
 .dialog Horizontal { height: auto; align-horizontal: right; }
 .dialog Button { margin-left: 1; min-width: 10; }
-.dialog .detail { height: auto; max-height: 20; margin-bottom: 1; }
+.dialog .detail { height: auto; max-height: 40vh; margin-bottom: 1; }
 """
 
 
