@@ -115,7 +115,6 @@ class Scaled(gymnasium.RewardWrapper):
 """
 
 
-@pytest.mark.slow
 def test_evaluation_plays_its_episodes_at_once_on_one_env_each(tmp_path):
     for episodes, envs_made in ((1, 1), (5, 5), (20, 8)):
         path = _study(tmp_path, "n_envs: 2", name=f"eval{episodes}").path
@@ -132,6 +131,7 @@ def test_evaluation_plays_its_episodes_at_once_on_one_env_each(tmp_path):
             envs.close()
 
 
+@pytest.mark.slow
 def test_a_wrapper_of_the_users_beside_the_study_file_wraps_the_env(tmp_path):
     module = "rltui_test_scaled_reward"
     (tmp_path / f"{module}.py").write_text(USER_WRAPPER, encoding="utf-8")
