@@ -13,26 +13,6 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([smhd]?)\s*")
 
 
-def seconds(value: Any) -> Any:
-    """Seconds, from a number of them or a text with a unit: ``90s``, ``30m``, ``2h``, ``1d``;
-    anything else is left for the number's own checks, but for true and false."""
-    if isinstance(value, bool):  # YAML's true would be read as 1 second
-        raise PydanticCustomError(
-            "number_not_bool", "must be a number, not {value}", {"value": value}
-        )
-    if isinstance(value, str):
-        found = _DURATION_RE.fullmatch(value)
-        if found is None:
-            raise PydanticCustomError(
-                "duration",
-                "'{value}' is not a duration: write seconds (600) or a number with a unit "
-                "s, m, h or d (90s, 30m, 2h)",
-                {"value": value},
-            )
-        return float(found[1]) * _UNITS[found[2]]
-    return value
-
-
 def said(value: float) -> str:
     """``value`` seconds as a study file would say them: ``90s``, ``30m``, ``2h``."""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -46,26 +26,32 @@ LEAST_MULTIPLE = 1.5  # a trial limited to the median pace would prune half the 
 
 
 def time_limit(value: Any) -> Any:
-    """A time limit: seconds as :func:`seconds` reads them, or a multiple of the median time
-    the study's complete trials took for the budget (``3x``), kept as that text."""
-    if isinstance(value, str) and (found := _MULTIPLE_RE.fullmatch(value)) is not None:
-        times = float(found[1])
-        if times < LEAST_MULTIPLE:
-            raise PydanticCustomError(
-                "multiple_too_small",
-                "{value} would prune every trial slower than the median: write {least}x or more, "
-                "or a duration (90s, 30m)",
-                {"value": value.strip(), "least": f"{LEAST_MULTIPLE:g}"},
-            )
-        return f"{times:g}x"
-    if isinstance(value, str) and _DURATION_RE.fullmatch(value) is None:
+    """A time limit: seconds, a number with a unit (``90s``, ``30m``, ``2h``, ``1d``), or a
+    multiple of the median time the study's complete trials took for the budget (``3x``),
+    kept as that text."""
+    if isinstance(value, bool):  # YAML's true would be read as 1 second
         raise PydanticCustomError(
-            "time_limit",
-            "'{value}' is not a time limit: write seconds (600), a number with a unit s, m, "
-            "h or d (90s, 30m, 2h), or a multiple of the median complete trial's time (3x)",
-            {"value": value},
+            "number_not_bool", "must be a number, not {value}", {"value": value}
         )
-    value = seconds(value)
+    if isinstance(value, str):
+        if (found := _MULTIPLE_RE.fullmatch(value)) is not None:
+            if float(found[1]) < LEAST_MULTIPLE:
+                raise PydanticCustomError(
+                    "multiple_too_small",
+                    "{value} would prune every trial slower than the median: write {least}x "
+                    "or more, or a duration (90s, 30m)",
+                    {"value": value.strip(), "least": f"{LEAST_MULTIPLE:g}"},
+                )
+            return f"{float(found[1]):g}x"
+        if (found := _DURATION_RE.fullmatch(value)) is None:
+            raise PydanticCustomError(
+                "time_limit",
+                "'{value}' is not a time limit: write seconds (600), a number with a unit s, "
+                "m, h or d (90s, 30m, 2h), or a multiple of the median complete trial's time "
+                "(3x)",
+                {"value": value},
+            )
+        value = float(found[1]) * _UNITS[found[2]]
     if not isinstance(value, int | float):
         raise PydanticCustomError(
             "time_limit_type",

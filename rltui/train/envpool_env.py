@@ -118,8 +118,9 @@ def make_envpool(env_id: str, n_envs: int, seed: int | None, env_kwargs: dict[st
     CPUs (EnvPool's default, a thread per env, only adds switches on a small machine)."""
     import envpool
 
-    if env_id not in envpool.list_all_envs():
-        near = sorted(e for e in envpool.list_all_envs() if env_id.split("-")[0] in e)[:5]
+    known = envpool.list_all_envs()
+    if env_id not in known:
+        near = sorted(e for e in known if env_id.split("-")[0] in e)[:5]
         hint = f" (it has {', '.join(near)})" if near else ""
         raise ValueError(
             f"EnvPool has no env '{env_id}'{hint}: use vec_env: dummy or subproc for it"

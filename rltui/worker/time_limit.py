@@ -53,9 +53,9 @@ def median_pace(storage: optuna.storages.BaseStorage, study_id: int) -> float | 
     :data:`LEAST_COMPLETE` have."""
     complete = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.COMPLETE,))
     paces = [
-        seconds_run(trial) / steps
+        run / steps
         for trial in complete
-        if (steps := trained(trial)) > 0 and seconds_run(trial) > 0
+        if (steps := trained(trial)) > 0 and (run := seconds_run(trial)) > 0
     ]
     if len(paces) < LEAST_COMPLETE:
         return None
@@ -71,12 +71,12 @@ class TimeLimit:
         self._multiple = multiple(written)
         self._started = time.monotonic() - used
         self.seconds = float(written) if isinstance(written, int | float) else None
-        self.deadline: float | None = None  # monotonic; None: no limit (yet)
         self._read_at: float | None = None
-        self._place()
 
-    def _place(self) -> None:
-        self.deadline = None if self.seconds is None else self._started + self.seconds
+    @property
+    def deadline(self) -> float | None:
+        """When the stint is past the limit (monotonic); None: no limit (yet)."""
+        return None if self.seconds is None else self._started + self.seconds
 
     def refresh(self, storage: optuna.storages.BaseStorage, study_id: int) -> None:
         """Follow the study's complete trials (a relative limit, every REFRESH_SECONDS)."""
@@ -89,7 +89,6 @@ class TimeLimit:
         pace = median_pace(storage, study_id)
         if pace is not None:
             self.seconds = self._multiple * pace * self.total
-            self._place()
 
     def passed(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline

@@ -49,6 +49,7 @@ async def cloning(app: RltuiApp, pilot: Any, wait: Any, number: int) -> None:
     select(app, number)
     await pilot.press("e")
     await wait(pilot, lambda: isinstance(app.screen, EnqueueScreen))
+    await pilot.pause()  # and the form has focused its first field
 
 
 async def settle(app: RltuiApp, pilot: Any) -> None:
@@ -166,7 +167,6 @@ async def test_enqueue_form_takes_typing_at_once(make_app, wait, scripted):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await cloning(app, pilot, wait, 6)
-        await pilot.pause()
         assert app.focused is app.screen.query_one("#param-learning_rate")
         await pilot.press("end", "backspace", "5", "ctrl+s")
         await settle(app, pilot)
@@ -381,7 +381,6 @@ async def test_a_burst_of_editing_keys_in_a_field_lands_in_order(make_app, wait,
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await cloning(app, pilot, wait, 6)
-        await pilot.pause()
         burst(app, "ctrl+u", "0", ".", "0", "0", "6", "backspace", "5", "left", "left", "0")
         field = app.screen.query_one("#param-learning_rate")
         # 0.006, backspace: 0.00, 5: 0.005, two lefts and 0: 0.0005.

@@ -230,7 +230,7 @@ def _xy(points: tuple[tuple[float, float], ...]) -> tuple[list[float], list[floa
 LEGEND_AT_LEAST = 15  # rows a history chart needs for its legend to leave the data in view
 # What the marks are, in the x axis's label of a chart too short for the legend: the longest
 # that fits.
-MARKS = (" · • complete  ─ best so far  x pruned", " · ─ best  x pruned", "")
+MARKS = ("trial · • complete  ─ best so far  x pruned", "trial · ─ best  x pruned")
 
 
 class HistoryChart(ChartView):
@@ -255,8 +255,8 @@ class HistoryChart(ChartView):
         # plotext draws a legend over the data's top left corner: in a short chart (the
         # Charts tab at 80×24) it hides the points there, so the x axis's label tells the marks.
         legend = self.draw_height >= LEGEND_AT_LEAST
-        marks = next((m for m in MARKS if len(m) <= width - TITLE_MARGIN), "")
-        xlabel = "trial" if legend else f"trial{marks}"
+        fits = (m for m in MARKS if len(m) <= width - TITLE_MARGIN)
+        xlabel = "trial" if legend else next(fits, "trial")
         if complete:
             plt.scatter(
                 [r.number for r in complete],
