@@ -197,6 +197,7 @@ class Heartbeat(threading.Thread):
             try:
                 running = self.running
                 if running is not None:
+                    running.limit.beat()
                     running.poll_control(self.storage)
                     running.limit.refresh(self.storage, self.study_id)
                     overdue = running.overdue_stop()

@@ -5,6 +5,12 @@ A trial is past its limit when it has run that long, every stint added up and ti
 left out; :class:`rltui.worker.heartbeat.RunningTrial` then prunes it within one environment
 or gradient step.
 
+Time the worker's process did not run (a SIGSTOP, a frozen host) is left out too: the heartbeat
+thread calls :meth:`TimeLimit.beat` each round, and a round that comes long after the last one
+while the process used next to no CPU meanwhile was frozen for that gap. A limit passes only
+while the heartbeat's last round is recent, so the training thread, which wakes first, does not
+prune a trial for the time it was frozen before the heartbeat has counted it.
+
 A relative limit compares paces, not run times: a complete trial's seconds per timestep it
 trained, times the trial's budget. A trial that reached ``train.target`` ended early and took
 little time, but its pace says what the whole budget would have cost; comparing run times
@@ -28,6 +34,8 @@ from rltui.spec.durations import multiple, said
 
 LEAST_COMPLETE = 3
 REFRESH_SECONDS = 10.0
+FROZEN_GAP = 2.0  # seconds between two heartbeat rounds (0.5 s apart) that may be a freeze
+FRESH = 2.0  # seconds a heartbeat round is recent for
 
 
 def seconds_run(trial: optuna.trial.FrozenTrial) -> float:
@@ -72,6 +80,8 @@ class TimeLimit:
         self._started = time.monotonic() - used
         self.seconds = float(written) if isinstance(written, int | float) else None
         self._read_at: float | None = None
+        self._beat: tuple[float, float] | None = None  # the last round: monotonic, CPU time
+        self.frozen = 0.0  # seconds left out: the process did not run
 
     @property
     def deadline(self) -> float | None:
@@ -90,8 +100,23 @@ class TimeLimit:
         if pace is not None:
             self.seconds = self._multiple * pace * self.total
 
+    def beat(self) -> None:
+        """A round of the heartbeat thread. A gap of over FROZEN_GAP since the last round in
+        which the process used under a tenth of the time in CPU was a freeze: left out."""
+        now, cpu = time.monotonic(), time.process_time()
+        if self._beat is not None:
+            gap, used = now - self._beat[0], cpu - self._beat[1]
+            if gap > FROZEN_GAP and used < gap / 10:
+                self._started += gap
+                self.frozen += gap
+        self._beat = (now, cpu)
+
     def passed(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
+        now = time.monotonic()
+        if self.deadline is None or now < self.deadline:
+            return False
+        # Without a recent round the process may just have woken from a freeze.
+        return self._beat is None or now - self._beat[0] < FRESH
 
     def said(self) -> str:
         """The limit as a trial's reason tells it."""

@@ -83,6 +83,33 @@ def slow_trials(study_file, name: str, n_trials: int, limit: str) -> Lab:
     return Lab(path)
 
 
+def test_time_the_process_was_frozen_is_left_out(monkeypatch):
+    clock = {"wall": 100.0, "cpu": 50.0}
+    monkeypatch.setattr(time_limit.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(time_limit.time, "process_time", lambda: clock["cpu"])
+
+    def run(seconds: float, cpu: float) -> None:
+        clock["wall"] += seconds
+        clock["cpu"] += cpu
+
+    limit = TimeLimit(20.0)
+    limit.beat()
+    for _ in range(20):  # 10 s of training, a heartbeat round every half second
+        run(0.5, 0.5)
+        limit.beat()
+    run(15.0, 0.0)  # SIGSTOP for 15 s: no CPU at all
+    assert not limit.passed()  # the training thread wakes first: no prune before the round
+    limit.beat()
+    assert limit.frozen == 15.0 and not limit.passed()  # 10 s of the 20 run
+    run(3.0, 2.9)  # a late round on a busy machine, the process training meanwhile
+    limit.beat()
+    assert limit.frozen == 15.0 and not limit.passed()  # 13 s run
+    for _ in range(15):
+        run(0.5, 0.5)
+        limit.beat()
+    assert limit.passed() and limit.frozen == 15.0  # 20.5 s run
+
+
 @pytest.mark.slow
 def test_trials_past_their_time_limit_are_pruned_and_the_worker_goes_on(study_file):
     lab = slow_trials(study_file, "timed", 2, "2s")
