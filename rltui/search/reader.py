@@ -47,6 +47,7 @@ class TrialRow:
     pending: ControlAction | None
     spec_version: int | None
     earlier: float = 0.0  # seconds trained in stints before a pause
+    frozen: float = 0.0  # seconds of the current stint its worker did not run (frozen_seconds)
     note: str | None = None  # why a resume did not happen (a checkpoint out of reach)
     # Every objective's value, in the study's order (``value`` is the first); empty when the
     # trial has none.
@@ -68,7 +69,7 @@ class TrialRow:
         if self.status in (TrialStatus.PAUSED, TrialStatus.WAITING) or self.started is None:
             return self.earlier or None
         end = self.completed or now
-        return self.earlier + max(0.0, (end - self.started).total_seconds())
+        return self.earlier + max(0.0, (end - self.started).total_seconds() - self.frozen)
 
 
 def row_of(trial: FrozenTrial) -> TrialRow:
@@ -99,6 +100,7 @@ def row_of(trial: FrozenTrial) -> TrialRow:
         pending=pending_control(trial) if attrs.CONTROL in system else None,
         spec_version=system.get(attrs.TRIAL_SPEC_VERSION),
         earlier=_earlier(trial, status),
+        frozen=frozen_seconds(trial) if "frozen" in progress else 0.0,
         note=(system.get(attrs.PAUSED) or {}).get("note") if status == TrialStatus.PAUSED else None,
         values=tuple(values) if values else (),
         segment=segment_of(trial) if SEGMENT in system else None,
@@ -118,6 +120,19 @@ def params_of(trial: FrozenTrial, status: TrialStatus) -> dict[str, Any]:
         fixed = trial.system_attrs.get("fixed_params")
         return dict(fixed) if isinstance(fixed, dict) else {}
     return dict(trial.params)
+
+
+def frozen_seconds(trial: FrozenTrial) -> float:
+    """Seconds of the trial's current (or last) stint in which its worker's process did not run
+    (a SIGSTOP, a frozen host), as its worker counted them in the progress record; none for a
+    record written before this stint began."""
+    progress = trial.system_attrs.get(attrs.PROGRESS) or {}
+    frozen, updated = progress.get("frozen"), progress.get("updated")
+    if not isinstance(frozen, int | float) or not isinstance(updated, int | float):
+        return 0.0
+    if trial.datetime_start is None or updated < trial.datetime_start.timestamp():
+        return 0.0
+    return float(frozen)
 
 
 def _earlier(trial: FrozenTrial, status: TrialStatus) -> float:

@@ -140,7 +140,12 @@ class RunningTrial:
             storage.set_trial_system_attr(
                 trial_id,
                 attrs.PROGRESS,
-                {"timesteps": self.timesteps, "total": self.total, "updated": time.time()},
+                {
+                    "timesteps": self.timesteps,
+                    "total": self.total,
+                    "updated": time.time(),
+                    "frozen": self.limit.frozen,
+                },
             )
             # The copy other tools read lags a little, so as to add few lines to a journal.
             if time.monotonic() - self._mirrored_at >= mirror.TIMESTEPS_SECONDS:

@@ -9,7 +9,9 @@ Time the worker's process did not run (a SIGSTOP, a frozen host) is left out too
 thread calls :meth:`TimeLimit.beat` each round, and a round that comes long after the last one
 while the process used next to no CPU meanwhile was frozen for that gap. A limit passes only
 while the heartbeat's last round is recent, so the training thread, which wakes first, does not
-prune a trial for the time it was frozen before the heartbeat has counted it.
+prune a trial for the time it was frozen before the heartbeat has counted it. The worker writes
+the stint's frozen seconds in the trial's progress record, so that the run times read back
+(a relative limit's paces, the trial table, ``wall_time``) leave them out as well.
 
 A relative limit compares paces, not run times: a complete trial's seconds per timestep it
 trained, times the trial's budget. A trial that reached ``train.target`` ended early and took
@@ -30,6 +32,7 @@ import optuna
 from optuna.trial import TrialState
 
 from rltui.search import attrs
+from rltui.search.reader import frozen_seconds
 from rltui.spec.durations import multiple, said
 
 LEAST_COMPLETE = 3
@@ -38,14 +41,16 @@ FROZEN_GAP = 2.0  # seconds between two heartbeat rounds (0.5 s apart) that may 
 FRESH = 2.0  # seconds a heartbeat round is recent for
 
 
-def seconds_run(trial: optuna.trial.FrozenTrial) -> float:
-    """Seconds ``trial`` has run, every stint, time paused left out (until it finished, or
-    until now)."""
+def seconds_run(trial: optuna.trial.FrozenTrial, frozen: float | None = None) -> float:
+    """Seconds ``trial`` has run, every stint, time paused and time its worker was frozen left
+    out (until it finished, or until now). ``frozen``: the current stint's frozen seconds, as
+    the worker running it counts them; by default, as its progress record says."""
     earlier = float(trial.system_attrs.get(attrs.ELAPSED) or 0.0)
     if trial.datetime_start is None:
         return earlier
     end = trial.datetime_complete or datetime.now()
-    return earlier + max(0.0, (end - trial.datetime_start).total_seconds())
+    stint = (end - trial.datetime_start).total_seconds()
+    return earlier + max(0.0, stint - (frozen_seconds(trial) if frozen is None else frozen))
 
 
 def trained(trial: optuna.trial.FrozenTrial) -> int:

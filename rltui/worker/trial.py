@@ -109,7 +109,7 @@ class TrialRun:
             if running.abandoned or not self._still_ours():
                 self._dropped()
                 return
-            self._finish(study, outcome, frozen)
+            self._finish(study, outcome, frozen, running.limit.frozen)
             self.say(
                 f"{outcome.stopped.value if outcome.stopped else 'complete'} after "
                 f"{outcome.timesteps:,} timesteps in {time.time() - started:.1f} s"
@@ -179,15 +179,21 @@ class TrialRun:
         return {"stop_at": self.segment.end, "retune": True}
 
     def _finish(
-        self, study: StudyFile, outcome: Outcome, claimed: optuna.trial.FrozenTrial
+        self,
+        study: StudyFile,
+        outcome: Outcome,
+        claimed: optuna.trial.FrozenTrial,
+        frozen_for: float,
     ) -> None:
-        """Record how the trial ended; ``claimed`` is the trial as this worker claimed it."""
+        """Record how the trial ended; ``claimed`` is the trial as this worker claimed it,
+        ``frozen_for`` the seconds of this stint the worker's process did not run."""
         progress = {
             "timesteps": outcome.timesteps,
             "total": study.spec.train.timesteps,
             "updated": time.time(),
             "train_seconds": outcome.train_seconds,
             "eval_seconds": outcome.eval_seconds,
+            "frozen": frozen_for,
         }
         self._until_written(
             lambda: self.storage.set_trial_system_attr(self.id, attrs.PROGRESS, progress)
@@ -199,13 +205,13 @@ class TrialRun:
                 lambda: self.storage.set_trial_system_attr(self.id, attrs.SEED_VALUES, seeds)
             )
         if outcome.stopped is StopCause.PAUSE:
-            self._until_written(lambda: self._pause(outcome, claimed))
+            self._until_written(lambda: self._pause(outcome, claimed, frozen_for))
             return
         value: float | list[float] | None = None
         if outcome.stopped is None:
             if self.segment is not None:  # ranked on what it did itself, not its parents
                 outcome.evaluations = members.segment_value(outcome.evaluations, self.segment)
-            value = self._values(study, outcome, claimed)
+            value = self._values(study, outcome, seconds_run(claimed, frozen_for))
             targets.record(self, study, outcome.extra.get("target"))
         if self.segment is not None and value is not None and not isinstance(value, list):
             segment, ended_at, ranked = self.segment, outcome.checkpoint, value
@@ -225,10 +231,11 @@ class TrialRun:
             members.collect(self.worker, study)
 
     def _values(
-        self, study: StudyFile, outcome: Outcome, claimed: optuna.trial.FrozenTrial
+        self, study: StudyFile, outcome: Outcome, seconds: float
     ) -> float | list[float] | None:
-        """What a trial that ran its budget is told with: its value, or one value per
-        objective in a study with several (see :mod:`rltui.spec.objectives`)."""
+        """What a trial that ran its budget, in ``seconds`` of every stint, is told with: its
+        value, or one value per objective in a study with several (see
+        :mod:`rltui.spec.objectives`)."""
         spec = study.spec
         reward = objective(
             outcome.evaluations,
@@ -245,15 +252,17 @@ class TrialRun:
             outcome.evaluations,
             reward=reward,
             budget=spec.train.timesteps,
-            seconds=seconds_run(claimed),
+            seconds=seconds,
         )
         return values[0] if values is not None and len(values) == 1 else values
 
-    def _pause(self, outcome: Outcome, claimed: optuna.trial.FrozenTrial) -> None:
+    def _pause(
+        self, outcome: Outcome, claimed: optuna.trial.FrozenTrial, frozen_for: float
+    ) -> None:
         stopping = self.worker.stopping
         # Optuna restarts datetime_start at the next claim: the time trained so far is kept,
         # in the pause record (read with it) and for the stints to come.
-        seconds = seconds_run(claimed)
+        seconds = seconds_run(claimed, frozen_for)
         record = {
             "timesteps": outcome.timesteps,
             "checkpoint": str(outcome.checkpoint),

@@ -1,9 +1,11 @@
 """The trials pane at 80x24 and 120x40: fixed columns, fitted parameter columns, the state
-line, the filter line with its errors, and text from the storage shown literally."""
+line, the filter line with its errors, text from the storage shown literally, and the time a
+trial's worker was frozen in its detail."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -258,3 +260,17 @@ async def test_home_and_end_go_to_the_first_and_last_trial() -> None:
         await pilot.press("home")
         await pilot.pause()
         assert table.cursor_row == 0
+
+
+def test_the_detail_tells_the_time_a_trials_worker_was_frozen() -> None:
+    from rich.console import Console
+
+    from rltui.ui.screens.trial_detail import summary
+
+    row = trial(0, TrialStatus.COMPLETE, 1.0)
+    row = replace(row, started=T0, completed=T0 + timedelta(seconds=95), frozen=60.0)
+    console = Console(width=80, record=True)
+    console.print(summary(row, fixed_clock))
+    assert "35s (and 1m00s its worker was frozen)" in console.export_text()
+    console.print(summary(replace(row, frozen=0.0), fixed_clock))
+    assert "1m35s" in console.export_text()

@@ -4,6 +4,7 @@ run time of the study's complete trials."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import optuna
@@ -13,16 +14,26 @@ from optuna.trial import FrozenTrial, TrialState
 from rltui.search import attrs
 from rltui.search.lifecycle import TrialStatus
 from rltui.search.optuna_internals import storage_of, study_id_of
+from rltui.search.reader import row_of
 from rltui.worker import time_limit
 from rltui.worker.time_limit import TimeLimit
 from tests.worker.helpers import Lab
 
 
-def ran(number: int, seconds: float, earlier: float = 0.0, steps: int = 1000) -> FrozenTrial:
+def ran(
+    number: int,
+    seconds: float,
+    earlier: float = 0.0,
+    steps: int = 1000,
+    frozen: float = 0.0,
+    updated_ago: float = 0.0,
+) -> FrozenTrial:
     """A complete trial that trained ``steps`` timesteps, its last stint taking ``seconds``
-    after ``earlier`` in others."""
+    after ``earlier`` in others; its progress record, written ``updated_ago`` seconds ago, says
+    its worker was ``frozen`` for that long."""
     end = datetime.now()
-    system: dict = {attrs.PROGRESS: {"timesteps": steps, "total": 1000}}
+    progress = {"timesteps": steps, "total": 1000, "frozen": frozen}
+    system: dict = {attrs.PROGRESS: progress | {"updated": time.time() - updated_ago}}
     if earlier:
         system[attrs.ELAPSED] = earlier
     return FrozenTrial(
@@ -61,6 +72,22 @@ def test_a_relative_limit_follows_the_pace_of_the_complete_trials(monkeypatch):
     assert limit.seconds == pytest.approx(6.0, abs=0.1) and limit.passed()  # 3 x 2 s
     assert limit.said() == (
         "train.time_limit: 3x the median complete trial's time for 1,000 timesteps, 6s"
+    )
+
+
+def test_time_a_worker_was_frozen_is_not_counted_as_run():
+    stopped = ran(0, 25.0, frozen=15.0)  # 10 s of training, 15 s stopped
+    assert time_limit.seconds_run(stopped) == pytest.approx(10.0, abs=0.1)
+    assert row_of(stopped).duration == pytest.approx(10.0, abs=0.1)  # the table's time too
+    # A progress record older than the stint is the last stint's: its freeze counted then.
+    earlier = ran(1, 25.0, earlier=5.0, frozen=15.0, updated_ago=60.0)
+    assert time_limit.seconds_run(earlier) == pytest.approx(30.0, abs=0.1)
+    assert row_of(earlier).duration == pytest.approx(30.0, abs=0.1)
+    study = optuna.create_study()
+    for number in range(3):
+        study.add_trial(ran(number, 25.0, frozen=15.0))
+    assert time_limit.median_pace(storage_of(study), study_id_of(study)) == pytest.approx(
+        0.01, rel=0.01
     )
 
 

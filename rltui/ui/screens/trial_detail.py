@@ -69,7 +69,10 @@ def summary(row: TrialRow, clock: Clock, snapshot: Snapshot | None = None) -> Ta
     else:
         grid.add_row("value", cells.number(row.value))
     grid.add_row("progress", cells.progress(row))
-    grid.add_row("time", cells.duration(cells.trial_duration(row, clock)))
+    time = cells.duration(cells.trial_duration(row, clock))
+    if row.frozen >= 1:  # a SIGSTOP, a frozen host: said, since the time above leaves it out
+        time += f" (and {cells.duration(row.frozen)} its worker was frozen)"
+    grid.add_row("time", time)
     grid.add_row("worker", row.worker or "–")
     if row.spec_version:
         grid.add_row("study file", f"version {row.spec_version}")
