@@ -87,6 +87,13 @@ def test_all_terms_must_hold() -> None:
     assert not matches("state:complete value>60 lr<1e-4 net_arch=small")
 
 
+def test_spaces_around_an_operator_or_after_state_are_read_as_none() -> None:
+    query = parse("State: complete,running  value > 60 lr <= 1e-3 net_arch = small", PARAMS)
+    assert query.text == "State:complete,running value>60 lr<=1e-3 net_arch=small"
+    assert query.matches(row()) and not query.matches(row(value=50.0))
+    assert not matches("lr != 3e-4") and matches("gamma >= 0.99")
+
+
 def test_a_trial_without_the_named_value_matches_no_comparison() -> None:
     assert not matches("value>0", row(value=None))
     assert not matches("value!=3", row(value=None))

@@ -1,6 +1,7 @@
 """The trial filter line: ``state:running value>60 lr<1e-3 net_arch=small``.
 
-Space-separated terms, all of which must hold:
+Space-separated terms, all of which must hold (spaces around an operator or after ``state:``
+are read as none: ``value > 60`` is ``value>60``):
 
 - ``state:running`` or ``state:paused,running`` (a state's unambiguous prefix will do);
 - ``NAME>V``, ``NAME<V``, ``NAME>=V``, ``NAME<=V``: a number compared with ``V``;
@@ -188,7 +189,7 @@ class TrialQuery:
 def parse(text: str, params: Sequence[str], objectives: Sequence[str] = ()) -> TrialQuery:
     """Read a filter line; raises :class:`QueryError` for the first term it cannot read.
     ``objectives``: the names of a study's several objectives (``wall_time<60``)."""
-    terms = tuple(text.split())
+    terms = _terms(text)
     states: frozenset[TrialStatus] | None = None
     comparisons: list[Comparison] = []
     words: list[str] = []
@@ -205,6 +206,40 @@ def parse(text: str, params: Sequence[str], objectives: Sequence[str] = ()) -> T
         text_after = term[at + len(op) :]
         comparisons.append(_comparison(term, term[:at], op, text_after, params, objectives))
     return TrialQuery(terms, states, tuple(comparisons), tuple(words))
+
+
+def _terms(text: str) -> tuple[str, ...]:
+    """The line's terms, a word that an operator or ``state:`` was typed apart from joined to
+    it (``value > 60``, ``state: running``); ``value>1 >5`` and ``value> lr<1`` stay two terms,
+    each with what is missing."""
+    terms: list[str] = []
+    for word in text.split():
+        if terms and (
+            (_open(terms[-1]) and _operator(word) is None) or (_leads(word) and _is_name(terms[-1]))
+        ):
+            terms[-1] += word
+        else:
+            terms.append(word)
+    return tuple(terms)
+
+
+def _leads(word: str) -> bool:
+    """Whether ``word`` starts with an operator (``>``, ``>60``)."""
+    found = _operator(word)
+    return found is not None and found[0] == 0
+
+
+def _is_name(term: str) -> bool:
+    """Whether ``term`` could be the name before an operator: a word with none in it."""
+    return _operator(term) is None and not _is_state_term(term)
+
+
+def _open(term: str) -> bool:
+    """Whether ``term`` ends where its value should follow: ``value>``, ``state:``."""
+    if _is_state_term(term):
+        return term.endswith(":") and term.count(":") == 1
+    found = _operator(term)
+    return found is not None and found[0] + len(found[1]) == len(term)
 
 
 def _is_state_term(term: str) -> bool:
