@@ -288,7 +288,7 @@ def test_a_study_that_opens_starts_the_ui_on_it(
 # -- run and worker refuse bad study files, in both forms -------------------------------------
 
 BAD_FILES = {
-    "malformed YAML": ("name: [oops\n", ":2:1: YAML syntax error"),
+    "malformed YAML": ("name: [oops\n", ":1:7: YAML syntax error"),
     "unknown algorithm": (
         "name: x\ntrain: {algorithm: pppo, env: CartPole-v1, timesteps: 100}\n",
         ":2:9: train.algorithm: unknown algorithm 'pppo' (did you mean 'ppo'?)",
@@ -327,7 +327,7 @@ def _stored(tmp_path: Path, text: str | None) -> str:
 @pytest.mark.parametrize(
     ("stored", "words"),
     [
-        (BAD_FILES["malformed YAML"][0], "/elsewhere/stored.yaml:2:1: YAML syntax"),
+        (BAD_FILES["malformed YAML"][0], "/elsewhere/stored.yaml:1:7: YAML syntax"),
         (BAD_FILES["unknown algorithm"][0], "unknown algorithm 'pppo'"),
         (None, "rltui: this study has no rltui study file stored"),
     ],

@@ -106,7 +106,7 @@ def parse_yaml(text: str) -> YamlSource:
         for event in _events(text):
             builder.add(event)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark = _culprit(exc, text)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         msg = exc.problem or exc.context or "malformed YAML"
         if "nesting depth" in msg:  # libyaml's own limit, met while it scans ahead
@@ -115,6 +115,18 @@ def parse_yaml(text: str) -> YamlSource:
     except yaml.YAMLError as exc:
         raise _unreadable(text, exc) from None
     return YamlSource(builder.root, builder.positions)
+
+
+def _culprit(exc: yaml.MarkedYAMLError, text: str) -> Any:
+    """Where the mistake is. libyaml marks where it gave up: for a key without ':' that is
+    the next line, and for a quote or bracket never closed the end of the file; the key, the
+    quote or the bracket (its context's mark) is what to fix."""
+    problem, context = exc.problem_mark, exc.context_mark
+    if context is None or problem is None:
+        return problem or context
+    if exc.context == "while scanning a simple key" or problem.index >= len(text.rstrip()):
+        return context
+    return problem
 
 
 # What most often causes each of libyaml's complaints, and how to fix it.
@@ -135,7 +147,7 @@ _SYNTAX_HINTS = (
     ),
     (
         "could not find expected ':'",
-        "write each setting as 'key: value'; check for a quote or bracket left open above",
+        "write each setting as 'key: value', a space after the ':'",
     ),
     (
         "cannot start any token",
@@ -143,7 +155,7 @@ _SYNTAX_HINTS = (
     ),
     ("did not find expected key", "line this key up with the other keys of its block"),
     ("expected <block end>", "line this key up with the other keys of its block"),
-    ("found unexpected end of stream", "close the quote or bracket opened above"),
+    ("found unexpected end of stream", "close the quote opened here"),
 )
 
 

@@ -307,9 +307,12 @@ def test_spec_layer_loads_no_torch():
 @pytest.mark.parametrize(
     ("text", "where", "hint"),
     [
-        ("name: x\nsearch_space: {gamma: choice(0.9, 0.99)\n", "s.yaml:3:1: ", "close the braces"),
+        # Never closed: the brace or quote itself, not the end of the file.
+        ("name: x\nsearch_space: {gamma: choice(0.9, 0.99)\n", "s.yaml:2:15: ", "close the braces"),
         ("name: x\ntrain:\n  env: a: b\n", "s.yaml:3:9: ", "a value holding ': ' needs quotes"),
-        ("name: 'x\n", "s.yaml:2:1: ", "close the quote or bracket opened above"),
+        ("name: 'x\n\n", "s.yaml:1:7: ", "close the quote opened here"),
+        # A key without ':': that line, not the next one, where libyaml gives up.
+        ("name: x\nn_trials 8\nworkers: 2\n", "s.yaml:2:1: ", "write each setting as 'key: v"),
     ],
 )
 def test_a_yaml_syntax_error_says_where_and_how_to_fix_it(text, where, hint):
