@@ -230,11 +230,27 @@ class RltuiApp(KeysInOrderApp[int]):
             )
 
     def on_explorer_study_file_chosen(self, event: Explorer.StudyFileChosen) -> None:
+        assert self.main_screen is not None
+        shown = self.main_screen.study_pane.path
+        if shown is not None and shown.resolve() == event.path.resolve():
+            self._already_open(f"{event.path.name} is open: the Study file tab", "study")
+            return
         self._leaving_the_buffer(partial(self._open_file, event.path))
 
     def on_explorer_stored_study_chosen(self, event: Explorer.StoredStudyChosen) -> None:
+        assert self.main_screen is not None
+        session = self.main_screen.session
+        if session is not None and session.name == event.name:
+            self._already_open(f"study '{event.name}' is open: the Trials tab", "trials")
+            return
         if self.storage_url:
             self._leaving_the_buffer(partial(self._join, event.name))
+
+    def _already_open(self, said: str, where: str) -> None:
+        """The explorer chose what is open: go there; nothing to save or reopen."""
+        assert self.main_screen is not None
+        self.main_screen.places.go(where)
+        self.notify(said, timeout=3)
 
     def _open_file(self, path: Path) -> None:
         assert self.main_screen is not None

@@ -432,7 +432,9 @@ async def test_a_burst_of_place_keys_ends_on_the_last_one(make_app, wait):
             assert tabs.active == tab, keys
 
 
-async def test_opening_another_study_with_unsaved_edits_asks_first(make_app, wait, scripted):
+async def test_opening_another_study_with_unsaved_edits_asks_first_the_same_goes_there(
+    make_app, wait, scripted
+):
     from rltui.ui.widgets.explorer import Explorer
 
     other = scripted.path.with_name("other.yaml")
@@ -444,6 +446,13 @@ async def test_opening_another_study_with_unsaved_edits_asks_first(make_app, wai
         burst(app, "#")
         await wait(pilot, lambda: pane.modified)
         explorer = app.main_screen.query_one(Explorer)
+        # What is open already: no question, the window goes there.
+        explorer.post_message(Explorer.StudyFileChosen(scripted.path))
+        await wait(pilot, lambda: "smoke.yaml is open" in notes(app))
+        explorer.post_message(Explorer.StoredStudyChosen("smoke"))
+        await wait(pilot, lambda: "study 'smoke' is open" in notes(app))
+        assert app.focused is app.main_screen.table and app.screen is app.main_screen
+        assert pane.modified and pane.path == scripted.path
         explorer.post_message(Explorer.StudyFileChosen(other))
         await wait(pilot, lambda: isinstance(app.screen, UnsavedScreen))
         await pilot.press("c")
