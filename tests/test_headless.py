@@ -248,7 +248,7 @@ def test_an_interrupted_run_says_how_many_trials_it_paused(study):
     rows = [_row(0, TrialStatus.PAUSED, ((100, 5.0),)), _row(1, TrialStatus.COMPLETE, value=9.0)]
     summary.print_summary(console, _snapshot(rows), study, "journal:/x", True, {})
     out = _text(console)
-    assert f"interrupted: 1 trial(s) paused; `rltui run {study.path}` resumes them" in out
+    assert f"interrupted: 1 trial paused; `rltui run {study.path}` resumes them" in out
     # Not interrupted: no such line, whatever is paused.
     console = _piped()
     summary.print_summary(console, _snapshot(rows), study, "journal:/x", False, {})

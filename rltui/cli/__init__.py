@@ -29,6 +29,7 @@ from rltui.cli.studies import check_file
 from rltui.cli.study_commands import CTL_ACTIONS, cmd_ctl, cmd_export, cmd_validate
 from rltui.completion import SHELLS, complete_as, script
 from rltui.export import FORMATS as EXPORT_FORMATS
+from rltui.spec.wording import counted
 
 __all__ = ["COMMANDS", "HANDLERS", "build_parser", "check_file", "main"]
 
@@ -234,8 +235,15 @@ def _main(argv: list[str] | None) -> int:
     try:
         return HANDLERS[args.command](args)
     except SpecError as exc:
-        print(f"{exc}\n{len(exc.problems)} problem(s); nothing was started.", file=sys.stderr)
-        fail(args, f"{len(exc.problems)} problem(s) in the study file", exc.problems, exc.filename)
+        print(
+            f"{exc}\n{counted(len(exc.problems), 'problem')}; nothing was started.", file=sys.stderr
+        )
+        fail(
+            args,
+            f"{counted(len(exc.problems), 'problem')} in the study file",
+            exc.problems,
+            exc.filename,
+        )
         return 1
     except (StorageError, ControlError, JournalWriteError) as exc:
         print(f"rltui: {exc}", file=sys.stderr)

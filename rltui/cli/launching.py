@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rltui.cli.output import add_json_flag, emit, fail, wants_json
+from rltui.spec.wording import counted
 
 
 def add_launch_parser(sub: Any, complete_as: Any, positive_int: Any) -> None:
@@ -120,7 +121,7 @@ def _slurm(args: argparse.Namespace, slurm: Any, count: int) -> int:
         emit({"ok": True, "launcher": "slurm", "job": job.job_id, "workers": job.tasks})
         return 0
     print(
-        f"job {job.job_id}: {job.tasks} worker(s), logs in {job.log_dir}; "
+        f"job {job.job_id}: {counted(job.tasks, 'worker')}, logs in {job.log_dir}; "
         f"`rltui launch --cancel {job.job_id}` drains them"
     )
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 from rltui.cli.output import emit, fail, problem_doc, say, wants_json
 from rltui.cli.studies import check_file, load, open_target
 from rltui.search.lifecycle import ControlAction
+from rltui.spec.wording import counted
 
 STUDY_ACTIONS = ("drain", "undrain", "pause-all", "resume-all")
 CTL_ACTIONS = (*(a.value for a in ControlAction), *STUDY_ACTIONS)
@@ -38,12 +39,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             file=sys.stderr if problem.severity == "error" else sys.stdout,
         )
     if errors:
-        print(f"{len(errors)} problem(s)", file=sys.stderr)
+        print(counted(len(errors), "problem"), file=sys.stderr)
         return 1
     assert study is not None
     print(
-        f"{path}: ok — study '{study.spec.name}', {study.n_trials} trials, "
-        f"{len(study.space.distributions)} searched parameter(s)"
+        f"{path}: ok — study '{study.spec.name}', {counted(study.n_trials, 'trial')}, "
+        f"{counted(len(study.space.distributions), 'searched parameter')}"
     )
     return 0
 
@@ -68,10 +69,10 @@ def cmd_ctl(args: argparse.Namespace) -> int:
     elif args.action in ("pause-all", "resume-all"):
         if args.action == "pause-all":
             acted = controller.pause_all()
-            say(args, f"{len(acted)} trial(s) asked to pause")
+            say(args, f"{counted(len(acted), 'trial')} asked to pause")
         else:
             acted = controller.resume_all()
-            say(args, f"{len(acted)} trial(s) queued to resume")
+            say(args, f"{counted(len(acted), 'trial')} queued to resume")
         done = [{"number": n, "ok": True, "message": m} for n, m in acted.items()]
     elif not args.trials:
         message = f"rltui ctl {args.action}: name at least one trial number"

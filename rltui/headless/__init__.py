@@ -42,6 +42,7 @@ from rltui.search.study import enqueue_planned
 from rltui.search.trial_progress import steps_between
 from rltui.search.workers import StallGuard
 from rltui.spec import StudyFile
+from rltui.spec.wording import counted, verb
 
 STATUS_STYLE = {
     TrialStatus.WAITING: "cyan",
@@ -144,7 +145,7 @@ def run_headless(
     controller = Controller(ostudy, checkpoints)
     resumed = controller.resume_interrupted()
     if resumed:
-        console.print(f"resuming {resumed} trial(s) paused by an interrupted run")
+        console.print(f"resuming {counted(resumed, 'trial')} paused by an interrupted run")
     assert study.path is not None
     home = StudyHome.beside(study.path).make()
     pool = LocalPool(home.logs, study_file=study.path, storage_url=url, nice=0, gpus=gpus)
@@ -164,7 +165,7 @@ def run_headless(
     else:
         told = study.budget(trials) if study.announced_budget is not None else None
         display = EventLines(console, told)
-        display.say(f"study '{study.spec.name}' on {mask_url(url)}: {workers} worker(s)")
+        display.say(f"study '{study.spec.name}' on {mask_url(url)}: {counted(workers, 'worker')}")
     interrupted = False
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -212,8 +213,9 @@ def run_headless(
                     break
                 restarts += 1
                 display.say(
-                    f"{waiting} trial(s) wait and no worker is left: starting {workers} "
-                    f"worker(s) again ({restarts} of {MAX_RESTARTS})",
+                    f"{counted(waiting, 'trial')} {verb(waiting, 'waits', 'wait')} and no "
+                    f"worker is left: starting {counted(workers, 'worker')} again "
+                    f"({restarts} of {MAX_RESTARTS})",
                     "yellow",
                 )
                 pool.start(workers, first_index=len(pool.started))

@@ -21,6 +21,7 @@ from rltui.search.storage import StorageError, mask_url
 from rltui.search.study import stored_spec
 from rltui.spec import SpecError, StudyFile, pbt
 from rltui.spec.flow import flow
+from rltui.spec.wording import counted
 
 
 def fmt(value: float | None) -> str:
@@ -170,7 +171,7 @@ def print_summary(
         paused = counts[TrialStatus.PAUSED]
         plain(
             console,
-            f"interrupted: {paused} trial(s) paused; `{command}` resumes them"
+            f"interrupted: {counted(paused, 'trial')} paused; `{command}` resumes them"
             if paused
             else f"interrupted: no trial was paused; `{command}` goes on with the study",
         )

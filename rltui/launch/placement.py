@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from rltui.search.workers import GPU_ENV
 from rltui.spec.gpus import parse_gpus
+from rltui.spec.wording import counted
 
 if TYPE_CHECKING:  # pydantic: not on the window's first paint, which imports the launcher
     from rltui.spec.model import StudySpec
@@ -119,7 +120,8 @@ def place(
     room = None if cap is None else sum(max(0, cap - load[g]) for g in gpus)
     if room is not None and count > room:
         raise PlacementError(
-            f"{count} more worker(s) asked for, but {len(gpus)} GPU(s) × {cap} per GPU leave "
+            f"{counted(count, 'more worker')} asked for, but {counted(len(gpus), 'GPU')} × {cap} "
+            "per GPU leave "
             f"room for {room} (now: {_describe(load)}); raise workers_per_gpu or name more GPUs"
         )
     if pinned is not None:  # the user picked the GPU
@@ -128,8 +130,8 @@ def place(
             raise PlacementError(f"GPU {pinned} is not one this study may use ({listed})")
         if cap is not None and load[pinned] + count > cap:
             raise PlacementError(
-                f"GPU {pinned} holds {load[pinned]} worker(s) and workers_per_gpu is {cap}: "
-                "pick another GPU, or raise workers_per_gpu"
+                f"GPU {pinned} holds {counted(load[pinned], 'worker')} and workers_per_gpu is "
+                f"{cap}: pick another GPU, or raise workers_per_gpu"
             )
         return [pinned] * count
     out: list[int | None] = []

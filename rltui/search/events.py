@@ -31,6 +31,7 @@ from rltui.search.lifecycle import TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.segments import RETIRED, Segment
 from rltui.search.workers import WorkerRecord
+from rltui.spec.wording import counted, verb
 
 Severity = Literal["information", "warning", "error"]
 
@@ -150,7 +151,7 @@ def _trial_events(previous: Snapshot, current: Snapshot, at: float) -> Iterator[
             value = "-" if row.value is None else f"{row.value:.4g}"
             text = (
                 f"trial {number} reached the target at {row.target:,} timesteps, value "
-                f"{value} ({reached} trial(s) have)"
+                f"{value} ({counted(reached, 'trial')} {verb(reached, 'has', 'have')})"
             )
             yield StudyEvent(at, TARGET_REACHED, "information", text)
         if row.status != TrialStatus.FAIL:

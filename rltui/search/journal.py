@@ -61,6 +61,7 @@ from rltui.search.optuna_internals import (
     journal_noop_operation,
     share_parsed_distributions,
 )
+from rltui.spec.wording import counted
 
 MAGIC = b"rltui-journal-snapshot-1\n"
 TAIL = 64  # bytes of the journal, just before the snapshot's end, kept to recognise it
@@ -216,11 +217,13 @@ class JournalFile(BaseJournalBackend):
             f"; and {len(found) - _NAMED} more" * (len(found) > _NAMED)
         )
         note = (
-            f"rltui: mended the journal {self.path}, torn by writes that failed ({len(found)} "
-            f"line(s)): {named}; every write that finished is kept, and Optuna reads it again"
+            f"rltui: mended the journal {self.path}, torn by writes that failed "
+            f"({counted(len(found), 'line')}): {named}; every write that finished is kept, "
+            "and Optuna reads it again"
             if self.read_only is None
-            else f"rltui: the journal {self.path} is torn by writes that failed ({len(found)} "
-            f"line(s)): {named}; it is read-only here, so it stays so (Optuna cannot read it)"
+            else f"rltui: the journal {self.path} is torn by writes that failed "
+            f"({counted(len(found), 'line')}): {named}; it is read-only here, so it stays so "
+            "(Optuna cannot read it)"
         )
         self.notes.append(note)
         _logger.warning("%s", note)

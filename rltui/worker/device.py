@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from rltui.search.workers import GPU_ENV
+from rltui.spec.wording import counted
 
 
 class DeviceError(Exception):
@@ -29,7 +30,7 @@ def device_label(device: str, placed: int | None = None) -> str:
             count = torch.cuda.device_count()
             if index >= count:
                 raise DeviceError(
-                    f"device {device} asked for, but this host has {count} GPU(s)",
+                    f"device {device} asked for, but this host has {counted(count, 'GPU')}",
                     f"use cuda:0 to cuda:{count - 1}, or --device cpu",
                 )
             shown = placed if placed is not None and index == 0 else index

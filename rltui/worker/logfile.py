@@ -33,6 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rltui.spec.wording import counted
+
 CHUNK = 65536
 COPIER_EXIT_WAIT = 5.0  # seconds; longer only when a child process still holds the pipes
 
@@ -155,7 +157,7 @@ class LogStream(io.TextIOBase):
     def write(self, text: str) -> int:
         data = text.encode("utf-8", "replace")
         if self.lost:
-            note = f"[{self.lost} write(s) to this log lost while the disk was full]\n"
+            note = f"[{counted(self.lost, 'write')} to this log lost while the disk was full]\n"
             data = note.encode() + data
         if _write_all(self.fd, data):
             self.lost = 0

@@ -34,6 +34,7 @@ from rltui.search.storage import StudyHome
 from rltui.search.study import stored_spec
 from rltui.search.workers import drain_key, new_record, placed_gpu, stored_record
 from rltui.spec import StudyFile
+from rltui.spec.wording import counted
 from rltui.worker import members
 from rltui.worker.device import DeviceError, device_label
 from rltui.worker.heartbeat import STOP_GRACE, Heartbeat, RunningTrial
@@ -162,7 +163,10 @@ class Worker:
         finally:
             self.heartbeat.stop()
             self._leave(reason)
-        print(f"worker {self.id} finished after {self.trials_done} trial(s): {reason}", flush=True)
+        print(
+            f"worker {self.id} finished after {counted(self.trials_done, 'trial')}: {reason}",
+            flush=True,
+        )
         return 0
 
     def _reason_to_leave(self) -> str | None:
@@ -175,7 +179,7 @@ class Worker:
         if system.get(attrs.DRAIN):
             return "left: the study is draining"
         if self.max_trials is not None and self.trials_done >= self.max_trials:
-            return f"left: it ran the {self.max_trials} trial(s) --max-trials allowed"
+            return f"left: it ran the {counted(self.max_trials, 'trial')} --max-trials allowed"
         return None
 
     def _budget_reached(self) -> str:

@@ -123,7 +123,7 @@ def test_rltui_launch_submits_and_cancel_drains(study_file, tmp_path, capsys):
     assert main(["launch", str(path), "--storage", POSTGRES, "--workers", "1"]) == 0
     out = capsys.readouterr().out
     job = out.split()[1].rstrip(":")
-    assert out.startswith(f"job {job}: 1 worker(s)") and job.isdigit(), out
+    assert out.startswith(f"job {job}: 1 worker,") and job.isdigit(), out
     ostudy, _ = open_study(load_study(path), POSTGRES)
     reader = StudyReader(ostudy)
     try:

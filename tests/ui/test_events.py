@@ -347,7 +347,7 @@ def test_a_trial_reaching_the_target_is_told_once() -> None:
     assert [(e.kind, e.text) for e in events] == [
         (
             TARGET_REACHED,
-            "trial 0 reached the target at 12,288 timesteps, value 475.3 (1 trial(s) have)",
+            "trial 0 reached the target at 12,288 timesteps, value 475.3 (1 trial has)",
         )
     ]
     assert events_between(now, snap({0: now.rows[0]}), None) == []

@@ -32,7 +32,7 @@ def test_no_choice_asks_nothing():
 def test_several_gpus_offer_the_least_busy_and_each_one():
     offered = places(spec_of(""), [0, 1], {1: 2})
     assert [p.key for p in offered] == ["auto", "gpu:0", "gpu:1"]
-    assert offered[2].label == "here, on GPU 1 (2 worker(s) now)" and offered[2].gpu == 1
+    assert offered[2].label == "here, on GPU 1 (2 workers now)" and offered[2].gpu == 1
 
 
 def test_a_remote_launcher_is_offered_beside_this_machine():

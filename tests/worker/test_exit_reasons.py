@@ -43,7 +43,7 @@ def test_a_worker_started_on_a_draining_study_leaves_saying_so(study_file):
     record = _record(lab, launched.worker_id)
     assert (record.state, record.reason) == ("exited", "left: the study is draining")
     assert not after.rows  # it claimed nothing
-    assert "finished after 0 trial(s): left: the study is draining" in lab.logs()
+    assert "finished after 0 trials: left: the study is draining" in lab.logs()
     # The UI never saw it alive, and still tells the user once.
     [event] = events_between(before, after, lab.study.n_trials)
     assert event.kind == WORKER_EXITED
@@ -137,7 +137,7 @@ def test_a_worker_run_by_hand_ends_with_its_status_and_its_last_words(study_file
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith(
-        "finished after 1 trial(s): left: the trial budget is reached (1 trial)"
+        "finished after 1 trial: left: the trial budget is reached (1 trial)"
     ), done.stdout
     lab = Lab(path)
     [record] = lab.snap().workers

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rltui.spec.wording import counted
 from rltui.ui.figures.errors import FigureError
 from rltui.ui.figures.png import PillowMissing
 from rltui.ui.figures.render import EmptyChart, save_chart
@@ -48,9 +49,9 @@ def save_all(
     if not saved:
         return "pictures: no chart has anything to draw yet", "warning"
     kinds = "SVG" if png_missing else "SVG and PNG"
-    said = f"pictures: {saved} chart(s) saved as {kinds} in {folder} ({stamp}-*)"
+    said = f"pictures: {counted(saved, 'chart')} saved as {kinds} in {folder} ({stamp}-*)"
     if empty:
-        said += f"; {empty} empty one(s) left out"
+        said += f"; {counted(empty, 'empty one')} left out"
     if png_missing:
         said += "; PNG needs Pillow: pip install 'rltui[plot]'"
     return said, "information"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rltui.spec import Problem
+from rltui.spec.wording import counted
 
 if TYPE_CHECKING:
     from rltui.spec import StudyFile
@@ -110,7 +111,9 @@ def after_save(check: Check, session: Session | None) -> AfterSave:
             return AfterSave("saved; no study was open: opening it now")
         return AfterSave("saved; no study is open, so nothing was applied")
     if check.study is None:
-        return AfterSave(f"saved to disk, not applied: {len(check.errors)} problem(s) in the file")
+        return AfterSave(
+            f"saved to disk, not applied: {counted(len(check.errors), 'problem')} in the file"
+        )
     if check.renamed:
         return AfterSave(
             f"saved to disk, not applied: the name changed to '{check.renamed}', which is "

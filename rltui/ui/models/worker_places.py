@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rltui.spec.wording import counted
+
 if TYPE_CHECKING:
     from rltui.spec.model import StudySpec
 
@@ -40,7 +42,7 @@ def places(spec: StudySpec, usable: Sequence[int], workers: Mapping[int, int]) -
         out.append(Place(AUTO, "here, on the GPU with the fewest workers"))
         for gpu in usable:
             count = workers.get(gpu, 0)
-            out.append(Place(f"gpu:{gpu}", f"here, on GPU {gpu} ({count} worker(s) now)"))
+            out.append(Place(f"gpu:{gpu}", f"here, on GPU {gpu} ({counted(count, 'worker')} now)"))
     else:
         where = f" (GPU {usable[0]})" if usable else ""
         out.append(Place(HERE, f"here, on this machine{where}"))

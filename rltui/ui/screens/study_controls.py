@@ -21,6 +21,7 @@ from rltui.search.endings import STOPPED_BY_USER
 from rltui.search.lifecycle import ALLOWED, ControlAction, TrialStatus
 from rltui.search.reader import TrialRow
 from rltui.search.workers import WorkerRecord
+from rltui.spec.wording import counted, verb
 from rltui.ui.models.worker_places import SLURM, SSH, Place
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen, UnsavedScreen
 from rltui.ui.screens.enqueue import EnqueueScreen, QueueRequest
@@ -357,7 +358,9 @@ class StudyControls:
 
         def answered(choice: str | None) -> None:
             if choice == "keep":
-                self.screen.notify(f"{len(live)} worker(s) keep going")
+                self.screen.notify(
+                    f"{counted(len(live), 'worker')} {verb(len(live), 'keeps', 'keep')} going"
+                )
                 app.exit(0)
             elif choice == "stop":
                 self._in_thread("_stop_and_quit", partial(self._stop_and_quit, session, live))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from rltui.launch.remote import launcher_of
 from rltui.launch.ssh import SshLauncher
+from rltui.spec.wording import counted
 
 if TYPE_CHECKING:
     from rltui.spec.model import StudySpec
@@ -21,9 +22,9 @@ def start_remote(spec: StudySpec, url: str, name: str, count: int) -> str:
     if isinstance(launcher, SshLauncher):
         started = launcher.start(count)
         where = ", ".join(f"{w.host} (pid {w.pid})" for w in started)
-        return f"started {len(started)} worker(s) over ssh: {where}{note}"
+        return f"started {counted(len(started), 'worker')} over ssh: {where}{note}"
     job = launcher.submit(count)
     return (
-        f"submitted Slurm job {job.job_id}: {job.tasks} worker(s); "
+        f"submitted Slurm job {job.job_id}: {counted(job.tasks, 'worker')}; "
         f"`rltui launch --cancel {job.job_id}` drains it{note}"
     )
