@@ -47,6 +47,17 @@ __all__ = [
 ]
 
 FUNCTIONS = tuple(FUNCS)
+# Other tools' spellings (Ray Tune's, Optuna's suggest_*), and how to write each here.
+_ELSEWHERE = {
+    "loguniform": "a log-uniform float is written tag(log, interval(low, high))",
+    "uniform": "a uniform float is written interval(low, high)",
+    "randint": "an integer from low to high - 1 (as Ray Tune's randint) is "
+    "int(interval(low, high - 1))",
+    "lograndint": "a log-uniform integer is written tag(log, int(interval(low, high)))",
+    "quniform": "a float on a grid of step q is written {type: float, low: L, high: H, step: q}",
+    "qrandint": "an integer on a grid of step q is written {type: int, low: L, high: H, step: q}",
+    "categorical": "a choice among values is written choice(a, b, c)",
+}
 _KEYWORDS = {"range": ("step",), "sort": ("reverse",)}
 _IS_SWEEP = re.compile(rf"\s*(?:{'|'.join(FUNCTIONS)})\s*\(")
 # Hydra's number syntax: underscores only between digits, and no leading zero on an int
@@ -235,6 +246,7 @@ class _Parser:
         if name.text not in FUNCTIONS:
             near = difflib.get_close_matches(name.text, FUNCTIONS, n=1)
             hint = f"did you mean {near[0]!r}?" if near else f"known: {', '.join(FUNCTIONS)}"
+            hint = _ELSEWHERE.get(name.text.lower().removeprefix("tune."), hint)
             raise GrammarError(f"unknown function {clip(repr(name.text))}", name.pos, hint)
         opener = self._take()
         args: list[Arg] = []

@@ -335,6 +335,14 @@ def test_text_no_label_writes_stays_text(text: str) -> None:
         ("range(1, 5, stpe=2)", "did you mean 'step'?"),
         ("sort(choice(a, b), revers=true)", "did you mean 'reverse'?"),
         ("interval(0.1, 0.01)", "write interval(0.01, 0.1)"),
+        # Other tools' spellings say how to write them here.
+        ("loguniform(1e-5, 1e-2)", "a log-uniform float is written tag(log, interval(low, high))"),
+        ("tune.uniform(0, 1)", "a uniform float is written interval(low, high)"),
+        (
+            "randint(1, 9)",
+            "an integer from low to high - 1 (as Ray Tune's randint) is "
+            "int(interval(low, high - 1))",
+        ),
     ],
 )
 def test_error_hints(text: str, hint: str) -> None:
