@@ -27,18 +27,18 @@ def check_file(path: Path, *, check_storage: bool = True) -> tuple[StudyFile | N
     from rltui.search.sampling import check_sampler_and_pruner
     from rltui.search.storage import StorageError, check_storage_url
     from rltui.spec import Problem, StudyFile, check_text
-    from rltui.spec.source import parse_yaml, read_study
+    from rltui.spec.reading import read_study, why_unreadable
+    from rltui.spec.source import parse_yaml
 
     try:
         text = read_study(path)  # reads no more than the size limit: any file can be named
     except FileNotFoundError:
         return None, [Problem((), "no such study file")]
     except UnicodeDecodeError as exc:
-        where = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
-        message = f"cannot read the study file: it is not UTF-8 text ({where})"
+        message = f"cannot read the study file: {why_unreadable(exc)}"
         return None, [Problem((), message, "save it as UTF-8")]
     except OSError as exc:
-        return None, [Problem((), f"cannot read the study file: {exc.strerror or exc}")]
+        return None, [Problem((), f"cannot read the study file: {why_unreadable(exc)}")]
     study, problems = check_text(text, str(path))
     if study is None:
         return None, problems

@@ -19,6 +19,7 @@ from rltui.spec.hyperparameters import check_hyperparameters, check_value
 from rltui.spec.model import StudySpec
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
 from rltui.spec.problems import KeyPath, Problem, SpecError, did_you_mean, guessing_at_most
+from rltui.spec.reading import read_study, why_unreadable
 from rltui.spec.resources import check_memory
 from rltui.spec.schema_errors import pydantic_problems
 from rltui.spec.source import (
@@ -26,7 +27,6 @@ from rltui.spec.source import (
     YamlSyntaxError,
     byte_position,
     parse_yaml,
-    read_study,
 )
 from rltui.spec.space import PRESET, SearchSpace, build_space, contains, without_searched
 from rltui.spec.sweep_calls import choice_value
@@ -171,12 +171,11 @@ def load_study(path: str | Path, *, check_env: bool = True) -> StudyFile:
         raise SpecError([Problem((), "no such study file")], str(path)) from None
     except UnicodeDecodeError as exc:
         line, column = byte_position(exc.object, exc.start)
-        problem = Problem(
-            (), f"cannot read the study file: {exc}", "save it as UTF-8", line, column
-        )
-        raise SpecError([problem], str(path)) from None
+        said = f"cannot read the study file: {why_unreadable(exc)}"
+        raise SpecError([Problem((), said, "save it as UTF-8", line, column)], str(path)) from None
     except OSError as exc:
-        raise SpecError([Problem((), f"cannot read the study file: {exc}")], str(path)) from None
+        said = f"cannot read the study file: {why_unreadable(exc)}"
+        raise SpecError([Problem((), said)], str(path)) from None
     study = parse_study(text, str(path), check_env=check_env)
     return StudyFile(study.spec, study.space, text, path.resolve(), study.warnings)
 

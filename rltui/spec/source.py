@@ -17,7 +17,6 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -77,19 +76,6 @@ class YamlSyntaxError(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.message)
         self.problem = problem
-
-
-def read_study(path: str | Path) -> str:
-    """The text of a study file, reading no more than one byte past the size limit.
-
-    Raises what reading raises (``OSError``, ``UnicodeDecodeError``). A file over the limit
-    comes back cut short, for :func:`parse_yaml` to refuse by its size.
-    """
-    with open(path, "rb") as file:
-        data = file.read(limits.MAX_FILE_BYTES + 1)
-    if len(data) > limits.MAX_FILE_BYTES:
-        return data.decode("utf-8", errors="replace")
-    return data.decode("utf-8")
 
 
 def byte_position(data: bytes, offset: int) -> tuple[int, int]:

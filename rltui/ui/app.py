@@ -16,6 +16,7 @@ from textual.command import CommandPalette, Provider
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
+from rltui.spec.reading import read_study, why_unreadable
 from rltui.ui.screens.dialogs import UnsavedScreen
 from rltui.ui.screens.main import MainScreen
 from rltui.ui.screens.palette import RltuiCommands, RltuiPalette
@@ -91,9 +92,18 @@ class RltuiApp(KeysInOrderApp[int]):
                 severity="warning",
                 timeout=8,
             )
-        if self.study_file is not None and self.study_file.exists():
-            self.main_screen.show_file(self.study_file, self.study_file.read_text(encoding="utf-8"))
-        if self.study_file is not None or (self.storage_url and self.study_name):
+        new = self._new_study_file()
+        if new is not None:
+            memory.resume()  # nothing to load until the new file is saved
+            self._start_new(new)
+        elif self.study_file is not None or (self.storage_url and self.study_name):
+            if self.study_file is not None:
+                try:
+                    text = read_study(self.study_file)
+                except (OSError, UnicodeDecodeError):
+                    pass  # opening it says why it cannot be read
+                else:
+                    self.main_screen.show_file(self.study_file, text)
             # Without a study file there is nothing to show if the study cannot be opened.
             alone = self.study_file is None
             # After the first frame: the opening thread imports Optuna and reads the storage,
@@ -113,6 +123,30 @@ class RltuiApp(KeysInOrderApp[int]):
         # The study shown settles the collector (MainScreen.apply); a study that never shows
         # (a storage that cannot be read) does not keep it paused for longer than this.
         self.set_timer(PAUSE_AT_MOST, memory.resume)
+
+    def _new_study_file(self) -> Path | None:
+        """The file a new study starts in: the one named on the command line when it does not
+        exist yet, or ``study.yaml`` when no study was named and this folder holds no YAML
+        file to pick."""
+        if self.study_file is not None:
+            return None if self.study_file.exists() else self.study_file
+        if self.storage_url and self.study_name:
+            return None
+        here = Path.cwd()
+        if any(here.glob("*.yaml")) or any(here.glob("*.yml")):
+            return None
+        return here / "study.yaml"
+
+    def _start_new(self, path: Path) -> None:
+        """Show the starter study as ``path``'s text, unsaved; saving writes it and opens it."""
+        from rltui.ui.models.starter import starter
+
+        assert self.main_screen is not None
+        self.main_screen.show_file(path, starter(path.stem))
+        self.main_screen.places.go("study")
+        self.main_screen.query_one(StatusBar).show_message(
+            f" {path.name} is new: edit this starter; ctrl+s writes it and opens the study"
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_study(
@@ -255,9 +289,9 @@ class RltuiApp(KeysInOrderApp[int]):
     def _open_file(self, path: Path) -> None:
         assert self.main_screen is not None
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_study(path)
         except (OSError, UnicodeDecodeError) as exc:
-            self.notify(f"cannot read {path}: {exc}", severity="error")
+            self.notify(f"cannot read {path}: {why_unreadable(exc)}", severity="error")
             return
         self.main_screen.show_file(path, text)
         self.notify(f"opening {path.name}…", timeout=2)

@@ -1,5 +1,6 @@
 """A study that cannot be opened: with nothing to show the app exits with the reason and
-status 1; with a study file it stays, says so in the status bar, and opens on a fixed save."""
+status 1; with a study file it stays, says so in the status bar, and opens on a fixed save. A
+study file that does not exist yet starts as the starter study, written and opened on save."""
 
 from __future__ import annotations
 
@@ -71,4 +72,58 @@ async def test_a_storage_given_with_a_study_file_that_fails_keeps_the_app(study_
     async with app.run_test(size=SIZE) as pilot:
         await wait(pilot, lambda: "study not opened" in status(app))
         await pilot.pause(0.2)
+        assert app.return_code is None
+
+
+# -- a new study file -------------------------------------------------------------------------
+
+
+def test_the_starter_study_is_valid_and_named_as_its_file() -> None:
+    from rltui.spec import check_text
+    from rltui.ui.models.starter import starter
+
+    for name, written in (("my-study", "name: my-study\n"), ("1e5", 'name: "1e5"\n')):
+        study, problems = check_text(starter(name), f"{name}.yaml")
+        assert study is not None and not problems, problems
+        assert written in starter(name) and study.spec.name == name
+    # Whole in the editor of an 80-column window (line numbers and scroll bar beside it).
+    assert max(len(line) for line in starter("study").splitlines()) <= 70
+
+
+async def test_a_study_file_that_does_not_exist_starts_as_the_starter_study(
+    tmp_path, wait, monkeypatch
+):
+    path = tmp_path / "fresh.yaml"
+    app = RltuiApp(path, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait(pilot, lambda: "fresh.yaml is new" in status(app))
+        pane = app.main_screen.study_pane
+        assert "name: fresh\n" in pane.editor.text and not pane.modified  # nothing typed yet
+        assert app.focused is pane.editor and not path.exists()
+        await pilot.press("ctrl+s")  # written, then opened: a study with no trials yet
+        await opened(app, pilot, wait)
+        assert path.read_text(encoding="utf-8") == pane.editor.text
+        assert app.main_screen.session is not None and "fresh" in status(app)
+
+
+async def test_rltui_in_a_folder_without_yaml_starts_a_study_yaml(tmp_path, wait, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = RltuiApp(None, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait(pilot, lambda: "study.yaml is new" in status(app))
+        assert app.main_screen.study_pane.path == tmp_path / "study.yaml"
+    (tmp_path / "other.yml").write_text("train: {}\n", encoding="utf-8")
+    app = RltuiApp(None, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:  # a file to pick: no starter
+        await wait(pilot, lambda: "pick a study file in the explorer" in status(app))
+        assert app.main_screen.study_pane.path is None
+
+
+async def test_a_study_file_that_is_not_text_says_so(tmp_path, wait):
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"name: x\n\x86\x00\xff")
+    app = RltuiApp(path, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait(pilot, lambda: "study not opened" in status(app))
+        assert "it is not UTF-8 text (byte 0x86 at offset 8)" in status(app)
         assert app.return_code is None

@@ -15,6 +15,7 @@ the editor or the filter line (:mod:`rltui.ui.screens.places`). The footer: the 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -30,6 +31,7 @@ from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Te
 from rltui.search.lifecycle import ControlAction
 from rltui.search.reader import Snapshot, TrialRow
 from rltui.search.workers import WorkerRecord
+from rltui.spec.reading import read_study
 from rltui.ui.display.cells import Clock
 from rltui.ui.models import chart_data
 from rltui.ui.models.seeds import trial_seeds
@@ -174,7 +176,8 @@ class MainScreen(Screen[None]):
         else:
             text = session.study.text
             if path is not None and path.exists():
-                text = path.read_text(encoding="utf-8")
+                with contextlib.suppress(OSError, UnicodeDecodeError):  # the stored text, then
+                    text = read_study(path)
             self.study_pane.load(path, text)
         self.poller.start(session)
 

@@ -39,6 +39,7 @@ from rltui.search.storage import (
 from rltui.search.study import in_force, join_by_name, open_study, open_to_read, publish_spec
 from rltui.search.workers import HOST, WorkerRecord, drain_key, is_lost, read_records
 from rltui.spec import Problem, SpecError, StudyFile, check_text, incompatible_changes
+from rltui.spec.reading import read_study, why_unreadable
 from rltui.ui.models.worker_places import SLURM, SSH, Place, places
 from rltui.ui.services.launches import StartedWorkers, WorkerLaunch
 from rltui.ui.services.memory import bulk_load
@@ -93,7 +94,10 @@ class Session:
     ) -> Session:
         try:
             if study_file is not None:
-                text = study_file.read_text(encoding="utf-8")
+                try:
+                    text = read_study(study_file)
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise SessionError(f"cannot read {study_file}: {why_unreadable(exc)}") from None
                 study, problems = check_text(text, str(study_file), check_env=False)
                 if study is None:
                     first = next((p for p in problems if p.severity == "error"), problems[0])

@@ -13,6 +13,9 @@ from textual.widgets.tree import TreeNode
 SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache"}
 
 
+HEAD_BYTES = 4000  # a study file says 'train:' near its top
+
+
 def find_study_files(roots: list[Path], depth: int = 3, limit: int = 200) -> list[Path]:
     """YAML files that look like study files (they have ``train:``), nearest first."""
     found: list[Path] = []
@@ -32,7 +35,10 @@ def find_study_files(roots: list[Path], depth: int = 3, limit: int = 200) -> lis
                 walk(entry, level + 1)
             elif entry.suffix in (".yaml", ".yml") and entry.resolve() not in seen:
                 try:
-                    head = entry.read_text(encoding="utf-8", errors="replace")[:4000]
+                    if not entry.is_file():  # a FIFO or a device would block the read
+                        continue
+                    with entry.open("rb") as file:  # a huge YAML file: only its head
+                        head = file.read(HEAD_BYTES).decode("utf-8", errors="replace")
                 except OSError:
                     continue
                 if "\ntrain:" in f"\n{head}":

@@ -27,6 +27,7 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from rltui.spec import SpecError
+from rltui.spec.reading import read_study, why_unreadable
 from rltui.ui.models.study_buffer import (
     Check,
     Stamp,
@@ -193,7 +194,7 @@ class StudyFilePane(Vertical):
         if stamp == known:
             return
         try:
-            text = path.read_text(encoding="utf-8") if stamp is not None else None
+            text = read_study(path) if stamp is not None else None
         except (OSError, UnicodeDecodeError):
             return  # being written, or unreadable for now: look again next time
         self.post_message(self.DiskChanged(text, stamp))
@@ -243,9 +244,9 @@ class StudyFilePane(Vertical):
             self.notify("this buffer has no file to reload from", severity="warning")
             return
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_study(path)
         except (OSError, UnicodeDecodeError) as exc:
-            self.notify(f"cannot reload {path}: {exc}", severity="error")
+            self.notify(f"cannot reload {path}: {why_unreadable(exc)}", severity="error")
             return
         self.load(path, text)
         self.notify(f"reloaded {path.name} from disk", timeout=3)
@@ -305,7 +306,7 @@ class StudyFilePane(Vertical):
                     self.notify("not saved: ctrl+r shows the disk's version", timeout=4)
 
             try:
-                on_disk: str | None = path.read_text(encoding="utf-8")
+                on_disk: str | None = read_study(path)
             except (OSError, UnicodeDecodeError):
                 on_disk = None  # gone or unreadable: nothing to compare with
             if on_disk != text:  # else the other program wrote what the buffer holds
