@@ -27,13 +27,13 @@ def check_file(path: Path, *, check_storage: bool = True) -> tuple[StudyFile | N
     from rltui.search.sampling import check_sampler_and_pruner
     from rltui.search.storage import StorageError, check_storage_url
     from rltui.spec import Problem, StudyFile, check_text
-    from rltui.spec.reading import read_study, why_unreadable
+    from rltui.spec.reading import new_file_hint, read_study, why_unreadable
     from rltui.spec.source import parse_yaml
 
     try:
         text = read_study(path)  # reads no more than the size limit: any file can be named
     except FileNotFoundError:
-        return None, [Problem((), "no such study file")]
+        return None, [Problem((), "no such study file", new_file_hint(path))]
     except UnicodeDecodeError as exc:
         message = f"cannot read the study file: {why_unreadable(exc)}"
         return None, [Problem((), message, "save it as UTF-8")]

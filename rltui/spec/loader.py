@@ -19,7 +19,7 @@ from rltui.spec.hyperparameters import check_hyperparameters, check_value
 from rltui.spec.model import StudySpec
 from rltui.spec.optuna_options import PRUNER_OPTIONS, SAMPLER_OPTIONS
 from rltui.spec.problems import KeyPath, Problem, SpecError, did_you_mean, guessing_at_most
-from rltui.spec.reading import read_study, why_unreadable
+from rltui.spec.reading import new_file_hint, read_study, why_unreadable
 from rltui.spec.resources import check_memory
 from rltui.spec.schema_errors import pydantic_problems
 from rltui.spec.source import (
@@ -168,7 +168,9 @@ def load_study(path: str | Path, *, check_env: bool = True) -> StudyFile:
     try:
         text = read_study(path)
     except FileNotFoundError:
-        raise SpecError([Problem((), "no such study file")], str(path)) from None
+        raise SpecError(
+            [Problem((), "no such study file", new_file_hint(path))], str(path)
+        ) from None
     except UnicodeDecodeError as exc:
         line, column = byte_position(exc.object, exc.start)
         said = f"cannot read the study file: {why_unreadable(exc)}"

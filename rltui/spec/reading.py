@@ -8,6 +8,11 @@ from pathlib import Path
 from rltui.spec import limits
 
 
+def new_file_hint(path: str | Path) -> str:
+    """How to start a study file that does not exist yet."""
+    return f"`rltui {path}` opens a starter study to edit, and saves it there"
+
+
 def read_study(path: str | Path) -> str:
     """The text of a study file, reading no more than one byte past the size limit.
 
