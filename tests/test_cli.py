@@ -73,8 +73,10 @@ def test_an_unreadable_study_file_is_one_message_for_every_command(
         path.mkdir()
     elif kind == "binary":
         path.write_bytes(b"# \xff\xfe name: x\n")
-    _fails([*command, str(path)], capsys, f"{path}: (top level): {words}")
+    err = _fails([*command, str(path)], capsys, f"{path}: (top level): {words}")
     assert not (tmp_path / "study.rltui").exists()
+    if kind == "missing":
+        assert f"(`rltui {path}` opens a starter study to edit, and saves it there)" in err
 
 
 # -- the storage named in a study file --------------------------------------------------------
