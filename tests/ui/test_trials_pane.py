@@ -178,6 +178,16 @@ async def test_the_filter_line_filters_and_the_state_line_says_so() -> None:
         assert app.pane.filter_line.value == "state:fail Comp" and table.row_count == 0
 
 
+async def test_a_study_without_trials_says_how_to_run_some() -> None:
+    app = PaneApp([])
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert (
+            state_line(app)
+            == "sort: # · 0 of 0 · no trials yet: w starts a worker, which runs them"
+        )
+
+
 @pytest.mark.slow
 async def test_a_bad_term_says_what_is_wrong_and_keeps_the_last_good_filter() -> None:
     app = PaneApp(study())

@@ -212,6 +212,14 @@ class TrialsPane(Vertical):
             line.append(" · filter: ")
             line.append(shown)  # the user's text, appended as it is: never markup
         line.append(f" · {table.shown_count} of {len(table.rows_by_number)}")
+        snapshot = self.snapshot
+        if snapshot is not None and not table.rows_by_number:
+            working = any(w.alive for w in snapshot.workers)
+            line.append(
+                " · no trials yet: the workers are starting"
+                if working
+                else " · no trials yet: w starts a worker, which runs them"
+            )
         if line != self._shown_state:
             self._shown_state = line
             self.query_one("#table-state", Static).update(line)
