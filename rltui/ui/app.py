@@ -27,7 +27,7 @@ from rltui.ui.services.settings import UserSettings
 from rltui.ui.services.themes import few_colours, initial_theme, load_themes, remember_theme
 from rltui.ui.textual.internals import install_typeahead_parser
 from rltui.ui.textual.key_order import KeysInOrderApp
-from rltui.ui.widgets.explorer import Explorer
+from rltui.ui.widgets.explorer import Explorer, find_study_files
 from rltui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -126,14 +126,14 @@ class RltuiApp(KeysInOrderApp[int]):
 
     def _new_study_file(self) -> Path | None:
         """The file a new study starts in: the one named on the command line when it does not
-        exist yet, or ``study.yaml`` when no study was named and this folder holds no YAML
-        file to pick."""
+        exist yet, or ``study.yaml`` when no study was named and this folder holds no study
+        file to pick (the explorer lists those of its subfolders too)."""
         if self.study_file is not None:
             return None if self.study_file.exists() else self.study_file
         if self.storage_url and self.study_name:
             return None
         here = Path.cwd()
-        if any(here.glob("*.yaml")) or any(here.glob("*.yml")):
+        if (here / "study.yaml").exists() or find_study_files([here], depth=0, limit=1):
             return None
         return here / "study.yaml"
 

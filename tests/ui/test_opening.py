@@ -106,12 +106,18 @@ async def test_a_study_file_that_does_not_exist_starts_as_the_starter_study(
         assert app.main_screen.session is not None and "fresh" in status(app)
 
 
-async def test_rltui_in_a_folder_without_yaml_starts_a_study_yaml(tmp_path, wait, monkeypatch):
+async def test_rltui_in_a_folder_without_a_study_file_starts_a_study_yaml(
+    tmp_path, wait, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     app = RltuiApp(None, clock=fixed_clock, poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
         await wait(pilot, lambda: "study.yaml is new" in status(app))
         assert app.main_screen.study_pane.path == tmp_path / "study.yaml"
+    (tmp_path / "compose.yml").write_text("services: {}\n", encoding="utf-8")  # no study
+    app = RltuiApp(None, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait(pilot, lambda: "study.yaml is new" in status(app))
     (tmp_path / "other.yml").write_text("train: {}\n", encoding="utf-8")
     app = RltuiApp(None, clock=fixed_clock, poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:  # a file to pick: no starter
