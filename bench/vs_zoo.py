@@ -30,7 +30,7 @@ trained one evaluation interval (20,000 / 4 = 5,000 steps) per report; a finishe
 rollouts of 8 x n_steps up to the budget (its learn() ends a rollout before stopping).
 
 Wall-clock timings on a shared machine: note the load averages printed, repeat runs that
-look off. A seed takes 2-8 minutes for the zoo and 1-3 for rltui on 2 cores (``--quick``:
+look off. A seed takes 2-17 minutes for the zoo and 1-4 for rltui on 2 cores (``--quick``:
 2 trials x 5,000 steps, one seed: seconds, or minutes when a trial draws batches of 4).
 """
 
