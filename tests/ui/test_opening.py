@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from rltui.ui.app import RltuiApp
+from rltui.ui.widgets.explorer import Explorer
 from tests.conftest import needs_psycopg
 
 from .conftest import fixed_clock
@@ -93,6 +94,7 @@ def test_the_starter_study_is_valid_and_named_as_its_file() -> None:
 async def test_a_study_file_that_does_not_exist_starts_as_the_starter_study(
     tmp_path, wait, monkeypatch
 ):
+    monkeypatch.chdir(tmp_path)  # the explorer lists this folder's study files
     path = tmp_path / "fresh.yaml"
     app = RltuiApp(path, clock=fixed_clock, poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
@@ -103,6 +105,8 @@ async def test_a_study_file_that_does_not_exist_starts_as_the_starter_study(
         await pilot.press("ctrl+s")  # written, then opened: a study with no trials yet
         await opened(app, pilot, wait)
         assert path.read_text(encoding="utf-8") == pane.editor.text
+        explorer = app.main_screen.query_one(Explorer)
+        await wait(pilot, lambda: explorer.lists(path))  # listed once written
         assert app.main_screen.session is not None and "fresh" in status(app)
 
 

@@ -310,6 +310,9 @@ class MainScreen(Screen[None]):
 
     def on_study_file_pane_saved(self, event: StudyFilePane.Saved) -> None:
         self.study_file_status.saved(event)
+        explorer = self.query_one(Explorer)
+        if event.written and not explorer.lists(event.path):  # a new file: list it
+            explorer.rescan()
 
     def on_study_file_pane_applied(self, event: StudyFilePane.Applied) -> None:
         self.study_file_status.applied(event)

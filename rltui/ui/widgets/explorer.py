@@ -70,12 +70,17 @@ class Explorer(Tree[object]):
         self.guide_depth = 2
         self._files: TreeNode[object] = self.root.add("Study files", expand=True)
         self._studies: TreeNode[object] = self.root.add("Studies in storage", expand=True)
+        self._listed: set[Path] = set()  # the study files shown, resolved
 
     def on_mount(self) -> None:
         self.rescan()
 
     def rescan(self) -> None:
         self._scan()
+
+    def lists(self, path: Path) -> bool:
+        """Whether ``path`` is among the study files shown."""
+        return path.resolve() in self._listed
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
     def _scan(self) -> None:
@@ -84,6 +89,7 @@ class Explorer(Tree[object]):
 
     def _show_files(self, files: list[Path]) -> None:
         self._files.remove_children()
+        self._listed = {path.resolve() for path in files}
         cwd = Path.cwd()
         for path in files:
             try:
