@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from rltui.spec import format_path
 from rltui.ui.models.preview import Preview
 from rltui.ui.screens.dialogs import DIALOG_CSS
+from rltui.ui.widgets.footer import KeysFooter
 
 SECTIONS = ("search space", "fixed", "settings")
 TITLES = {
@@ -101,7 +102,7 @@ class ApplyPreviewScreen(ModalScreen[bool]):
                     variant="primary",
                     disabled=not self.preview.applicable,
                 )
-        yield Footer()  # this preview's keys, not the editor's under it
+        yield KeysFooter()  # this preview's keys, not the editor's under it
 
     def on_mount(self) -> None:
         button = "#apply" if self.preview.applicable else "#cancel"

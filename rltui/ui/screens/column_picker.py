@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, SelectionList, Static
+from textual.widgets import SelectionList, Static
 
 from rltui.ui.models.metrics import MAX_CHARTS
+from rltui.ui.widgets.footer import KeysFooter
 
 # What the picker returns for "the default columns".
 DEFAULTS: tuple[str, ...] = ()
@@ -51,7 +52,7 @@ class ColumnPicker(ModalScreen[tuple[str, ...] | None]):
             yield SelectionList[str](
                 *((name, name, name in self.shown) for name in self.available), id="columns"
             )
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def ticked(self) -> tuple[str, ...]:

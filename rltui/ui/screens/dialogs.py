@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
+
+from rltui.ui.widgets.footer import KeysFooter
 
 DIALOG_CSS = """
 .dialog { width: 64; max-width: 95%; height: auto; padding: 1 2; border: round $primary;
@@ -47,7 +49,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal():
                 yield Button(f"{self.no} (n)", id="no")
                 yield Button(f"{self.yes} (y)", id="yes", variant="error")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -86,7 +88,7 @@ class QuitScreen(ModalScreen[str | None]):
                 yield Button("Stay (n)", id="stay")
                 yield Button("Stop them (s)", id="stop", variant="warning")
                 yield Button("Keep going (k)", id="keep", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()
@@ -125,7 +127,7 @@ class UnsavedScreen(ModalScreen[str | None]):
                 yield Button("Cancel (c)", id="cancel")
                 yield Button("Discard (d)", id="discard", variant="error")
                 yield Button("Save (s)", id="save", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#save", Button).focus()

@@ -17,9 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
 from rltui.ui.display import cells
+from rltui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -164,7 +165,7 @@ class EnqueueScreen(ModalScreen[QueueRequest | None]):
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Enqueue", id="submit", variant="primary")
-        yield Footer()  # this form's keys, not the trial table's under it
+        yield KeysFooter()  # this form's keys, not the trial table's under it
 
     def on_mount(self) -> None:
         # Typing should edit the first parameter at once, not go nowhere until a Tab.

@@ -20,7 +20,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.keys import format_key
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from rltui.ui.widgets.footer import KeysFooter
 
 INTRO = (
     "rltui watches and steers an Optuna study of RL agents. The UI only talks to the storage: "
@@ -177,7 +179,7 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "rltui help"
             yield Static(Text(INTRO))
             yield Static(keys_table(self.bindings, self.extras))
-        yield Footer()
+        yield KeysFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

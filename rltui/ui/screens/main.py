@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, TextArea
+from textual.widgets import DataTable, Input, TabbedContent, TabPane, TextArea
 
 from rltui.search.lifecycle import ControlAction
 from rltui.search.reader import Snapshot, TrialRow
@@ -49,6 +49,7 @@ from rltui.ui.widgets.charts import RewardCurves
 from rltui.ui.widgets.compare_pane import ComparePane
 from rltui.ui.widgets.events_view import EventsView
 from rltui.ui.widgets.explorer import Explorer
+from rltui.ui.widgets.footer import KeysFooter
 from rltui.ui.widgets.log_view import LogView
 from rltui.ui.widgets.problems import ProblemsView
 from rltui.ui.widgets.status_bar import StatusBar
@@ -117,7 +118,7 @@ class MainScreen(Screen[None]):
                         yield EventsView(id="events")
         yield StatusBar(id="status")
         # Compact: at 80 columns the keys of the focused pane still fit.
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.places.fit()

@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from rltui.search import notes
 from rltui.search.notes import Note, NoteConflict
 from rltui.ui.screens.dialogs import ConfirmScreen
+from rltui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     import optuna
@@ -95,7 +96,7 @@ class NoteEditorScreen(ModalScreen[Note | None]):
             )
             yield TextArea(id="note-text", read_only=True, soft_wrap=True)
             yield Static(Text("reading the note…", style="dim"), id="note-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.area.focus()

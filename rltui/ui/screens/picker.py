@@ -12,8 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from rltui.ui.widgets.footer import KeysFooter
 
 
 class Picker(ModalScreen[tuple[Any] | None]):
@@ -44,7 +46,7 @@ class Picker(ModalScreen[tuple[Any] | None]):
             box.border_title = self.title_text
             yield Static(Text(self.hint), id="picker-hint")
             yield OptionList(*(Option(Text(label)) for label in self.labels), id="picker-list")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from rltui.search import segments
 from rltui.search.reader import Snapshot
@@ -34,6 +34,7 @@ from rltui.ui.models.population import MemberCurve, Population
 from rltui.ui.models.trial_query import abbreviate
 from rltui.ui.screens.picker import Picker
 from rltui.ui.widgets.charts import TITLE_MARGIN, ChartView, plot_colour
+from rltui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from textual_plotext.plot import Plot
@@ -156,7 +157,7 @@ class PopulationScreen(ModalScreen[None]):
             yield PopulationChart(id="pop-chart")
             with VerticalScroll(id="pop-lineage-box"):
                 yield Static(id="pop-lineage")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.follow()

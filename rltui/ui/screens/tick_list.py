@@ -11,7 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, SelectionList, Static
+from textual.widgets import SelectionList, Static
+
+from rltui.ui.widgets.footer import KeysFooter
 
 
 class TickList(ModalScreen[tuple[str, ...] | None]):
@@ -47,7 +49,7 @@ class TickList(ModalScreen[tuple[str, ...] | None]):
                 *((Text(prompt), value, ticked) for prompt, value, ticked in self.items),
                 id="tick-list",
             )
-        yield Footer()
+        yield KeysFooter()
 
     def action_done(self) -> None:
         chosen = set(self.query_one("#tick-list", SelectionList).selected)

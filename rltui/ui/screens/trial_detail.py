@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rltui.search import notes
 from rltui.search.notes import Note
@@ -25,6 +25,7 @@ from rltui.ui.display import cells
 from rltui.ui.display.cells import Clock
 from rltui.ui.models.seeds import TrialSeeds
 from rltui.ui.screens.note_editor import NoteEditorScreen, first_lines
+from rltui.ui.widgets.footer import KeysFooter
 from rltui.ui.widgets.log_view import read_tail
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ class TrialDetailScreen(ModalScreen[None]):
                 tail = "\n".join(row.traceback.rstrip().splitlines()[-TRACEBACK_LINES:])
                 yield Static(Text(tail), id="traceback")
             yield Static(Text("log: reading…", style="dim"), id="log")
-        yield Footer()
+        yield KeysFooter()
 
     def _window_snapshot(self) -> Snapshot | None:
         snapshot = getattr(getattr(self.app, "main_screen", None), "snapshot", None)

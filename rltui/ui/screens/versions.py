@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from rltui.ui.models.preview import text_diff
 from rltui.ui.models.version_stats import VersionStats, best_version
+from rltui.ui.widgets.footer import KeysFooter
 
 Version = tuple[int, float | None, str]
 
@@ -98,7 +99,7 @@ class VersionsScreen(ModalScreen[str | None]):
                 with VerticalScroll():
                     yield Static(id="versions-stats")
                     yield Static(id="versions-diff")
-        yield Footer()  # this list's keys, not the editor's under it
+        yield KeysFooter()  # this list's keys, not the editor's under it
 
     def _label(self, version: Version) -> Text:
         number, created, _ = version

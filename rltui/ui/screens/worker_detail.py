@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rltui.search.workers import HOST, WorkerRecord
 from rltui.ui.display import cells, worker_cells
 from rltui.ui.display.cells import Clock
+from rltui.ui.widgets.footer import KeysFooter
 from rltui.ui.widgets.log_view import read_tail
 
 LOG_LINES = 30
@@ -84,7 +85,7 @@ class WorkerDetailScreen(ModalScreen[None]):
             now = self.clock().timestamp()
             yield Static(record_table(record, now, self.late, warning), id="record")
             yield Static(Text("log: reading…", style="dim"), id="worker-log")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._read_log()
