@@ -227,9 +227,9 @@ def _main(argv: list[str] | None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "ui")
     args = build_parser().parse_args(argv)
-    from rltui.search.control import ControlError
-    from rltui.search.journal import JournalWriteError
-    from rltui.search.storage import StorageError
+    # Not from the modules that raise them, which import Optuna: the window's first frame
+    # would wait for it.
+    from rltui.search.errors import ControlError, JournalWriteError, StorageError
     from rltui.spec import SpecError
 
     try:

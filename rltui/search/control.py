@@ -16,6 +16,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial
 
 from rltui.search import attrs, endings
+from rltui.search.errors import ControlError
 from rltui.search.lifecycle import (
     ALLOWED,
     ControlAction,
@@ -25,10 +26,6 @@ from rltui.search.lifecycle import (
     status_of,
 )
 from rltui.search.optuna_internals import storage_of, study_id_of, trial_id_of
-
-
-class ControlError(Exception):
-    """A request that does not apply, e.g. pausing a finished trial or an unknown number."""
 
 
 class Controller:

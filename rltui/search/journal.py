@@ -54,6 +54,7 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import BaseJournalBackend
 
+from rltui.search.errors import JournalWriteError
 from rltui.search.journal_lock import FlockLock
 from rltui.search.optuna_internals import (
     declare_journal_snapshot,
@@ -71,30 +72,6 @@ _BLANKS = b" \t\r"  # JSON whitespace, but for the line end
 _LOG_START = re.compile(rb'\{\s*"op_code"')  # how Optuna begins every log it writes
 _NAMED = 3  # torn lines named one by one in a report; more are counted
 _logger = logging.getLogger("rltui.journal")
-_COPY = "or copy the study's folder and use the copy (`rltui export` reads it where it is)"
-
-
-class JournalWriteError(OSError):
-    """An append that did not happen (none of it is in the journal), with the system's errno
-    (EBADF: opened to read only) and a one-line message saying where and what to do."""
-
-    def __init__(self, path: str, code: int, strerror: str | None = None) -> None:
-        reason = strerror or os.strerror(code)
-        rest = {
-            errno.EROFS: f"{path} is on a read-only file system (Errno {code}); remount it "
-            f"read-write, {_COPY}",
-            errno.EACCES: f"this user may not write {path} or its folder (Errno {code}); ask "
-            f"its owner for write access, {_COPY}",
-            errno.EBADF: f"{path} was opened to read only",
-        }.get(code, f"{path}: {reason} (Errno {code}); nothing of this write was kept")
-        if code in (errno.ENOSPC, errno.EDQUOT):
-            rest += "; free space on that disk and try again"
-        super().__init__(message := f"cannot write the study: {rest}")
-        self.message = message
-        self.errno, self.strerror, self.filename = code, reason, path
-
-    def __str__(self) -> str:
-        return self.message  # OSError's own would show errno and file name in its words
 
 
 @declare_journal_snapshot

@@ -10,24 +10,12 @@ from pathlib import Path
 
 from optuna.storages import BaseStorage, RDBStorage
 
+from rltui.search.errors import StorageError
 from rltui.search.journal import JournalWriteError, open_journal
 
 RDB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 JOURNAL_PREFIX = "journal:"
 STUDY_HOME_SUFFIX = ".rltui"
-
-
-class StorageError(Exception):
-    """A storage that cannot be opened; the message says why and ``hint`` what to do.
-
-    The two are kept apart so that a storage named in a study file can be reported like any
-    other problem of the file (``file:line:col: storage: message (hint)``).
-    """
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(f"{message} ({hint})" if hint else message)
-        self.message = message
-        self.hint = hint
 
 
 @dataclass(frozen=True)

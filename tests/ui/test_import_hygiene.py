@@ -63,23 +63,59 @@ def test_first_paint_needs_neither_plotext_nor_the_charts_tab():
     assert loaded_by("import rltui.ui.app", CHARTS_TAB) == []
 
 
+OPENED_BY_A_KEY = (
+    "rltui.ui.screens.trial_detail",
+    "rltui.ui.screens.worker_detail",
+    "rltui.ui.screens.enqueue",
+    "rltui.ui.screens.tick_list",
+    "rltui.ui.models.seeds",
+    "rltui.ui.widgets.compare_view",
+)
+
+
+def test_first_paint_loads_no_screen_that_only_a_key_opens():
+    assert loaded_by("import rltui.ui.app", OPENED_BY_A_KEY) == []
+
+
 def test_the_command_line_loads_neither_textual_nor_optuna_before_a_command_runs():
     assert loaded_by("import rltui.cli", ("textual", "optuna", "pydantic", "plotext")) == []
 
 
-async def test_the_charts_tab_is_made_when_first_shown_then_charted(make_app, wait) -> None:
+def test_the_window_command_reaches_the_window_before_optuna_loads(tmp_path):
+    # The command line's own handling (parsing, the errors it reports) must not load it.
+    code = (
+        "import sys, rltui.cli as cli\n"
+        "cli.HANDLERS['ui'] = lambda args: print('optuna' in sys.modules, "
+        "'pydantic' in sys.modules) or 0\n"
+        "raise SystemExit(cli.main(['study.yaml']))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+
+async def test_the_charts_and_compare_tabs_are_made_when_first_shown(make_app, wait) -> None:
     from rltui.ui.widgets.charts_pane import ChartsPane
+    from rltui.ui.widgets.compare_view import CompareView
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait(pilot, lambda: app.main_screen and app.main_screen.snapshot is not None)
-        assert not app.main_screen.query(ChartsPane)
+        screen = app.main_screen
+        assert not screen.query(ChartsPane) and not screen.query(CompareView)
         await pilot.press("3")
-        pane = app.main_screen.query_one(ChartsPane)
-        assert app.main_screen.charts_pane is pane
+        pane = screen.query_one(ChartsPane)
+        assert screen.charts_pane is pane
         history = pane.query_one("#history")
         await wait(pilot, lambda: pane.has_focus and history.data is not None)
         await wait(pilot, lambda: not history._dirty and "no data" not in history.render().plain)
+        assert not screen.query(CompareView)
+        await pilot.press("4")
+        await wait(pilot, lambda: screen.query(CompareView))
+        legend = screen.query_one("#compare-legend")
+        # The selected trial (the first row) is compared with the best one.
+        await wait(pilot, lambda: "#" in str(legend.render()))
 
 
 async def test_the_collector_paused_at_start_resumes_without_a_study(wait) -> None:

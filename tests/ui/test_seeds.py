@@ -64,7 +64,7 @@ async def test_a_one_seed_trial_shows_no_seeds(make_app, wait, monkeypatch):
         found.append(trial_seeds(session, row))
         return found[-1]
 
-    monkeypatch.setattr("rltui.ui.screens.main.trial_seeds", reading)
+    monkeypatch.setattr("rltui.ui.models.seeds.trial_seeds", reading)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait(pilot, lambda: app.main_screen and app.main_screen.snapshot is not None)

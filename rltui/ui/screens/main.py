@@ -34,15 +34,12 @@ from rltui.search.workers import WorkerRecord
 from rltui.spec.reading import read_study
 from rltui.ui.display.cells import Clock
 from rltui.ui.models import chart_data
-from rltui.ui.models.seeds import trial_seeds
 from rltui.ui.screens.help import HelpScreen, window_keys
 from rltui.ui.screens.places import VIEW_BINDINGS, Places, place_bindings
 from rltui.ui.screens.poller import POLL_INTERVAL, SnapshotRead, StudyPoller
 from rltui.ui.screens.study_controls import STUDY_BINDINGS, StudyControls
 from rltui.ui.screens.study_file_status import StudyFileStatus
 from rltui.ui.screens.study_news import StudyNews
-from rltui.ui.screens.trial_detail import TrialDetailScreen
-from rltui.ui.screens.worker_detail import WorkerDetailScreen
 from rltui.ui.services import memory
 from rltui.ui.services.gpu import Gpu
 from rltui.ui.widgets.charts import RewardCurves
@@ -274,6 +271,10 @@ class MainScreen(Screen[None]):
         row = self.table.selected_row
         if row is None:
             return
+        # Loaded when first opened, as the other screens a key opens: not on the first paint.
+        from rltui.ui.models.seeds import trial_seeds
+        from rltui.ui.screens.trial_detail import TrialDetailScreen
+
         record = self.worker_of(row)
         log = Path(record.log) if record is not None and record.log else None
         session = self.session
@@ -281,6 +282,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(TrialDetailScreen(row, log, self.clock, seeds))
 
     def on_workers_view_worker_chosen(self, event: WorkersView.WorkerChosen) -> None:
+        from rltui.ui.screens.worker_detail import WorkerDetailScreen
+
         self.app.push_screen(WorkerDetailScreen(event.record, self.clock, event.late))
 
     def on_trial_table_marks_changed(self, event: TrialTable.MarksChanged) -> None:

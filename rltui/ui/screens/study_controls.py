@@ -24,11 +24,11 @@ from rltui.search.workers import WorkerRecord
 from rltui.spec.wording import counted, verb
 from rltui.ui.models.worker_places import SLURM, SSH, Place
 from rltui.ui.screens.dialogs import ConfirmScreen, QuitScreen, UnsavedScreen
-from rltui.ui.screens.enqueue import EnqueueScreen, QueueRequest
 from rltui.ui.screens.picker import Picker
 
 if TYPE_CHECKING:
     from rltui.ui.app import RltuiApp
+    from rltui.ui.screens.enqueue import QueueRequest
     from rltui.ui.screens.main import MainScreen
     from rltui.ui.services.session import Session
 
@@ -205,6 +205,7 @@ class StudyControls:
             return
         row = self.selected_trial()
         clone_of = row.number if row is not None else None
+        from rltui.ui.screens.enqueue import EnqueueScreen  # loaded when first opened
 
         def answered(request: QueueRequest | None) -> None:
             if request is None:

@@ -18,12 +18,12 @@ from textual.containers import Vertical
 from textual.message import Message
 
 from rltui.ui.models import metrics
-from rltui.ui.widgets.compare_view import CompareView
 
 if TYPE_CHECKING:
     from rltui.search.reader import Snapshot
     from rltui.search.study import SpecVersions
     from rltui.ui.services.session import Session
+    from rltui.ui.widgets.compare_view import CompareView
 
 
 class ComparisonRead(Message):
@@ -71,13 +71,26 @@ class ComparePane(Vertical, can_focus=True):
         self._read_snapshot: Snapshot | None = None
         self._pick_when_read = False
         self._specs: tuple[Session, SpecVersions] | None = None
+        self._view: CompareView | None = None
 
     def compose(self) -> ComposeResult:
-        yield CompareView(id="compare-view")
+        # Nothing yet: the view (a legend and six charts) is made the first time it is
+        # wanted, which keeps it off the window's first frame.
+        yield from ()
+
+    def on_show(self) -> None:
+        _ = self.view
 
     @property
     def view(self) -> CompareView:
-        return self.query_one(CompareView)
+        """The comparison view, made and mounted the first time it is wanted; what it is
+        shown before it is mounted is drawn when it is."""
+        if self._view is None:
+            from rltui.ui.widgets.compare_view import CompareView
+
+            self._view = CompareView(id="compare-view")
+            self.mount(self._view)
+        return self._view
 
     def show(
         self,

@@ -72,7 +72,10 @@ class CompareView(Vertical):
                 yield MetricChart(id=f"compare-{index}")
 
     def on_mount(self) -> None:
-        self._layout(1)
+        if self.comparison is None:
+            self._layout(1)
+        else:  # shown before it was mounted
+            self._draw()
 
     @property
     def charts(self) -> list[MetricChart]:
@@ -85,6 +88,12 @@ class CompareView(Vertical):
         if comparison == self.comparison and params == self.params:
             return
         self.comparison, self.params = comparison, params
+        if self.is_mounted:
+            self._draw()
+
+    def _draw(self) -> None:
+        comparison, params = self.comparison, self.params
+        assert comparison is not None
         self.query_one("#compare-legend", Static).update(
             legend(comparison, params)
             if comparison.target.trials

@@ -27,7 +27,6 @@ from rltui.ui.display import cells
 from rltui.ui.display.cells import Clock
 from rltui.ui.models.trial_query import QueryError, TrialQuery, abbreviate, parse
 from rltui.ui.screens.note_editor import open_note_editor
-from rltui.ui.screens.tick_list import TickList
 from rltui.ui.textual.keys import fused_escape_names
 from rltui.ui.widgets.trial_table import TrialTable
 
@@ -329,7 +328,7 @@ class TrialsPane(Vertical):
         self.filter_line.display = self.filter_line.display and bool(query.text)
         self.show_state()
 
-    # Pickers ------------------------------------------------------------------------
+    # Pickers (loaded when first opened: SelectionList is not needed for the first paint)
 
     def action_pick_states(self) -> None:
         table = self.table
@@ -350,6 +349,8 @@ class TrialsPane(Vertical):
             if values is not None:
                 picked = {TrialStatus(value) for value in values} or None
                 self.set_filter(self.table.trial_filter.with_states(picked))
+
+        from rltui.ui.screens.tick_list import TickList
 
         self.app.push_screen(
             TickList(
@@ -378,6 +379,8 @@ class TrialsPane(Vertical):
                 shown = set(values) or set(self.table.params)  # none ticked: all of them
                 self.table.set_hidden_params(frozenset(self.table.params) - shown)
                 self.show_state()
+
+        from rltui.ui.screens.tick_list import TickList
 
         self.app.push_screen(
             TickList(
