@@ -284,3 +284,25 @@ def test_the_detail_tells_the_time_a_trials_worker_was_frozen() -> None:
     assert "35s (and 1m00s its worker was frozen)" in console.export_text()
     console.print(summary(replace(row, frozen=0.0), fixed_clock))
     assert "1m35s" in console.export_text()
+
+
+async def test_enter_and_escape_in_the_filter_hand_the_keyboard_back_as_they_are_handled():
+    # Not when the pane reads a message about them later: a key typed right behind them in
+    # one read (SSH typeahead, "/ state:complete Enter p") went into the line in a terminal.
+    app = PaneApp(study())
+    async with app.run_test(size=(120, 24)) as pilot:
+        table = await opened(app, pilot)
+        line = app.pane.filter_line
+        await pilot.press("slash", *"state:complete")
+        assert line.has_focus
+        await line.action_submit()
+        assert app.focused is table  # before any message is handled
+        await pilot.press("slash")
+        assert line.has_focus
+        line.action_leave()
+        assert app.focused is table
+        await pilot.pause()
+        assert line.value == "state:complete"
+        assert {r.status for r in table.rows_by_number.values() if str(r.number) in table.rows} == {
+            TrialStatus.COMPLETE
+        }

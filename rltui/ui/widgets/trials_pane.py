@@ -9,15 +9,15 @@ notifications.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.theme import Theme
 from textual.widgets import Input, Static
 
@@ -75,7 +75,10 @@ PLACEHOLDER = "filter: state:running value>60 lr<1e-3 net_arch=small, or words t
 
 
 class FilterLine(Input):
-    """The filter's input line; Escape hands the keyboard back to the table."""
+    """The filter's input line; Enter and Escape hand the keyboard back to the table.
+
+    They do it at once, as the key is handled: a key typed right behind them (SSH
+    typeahead: ``/ state:complete Enter p``) goes to the table, not into this line."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -87,11 +90,16 @@ class FilterLine(Input):
         ),
     ]
 
-    class Left(Message):
-        """The user left the filter line with Escape."""
+    def __init__(self, leave: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._leave = leave
 
     def action_leave(self) -> None:
-        self.post_message(self.Left())
+        self._leave()
+
+    async def action_submit(self) -> None:
+        await super().action_submit()
+        self._leave()
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:
         # Esc and a digit typed together switch tabs, as from the editor (rltui.ui.textual.keys).
@@ -165,7 +173,7 @@ class TrialsPane(Vertical):
         self.snapshot: Snapshot | None = None  # the last one applied
 
     def compose(self) -> ComposeResult:
-        yield FilterLine(placeholder=PLACEHOLDER, id="filter")
+        yield FilterLine(self._back_to_table, placeholder=PLACEHOLDER, id="filter")
         yield Static(id="table-state")
         yield TrialTable(clock=self.clock, id="table")
 
@@ -291,13 +299,7 @@ class TrialsPane(Vertical):
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._filter_typed(event.value)
-        self._back_to_table()
-
-    @on(FilterLine.Left)
-    def _filter_left(self, event: FilterLine.Left) -> None:
-        event.stop()
-        self._back_to_table()
+        self._filter_typed(event.value)  # the line has left for the table already
 
     def _back_to_table(self) -> None:
         if not self.filter_line.value.strip():
