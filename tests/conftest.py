@@ -87,6 +87,13 @@ def zoo_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test has a cache folder of its own: a window never shows a table kept by
+    another test (rltui.ui.services.table_cache), nor the real user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def workers_at_normal_priority() -> Iterator[None]:
     """Workers that tests start, directly or through the UI in tmux, run at the tests' own

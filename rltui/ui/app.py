@@ -21,7 +21,7 @@ from rltui.ui.screens.dialogs import UnsavedScreen
 from rltui.ui.screens.main import MainScreen
 from rltui.ui.screens.palette import RltuiCommands, RltuiPalette
 from rltui.ui.screens.poller import POLL_INTERVAL
-from rltui.ui.services import memory
+from rltui.ui.services import memory, table_cache
 from rltui.ui.services.lock_notices import LockNotices
 from rltui.ui.services.settings import UserSettings
 from rltui.ui.services.themes import few_colours, initial_theme, load_themes, remember_theme
@@ -106,6 +106,13 @@ class RltuiApp(KeysInOrderApp[int]):
                     self.main_screen.show_file(self.study_file, text)
             # Without a study file there is nothing to show if the study cannot be opened.
             alone = self.study_file is None
+            kept = table_cache.cache_file(self.study_file, self.storage_url, self.study_name)
+            if kept is not None:
+                # Shown while the study opens, read on a thread from the second frame on:
+                # the first reaches the terminal sooner with one thread fewer taking the
+                # interpreter (measured: 20 ms sooner than from the first frame on).
+                screen = self.main_screen
+                screen.call_after_refresh(screen.call_after_refresh, self._show_kept, kept)
             # After the first frame: the opening thread imports Optuna and reads the storage,
             # and would hold the interpreter while the window is laid out and drawn.
             self.main_screen.call_after_refresh(
@@ -184,6 +191,13 @@ class RltuiApp(KeysInOrderApp[int]):
         names = session.study_names()
         self.call_from_thread(self._session_opened, session, names)
 
+    @work(thread=True, exit_on_error=False, group="kept")
+    def _show_kept(self, path: Path) -> None:
+        kept = table_cache.load(path)
+        if kept is not None:
+            assert self.main_screen is not None
+            self.call_from_thread(self.main_screen.show_kept, kept)
+
     def _open_failed(self, reason: str, quit_on_failure: bool) -> None:
         memory.resume()
         if quit_on_failure:
@@ -195,6 +209,7 @@ class RltuiApp(KeysInOrderApp[int]):
         assert self.main_screen is not None
         if self.main_screen.session is None:  # a study already open stays, and its status
             self.main_screen.query_one(StatusBar).show_problem(f" study not opened: {reason}")
+            self.main_screen.not_opened()
 
     def _session_opened(self, session: Session, names: list[str]) -> None:
         assert self.main_screen is not None

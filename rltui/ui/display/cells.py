@@ -162,6 +162,14 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 86400}d"
 
 
+def moment(seconds: float, clock: Clock) -> str:
+    """A time of day, with its date when it is not today's: ``14:02:11``, ``5 Dec 14:02``."""
+    when = datetime.fromtimestamp(seconds)
+    if when.date() == clock().date():
+        return when.strftime("%H:%M:%S")
+    return f"{when.day} {when.strftime('%b %H:%M')}"
+
+
 def trial_duration(row: TrialRow, clock: Clock) -> float | None:
     return row.duration_at(clock())
 

@@ -40,7 +40,7 @@ from rltui.ui.screens.poller import POLL_INTERVAL, SnapshotRead, StudyPoller
 from rltui.ui.screens.study_controls import STUDY_BINDINGS, StudyControls
 from rltui.ui.screens.study_file_status import StudyFileStatus
 from rltui.ui.screens.study_news import StudyNews
-from rltui.ui.services import memory
+from rltui.ui.services import memory, table_cache
 from rltui.ui.services.gpu import Gpu
 from rltui.ui.widgets.charts import RewardCurves
 from rltui.ui.widgets.compare_pane import ComparePane
@@ -84,6 +84,9 @@ class MainScreen(Screen[None]):
         self.study_file_status = StudyFileStatus(self)
         self._settled = False
         self._charts_pane: ChartsPane | None = None
+        # The rows kept from the window's last run, shown until the study's own replace them.
+        self.kept: Snapshot | None = None
+        self._not_opened = False  # the study could not be opened: kept rows stay, all of them
 
     # Layout ------------------------------------------------------------------------
 
@@ -159,7 +162,9 @@ class MainScreen(Screen[None]):
 
     def attach(self, session: Session) -> None:
         """Show ``session``'s study and start polling it."""
+        self.keep_table()  # of the study left behind, if any
         self.session = session
+        self._not_opened = False
         self.snapshot = None
         self._settled = False
         self.table.marked.clear()  # marks are trial numbers of the study left behind
@@ -187,8 +192,36 @@ class MainScreen(Screen[None]):
         self.poller.wake()
 
     def on_unmount(self) -> None:
+        self.keep_table()
         self.session = None
         self.poller.stop()
+
+    # The table kept for the next start (rltui.ui.services.table_cache) -----------------
+
+    def show_kept(self, kept: Snapshot) -> None:
+        """Show the rows the window last showed, until the study's own come."""
+        if self.snapshot is not None:
+            return  # the study's own rows came first
+        self.kept = kept
+        self.trials_pane.apply(
+            kept, self.app.current_theme, kept.direction.name == "MAXIMIZE", kept=True
+        )
+        if self._not_opened:
+            self.table.load_rest()
+
+    def not_opened(self) -> None:
+        """The study could not be opened: kept rows are all there is to show."""
+        self._not_opened = True
+        self.table.load_rest()
+
+    def keep_table(self) -> None:
+        """Keep the table of the study shown for the window's next start."""
+        session, snapshot = self.session, self.snapshot
+        if session is None or snapshot is None:
+            return
+        path = table_cache.cache_file(session.study_file, session.url, session.name)
+        if path is not None:
+            table_cache.save(path, snapshot)
 
     def on_snapshot_read(self, event: SnapshotRead) -> None:
         try:
@@ -206,6 +239,9 @@ class MainScreen(Screen[None]):
             self.gpus = gpus
         spec = session.study.spec
         with self.app.batch_update():
+            if self.kept is not None:  # the kept rows go, all of them: no stale row stays
+                self.kept = None
+                self.table.forget_rows()
             self.trials_pane.apply(
                 snapshot, self.app.current_theme, spec.directions[0] == "maximize"
             )

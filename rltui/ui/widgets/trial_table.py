@@ -111,6 +111,8 @@ class TrialTable(LiveDataTable[object]):
         self._theme: Theme | None = None
         self._loading: list[int] = []  # trial numbers still to add, in display order
         self._generation = 0  # bumped by each rebuild; chunks of an older one stop
+        self._rows_elsewhere = False  # the rows shown are not the next snapshot's: rebuild
+        self._rest_held = False  # the rows after the first are not being added (load_rest)
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -169,12 +171,22 @@ class TrialTable(LiveDataTable[object]):
         number = self.selected_number
         return None if number is None else self.rows_by_number.get(number)
 
-    def apply(self, snapshot: Snapshot, theme: Theme, maximize: bool | None = None) -> None:
+    def apply(
+        self,
+        snapshot: Snapshot,
+        theme: Theme,
+        maximize: bool | None = None,
+        *,
+        first_rows_only: bool = False,
+    ) -> None:
         """Bring the table up to date with ``snapshot``, touching only what changed.
 
         ``maximize``: the study's direction (by default the snapshot's), which "best first"
-        follows."""
+        follows. ``first_rows_only``: of a table built afresh, add the first rows alone until
+        :meth:`load_rest` (the rows kept from the window's last run, shown while the study
+        opens: adding thousands of them would hold up its opening)."""
         self._theme = theme
+        self._rest_held = first_rows_only
         self.maximize = snapshot.direction.name == "MAXIMIZE" if maximize is None else maximize
         self.rows_by_number = snapshot.rows
         params = list(snapshot.summary.param_names)
@@ -183,7 +195,9 @@ class TrialTable(LiveDataTable[object]):
         objectives = self._objectives_of(snapshot)
         ranks, moved = snapshot.ranks, changed_ranks(self.ranks, snapshot.ranks)
         self.ranks = ranks
-        if params != self.params or objectives != self.objectives or not self.columns:
+        rebuild = self._rows_elsewhere or not self.columns
+        if rebuild or params != self.params or objectives != self.objectives:
+            self._rows_elsewhere = False
             self.params = params
             self.best_number = best_number
             self.objectives = objectives
@@ -224,6 +238,19 @@ class TrialTable(LiveDataTable[object]):
         elif keep is not None:
             self._restore(keep)
 
+    def load_rest(self) -> None:
+        """Add the rows held back by ``apply(first_rows_only=True)``."""
+        if self._rest_held:
+            self._rest_held = False
+            if self._loading:
+                self._load_more(self._generation, self.selected_number)
+
+    def forget_rows(self) -> None:
+        """The rows shown did not come from the snapshots applied next (they were kept
+        from the window's last run): the next :meth:`apply` puts every row in afresh, and
+        a row of a trial the study does not have goes."""
+        self._rows_elsewhere = True
+
     def _objectives_of(self, snapshot: Snapshot) -> list[str]:
         """The names of several objectives (none of one); sorted by rank unless picked."""
         if not snapshot.multi_objective:
@@ -260,7 +287,7 @@ class TrialTable(LiveDataTable[object]):
         for row in ordered[:FIRST_ROWS]:
             self.add_row(*self._cells(row), key=str(row.number))
         self._loading = [row.number for row in ordered[FIRST_ROWS:]]
-        if self._loading:
+        if self._loading and not self._rest_held:
             self.call_after_refresh(self._load_more, self._generation, keep)
         elif keep is not None:
             self._restore(keep)

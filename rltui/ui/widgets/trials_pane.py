@@ -171,6 +171,7 @@ class TrialsPane(Vertical):
         self._theme: Theme | None = None
         self._shown_state: Text | None = None
         self.snapshot: Snapshot | None = None  # the last one applied
+        self.kept_at: float | None = None  # when the kept rows shown were read (apply)
 
     def compose(self) -> ComposeResult:
         yield FilterLine(self._back_to_table, placeholder=PLACEHOLDER, id="filter")
@@ -192,12 +193,16 @@ class TrialsPane(Vertical):
     def focus_table(self) -> None:
         self.screen.set_focus(self.table)
 
-    def apply(self, snapshot: Snapshot, theme: Theme, maximize: bool) -> None:
-        """Bring the pane up to date with ``snapshot`` (called by the screen each poll)."""
+    def apply(
+        self, snapshot: Snapshot, theme: Theme, maximize: bool, *, kept: bool = False
+    ) -> None:
+        """Bring the pane up to date with ``snapshot`` (called by the screen each poll);
+        ``kept``: it is the table kept from the window's last run, not read from the study."""
         self._theme, self.snapshot = theme, snapshot
+        self.kept_at = snapshot.read_at if kept else None
         table = self.table
         params = list(table.params)
-        table.apply(snapshot, theme, maximize)
+        table.apply(snapshot, theme, maximize, first_rows_only=kept)
         if table.params != params and self.error is not None:
             self._filter_typed(self.filter_line.value)  # a parameter named may exist now
         self.show_state()
@@ -219,8 +224,11 @@ class TrialsPane(Vertical):
             line.append(" · filter: ")
             line.append(shown)  # the user's text, appended as it is: never markup
         line.append(f" · {table.shown_count} of {len(table.rows_by_number)}")
+        if self.kept_at is not None:
+            kept_at = cells.moment(self.kept_at, self.clock)
+            line.append(f" · as last shown {kept_at}; the study is not read yet")
         snapshot = self.snapshot
-        if snapshot is not None and not table.rows_by_number:
+        if snapshot is not None and self.kept_at is None and not table.rows_by_number:
             working = any(w.alive for w in snapshot.workers)
             line.append(
                 " · no trials yet: the workers are starting"
