@@ -137,3 +137,23 @@ async def test_a_study_file_that_is_not_text_says_so(tmp_path, wait):
         await wait(pilot, lambda: "study not opened" in status(app))
         assert "it is not UTF-8 text (byte 0x86 at offset 8)" in status(app)
         assert app.return_code is None
+
+
+async def test_another_study_with_the_same_parameters_shows_only_its_own_trials(
+    scripted, wait
+) -> None:
+    # The table was brought up to date row by row: the first study's trials that the second
+    # one does not have stayed in its table.
+    other = scripted.path.with_name("other.yaml")
+    text = scripted.path.read_text(encoding="utf-8")
+    other.write_text(text.replace("name: smoke", "name: other"), encoding="utf-8")
+    app = RltuiApp(scripted.path, clock=fixed_clock, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(app, pilot, wait)
+        screen = app.main_screen
+        assert len(screen.table.rows) > 1
+        app.open_study(other, None, None)  # as Enter on it in the explorer does
+        await wait(pilot, lambda: screen.snapshot and screen.snapshot.study_name == "other")
+        await pilot.pause(0.2)
+        assert sorted(str(key.value) for key in screen.table.rows) == ["0"]  # its enqueued one
+        assert sorted(screen.snapshot.rows) == [0]

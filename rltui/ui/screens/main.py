@@ -166,6 +166,10 @@ class MainScreen(Screen[None]):
         self.session = session
         self._not_opened = False
         self.snapshot = None
+        # Every row of the table goes at the first read: those of the study left behind, or
+        # kept from the last run (a study with the same parameters kept the others' rows).
+        self.kept = None
+        self.table.forget_rows()
         self._settled = False
         self.table.marked.clear()  # marks are trial numbers of the study left behind
         self.study_pane.session = session
@@ -200,8 +204,8 @@ class MainScreen(Screen[None]):
 
     def show_kept(self, kept: Snapshot) -> None:
         """Show the rows the window last showed, until the study's own come."""
-        if self.snapshot is not None:
-            return  # the study's own rows came first
+        if self.session is not None:
+            return  # the study is open: its own rows are on their way, or here
         self.kept = kept
         self.trials_pane.apply(
             kept, self.app.current_theme, kept.direction.name == "MAXIMIZE", kept=True
@@ -239,9 +243,6 @@ class MainScreen(Screen[None]):
             self.gpus = gpus
         spec = session.study.spec
         with self.app.batch_update():
-            if self.kept is not None:  # the kept rows go, all of them: no stale row stays
-                self.kept = None
-                self.table.forget_rows()
             self.trials_pane.apply(
                 snapshot, self.app.current_theme, spec.directions[0] == "maximize"
             )
