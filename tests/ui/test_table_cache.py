@@ -191,7 +191,7 @@ async def test_the_kept_table_shows_until_the_studys_own_rows_replace_it(
         await wait(pilot, lambda: "as last shown" not in state_line(app))
         await wait(pilot, lambda: len(screen.table.rows) == len(rows))
         assert "999" not in screen.table.rows
-        assert screen.kept is None
+        assert screen.trials_pane.kept_at is None
 
 
 async def test_a_study_that_cannot_be_opened_keeps_showing_its_kept_table(

@@ -84,8 +84,6 @@ class MainScreen(Screen[None]):
         self.study_file_status = StudyFileStatus(self)
         self._settled = False
         self._charts_pane: ChartsPane | None = None
-        # The rows kept from the window's last run, shown until the study's own replace them.
-        self.kept: Snapshot | None = None
         self._not_opened = False  # the study could not be opened: kept rows stay, all of them
 
     # Layout ------------------------------------------------------------------------
@@ -168,7 +166,6 @@ class MainScreen(Screen[None]):
         self.snapshot = None
         # Every row of the table goes at the first read: those of the study left behind, or
         # kept from the last run (a study with the same parameters kept the others' rows).
-        self.kept = None
         self.table.forget_rows()
         self._settled = False
         self.table.marked.clear()  # marks are trial numbers of the study left behind
@@ -206,7 +203,6 @@ class MainScreen(Screen[None]):
         """Show the rows the window last showed, until the study's own come."""
         if self.session is not None:
             return  # the study is open: its own rows are on their way, or here
-        self.kept = kept
         self.trials_pane.apply(
             kept, self.app.current_theme, kept.direction.name == "MAXIMIZE", kept=True
         )

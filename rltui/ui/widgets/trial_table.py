@@ -246,9 +246,9 @@ class TrialTable(LiveDataTable[object]):
                 self._load_more(self._generation, self.selected_number)
 
     def forget_rows(self) -> None:
-        """The rows shown did not come from the snapshots applied next (they were kept
-        from the window's last run): the next :meth:`apply` puts every row in afresh, and
-        a row of a trial the study does not have goes."""
+        """The rows shown did not come from the snapshots applied next (another study's,
+        or kept from the window's last run): the next :meth:`apply` puts every row in
+        afresh, and a row of a trial the study does not have goes."""
         self._rows_elsewhere = True
 
     def _objectives_of(self, snapshot: Snapshot) -> list[str]:
