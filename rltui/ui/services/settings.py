@@ -81,7 +81,7 @@ class UserSettings:
             return
         data.update(choices)
         try:
-            _write_atomically(self.path, yaml.safe_dump(data, sort_keys=True))
+            write_privately(self.path, yaml.safe_dump(data, sort_keys=True))
         except OSError as exc:
             self._problem(
                 f"cannot save the settings to {self.path}: {exc.strerror or exc} "
@@ -129,9 +129,10 @@ class UserSettings:
             self._pending.append(text)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` by a file holding ``text``: readers see the old file or the new one,
-    never a part (a temporary file in the same folder, flushed, then renamed over it)."""
+def write_privately(path: Path, text: str) -> None:
+    """Replace ``path`` by a file holding ``text``, readable by this user alone (mode 0600):
+    readers see the old file or the new one, never a part (a temporary file in the same
+    folder, flushed, then renamed over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -16,9 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ import platformdirs
 
 from rltui.search.lifecycle import ControlAction, TrialStatus
 from rltui.search.reader import Snapshot, TrialRow
+from rltui.ui.services.settings import write_privately
 
 if TYPE_CHECKING:
     from optuna.study import StudyDirection
@@ -88,16 +87,7 @@ def save(path: Path, snapshot: Snapshot) -> None:
         lines = [json.dumps(head)]
         for start in range(0, len(rows), ROWS_PER_LINE):
             lines.append(json.dumps(rows[start : start + ROWS_PER_LINE], separators=(",", ":")))
-        text = "\n".join(lines) + "\n"
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".table-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:  # mkstemp: mode 0600
-                out.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_privately(path, "\n".join(lines) + "\n")
 
 
 def _encode(row: TrialRow) -> list[Any]:
