@@ -42,3 +42,35 @@ def test_sequences_and_pastes_are_read_as_before():
         e for e in TypeaheadParser().feed("\x1b[200~a\x1b[201~") if isinstance(e, events.Paste)
     ]
     assert [p.text for p in pasted] == ["a"]
+
+
+def test_enter_typed_before_the_terminal_was_raw_is_enter_and_ctrl_j_after_it_is_not():
+    # The terminal's line discipline turns Enter (CR) into LF while it is not raw yet, as
+    # when keys are typed ahead while the window starts; LF read later is ctrl+j (the panel).
+    typed = "/ok\nx"
+    assert keys_read_from(typed, typed_ahead=len(typed)) == ["slash", "o", "k", "enter", "x"]
+    assert keys_read_from(typed + "\n", typed_ahead=len(typed))[-1] == "ctrl+j"
+    assert keys_read_from(typed) == ["slash", "o", "k", "ctrl+j", "x"]
+
+
+def test_what_waits_on_a_terminal_is_counted_and_nothing_on_other_input(monkeypatch):
+    import io
+    import os
+    import sys
+    import termios
+    import time
+    import tty
+
+    from rltui.ui.textual.internals import waiting_on_stdin
+
+    assert waiting_on_stdin() == 0  # pytest's standard input is not a terminal
+    main, terminal = os.openpty()
+    try:
+        os.write(main, b"/ok\rx")  # typed while the terminal is still cooked
+        time.sleep(0.1)
+        tty.setraw(terminal, termios.TCSANOW)  # as the window's driver does, keeping them
+        monkeypatch.setattr(sys, "__stdin__", io.TextIOWrapper(io.FileIO(terminal, closefd=False)))
+        assert waiting_on_stdin() == len("/ok\nx")
+    finally:
+        os.close(main)
+        os.close(terminal)

@@ -14,6 +14,11 @@ it into a documented hook (:class:`LiveDataTable`, :class:`HookedTextArea`,
 
 from __future__ import annotations
 
+import array
+import fcntl
+import os
+import sys
+import termios
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -71,9 +76,11 @@ def key_of_sequence(sequence: str) -> str | None:
     return None
 
 
-def keys_read_from(data: str) -> list[str]:
-    """The key names rltui's terminal parser makes of ``data``, as the app would see them."""
-    return [getattr(event, "key", "") for event in TypeaheadParser().feed(data)]
+def keys_read_from(data: str, typed_ahead: int = 0) -> list[str]:
+    """The key names rltui's terminal parser makes of ``data``, as the app would see them;
+    ``typed_ahead``: how many of its characters were typed before the terminal was raw."""
+    parser = TypeaheadParser(typed_ahead=typed_ahead)
+    return [getattr(event, "key", "") for event in parser.feed(data)]
 
 
 ESC = "\x1b"
@@ -91,13 +98,24 @@ class TypeaheadParser(XTermParser):
 
     With more typed behind them in the same read, Textual went on reading a sequence until 32
     characters or the next ESC (an arrow key), then gave them back as plain keys with the ESC
-    turned into ``^``: ``Esc p Down`` in the editor typed ``^p`` into the study file."""
+    turned into ``^``: ``Esc p Down`` in the editor typed ``^p`` into the study file.
 
-    def __init__(self, debug: bool = False) -> None:
+    And keys typed while the window starts, before the terminal is switched to raw mode, were
+    turned by the terminal's line discipline from Enter (CR) into LF, which Textual reads as
+    ctrl+j: ``/ state:complete Enter`` typed as the window started left the focus in the
+    filter line, and ctrl+j folds the bottom panel. ``typed_ahead`` characters (by default
+    what is waiting on standard input when the parser is made, which the driver does once the
+    terminal is raw) are read with their LF as Enter."""
+
+    def __init__(self, debug: bool = False, typed_ahead: int | None = None) -> None:
         super().__init__(debug)
         self._pasting = False  # inside a bracketed paste: its text is not keys
+        self._cooked = waiting_on_stdin() if typed_ahead is None else typed_ahead
 
     def feed(self, data: str) -> Iterator[Any]:
+        if self._cooked:
+            head, self._cooked = data[: self._cooked], max(0, self._cooked - len(data))
+            data = head.replace("\n", "\r") + data[len(head) :]
         start = 0
         for index in range(len(data) - 1):
             if data[index] != ESC or index < start:
@@ -116,6 +134,19 @@ class TypeaheadParser(XTermParser):
             start = index + 2
         if start < len(data) or not data:  # "" is the end of input
             yield from super().feed(data[start:])
+
+
+def waiting_on_stdin() -> int:
+    """How many bytes wait to be read on standard input, when it is a terminal; else 0."""
+    try:
+        stdin = sys.__stdin__
+        if stdin is None or not os.isatty(stdin.fileno()):
+            return 0
+        waiting = array.array("i", [0])
+        fcntl.ioctl(stdin.fileno(), termios.FIONREAD, waiting)
+        return max(0, waiting[0])
+    except (OSError, ValueError):
+        return 0
 
 
 def install_typeahead_parser() -> None:
